@@ -1,0 +1,92 @@
+"""Ports: what the application needs from the world, as Protocols.
+
+Adapters implement them (``adapters/``); the composition root wires them
+(``infrastructure/bootstrap.py``); unit tests use fakes (``tests/fakes.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import attrs
+
+from domain.identity import PersonalIdentityNumber
+from domain.providers import Provider
+from domain.query.answer import ProviderAnswer
+from domain.query.values import Period
+
+
+class BaseServiceError(Exception):
+    """A base service call did not give a usable answer.
+
+    Subclasses say why. Messages must never contain personal data: adapters build
+    them from the kind of failure, never from the request or the answer.
+    """
+
+
+class BaseServiceFailure(BaseServiceError):
+    """The base service itself reported a failure (error source BT).
+
+    ``code`` is the provider's error code and ``message`` its error text; both are
+    returned to the caller, only a sanitised ``code`` is ever stored.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__("the base service reported a failure")
+        self.code = code
+        self.message = message
+
+
+class BaseServiceUnreachable(BaseServiceError):
+    """The base service could not be reached (error source SSBT)."""
+
+
+class MalformedAnswerError(BaseServiceError):
+    """The base service answered with something that is not a valid answer (source SSBT)."""
+
+
+class BaseService(Protocol):
+    """One provider's base service (bastjänst)."""
+
+    @property
+    def provider(self) -> Provider: ...
+
+    async def fetch(self, subject: PersonalIdentityNumber, period: Period) -> ProviderAnswer:
+        """Everything the provider holds about the subject for the period.
+
+        Raises a ``BaseServiceError`` when it cannot give a usable answer.
+        """
+        ...
+
+    async def check(self) -> BaseServiceHealth:
+        """Reach the base service without any personal data (v10 ``testaBastjanstInformation``)."""
+        ...
+
+
+@attrs.frozen
+class BaseServiceHealth:
+    """Whether a base service was reached; no personal data."""
+
+    provider: Provider
+    reachable: bool
+    latency_ms: int
+    detail: str
+
+
+class Clock(Protocol):
+    """Wall time for the record and monotonic time for measuring."""
+
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back, for latencies."""
+        ...
+
+
+class Pseudonymiser(Protocol):
+    """Turns an identifier into a keyed pseudonym that can be stored (HMAC with a secret key)."""
+
+    def pseudonym(self, purpose: str, value: str) -> str: ...

@@ -1,0 +1,229 @@
+"""The ``Query`` aggregate: the audit trail of one query, with no personal data in it.
+
+Each event records what happened and when: who asked (an organisation number and a
+keyed pseudonym of the caseworker), how many subjects, which providers, each call's
+outcome and latency, the compilation, the delivery and the erasure of case data.
+The subjects, the case, the caseworker and the answers never reach this aggregate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import DomainError
+from domain.providers import Provider
+from domain.query.values import (
+    CallOutcome,
+    LegalBasis,
+    OutcomeKind,
+    Period,
+    ProviderSelection,
+    Purpose,
+)
+
+
+class QueryStateError(DomainError):
+    """A command does not fit the query's current state."""
+
+
+class QueryStatus(enum.Enum):
+    RECEIVED = "RECEIVED"
+    COMPILED = "COMPILED"
+    DELIVERED = "DELIVERED"
+    ERASED = "ERASED"
+    REJECTED = "REJECTED"
+
+
+class RejectionReason(enum.Enum):
+    """Why a query was refused before any provider was asked."""
+
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
+
+
+def _elapsed_ms(since: dt.datetime, until: dt.datetime) -> int:
+    return max(0, round((until - since).total_seconds() * 1000))
+
+
+class Query(Aggregate):
+    """One query from a municipality's case system, as the audit trail knows it."""
+
+    class Received(Aggregate.Created):
+        asking_organisation: str
+        caseworker_pseudonym: str
+        subject_count: int
+        selections: list[ProviderSelection]
+        purpose: Purpose
+        legal_basis: LegalBasis
+        period: Period
+        deadline: dt.datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.asking_organisation = self.asking_organisation
+            aggregate.caseworker_pseudonym = self.caseworker_pseudonym
+            aggregate.subject_count = self.subject_count
+            aggregate.selections = list(self.selections)
+            aggregate.deadline = self.deadline
+
+    class Rejected(Aggregate.Created):
+        asking_organisation: str
+        reason: RejectionReason
+        fields: list[str]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = QueryStatus.REJECTED
+            aggregate.asking_organisation = self.asking_organisation
+            aggregate.reason = self.reason
+
+    class ProviderAnswered(Aggregate.Event):
+        provider: Provider
+        outcomes: list[CallOutcome]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.outcomes[self.provider] = list(self.outcomes)
+
+    class Compiled(Aggregate.Event):
+        answered: int
+        no_data: int
+        errors: int
+        closed: int
+        protected_identity_notices: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = QueryStatus.COMPILED
+
+    class Delivered(Aggregate.Event):
+        elapsed_ms: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = QueryStatus.DELIVERED
+
+    class CaseDataErased(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = QueryStatus.ERASED
+
+    def __init__(self) -> None:
+        self.status = QueryStatus.RECEIVED
+        self.asking_organisation = ""
+        self.caseworker_pseudonym = ""
+        self.subject_count = 0
+        self.selections: list[ProviderSelection] = []
+        self.outcomes: dict[Provider, list[CallOutcome]] = {}
+        self.reason: RejectionReason | None = None
+        self.deadline: dt.datetime | None = None
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        query_id: UUID,
+        asking_organisation: str,
+        caseworker_pseudonym: str,
+        subject_count: int,
+        selections: list[ProviderSelection],
+        purpose: Purpose,
+        legal_basis: LegalBasis,
+        period: Period,
+        deadline: dt.datetime,
+        at: dt.datetime,
+    ) -> Query:
+        if subject_count < 1:
+            raise QueryStateError("a query covers at least one subject")
+        if not selections:
+            raise QueryStateError("a query includes at least one provider")
+        if len({s.provider for s in selections}) != len(selections):
+            raise QueryStateError("a provider is included at most once")
+        return cls._create(
+            cls.Received,
+            id=query_id,
+            timestamp=at,
+            asking_organisation=asking_organisation,
+            caseworker_pseudonym=caseworker_pseudonym,
+            subject_count=subject_count,
+            selections=list(selections),
+            purpose=purpose,
+            legal_basis=legal_basis,
+            period=period,
+            deadline=deadline,
+        )
+
+    @classmethod
+    def reject(
+        cls,
+        *,
+        query_id: UUID,
+        asking_organisation: str,
+        reason: RejectionReason,
+        fields: list[str],
+        at: dt.datetime,
+    ) -> Query:
+        return cls._create(
+            cls.Rejected,
+            id=query_id,
+            timestamp=at,
+            asking_organisation=asking_organisation,
+            reason=reason,
+            fields=sorted(set(fields)),
+        )
+
+    @property
+    def requested_providers(self) -> list[Provider]:
+        return [selection.provider for selection in self.selections]
+
+    def record_provider_answered(
+        self, provider: Provider, outcomes: list[CallOutcome], *, at: dt.datetime
+    ) -> None:
+        self._require(QueryStatus.RECEIVED)
+        if provider not in self.requested_providers:
+            raise QueryStateError("the provider was not included in the query")
+        if provider in self.outcomes:
+            raise QueryStateError("the provider's outcome is already recorded")
+        indices = sorted(outcome.subject_index for outcome in outcomes)
+        if indices != list(range(self.subject_count)):
+            raise QueryStateError("there must be one outcome per subject")
+        self.trigger_event(
+            self.ProviderAnswered,
+            timestamp=at,
+            provider=provider,
+            outcomes=sorted(outcomes, key=lambda o: o.subject_index),
+        )
+
+    def compile(self, *, protected_identity_notices: int, at: dt.datetime) -> None:
+        self._require(QueryStatus.RECEIVED)
+        missing = [p for p in self.requested_providers if p not in self.outcomes]
+        if missing:
+            raise QueryStateError("every included provider's outcome must be recorded first")
+        counts = dict.fromkeys(OutcomeKind, 0)
+        for outcomes in self.outcomes.values():
+            for outcome in outcomes:
+                counts[outcome.kind] += 1
+        self.trigger_event(
+            self.Compiled,
+            timestamp=at,
+            answered=counts[OutcomeKind.ANSWERED],
+            no_data=counts[OutcomeKind.NO_DATA],
+            errors=counts[OutcomeKind.ERROR],
+            closed=counts[OutcomeKind.CLOSED],
+            protected_identity_notices=protected_identity_notices,
+        )
+
+    def deliver(self, *, at: dt.datetime) -> None:
+        """The compiled answer is released to the caller."""
+        self._require(QueryStatus.COMPILED)
+        self.trigger_event(
+            self.Delivered, timestamp=at, elapsed_ms=_elapsed_ms(self.created_on, at)
+        )
+
+    def erase_case_data(self, *, at: dt.datetime) -> None:
+        """The service keeps no reference to the subjects, the case or the answers."""
+        self._require(QueryStatus.DELIVERED)
+        self.trigger_event(self.CaseDataErased, timestamp=at)
+
+    def _require(self, status: QueryStatus) -> None:
+        if self.status is not status:
+            raise QueryStateError(f"the query is {self.status.value}, not {status.value}")

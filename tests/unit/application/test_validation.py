@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+
+from application.commands import PeriodCommand, ProviderSelectionCommand, QueryCommand
+from application.errors import InvalidQueryError
+from application.validation import validate
+from domain.providers import Provider
+
+SUBJECT = "19121212-1212"
+
+
+def command(**changes: object) -> QueryCommand:
+    fields: dict[str, object] = {
+        "client_request_id": "req-1",
+        "organisation_number": "212000-0142",
+        "organisation_name": "Testkommun",
+        "caseworker_id": "HL000001",
+        "case_id": "EKB-2026-0001",
+        "purpose": "FINANCIAL_ASSISTANCE_CASE",
+        "legal_basis": "SOL_11_KAP_11",
+        "period": PeriodCommand((2026, 5, 1), (2026, 10, 31)),
+        "subjects": (SUBJECT,),
+        "providers": (),
+    }
+    fields.update(changes)
+    return QueryCommand(**fields)  # type: ignore[arg-type]
+
+
+def violations(cmd: QueryCommand) -> dict[str, str]:
+    with pytest.raises(InvalidQueryError) as refused:
+        validate(cmd)
+    return {v.field: v.description for v in refused.value.violations}
+
+
+def test_a_complete_query_without_providers_includes_all_eight() -> None:
+    query = validate(command())
+    assert [s.provider for s in query.selections] == list(Provider)
+    assert all(s.period == query.period for s in query.selections)
+
+
+def test_a_provider_may_have_its_own_period() -> None:
+    own = PeriodCommand((2026, 1, 1), (2026, 3, 31))
+    query = validate(command(providers=(ProviderSelectionCommand("CSN", own),)))
+    (selection,) = query.selections
+    assert selection.provider is Provider.CSN
+    assert selection.period.start.month == 1
+
+
+def test_every_broken_rule_is_reported_at_once_by_field_name() -> None:
+    found = violations(
+        command(
+            organisation_number="212000-0143",
+            caseworker_id="",
+            case_id=" ",
+            purpose="",
+            legal_basis="UNKNOWN_7",
+            period=PeriodCommand((2026, 10, 31), (2026, 5, 1)),
+            subjects=(SUBJECT, "19121212-1213", SUBJECT),
+        )
+    )
+    assert set(found) == {
+        "asking_organisation.organisation_number",
+        "caseworker_id",
+        "case_id",
+        "purpose",
+        "legal_basis",
+        "period",
+        "subjects[1]",
+        "subjects[2]",
+    }
+    assert "check digit" in found["subjects[1]"]
+    assert "repeats" in found["subjects[2]"]
+
+
+def test_no_violation_ever_repeats_the_value_it_refused() -> None:
+    bad = "19121212-1213"
+    with pytest.raises(InvalidQueryError) as refused:
+        validate(command(subjects=(bad,), case_id="x" * 65))
+    text = str(refused.value) + repr(refused.value.violations)
+    assert bad not in text
+    assert "x" * 65 not in text
+
+
+@pytest.mark.parametrize("count", [0, 11])
+def test_a_query_covers_one_to_ten_subjects(count: int) -> None:
+    subjects = tuple(SUBJECT for _ in range(count))
+    assert "1 to 10" in violations(command(subjects=subjects))["subjects"]
+
+
+def test_a_missing_or_impossible_date_is_named_precisely() -> None:
+    found = violations(command(period=PeriodCommand((0, 0, 0), (2026, 2, 30))))
+    assert found == {"period.start": "is required", "period.end": "is not a valid calendar date"}
+    assert "required" in violations(command(period=None))["period"]
+
+
+def test_a_period_longer_than_two_years_is_refused() -> None:
+    found = violations(command(period=PeriodCommand((2020, 1, 1), (2026, 1, 1))))
+    assert "longer than" in found["period"]
+
+
+def test_repeated_or_unknown_providers_are_refused() -> None:
+    found = violations(
+        command(
+            providers=(
+                ProviderSelectionCommand("CSN"),
+                ProviderSelectionCommand("CSN"),
+                ProviderSelectionCommand("UNKNOWN_42"),
+                ProviderSelectionCommand(""),
+            )
+        )
+    )
+    assert found == {
+        "providers[1].provider": "repeats an earlier provider of the query",
+        "providers[2].provider": "is not a known value",
+        "providers[3].provider": "is required",
+    }
+
+
+def test_control_characters_in_identifiers_are_refused() -> None:
+    assert "printable" in violations(command(case_id="EKB\x00-1"))["case_id"]
