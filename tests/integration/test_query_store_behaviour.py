@@ -1,0 +1,116 @@
+"""One behaviour suite, run on the in-memory, SQLite and PostgreSQL stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from application.errors import DuplicateQueryError, InvalidQueryError
+from application.queries import Queries
+from domain.providers import STOCKHOLM, Provider
+from domain.query.aggregate import Query, QueryStatus, RejectionReason
+from domain.query.values import CallOutcome, ErrorSource, OutcomeKind
+from infrastructure.bootstrap import build_queries
+from infrastructure.settings import Settings
+from tests.fakes import FakeBaseService, FakeClock, fake_base_services
+from tests.unit.application.test_query_saga import SUBJECTS, command
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)
+
+
+def open_queries(settings: Settings, services: dict[Provider, FakeBaseService]) -> Queries:
+    return build_queries(settings, base_services=services, clock=FakeClock(NOW))
+
+
+@pytest.fixture
+def services() -> dict[Provider, FakeBaseService]:
+    return fake_base_services(skatteverket="fail", csn="hang")
+
+
+@pytest.fixture
+def queries(
+    store_settings: Settings, services: dict[Provider, FakeBaseService]
+) -> Iterator[Queries]:
+    app = open_queries(store_settings, services)
+    yield app
+    app.close()
+
+
+def stored(queries: Queries) -> list[object]:
+    return [
+        queries.mapper.to_domain_event(n) for n in queries.recorder.select_notifications(1, 1000)
+    ]
+
+
+async def test_an_answered_query_is_stored_and_replays_to_an_erased_query(queries: Queries) -> None:
+    answer = await queries.submit(command(SUBJECTS[:3]))
+    replayed = queries.repository.get(answer.query_id)
+    assert isinstance(replayed, Query)
+    assert replayed.status is QueryStatus.ERASED
+    assert replayed.subject_count == 3
+    assert replayed.asking_organisation == "2120000142"
+    assert set(replayed.outcomes) == set(Provider)
+    assert replayed.outcomes[Provider.ARBETSFORMEDLINGEN] == [
+        CallOutcome(i, OutcomeKind.ANSWERED, o.latency_ms)
+        for i, o in enumerate(replayed.outcomes[Provider.ARBETSFORMEDLINGEN])
+    ]
+
+
+async def test_each_outcome_keeps_its_error_source_code_and_latency(queries: Queries) -> None:
+    answer = await queries.submit(command())
+    replayed = queries.repository.get(answer.query_id)
+    (skv,) = replayed.outcomes[Provider.SKATTEVERKET]
+    (csn,) = replayed.outcomes[Provider.CSN]
+    assert (skv.kind, skv.error_source, skv.error_code) == (
+        OutcomeKind.ERROR,
+        ErrorSource.BT,
+        "1001",
+    )
+    assert (csn.kind, csn.error_source, csn.error_code) == (
+        OutcomeKind.ERROR,
+        ErrorSource.SSBT,
+        "TIMEOUT",
+    )
+    assert csn.latency_ms >= 300
+
+
+async def test_the_notification_log_holds_the_whole_trail_in_order(queries: Queries) -> None:
+    await queries.submit(command())
+    await queries.submit(command(SUBJECTS[1:2]))
+    names = [type(e).__name__ for e in stored(queries)]
+    one_query = ["Received", *["ProviderAnswered"] * 8, "Compiled", "Delivered", "CaseDataErased"]
+    assert names == one_query * 2
+    received = stored(queries)[0]
+    assert isinstance(received, Query.Received)
+    assert received.selections[0].provider is Provider.ARBETSFORMEDLINGEN
+    assert received.period.start == dt.date(2026, 5, 1)
+    assert received.timestamp == NOW
+
+
+async def test_a_rejected_query_is_stored_with_reason_and_field_names(queries: Queries) -> None:
+    with pytest.raises(InvalidQueryError):
+        await queries.submit(command(("19121212-1213",)))
+    (rejected,) = stored(queries)
+    assert isinstance(rejected, Query.Rejected)
+    assert rejected.reason is RejectionReason.INVALID_ARGUMENT
+    assert rejected.fields == ["subjects[0]"]
+
+
+async def test_a_retry_after_a_restart_is_still_recognised(
+    durable_store_settings: Settings, services: dict[Provider, FakeBaseService]
+) -> None:
+    store_settings = durable_store_settings
+    first = open_queries(store_settings, services)
+    await first.submit(command(client_request_id="case-system-req-77"))
+    first.close()
+    second = open_queries(store_settings, services)
+    try:
+        with pytest.raises(DuplicateQueryError):
+            await second.submit(command(client_request_id="case-system-req-77"))
+        names = [type(e).__name__ for e in stored(second)]
+        assert names.count("Received") == 1
+        assert names[-1] == "Rejected"
+    finally:
+        second.close()
