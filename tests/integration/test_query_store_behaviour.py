@@ -46,7 +46,7 @@ def stored(queries: Queries) -> list[object]:
 
 async def test_an_answered_query_is_stored_and_replays_to_an_erased_query(queries: Queries) -> None:
     answer = await queries.submit(command(SUBJECTS[:3]))
-    replayed = queries.repository.get(answer.query_id)
+    replayed: Query = queries.repository.get(answer.query_id)
     assert isinstance(replayed, Query)
     assert replayed.status is QueryStatus.ERASED
     assert replayed.subject_count == 3
@@ -60,7 +60,7 @@ async def test_an_answered_query_is_stored_and_replays_to_an_erased_query(querie
 
 async def test_each_outcome_keeps_its_error_source_code_and_latency(queries: Queries) -> None:
     answer = await queries.submit(command())
-    replayed = queries.repository.get(answer.query_id)
+    replayed: Query = queries.repository.get(answer.query_id)
     (skv,) = replayed.outcomes[Provider.SKATTEVERKET]
     (csn,) = replayed.outcomes[Provider.CSN]
     assert (skv.kind, skv.error_source, skv.error_code) == (

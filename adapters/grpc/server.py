@@ -1,0 +1,40 @@
+"""The gRPC server: the query service, standard health checking and server reflection."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from adapters.grpc.servicer import GrpcQueryServicer
+from application.queries import Queries
+
+MAX_MESSAGE_BYTES: Final = 1024 * 1024
+QUERY_SERVICE: Final = pb.DESCRIPTOR.services_by_name["QueryService"].full_name
+
+
+async def build_server(
+    queries: Queries, *, address: str, reuse_port: bool = False
+) -> tuple[grpc.aio.Server, int]:
+    """Build (not start) the server on ``address``; returns it and the bound port."""
+    options: list[tuple[str, Any]] = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.so_reuseport", 1 if reuse_port else 0),
+    ]
+    server = grpc.aio.server(options=options)
+    pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for service in ("", QUERY_SERVICE):
+        await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (QUERY_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"could not bind the gRPC server to {address}")
+    return server, port

@@ -1,0 +1,117 @@
+"""One place that maps application errors to gRPC statuses, and logs each call.
+
+Messages and details name fields and rules, never values: nothing personal is echoed.
+Unexpected exceptions become ``INTERNAL`` with a generic message; only the exception
+type is logged, since an exception's text may hold personal data. The access log
+line names the method, the status code and the duration, nothing from the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import wraps
+from typing import Any, NoReturn, TypeVar
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from application.errors import AuditUnavailableError, DuplicateQueryError, InvalidQueryError
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("ssbtek.access")
+
+S = TypeVar("S")
+Req = TypeVar("Req")
+Res = TypeVar("Res")
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def _status(code: int, message: str, *details: Message) -> status_pb2.Status:
+    status = status_pb2.Status(code=code, message=message)
+    for detail in details:
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    return status
+
+
+def status_for(error: Exception) -> status_pb2.Status:
+    """The gRPC status (with google.rpc details) that reports ``error`` to the caller."""
+    if isinstance(error, InvalidQueryError):
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=f"{v.field} {v.description}"
+                )
+                for v in error.violations
+            ]
+        )
+        fields = ", ".join(v.field for v in error.violations)
+        return _status(code_pb2.INVALID_ARGUMENT, f"invalid request: {fields}", bad_request)
+    if isinstance(error, DuplicateQueryError):
+        return _status(code_pb2.ALREADY_EXISTS, str(error))
+    if isinstance(error, AuditUnavailableError):
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromMilliseconds(1000)
+        return _status(code_pb2.UNAVAILABLE, str(error), retry)
+    return _status(code_pb2.INTERNAL, "the service failed to handle the request")
+
+
+async def _abort(context: Context, error: Exception) -> NoReturn:
+    status = status_for(error)
+    if status.code == code_pb2.INTERNAL:
+        log.error("unhandled %s in a request handler", type(error).__name__)
+    await context.abort_with_status(rpc_status.to_status(status))
+    raise AssertionError("abort_with_status raises")  # pragma: no cover
+
+
+def _log_call(method: str, started: float, context: Context) -> None:
+    code = context.code() or grpc.StatusCode.OK
+    name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+    access_log.info("%s %s %d ms", method, name, round((time.monotonic() - started) * 1000))
+
+
+def unary(
+    handler: Callable[[S, Req, Context], Awaitable[Res]],
+) -> Callable[[S, Req, Context], Awaitable[Res]]:
+    """Report any error of a unary handler as a status (``abort`` passes through)."""
+
+    @wraps(handler)
+    async def wrapper(self: S, request: Req, context: Context) -> Res:
+        started = time.monotonic()
+        try:
+            return await handler(self, request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await _abort(context, error)
+        finally:
+            _log_call(handler.__name__, started, context)
+
+    return wrapper
+
+
+def streaming(
+    handler: Callable[[S, Req, Context], AsyncIterator[Res]],
+) -> Callable[[S, Req, Context], AsyncIterator[Res]]:
+    """Report any error of a server-streaming handler as a status."""
+
+    @wraps(handler)
+    async def wrapper(self: S, request: Req, context: Context) -> AsyncIterator[Res]:
+        started = time.monotonic()
+        try:
+            async for response in handler(self, request, context):
+                yield response
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await _abort(context, error)
+        finally:
+            _log_call(handler.__name__, started, context)
+
+    return wrapper

@@ -1,0 +1,100 @@
+"""The composition root: builds the application and its adapters from explicit settings.
+
+Nothing is built at import time. Base-service adapters are found through the
+``ssbtek.providers`` entry-point group, so a real provider adapter plugs in from its
+own package without a change here (see README, "Plugging in a real base service").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from adapters.persistence.transcodings import query_transcodings
+from adapters.security.pseudonymiser import MIN_KEY_BYTES, HmacPseudonymiser
+from adapters.system_clock import SystemClock
+from application.ports import BaseService, Clock
+from application.queries import Queries, SagaSettings
+from domain.providers import Provider
+from infrastructure.settings import Settings, Store
+
+PROVIDER_GROUP = "ssbtek.providers"
+
+log = logging.getLogger(__name__)
+
+
+def persistence_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's configuration for the chosen store."""
+    if settings.store is Store.MEMORY:
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if settings.store is Store.SQLITE:
+        settings.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.sqlite_file),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    pg = settings.postgres
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_HOST": pg.host,
+        "POSTGRES_PORT": str(pg.port),
+        "POSTGRES_DBNAME": pg.dbname,
+        "POSTGRES_USER": pg.user,
+        "POSTGRES_PASSWORD": pg.password,
+        "POSTGRES_POOL_SIZE": str(pg.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
+        "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout_s),
+        "POSTGRES_PRE_PING": "y",
+    }
+    if pg.schema:
+        env["POSTGRES_SCHEMA"] = pg.schema
+    return env
+
+
+def load_base_services(name: str, options: Mapping[str, str]) -> dict[Provider, BaseService]:
+    """Build the base services from the entry point ``name`` of group ``ssbtek.providers``."""
+    found = {ep.name: ep for ep in entry_points(group=PROVIDER_GROUP)}
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise ValueError(f"no base-service adapter named {name!r} (installed: {known})")
+    factory = found[name].load()
+    base_services: dict[Provider, BaseService] = factory(options)
+    return base_services
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """The HMAC key: from ``SSBTEK_PSEUDONYM_KEY``, else a key file made once in the data dir."""
+    if settings.pseudonym_key_hex:
+        return bytes.fromhex(settings.pseudonym_key_hex)
+    path: Path = settings.pseudonym_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_hex(MIN_KEY_BYTES))
+        log.warning("made a new pseudonym key at %s; production sets SSBTEK_PSEUDONYM_KEY", path)
+    return bytes.fromhex(path.read_text().strip())
+
+
+def build_queries(
+    settings: Settings,
+    *,
+    base_services: Mapping[Provider, BaseService] | None = None,
+    clock: Clock | None = None,
+) -> Queries:
+    """The Queries application on the configured store and base services."""
+    return Queries(
+        env=persistence_env(settings),
+        base_services=base_services
+        if base_services is not None
+        else load_base_services(settings.providers, settings.provider_options),
+        clock=clock or SystemClock(),
+        pseudonymiser=HmacPseudonymiser(pseudonym_key(settings)),
+        transcodings=query_transcodings(),
+        settings=SagaSettings(budget_fraction=settings.budget_fraction),
+    )

@@ -1,0 +1,105 @@
+"""The ``ssbtek`` command: ``serve`` the service, ``query`` it, list its ``providers``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from infrastructure import settings as settings_module
+from infrastructure.client import add_client_commands
+from infrastructure.settings import Settings, Store
+
+log = logging.getLogger("ssbtek")
+
+
+def _serve_settings(args: argparse.Namespace, base: Settings) -> Settings:
+    changes: dict[str, object] = {}
+    if args.store:
+        changes["store"] = Store(args.store)
+    if args.data_dir:
+        changes["data_dir"] = args.data_dir
+    if args.sqlite_path:
+        changes["sqlite_path"] = args.sqlite_path
+    if args.listen:
+        changes["listen"] = args.listen
+    if args.port is not None:
+        host = (args.listen or base.listen).rsplit(":", 1)[0]
+        changes["listen"] = f"{host}:{args.port}"
+    if args.providers:
+        changes["providers"] = args.providers
+    if args.provider_options is not None:
+        changes["provider_options"] = settings_module.parse_options(args.provider_options)
+    if args.postgres_dbname:
+        changes["postgres"] = attrs.evolve(base.postgres, dbname=args.postgres_dbname)
+    return attrs.evolve(base, **changes)  # type: ignore[arg-type]
+
+
+async def _serve(settings: Settings) -> None:
+    from adapters.grpc.server import build_server
+    from infrastructure.bootstrap import build_queries
+
+    queries = build_queries(settings)
+    server, port = await build_server(queries, address=settings.listen)
+    await server.start()
+    host = settings.listen.rsplit(":", 1)[0]
+    log.info(
+        "SSBTEK Core serving on %s:%d (store: %s, base services: %s)",
+        host,
+        port,
+        settings.store.value,
+        settings.providers,
+    )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    log.info("stopping: finishing calls in flight")
+    await server.stop(grace=5)
+    queries.close()
+    log.info("stopped")
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="run the gRPC service")
+    serve.add_argument("--store", choices=[s.value for s in Store], help="default: sqlite")
+    serve.add_argument("--data-dir", type=Path, help="default: ./var")
+    serve.add_argument("--sqlite-path", type=Path)
+    serve.add_argument("--postgres-dbname", help="PostgreSQL database (with --store postgres)")
+    serve.add_argument("--listen", help="host:port, default 127.0.0.1:50051")
+    serve.add_argument("--port", type=int, help="port on the --listen host (0: any free port)")
+    serve.add_argument("--providers", help="base-service adapter entry point, default simulated")
+    serve.add_argument("--provider-options", help="key=value,... for the base-service adapter")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ssbtek", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_serve(commands)
+    add_client_commands(commands)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        settings = _serve_settings(args, settings_module.load())
+        logging.basicConfig(
+            level=settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+            datefmt="%Y-%m-%dT%H:%M:%SZ",
+            stream=sys.stderr,
+        )
+        logging.Formatter.converter = time.gmtime
+        asyncio.run(_serve(settings))
+        return 0
+    exit_code: int = args.handler(args)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

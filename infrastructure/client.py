@@ -1,0 +1,207 @@
+"""``ssbtek query`` and ``ssbtek providers``: a gRPC client for people at a terminal.
+
+The client shows the answer it receives; it writes nothing to disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import grpc
+from google.protobuf.json_format import MessageToDict
+from google.rpc import error_details_pb2
+from google.type.date_pb2 import Date
+from rich.console import Console
+from rich.table import Table
+
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from adapters.grpc.translation import PROTECTED_IDENTITY_TEXT
+
+DEFAULT_TARGET = "127.0.0.1:50051"
+
+
+def _date(text: str) -> Date:
+    day = dt.date.fromisoformat(text)
+    return Date(year=day.year, month=day.month, day=day.day)
+
+
+def _short(name: str, prefix: str) -> str:
+    return name.removeprefix(prefix).replace("_", " ").lower()
+
+
+def _record_lines(part: pb.ProviderPart) -> str:
+    if part.HasField("error"):
+        error = part.error
+        source = pb.ErrorSource.Name(error.source).removeprefix("ERROR_SOURCE_")
+        return f"{source} {error.code}: {error.message}"
+    if not part.HasField("data"):
+        return ""
+    record = MessageToDict(part.data, preserving_proto_field_name=True)
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _print_answer(answer: pb.Answer, console: Console) -> None:
+    summary = answer.summary
+    console.print(
+        f"[bold]Query {answer.query_id}[/bold]: {summary.subject_count} subject(s), "
+        f"{summary.answered} answered, {summary.no_data} no data, {summary.errors} errors, "
+        f"{summary.closed} closed, in {summary.elapsed.ToMilliseconds()} ms"
+    )
+    for subject in answer.subjects:
+        table = Table(title=f"Subject {subject.subject}", show_lines=True, expand=True)
+        table.add_column("Provider", no_wrap=True)
+        table.add_column("Outcome", no_wrap=True)
+        table.add_column("ms", justify="right")
+        table.add_column("Data or error")
+        for part in subject.parts:
+            table.add_row(
+                _short(pb.Provider.Name(part.provider), "PROVIDER_"),
+                _short(pb.OutcomeKind.Name(part.outcome), "OUTCOME_KIND_"),
+                str(part.latency.ToMilliseconds()),
+                _record_lines(part),
+            )
+        console.print(table)
+        if subject.HasField("protected_identity"):
+            flagged = ", ".join(
+                _short(pb.Provider.Name(p), "PROVIDER_")
+                for p in subject.protected_identity.flagged_by
+            )
+            console.print(f"[bold red]{PROTECTED_IDENTITY_TEXT}[/bold red] (flagged by {flagged})")
+
+
+def _query(args: argparse.Namespace) -> int:
+    today = dt.date.today()
+    request = pb.SubmitQueryRequest(
+        client_request_id=args.client_request_id or "",
+        asking_organisation=pb.AskingOrganisation(
+            organisation_number=args.organisation, name=args.organisation_name
+        ),
+        caseworker_id=args.caseworker,
+        case_id=args.case,
+        purpose=pb.Purpose.Value(f"PURPOSE_{args.purpose}"),
+        legal_basis=pb.LegalBasis.Value(f"LEGAL_BASIS_{args.legal_basis}"),
+        period=pb.Period(
+            start=_date(args.start or (today - dt.timedelta(days=180)).isoformat()),
+            end=_date(args.end or today.isoformat()),
+        ),
+        subjects=args.subjects,
+        providers=[
+            pb.ProviderSelection(provider=pb.Provider.Value(f"PROVIDER_{p}")) for p in args.provider
+        ],
+    )
+    with grpc.insecure_channel(args.target) as channel:
+        stub = pb_grpc.QueryServiceStub(channel)
+        try:
+            response = stub.SubmitQuery(request, timeout=args.timeout)
+        except grpc.RpcError as error:
+            return _report_error(error)
+    if args.json:
+        print(
+            json.dumps(
+                MessageToDict(response.answer, preserving_proto_field_name=True),
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        _print_answer(response.answer, Console())
+    return 0
+
+
+def _report_error(error: grpc.RpcError) -> int:
+    from grpc_status import rpc_status
+
+    call: Any = error
+    print(f"error: {call.code().name}: {call.details()}", file=sys.stderr)
+    status = rpc_status.from_call(call)
+    for detail in status.details if status else []:
+        bad_request = error_details_pb2.BadRequest()
+        if detail.Unpack(bad_request):
+            for violation in bad_request.field_violations:
+                print(f"  {violation.field}: {violation.description}", file=sys.stderr)
+    return 2
+
+
+def _providers(args: argparse.Namespace) -> int:
+    console = Console()
+    with grpc.insecure_channel(args.target) as channel:
+        stub = pb_grpc.QueryServiceStub(channel)
+        try:
+            if args.check:
+                checked = stub.CheckProviders(pb.CheckProvidersRequest(), timeout=args.timeout)
+                table = Table(title="Base services", expand=True)
+                for column in ("Provider", "Reachable", "Open now", "ms", "Detail"):
+                    table.add_column(column)
+                for status in checked.providers:
+                    table.add_row(
+                        _short(pb.Provider.Name(status.provider), "PROVIDER_"),
+                        "yes" if status.reachable else "NO",
+                        "yes" if status.open_now else "closed",
+                        str(status.latency.ToMilliseconds()),
+                        status.detail,
+                    )
+            else:
+                described = stub.DescribeProviders(
+                    pb.DescribeProvidersRequest(), timeout=args.timeout
+                )
+                table = Table(title="Providers", show_lines=True, expand=True)
+                for column in ("Provider", "Name", "Data", "Legal basis", "Opening hours"):
+                    table.add_column(column)
+                for item in described.providers:
+                    table.add_row(
+                        _short(pb.Provider.Name(item.provider), "PROVIDER_"),
+                        item.name,
+                        "; ".join(item.data_kinds),
+                        "; ".join(item.legal_basis),
+                        item.opening_hours + ("" if item.open_now else " (closed now)"),
+                    )
+        except grpc.RpcError as error:
+            return _report_error(error)
+    console.print(table)
+    return 0
+
+
+def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    query = commands.add_parser("query", help="send one query and print the compiled answer")
+    query.add_argument("subjects", nargs="+", metavar="PERSONNUMMER", help="1 to 10, YYYYMMDD-NNNC")
+    query.add_argument("--target", default=DEFAULT_TARGET)
+    query.add_argument(
+        "--organisation", required=True, help="organisationsnummer, e.g. 212000-0142"
+    )
+    query.add_argument("--organisation-name", default="")
+    query.add_argument("--caseworker", required=True, help="the caseworker's id")
+    query.add_argument("--case", required=True, help="the case id")
+    query.add_argument(
+        "--purpose",
+        default="FINANCIAL_ASSISTANCE_CASE",
+        choices=[n.removeprefix("PURPOSE_") for n in pb.Purpose.keys()[1:]],
+    )
+    query.add_argument(
+        "--legal-basis",
+        default="SOL_11_KAP_11",
+        choices=[n.removeprefix("LEGAL_BASIS_") for n in pb.LegalBasis.keys()[1:]],
+    )
+    query.add_argument("--from", dest="start", help="period start, default 180 days ago")
+    query.add_argument("--to", dest="end", help="period end, default today")
+    query.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        choices=[n.removeprefix("PROVIDER_") for n in pb.Provider.keys()[1:]],
+        help="include only these providers (repeatable); default all eight",
+    )
+    query.add_argument("--client-request-id")
+    query.add_argument("--timeout", type=float, default=30.0)
+    query.add_argument("--json", action="store_true", help="print the answer as JSON")
+    query.set_defaults(handler=_query)
+
+    providers = commands.add_parser("providers", help="describe (or --check) the base services")
+    providers.add_argument("--target", default=DEFAULT_TARGET)
+    providers.add_argument("--check", action="store_true", help="reach every base service")
+    providers.add_argument("--timeout", type=float, default=10.0)
+    providers.set_defaults(handler=_providers)

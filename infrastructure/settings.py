@@ -1,0 +1,98 @@
+"""Settings: the ONE module that reads the environment.
+
+Every ``SSBTEK_*`` variable is read here into an explicit ``Settings`` value; the
+composition root builds everything from it, and command-line options override it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import attrs
+
+
+class Store(enum.Enum):
+    MEMORY = "memory"
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+
+
+@attrs.frozen
+class PostgresSettings:
+    host: str = "127.0.0.1"
+    port: int = 5432
+    dbname: str = "ssbtek"
+    user: str = "postgres"
+    password: str = attrs.field(default="", repr=False)
+    schema: str = ""
+    pool_size: int = 5
+    max_overflow: int = 10
+    connect_timeout_s: int = 5
+
+
+@attrs.frozen
+class Settings:
+    store: Store = Store.SQLITE
+    data_dir: Path = Path("var")
+    sqlite_path: Path | None = None
+    postgres: PostgresSettings = PostgresSettings()
+    listen: str = "127.0.0.1:50051"
+    providers: str = "simulated"
+    provider_options: Mapping[str, str] = attrs.field(factory=dict)
+    pseudonym_key_hex: str = attrs.field(default="", repr=False)
+    budget_fraction: float = 0.8
+    log_level: str = "INFO"
+
+    @property
+    def sqlite_file(self) -> Path:
+        return self.sqlite_path or self.data_dir / "ssbtek.sqlite3"
+
+    @property
+    def pseudonym_key_file(self) -> Path:
+        return self.data_dir / "pseudonym.key"
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """``"latency=demo,seed=7"`` -> ``{"latency": "demo", "seed": "7"}``."""
+    options: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            raise ValueError("provider options must look like key=value,key=value")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def from_environ(environ: Mapping[str, str]) -> Settings:
+    """Settings from ``SSBTEK_*`` variables; anything unset keeps its default."""
+    get = environ.get
+    defaults = Settings()
+    pg = PostgresSettings()
+    return Settings(
+        store=Store(get("SSBTEK_STORE", defaults.store.value)),
+        data_dir=Path(get("SSBTEK_DATA_DIR", str(defaults.data_dir))),
+        sqlite_path=Path(p) if (p := get("SSBTEK_SQLITE_PATH")) else None,
+        postgres=PostgresSettings(
+            host=get("SSBTEK_POSTGRES_HOST", pg.host),
+            port=int(get("SSBTEK_POSTGRES_PORT", str(pg.port))),
+            dbname=get("SSBTEK_POSTGRES_DBNAME", pg.dbname),
+            user=get("SSBTEK_POSTGRES_USER", pg.user),
+            password=get("SSBTEK_POSTGRES_PASSWORD", pg.password),
+            schema=get("SSBTEK_POSTGRES_SCHEMA", pg.schema),
+            pool_size=int(get("SSBTEK_POSTGRES_POOL_SIZE", str(pg.pool_size))),
+        ),
+        listen=get("SSBTEK_LISTEN", defaults.listen),
+        providers=get("SSBTEK_PROVIDERS", defaults.providers),
+        provider_options=parse_options(get("SSBTEK_PROVIDER_OPTIONS", "")),
+        pseudonym_key_hex=get("SSBTEK_PSEUDONYM_KEY", ""),
+        budget_fraction=float(get("SSBTEK_BUDGET_FRACTION", str(defaults.budget_fraction))),
+        log_level=get("SSBTEK_LOG_LEVEL", defaults.log_level),
+    )
+
+
+def load() -> Settings:
+    """Settings from this process's environment."""
+    return from_environ(os.environ)

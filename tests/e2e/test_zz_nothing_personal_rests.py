@@ -1,0 +1,44 @@
+"""After the other end-to-end tests: nothing personal on disk or in the log, audit complete.
+
+Named to run last in this folder, over what the earlier tests sent.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests import canaries
+from tests.e2e.conftest import RunningServer
+from tests.e2e.test_query_service_over_grpc import CASE_ID, CASEWORKER_ID, SEEN_IN_ANSWERS, SUBJECTS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_no_subject_case_caseworker_or_answer_value_is_on_disk_or_in_the_log(
+    server: RunningServer,
+) -> None:
+    assert SEEN_IN_ANSWERS, "the earlier tests must have seen provider answers to hunt for"
+    hunted = [form for s in SUBJECTS for form in canaries.forms(s)]
+    hunted += [CASE_ID, CASEWORKER_ID, *SEEN_IN_ANSWERS]
+    files = [p for p in server.data_dir.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("ssbtek.sqlite3") for p in files)
+    stored = b"".join(p.read_bytes() for p in files)
+    log = server.log_text()
+    assert "SubmitQuery OK" in log  # the access log was written, at DEBUG level too
+    for value in hunted:
+        assert value.encode() not in stored, "a personal value was stored"
+        assert value not in log, "a personal value was logged"
+
+
+def test_the_audit_trail_of_every_answered_query_is_complete(server: RunningServer) -> None:
+    with sqlite3.connect(server.data_dir / "ssbtek.sqlite3") as db:
+        rows = db.execute("SELECT topic FROM stored_events ORDER BY rowid").fetchall()
+    topics = [t.split(":")[-1] for (t,) in rows]
+    answered = topics.count("Query.Received")
+    assert answered >= 5
+    assert topics.count("Query.Compiled") == answered
+    assert topics.count("Query.Delivered") == answered
+    assert topics.count("Query.CaseDataErased") == answered
+    assert topics.count("Query.Rejected") >= 9
