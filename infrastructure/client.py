@@ -34,15 +34,35 @@ def _short(name: str, prefix: str) -> str:
     return name.removeprefix(prefix).replace("_", " ").lower()
 
 
+def _text(value: object) -> str:
+    """A record value as a person reads it: dates as ISO dates, lists one item per line."""
+    if isinstance(value, dict):
+        if set(value) <= {"year", "month", "day"}:
+            return (
+                f"{value.get('year', 0):04d}-{value.get('month', 0):02d}-{value.get('day', 0):02d}"
+            )
+        return ", ".join(f"{key.replace('_', ' ')} {_text(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return "; ".join(_text(item) for item in value)
+    return str(value)
+
+
 def _record_lines(part: pb.ProviderPart) -> str:
+    if part.outcome == pb.OUTCOME_KIND_CLOSED:
+        return "outside the base service's opening hours"
     if part.HasField("error"):
         error = part.error
         source = pb.ErrorSource.Name(error.source).removeprefix("ERROR_SOURCE_")
         return f"{source} {error.code}: {error.message}"
-    if not part.HasField("data"):
-        return ""
     record = MessageToDict(part.data, preserving_proto_field_name=True)
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    fields: dict[str, Any] = next(iter(record.values()), {})
+    lines: list[str] = []
+    for key, value in fields.items():
+        if isinstance(value, list):
+            lines.extend(f"• {key.replace('_', ' ')}: {_text(item)}" for item in value)
+        else:
+            lines.append(f"{key.replace('_', ' ')}: {_text(value)}")
+    return "\n".join(lines) or "nothing for the period"
 
 
 def _print_answer(answer: pb.Answer, console: Console) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
@@ -70,28 +71,33 @@ async def _abort(context: Context, error: Exception) -> NoReturn:
     raise AssertionError("abort_with_status raises")  # pragma: no cover
 
 
-def _log_call(method: str, started: float, context: Context) -> None:
-    code = context.code() or grpc.StatusCode.OK
-    name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-    access_log.info("%s %s %d ms", method, name, round((time.monotonic() - started) * 1000))
+@asynccontextmanager
+async def _reported(method: str, context: Context) -> AsyncIterator[None]:
+    """Turn any error into a status (``abort`` passes through) and log the call."""
+    started = time.monotonic()
+    try:
+        yield
+    except grpc.aio.AbortError:
+        raise
+    except Exception as error:
+        await _abort(context, error)
+    finally:
+        code = context.code() or grpc.StatusCode.OK
+        name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        access_log.info("%s %s %d ms", method, name, elapsed_ms)
 
 
 def unary(
     handler: Callable[[S, Req, Context], Awaitable[Res]],
 ) -> Callable[[S, Req, Context], Awaitable[Res]]:
-    """Report any error of a unary handler as a status (``abort`` passes through)."""
+    """Report any error of a unary handler as a status, and log the call."""
 
     @wraps(handler)
     async def wrapper(self: S, request: Req, context: Context) -> Res:
-        started = time.monotonic()
-        try:
+        async with _reported(handler.__name__, context):
             return await handler(self, request, context)
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            await _abort(context, error)
-        finally:
-            _log_call(handler.__name__, started, context)
+        raise AssertionError("unreachable: _reported re-raises or aborts")  # pragma: no cover
 
     return wrapper
 
@@ -99,19 +105,12 @@ def unary(
 def streaming(
     handler: Callable[[S, Req, Context], AsyncIterator[Res]],
 ) -> Callable[[S, Req, Context], AsyncIterator[Res]]:
-    """Report any error of a server-streaming handler as a status."""
+    """Report any error of a server-streaming handler as a status, and log the call."""
 
     @wraps(handler)
     async def wrapper(self: S, request: Req, context: Context) -> AsyncIterator[Res]:
-        started = time.monotonic()
-        try:
+        async with _reported(handler.__name__, context):
             async for response in handler(self, request, context):
                 yield response
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:
-            await _abort(context, error)
-        finally:
-            _log_call(handler.__name__, started, context)
 
     return wrapper
