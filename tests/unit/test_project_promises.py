@@ -29,3 +29,17 @@ def test_every_adr_has_a_status_and_a_confirmation_line() -> None:
         text = adr.read_text()
         assert "- Status:" in text, adr.name
         assert "**Confirmation:**" in text, adr.name
+
+
+def test_the_domain_imports_only_eventsourcing_domain_from_the_library() -> None:
+    import ast
+
+    found = set()
+    for path in (ROOT / "domain").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+    library = {name for name in found if name.split(".")[0] == "eventsourcing"}
+    assert library == {"eventsourcing.domain"}
