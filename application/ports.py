@@ -90,3 +90,25 @@ class Pseudonymiser(Protocol):
     """Turns an identifier into a keyed pseudonym that can be stored (HMAC with a secret key)."""
 
     def pseudonym(self, purpose: str, value: str) -> str: ...
+
+
+@attrs.frozen
+class AccessDecision:
+    """Whether an organisation's caseworker may query now, and under which terms.
+
+    ``refusal`` is ``None`` when the query may go ahead; otherwise a reason code
+    (``domain.query.aggregate.RejectionReason`` name). No personal data.
+    """
+
+    refusal: str | None
+    vehicle_register_consent: bool
+
+
+class AccessPolicy(Protocol):
+    """Who may ask: a connected municipality, through a caseworker who has signed the
+    assurance and is not revoked (004 § 9.2.9, § 12.4.5). Implemented by the Parties
+    application; the caseworker is known here only by the saga's keyed pseudonym."""
+
+    def decide(
+        self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
+    ) -> AccessDecision: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import grpc
@@ -16,9 +17,17 @@ from application.queries import Queries
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
 QUERY_SERVICE: Final = pb.DESCRIPTOR.services_by_name["QueryService"].full_name
 
+ServiceRegistration = Callable[[grpc.aio.Server], str]
+"""Adds one more service's servicer to the server; returns its full name (for health and
+reflection). Each service module offers one, e.g. ``register_party_service(parties)``."""
+
 
 async def build_server(
-    queries: Queries, *, address: str, reuse_port: bool = False
+    queries: Queries,
+    *,
+    address: str,
+    reuse_port: bool = False,
+    services: Sequence[ServiceRegistration] = (),
 ) -> tuple[grpc.aio.Server, int]:
     """Build (not start) the server on ``address``; returns it and the bound port."""
     options: list[tuple[str, Any]] = [
@@ -27,12 +36,13 @@ async def build_server(
     ]
     server = grpc.aio.server(options=options)
     pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)
+    names = [QUERY_SERVICE, *(register(server) for register in services)]
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for service in ("", QUERY_SERVICE):
+    for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
-        (QUERY_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
     port = server.add_insecure_port(address)
     if port == 0:

@@ -1,0 +1,1 @@
+"""Calendars from maintained libraries."""
