@@ -34,3 +34,38 @@ class AuditUnavailableError(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__("the audit trail is unavailable; the query was not answered")
+
+
+class RuleViolationError(ApplicationError):
+    """A command broke a rule of the agreement; ``rule`` says which, ``clause`` where it stands.
+
+    Reported as ``FAILED_PRECONDITION``: the request was well formed, the state does not allow it.
+    """
+
+    def __init__(self, rule: str, clause: str = "") -> None:
+        super().__init__(f"{rule} ({clause})" if clause else rule)
+        self.rule = rule
+        self.clause = clause
+
+
+class NotFoundError(ApplicationError):
+    """The thing a command names does not exist. ``kind`` names what was looked for."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"no such {kind}")
+        self.kind = kind
+
+
+class ConflictError(ApplicationError):
+    """Another change to the same aggregate won the race; the caller may re-read and retry."""
+
+    def __init__(self) -> None:
+        super().__init__("the record was changed concurrently; read it again and retry")
+
+
+class PermissionDeniedError(ApplicationError):
+    """The caller may not do this; ``reason`` is a code, never personal data."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"permission denied: {reason}")
+        self.reason = reason

@@ -21,7 +21,15 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from application.errors import AuditUnavailableError, DuplicateQueryError, InvalidQueryError
+from application.errors import (
+    AuditUnavailableError,
+    ConflictError,
+    DuplicateQueryError,
+    InvalidQueryError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+)
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("ssbtek.access")
@@ -56,6 +64,22 @@ def status_for(error: Exception) -> status_pb2.Status:
         return _status(code_pb2.INVALID_ARGUMENT, f"invalid request: {fields}", bad_request)
     if isinstance(error, DuplicateQueryError):
         return _status(code_pb2.ALREADY_EXISTS, str(error))
+    if isinstance(error, RuleViolationError):
+        failure = error_details_pb2.PreconditionFailure(
+            violations=[
+                error_details_pb2.PreconditionFailure.Violation(
+                    type="AGREEMENT_RULE", subject=error.clause, description=error.rule
+                )
+            ]
+        )
+        return _status(code_pb2.FAILED_PRECONDITION, str(error), failure)
+    if isinstance(error, NotFoundError):
+        return _status(code_pb2.NOT_FOUND, str(error))
+    if isinstance(error, ConflictError):
+        return _status(code_pb2.ABORTED, str(error))
+    if isinstance(error, PermissionDeniedError):
+        info = error_details_pb2.ErrorInfo(reason=error.reason, domain="ssbtek.se")
+        return _status(code_pb2.PERMISSION_DENIED, str(error), info)
     if isinstance(error, AuditUnavailableError):
         retry = error_details_pb2.RetryInfo()
         retry.retry_delay.FromMilliseconds(1000)

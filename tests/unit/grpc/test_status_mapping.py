@@ -3,7 +3,15 @@ from __future__ import annotations
 from google.rpc import code_pb2, error_details_pb2
 
 from adapters.grpc.status import status_for
-from application.errors import AuditUnavailableError, DuplicateQueryError, InvalidQueryError
+from application.errors import (
+    AuditUnavailableError,
+    ConflictError,
+    DuplicateQueryError,
+    InvalidQueryError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+)
 from domain.errors import FieldViolation
 
 
@@ -43,3 +51,21 @@ def test_an_unexpected_error_is_internal_and_never_repeats_its_message() -> None
     assert status.code == code_pb2.INTERNAL
     assert "1212" not in status.message
     assert not status.details
+
+
+def test_rule_not_found_conflict_and_permission_map_to_their_codes_with_details() -> None:
+    rule = status_for(
+        RuleViolationError("notice must be given six months before year end", "004 § 17.1")
+    )
+    assert rule.code == code_pb2.FAILED_PRECONDITION
+    assert rule.message == "notice must be given six months before year end (004 § 17.1)"
+    failure = error_details_pb2.PreconditionFailure()
+    assert rule.details[0].Unpack(failure)
+    assert failure.violations[0].subject == "004 § 17.1"
+    assert status_for(NotFoundError("party")).code == code_pb2.NOT_FOUND
+    assert status_for(ConflictError()).code == code_pb2.ABORTED
+    denied = status_for(PermissionDeniedError("CASEWORKER_REVOKED"))
+    assert denied.code == code_pb2.PERMISSION_DENIED
+    info = error_details_pb2.ErrorInfo()
+    assert denied.details[0].Unpack(info)
+    assert info.reason == "CASEWORKER_REVOKED"
