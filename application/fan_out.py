@@ -59,18 +59,29 @@ class FanOut:
         *,
         received_at: dt.datetime,
         budget_s: float,
+        not_entitled: frozenset[Provider] = frozenset(),
     ) -> AsyncGenerator[ProviderPart, None]:
-        """Yield each part as it completes; every part arrives within ``budget_s``."""
+        """Yield each part as it completes; every part arrives within ``budget_s``.
+
+        Providers in ``not_entitled`` and providers outside their opening hours are not
+        called: their parts say so at once.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget_s
         tasks: list[asyncio.Task[ProviderPart]] = []
         try:
             for selection in selections:
                 profile = PROFILES[selection.provider]
+                if selection.provider in not_entitled:
+                    uncalled: OutcomeKind | None = OutcomeKind.NOT_ENTITLED
+                elif not profile.opening_hours.is_open_at(received_at):
+                    uncalled = OutcomeKind.CLOSED
+                else:
+                    uncalled = None
                 for index, subject in enumerate(subjects):
-                    if not profile.opening_hours.is_open_at(received_at):
+                    if uncalled is not None:
                         yield ProviderPart(
-                            selection.provider, index, subject, OutcomeKind.CLOSED, latency_ms=0
+                            selection.provider, index, subject, uncalled, latency_ms=0
                         )
                         continue
                     tasks.append(

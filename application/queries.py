@@ -24,9 +24,21 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from eventsourcing.utils import Environment
 
 from application.commands import QueryCommand
-from application.errors import AuditUnavailableError, DuplicateQueryError, InvalidQueryError
+from application.errors import (
+    AuditUnavailableError,
+    DuplicateQueryError,
+    InvalidQueryError,
+    PermissionDeniedError,
+)
 from application.fan_out import FanOut
-from application.ports import BaseService, BaseServiceHealth, Clock, Pseudonymiser
+from application.ports import (
+    AccessDecision,
+    AccessPolicy,
+    BaseService,
+    BaseServiceHealth,
+    Clock,
+    Pseudonymiser,
+)
 from application.validation import ValidQuery, validate
 from domain.identity import OrganisationNumber
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
@@ -82,7 +94,12 @@ class Queries(Application[UUID]):
         pseudonymiser: Pseudonymiser,
         transcodings: Sequence[Transcoding],
         settings: SagaSettings,
+        access_policy: AccessPolicy | None = None,
     ) -> None:
+        """``access_policy`` None lets every organisation and caseworker ask, with vehicle
+        consent: for unit tests and benchmarks only; the composition root always wires
+        the Parties application."""
+        self._access_policy = access_policy
         self._transcodings = tuple(transcodings)
         self._base_services = dict(base_services)
         self._clock = clock
@@ -125,6 +142,10 @@ class Queries(Application[UUID]):
                 [violation.field for violation in error.violations],
             )
             raise
+        pseudonym = self._pseudonymiser.pseudonym(
+            "caseworker", f"{query.organisation.digits}|{query.caseworker_id}"
+        )
+        access = await self._decide_access(query.organisation.digits, pseudonym, received_at)
         query_id = self._query_id(query.organisation, command.client_request_id)
         if query_id in self._in_flight:
             await self._reject_duplicate(query)
@@ -133,7 +154,7 @@ class Queries(Application[UUID]):
             if await asyncio.to_thread(self.repository.__contains__, query_id):
                 await self._reject_duplicate(query)
             async with aclosing(
-                self._aggregate(query_id, query, received_at, time_remaining_s)
+                self._aggregate(query_id, query, pseudonym, access, received_at, time_remaining_s)
             ) as items:
                 async for item in items:
                     yield item
@@ -146,10 +167,25 @@ class Queries(Application[UUID]):
         )
         raise DuplicateQueryError
 
+    async def _decide_access(
+        self, organisation: str, pseudonym: str, at: dt.datetime
+    ) -> AccessDecision:
+        """Refuse (and record) a query from outside the agreement; say what it may receive."""
+        if self._access_policy is None:
+            return AccessDecision(refusal=None, vehicle_register_consent=True)
+        decision = await asyncio.to_thread(self._access_policy.decide, organisation, pseudonym, at)
+        if decision.refusal is not None:
+            reason = RejectionReason(decision.refusal)
+            await self._record_rejection(organisation, reason, [])
+            raise PermissionDeniedError(reason.value)
+        return decision
+
     async def _aggregate(
         self,
         query_id: UUID,
         query: ValidQuery,
+        pseudonym: str,
+        access: AccessDecision,
         received_at: dt.datetime,
         time_remaining_s: float | None,
     ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
@@ -157,9 +193,7 @@ class Queries(Application[UUID]):
         audit = Query.receive(
             query_id=query_id,
             asking_organisation=query.organisation.digits,
-            caseworker_pseudonym=self._pseudonymiser.pseudonym(
-                "caseworker", f"{query.organisation.digits}|{query.caseworker_id}"
-            ),
+            caseworker_pseudonym=pseudonym,
             subject_count=len(query.subjects),
             selections=list(query.selections),
             purpose=query.purpose,
@@ -171,7 +205,13 @@ class Queries(Application[UUID]):
         parts: list[ProviderPart] = []
         async with aclosing(
             self._fan_out.run(
-                query.subjects, query.selections, received_at=received_at, budget_s=budget_s
+                query.subjects,
+                query.selections,
+                received_at=received_at,
+                budget_s=budget_s,
+                not_entitled=frozenset()
+                if access.vehicle_register_consent
+                else frozenset({Provider.TRANSPORTSTYRELSEN}),
             )
         ) as calls:
             async for part in calls:

@@ -50,6 +50,8 @@ def _text(value: object) -> str:
 def _record_lines(part: pb.ProviderPart) -> str:
     if part.outcome == pb.OUTCOME_KIND_CLOSED:
         return "outside the base service's opening hours"
+    if part.outcome == pb.OUTCOME_KIND_NOT_ENTITLED:
+        return "not entitled: no written consent for direct access to the vehicle register"
     if part.HasField("error"):
         error = part.error
         source = pb.ErrorSource.Name(error.source).removeprefix("ERROR_SOURCE_")
@@ -70,7 +72,8 @@ def _print_answer(answer: pb.Answer, console: Console) -> None:
     console.print(
         f"[bold]Query {answer.query_id}[/bold]: {summary.subject_count} subject(s), "
         f"{summary.answered} answered, {summary.no_data} no data, {summary.errors} errors, "
-        f"{summary.closed} closed, in {summary.elapsed.ToMilliseconds()} ms"
+        f"{summary.closed} closed, {summary.not_entitled} not entitled, "
+        f"in {summary.elapsed.ToMilliseconds()} ms"
     )
     for subject in answer.subjects:
         table = Table(title=f"Subject {subject.subject}", show_lines=True, expand=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import attrs
 
 from application.ports import (
+    AccessDecision,
     BaseServiceFailure,
     BaseServiceHealth,
     BaseServiceUnreachable,
@@ -119,3 +120,20 @@ def fake_base_services(**modes: str) -> dict[Provider, FakeBaseService]:
 class FakePseudonymiser:
     def pseudonym(self, purpose: str, value: str) -> str:
         return hashlib.sha256(f"fake|{purpose}|{value}".encode()).hexdigest()[:32]
+
+
+class FakeAccessPolicy:
+    """Refuses with ``refusal`` (or not), remembers what it was asked."""
+
+    def __init__(
+        self, refusal: str | None = None, *, vehicle_register_consent: bool = True
+    ) -> None:
+        self.refusal = refusal
+        self.vehicle_register_consent = vehicle_register_consent
+        self.asked: list[tuple[str, str]] = []
+
+    def decide(
+        self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
+    ) -> AccessDecision:
+        self.asked.append((organisation_number, caseworker_pseudonym))
+        return AccessDecision(self.refusal, self.vehicle_register_consent)

@@ -131,6 +131,7 @@ def summary_to_proto(answer: CompiledAnswer) -> pb.Summary:
         no_data=kinds.count(OutcomeKind.NO_DATA),
         errors=kinds.count(OutcomeKind.ERROR),
         closed=kinds.count(OutcomeKind.CLOSED),
+        not_entitled=kinds.count(OutcomeKind.NOT_ENTITLED),
         protected_identity_notices=[_notice_to_proto(n) for n in answer.notices],
         received_at=_timestamp(answer.received_at),
         compiled_at=_timestamp(answer.compiled_at),

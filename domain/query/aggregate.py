@@ -44,6 +44,13 @@ class RejectionReason(enum.Enum):
 
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
     DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
+    ORGANISATION_NOT_CONNECTED = "ORGANISATION_NOT_CONNECTED"
+    """The asking organisation is not a connected municipality (004 § 9.2.8, § 17-18)."""
+    CASEWORKER_UNKNOWN = "CASEWORKER_UNKNOWN"
+    CASEWORKER_WITHOUT_ASSURANCE = "CASEWORKER_WITHOUT_ASSURANCE"
+    """The caseworker has not signed the assurance (004 § 9.2.9)."""
+    CASEWORKER_REVOKED = "CASEWORKER_REVOKED"
+    """The caseworker's authorisation was revoked or removed (004 § 12.4.5)."""
 
 
 def _elapsed_ms(since: dt.datetime, until: dt.datetime) -> int:
@@ -88,11 +95,19 @@ class Query(Aggregate):
             aggregate.outcomes[self.provider] = list(self.outcomes)
 
     class Compiled(Aggregate.Event):
+        class_version = 2
+
         answered: int
         no_data: int
         errors: int
         closed: int
+        not_entitled: int
         protected_identity_notices: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had no "not entitled" outcome: none of its calls were refused."""
+            state["not_entitled"] = 0
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = QueryStatus.COMPILED
@@ -209,6 +224,7 @@ class Query(Aggregate):
             no_data=counts[OutcomeKind.NO_DATA],
             errors=counts[OutcomeKind.ERROR],
             closed=counts[OutcomeKind.CLOSED],
+            not_entitled=counts[OutcomeKind.NOT_ENTITLED],
             protected_identity_notices=protected_identity_notices,
         )
 

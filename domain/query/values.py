@@ -41,6 +41,8 @@ class OutcomeKind(enum.Enum):
     NO_DATA = "NO_DATA"
     ERROR = "ERROR"
     CLOSED = "CLOSED"
+    NOT_ENTITLED = "NOT_ENTITLED"
+    """The municipality may not receive this provider's data (e.g. vehicles without consent)."""
 
 
 class ErrorSource(enum.Enum):

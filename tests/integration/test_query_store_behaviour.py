@@ -114,3 +114,26 @@ async def test_a_retry_after_a_restart_is_still_recognised(
         assert names[-1] == "Rejected"
     finally:
         second.close()
+
+
+async def test_a_compiled_event_stored_before_not_entitled_existed_reads_as_none_refused(
+    queries: Queries,
+) -> None:
+    """Event schema evolution: Query.Compiled v1 (no ``not_entitled``) upcasts to v2."""
+    answer = await queries.submit(command())
+    (compiled,) = [e for e in stored(queries) if isinstance(e, Query.Compiled)]
+    stored_v2 = queries.mapper.to_stored_event(compiled)
+    state = queries.mapper.transcoder.decode(stored_v2.state)
+    del state["not_entitled"]
+    del state["class_version"]
+    stored_v1 = type(stored_v2)(
+        originator_id=stored_v2.originator_id,
+        originator_version=stored_v2.originator_version,
+        topic=stored_v2.topic,
+        state=queries.mapper.transcoder.encode(state),
+    )
+    upcast = queries.mapper.to_domain_event(stored_v1)
+    assert isinstance(upcast, Query.Compiled)
+    assert upcast.not_entitled == 0
+    assert upcast.answered == compiled.answered
+    assert upcast.originator_id == answer.query_id

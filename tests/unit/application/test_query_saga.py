@@ -13,7 +13,12 @@ import pytest
 
 from adapters.persistence.transcodings import query_transcodings
 from application.commands import PeriodCommand, ProviderSelectionCommand, QueryCommand
-from application.errors import AuditUnavailableError, DuplicateQueryError, InvalidQueryError
+from application.errors import (
+    AuditUnavailableError,
+    DuplicateQueryError,
+    InvalidQueryError,
+    PermissionDeniedError,
+)
 from application.queries import Queries, SagaSettings
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query
@@ -21,6 +26,7 @@ from domain.query.answer import CompiledAnswer, ProviderPart
 from domain.query.values import ErrorSource, OutcomeKind
 from tests import canaries
 from tests.fakes import (
+    FakeAccessPolicy,
     FakeBaseService,
     FakeClock,
     FakePseudonymiser,
@@ -58,8 +64,10 @@ def build(
     *,
     now: dt.datetime = WEDNESDAY_NOON,
     settings: SagaSettings = FAST,
+    access_policy: FakeAccessPolicy | None = None,
 ) -> Queries:
     return Queries(
+        access_policy=access_policy,
         env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
         base_services=base_services,
         clock=FakeClock(now),
@@ -373,3 +381,53 @@ async def test_describe_providers_lists_all_eight_with_their_legal_basis(queries
     described = queries.describe_providers()
     assert [d.profile.provider for d in described] == list(Provider)
     assert all(d.profile.legal_basis for d in described)
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "ORGANISATION_NOT_CONNECTED",
+        "CASEWORKER_UNKNOWN",
+        "CASEWORKER_WITHOUT_ASSURANCE",
+        "CASEWORKER_REVOKED",
+    ],
+)
+async def test_a_query_from_outside_the_agreement_is_refused_asks_no_one_and_is_recorded(
+    services: dict[Provider, FakeBaseService], refusal: str
+) -> None:
+    """004 § 9.2.8-9.2.9, § 12.4.5: only connected municipalities, only signed caseworkers."""
+    queries = build(services, access_policy=FakeAccessPolicy(refusal))
+    with pytest.raises(PermissionDeniedError) as refused:
+        await queries.submit(command())
+    assert refused.value.reason == refusal
+    assert all(s.calls == [] for s in services.values())
+    (rejected,) = stored_events(queries)
+    assert isinstance(rejected, Query.Rejected)
+    assert rejected.reason.value == refusal
+    assert rejected.asking_organisation == "2120000142"
+
+
+async def test_the_access_policy_sees_the_same_caseworker_pseudonym_the_audit_stores(
+    services: dict[Provider, FakeBaseService],
+) -> None:
+    policy = FakeAccessPolicy()
+    queries = build(services, access_policy=policy)
+    await queries.submit(command())
+    received = stored_events(queries)[0]
+    assert isinstance(received, Query.Received)
+    assert policy.asked == [("2120000142", received.caseworker_pseudonym)]
+
+
+async def test_without_vehicle_register_consent_transportstyrelsen_is_not_entitled_not_failed(
+    services: dict[Provider, FakeBaseService],
+) -> None:
+    """002: vehicle data only with the municipality's written consent."""
+    queries = build(services, access_policy=FakeAccessPolicy(vehicle_register_consent=False))
+    answer = await queries.submit(command(SUBJECTS[:2]))
+    assert {p.kind for p in answer.parts if p.provider is Provider.TRANSPORTSTYRELSEN} == {
+        OutcomeKind.NOT_ENTITLED
+    }
+    assert services[Provider.TRANSPORTSTYRELSEN].calls == []
+    assert part(answer, Provider.CSN).kind is OutcomeKind.ANSWERED
+    compiled = [e for e in stored_events(queries) if isinstance(e, Query.Compiled)]
+    assert compiled[0].not_entitled == 2

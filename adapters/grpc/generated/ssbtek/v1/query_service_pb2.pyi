@@ -121,6 +121,10 @@ class _OutcomeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OutcomeKi
     """No usable answer; see the error."""
     OUTCOME_KIND_CLOSED: _OutcomeKind.ValueType  # 4
     """The provider's base service was outside its opening hours: closed, not failed."""
+    OUTCOME_KIND_NOT_ENTITLED: _OutcomeKind.ValueType  # 5
+    """The municipality may not receive this provider's data (Transportstyrelsen without
+    the written consent for direct access to the vehicle register). Not a failure.
+    """
 
 class OutcomeKind(_OutcomeKind, metaclass=_OutcomeKindEnumTypeWrapper):
     """What came of one provider's call about one subject."""
@@ -134,6 +138,10 @@ OUTCOME_KIND_ERROR: OutcomeKind.ValueType  # 3
 """No usable answer; see the error."""
 OUTCOME_KIND_CLOSED: OutcomeKind.ValueType  # 4
 """The provider's base service was outside its opening hours: closed, not failed."""
+OUTCOME_KIND_NOT_ENTITLED: OutcomeKind.ValueType  # 5
+"""The municipality may not receive this provider's data (Transportstyrelsen without
+the written consent for direct access to the vehicle register). Not a failure.
+"""
 Global___OutcomeKind: _TypeAlias = OutcomeKind  # noqa: Y015
 
 class _ErrorSource:
@@ -558,6 +566,7 @@ class Summary(_message.Message):
     ERRORS_FIELD_NUMBER: _builtins.int
     CLOSED_FIELD_NUMBER: _builtins.int
     PROTECTED_IDENTITY_NOTICES_FIELD_NUMBER: _builtins.int
+    NOT_ENTITLED_FIELD_NUMBER: _builtins.int
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
     COMPILED_AT_FIELD_NUMBER: _builtins.int
     ELAPSED_FIELD_NUMBER: _builtins.int
@@ -567,6 +576,7 @@ class Summary(_message.Message):
     no_data: _builtins.int
     errors: _builtins.int
     closed: _builtins.int
+    not_entitled: _builtins.int
     @_builtins.property
     def protected_identity_notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProtectedIdentityNotice]: ...
     @_builtins.property
@@ -585,13 +595,14 @@ class Summary(_message.Message):
         errors: _builtins.int = ...,
         closed: _builtins.int = ...,
         protected_identity_notices: _abc.Iterable[Global___ProtectedIdentityNotice] | None = ...,
+        not_entitled: _builtins.int = ...,
         received_at: _timestamp_pb2.Timestamp | None = ...,
         compiled_at: _timestamp_pb2.Timestamp | None = ...,
         elapsed: _duration_pb2.Duration | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["compiled_at", b"compiled_at", "elapsed", b"elapsed", "received_at", b"received_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "closed", b"closed", "compiled_at", b"compiled_at", "elapsed", b"elapsed", "errors", b"errors", "no_data", b"no_data", "protected_identity_notices", b"protected_identity_notices", "query_id", b"query_id", "received_at", b"received_at", "subject_count", b"subject_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "closed", b"closed", "compiled_at", b"compiled_at", "elapsed", b"elapsed", "errors", b"errors", "no_data", b"no_data", "not_entitled", b"not_entitled", "protected_identity_notices", b"protected_identity_notices", "query_id", b"query_id", "received_at", b"received_at", "subject_count", b"subject_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
