@@ -69,3 +69,11 @@ class PermissionDeniedError(ApplicationError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"permission denied: {reason}")
         self.reason = reason
+
+
+class OverloadedError(ApplicationError):
+    """The service is at its limit; the query was not started. ``reason`` is a code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the service is overloaded ({reason}); retry later")
+        self.reason = reason

@@ -112,3 +112,35 @@ class AccessPolicy(Protocol):
     def decide(
         self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
     ) -> AccessDecision: ...
+
+
+class Metrics(Protocol):
+    """Operational figures. Labels are codes and provider names only: never personal data."""
+
+    def query_finished(self, outcome: str, seconds: float) -> None:
+        """One query ended: ``outcome`` is ``ANSWERED`` or a refusal reason code."""
+        ...
+
+    def call_finished(
+        self, provider: str, outcome: str, error_source: str | None, seconds: float
+    ) -> None:
+        """One provider call ended (outcome kind, SSBT/BT when it failed)."""
+        ...
+
+
+class NoMetrics:
+    """Metrics that go nowhere (unit tests, and a service run without an endpoint)."""
+
+    def query_finished(self, outcome: str, seconds: float) -> None:
+        return None
+
+    def call_finished(
+        self, provider: str, outcome: str, error_source: str | None, seconds: float
+    ) -> None:
+        return None
+
+
+class RateLimiter(Protocol):
+    """Per-organisation admission: may one more query from this organisation start now?"""
+
+    def admit(self, organisation_number: str) -> bool: ...

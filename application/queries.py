@@ -28,6 +28,7 @@ from application.errors import (
     AuditUnavailableError,
     DuplicateQueryError,
     InvalidQueryError,
+    OverloadedError,
     PermissionDeniedError,
 )
 from application.fan_out import FanOut
@@ -37,7 +38,10 @@ from application.ports import (
     BaseService,
     BaseServiceHealth,
     Clock,
+    Metrics,
+    NoMetrics,
     Pseudonymiser,
+    RateLimiter,
 )
 from application.validation import ValidQuery, validate
 from domain.identity import OrganisationNumber
@@ -60,6 +64,8 @@ class SagaSettings:
     """Kept back from the caller's own gRPC deadline for compiling and saving."""
     minimum_budget_s: float = 0.05
     check_timeout_s: float = 2.0
+    max_in_flight: int = 400
+    """Above this many queries in progress, new ones are refused at once (RESOURCE_EXHAUSTED)."""
 
     def budget_s(self, subject_count: int, time_remaining_s: float | None) -> float:
         budget = answer_target(subject_count).total_seconds() * self.budget_fraction
@@ -95,11 +101,16 @@ class Queries(Application[UUID]):
         transcodings: Sequence[Transcoding],
         settings: SagaSettings,
         access_policy: AccessPolicy | None = None,
+        metrics: Metrics | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         """``access_policy`` None lets every organisation and caseworker ask, with vehicle
         consent: for unit tests and benchmarks only; the composition root always wires
         the Parties application."""
         self._access_policy = access_policy
+        self._metrics: Metrics = metrics or NoMetrics()
+        self._rate_limiter = rate_limiter
+        self._active = 0
         self._transcodings = tuple(transcodings)
         self._base_services = dict(base_services)
         self._clock = clock
@@ -133,6 +144,29 @@ class Queries(Application[UUID]):
     ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
         """Yield each provider's part as it arrives, then the compiled answer."""
         received_at = self._clock.now()
+        started = self._clock.monotonic()
+        outcome = "ANSWERED"
+        try:
+            async with aclosing(self._run(command, received_at, time_remaining_s)) as items:
+                async for item in items:
+                    yield item
+        except (InvalidQueryError, PermissionDeniedError, OverloadedError) as refusal:
+            outcome = _refusal_code(refusal)
+            raise
+        except DuplicateQueryError:
+            outcome = RejectionReason.DUPLICATE_REQUEST.value
+            raise
+        except AuditUnavailableError:
+            outcome = "AUDIT_UNAVAILABLE"
+            raise
+        finally:
+            self._metrics.query_finished(outcome, self._clock.monotonic() - started)
+
+    async def _run(
+        self, command: QueryCommand, received_at: dt.datetime, time_remaining_s: float | None
+    ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
+        if self._active >= self._settings.max_in_flight:
+            raise OverloadedError("TOO_MANY_QUERIES_IN_FLIGHT")
         try:
             query = validate(command)
         except InvalidQueryError as error:
@@ -142,24 +176,40 @@ class Queries(Application[UUID]):
                 [violation.field for violation in error.violations],
             )
             raise
-        pseudonym = self._pseudonymiser.pseudonym(
-            "caseworker", f"{query.organisation.digits}|{query.caseworker_id}"
-        )
-        access = await self._decide_access(query.organisation.digits, pseudonym, received_at)
-        query_id = self._query_id(query.organisation, command.client_request_id)
-        if query_id in self._in_flight:
-            await self._reject_duplicate(query)
-        self._in_flight.add(query_id)
+        self._admit(query.organisation.digits)
+        self._active += 1
         try:
-            if await asyncio.to_thread(self.repository.__contains__, query_id):
+            pseudonym = self._pseudonymiser.pseudonym(
+                "caseworker", f"{query.organisation.digits}|{query.caseworker_id}"
+            )
+            access = await self._decide_access(query.organisation.digits, pseudonym, received_at)
+            query_id = self._query_id(query.organisation, command.client_request_id)
+            if query_id in self._in_flight:
                 await self._reject_duplicate(query)
-            async with aclosing(
-                self._aggregate(query_id, query, pseudonym, access, received_at, time_remaining_s)
-            ) as items:
-                async for item in items:
-                    yield item
+            self._in_flight.add(query_id)
+            try:
+                if await asyncio.to_thread(self.repository.__contains__, query_id):
+                    await self._reject_duplicate(query)
+                async with aclosing(
+                    self._aggregate(
+                        query_id, query, pseudonym, access, received_at, time_remaining_s
+                    )
+                ) as items:
+                    async for item in items:
+                        yield item
+            finally:
+                self._in_flight.discard(query_id)
         finally:
-            self._in_flight.discard(query_id)
+            self._active -= 1
+
+    def _admit(self, organisation: str) -> None:
+        """Refuse at once, before any work, when the organisation is over its rate.
+
+        Overload refusals are counted in the metrics, not written to the audit trail: under
+        overload the store is the thing to protect.
+        """
+        if self._rate_limiter is not None and not self._rate_limiter.admit(organisation):
+            raise OverloadedError("ORGANISATION_RATE_LIMIT")
 
     async def _reject_duplicate(self, query: ValidQuery) -> None:
         await self._record_rejection(
@@ -216,6 +266,12 @@ class Queries(Application[UUID]):
         ) as calls:
             async for part in calls:
                 parts.append(part)
+                self._metrics.call_finished(
+                    part.provider.value,
+                    part.kind.value,
+                    part.error.source.value if part.error else None,
+                    part.latency_ms / 1000,
+                )
                 yield part
         ordered = tuple(sorted(parts, key=_part_order))
         for selection in query.selections:
@@ -239,6 +295,15 @@ class Queries(Application[UUID]):
         audit.deliver(at=released_at)
         audit.erase_case_data(at=released_at)
         await self._save(audit)
+        log.info(
+            "query answered",
+            extra={
+                "query_id": str(query_id),
+                "subjects": len(query.subjects),
+                "providers": len(query.selections),
+                "elapsed_ms": round((released_at - received_at).total_seconds() * 1000),
+            },
+        )
         yield answer
 
     async def _record_rejection(
@@ -304,6 +369,12 @@ class Queries(Application[UUID]):
             ProviderDescription(profile, profile.opening_hours.is_open_at(now))
             for profile in CATALOGUE
         ]
+
+
+def _refusal_code(refusal: Exception) -> str:
+    if isinstance(refusal, PermissionDeniedError | OverloadedError):
+        return refusal.reason
+    return RejectionReason.INVALID_ARGUMENT.value
 
 
 def _part_order(part: ProviderPart) -> tuple[int, int]:

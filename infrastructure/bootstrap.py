@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 from adapters.persistence.transcodings import query_transcodings
 from adapters.security.pseudonymiser import MIN_KEY_BYTES, HmacPseudonymiser
 from adapters.system_clock import SystemClock
-from application.ports import BaseService, Clock
+from application.ports import AccessPolicy, BaseService, Clock, Metrics
 from application.queries import Queries, SagaSettings
 from domain.providers import Provider
 from infrastructure.settings import Settings, Store
@@ -86,9 +87,16 @@ def build_queries(
     *,
     base_services: Mapping[Provider, BaseService] | None = None,
     clock: Clock | None = None,
+    access_policy: AccessPolicy | None = None,
+    metrics: Metrics | None = None,
 ) -> Queries:
     """The Queries application on the configured store and base services."""
     return Queries(
+        access_policy=access_policy,
+        metrics=metrics,
+        rate_limiter=MovingWindowPerOrganisation(settings.rate_limit)
+        if settings.rate_limit
+        else None,
         env=persistence_env(settings),
         base_services=base_services
         if base_services is not None
@@ -96,5 +104,7 @@ def build_queries(
         clock=clock or SystemClock(),
         pseudonymiser=HmacPseudonymiser(pseudonym_key(settings)),
         transcodings=query_transcodings(),
-        settings=SagaSettings(budget_fraction=settings.budget_fraction),
+        settings=SagaSettings(
+            budget_fraction=settings.budget_fraction, max_in_flight=settings.max_in_flight
+        ),
     )

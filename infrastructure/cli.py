@@ -7,7 +7,6 @@ import asyncio
 import logging
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import attrs
 
 from infrastructure import settings as settings_module
 from infrastructure.client import add_client_commands
+from infrastructure.logging_setup import configure_logging
 from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("ssbtek")
@@ -37,18 +37,31 @@ def _serve_settings(args: argparse.Namespace, base: Settings) -> Settings:
         changes["providers"] = args.providers
     if args.provider_options is not None:
         changes["provider_options"] = settings_module.parse_options(args.provider_options)
+    if args.metrics_listen is not None:
+        changes["metrics_listen"] = args.metrics_listen
     if args.postgres_dbname:
         changes["postgres"] = attrs.evolve(base.postgres, dbname=args.postgres_dbname)
     return attrs.evolve(base, **changes)  # type: ignore[arg-type]
 
 
 async def _serve(settings: Settings) -> None:
+    from prometheus_client import CollectorRegistry
+
     from adapters.grpc.server import build_server
+    from adapters.metrics.prometheus import PrometheusMetrics, serve_metrics
     from infrastructure.bootstrap import build_queries
 
-    queries = build_queries(settings)
+    metrics = PrometheusMetrics(CollectorRegistry())
+    queries = build_queries(settings, metrics=metrics)
     server, port = await build_server(queries, address=settings.listen)
     await server.start()
+    if settings.metrics_listen:
+        metrics_port = serve_metrics(metrics.registry, settings.metrics_listen)
+        log.info(
+            "metrics on http://%s:%d/metrics",
+            settings.metrics_listen.rpartition(":")[0],
+            metrics_port,
+        )
     host = settings.listen.rsplit(":", 1)[0]
     log.info(
         "SSBTEK Core serving on %s:%d (store: %s, base services: %s)",
@@ -78,6 +91,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--port", type=int, help="port on the --listen host (0: any free port)")
     serve.add_argument("--providers", help="base-service adapter entry point, default simulated")
     serve.add_argument("--provider-options", help="key=value,... for the base-service adapter")
+    serve.add_argument("--metrics-listen", help="host:port for Prometheus /metrics ('' for none)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,13 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         settings = _serve_settings(args, settings_module.load())
-        logging.basicConfig(
-            level=settings.log_level,
-            format="%(asctime)s %(levelname)s %(name)s %(message)s",
-            datefmt="%Y-%m-%dT%H:%M:%SZ",
-            stream=sys.stderr,
-        )
-        logging.Formatter.converter = time.gmtime
+        configure_logging(settings.log_level, settings.log_format)
         asyncio.run(_serve(settings))
         return 0
     exit_code: int = args.handler(args)

@@ -44,7 +44,13 @@ class Settings:
     provider_options: Mapping[str, str] = attrs.field(factory=dict)
     pseudonym_key_hex: str = attrs.field(default="", repr=False)
     budget_fraction: float = 0.8
+    max_in_flight: int = 400
+    rate_limit: str = "50/second"
+    """Per organisation, in the ``limits`` library's notation; empty for none."""
+    metrics_listen: str = "127.0.0.1:9464"
+    """Where Prometheus scrapes ``/metrics``; empty for no endpoint."""
     log_level: str = "INFO"
+    log_format: str = "json"
 
     @property
     def sqlite_file(self) -> Path:
@@ -89,7 +95,11 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         provider_options=parse_options(get("SSBTEK_PROVIDER_OPTIONS", "")),
         pseudonym_key_hex=get("SSBTEK_PSEUDONYM_KEY", ""),
         budget_fraction=float(get("SSBTEK_BUDGET_FRACTION", str(defaults.budget_fraction))),
+        max_in_flight=int(get("SSBTEK_MAX_IN_FLIGHT", str(defaults.max_in_flight))),
+        rate_limit=get("SSBTEK_RATE_LIMIT", defaults.rate_limit),
+        metrics_listen=get("SSBTEK_METRICS_LISTEN", defaults.metrics_listen),
         log_level=get("SSBTEK_LOG_LEVEL", defaults.log_level),
+        log_format=get("SSBTEK_LOG_FORMAT", defaults.log_format),
     )
 
 

@@ -137,3 +137,26 @@ class FakeAccessPolicy:
     ) -> AccessDecision:
         self.asked.append((organisation_number, caseworker_pseudonym))
         return AccessDecision(self.refusal, self.vehicle_register_consent)
+
+
+class FakeMetrics:
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+        self.calls: list[tuple[str, str, str | None]] = []
+
+    def query_finished(self, outcome: str, seconds: float) -> None:
+        self.queries.append(outcome)
+
+    def call_finished(
+        self, provider: str, outcome: str, error_source: str | None, seconds: float
+    ) -> None:
+        self.calls.append((provider, outcome, error_source))
+
+
+class FakeRateLimiter:
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+
+    def admit(self, organisation_number: str) -> bool:
+        self.allowed -= 1
+        return self.allowed >= 0

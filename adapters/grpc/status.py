@@ -27,6 +27,7 @@ from application.errors import (
     DuplicateQueryError,
     InvalidQueryError,
     NotFoundError,
+    OverloadedError,
     PermissionDeniedError,
     RuleViolationError,
 )
@@ -77,6 +78,13 @@ def status_for(error: Exception) -> status_pb2.Status:
         return _status(code_pb2.NOT_FOUND, str(error))
     if isinstance(error, ConflictError):
         return _status(code_pb2.ABORTED, str(error))
+    if isinstance(error, OverloadedError):
+        quota = error_details_pb2.QuotaFailure(
+            violations=[error_details_pb2.QuotaFailure.Violation(description=error.reason)]
+        )
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromMilliseconds(1000)
+        return _status(code_pb2.RESOURCE_EXHAUSTED, str(error), quota, retry)
     if isinstance(error, PermissionDeniedError):
         info = error_details_pb2.ErrorInfo(reason=error.reason, domain="ssbtek.se")
         return _status(code_pb2.PERMISSION_DENIED, str(error), info)
@@ -109,7 +117,13 @@ async def _reported(method: str, context: Context) -> AsyncIterator[None]:
         code = context.code() or grpc.StatusCode.OK
         name = code.name if isinstance(code, grpc.StatusCode) else str(code)
         elapsed_ms = round((time.monotonic() - started) * 1000)
-        access_log.info("%s %s %d ms", method, name, elapsed_ms)
+        access_log.info(
+            "%s %s %d ms",
+            method,
+            name,
+            elapsed_ms,
+            extra={"method": method, "code": name, "duration_ms": elapsed_ms},
+        )
 
 
 def unary(

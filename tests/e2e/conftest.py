@@ -20,11 +20,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 _SERVING = re.compile(r"serving on [\d.]+:(\d+)")
+_METRICS = re.compile(r"metrics on (http://[\d.]+:\d+/metrics)")
 
 
 @attrs.frozen
 class RunningServer:
     target: str
+    metrics_url: str
     data_dir: Path
     log_path: Path
 
@@ -54,6 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         "SSBTEK_DATA_DIR": str(data_dir),
         "SSBTEK_LISTEN": "127.0.0.1:0",
         "SSBTEK_LOG_LEVEL": "DEBUG",
+        "SSBTEK_METRICS_LISTEN": "127.0.0.1:0",
     }
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -66,7 +69,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         )
     try:
         port = _wait_for_port(process, log_path, timeout_s=60)
-        running = RunningServer(f"127.0.0.1:{port}", data_dir, log_path)
+        metrics = _METRICS.search(log_path.read_text(errors="replace"))
+        assert metrics, "the server logs where its metrics are"
+        running = RunningServer(f"127.0.0.1:{port}", metrics.group(1), data_dir, log_path)
         with grpc.insecure_channel(running.target) as channel:
             grpc.channel_ready_future(channel).result(timeout=10)
         yield running

@@ -42,3 +42,26 @@ def test_the_audit_trail_of_every_answered_query_is_complete(server: RunningServ
     assert topics.count("Query.Delivered") == answered
     assert topics.count("Query.CaseDataErased") == answered
     assert topics.count("Query.Rejected") >= 9
+
+
+def test_the_metrics_endpoint_counts_the_queries_and_the_log_is_json_lines(
+    server: RunningServer,
+) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(server.metrics_url, timeout=5) as response:
+        scraped = response.read().decode()
+    answered = [
+        line
+        for line in scraped.splitlines()
+        if line.startswith('ssbtek_queries_total{outcome="ANSWERED"}')
+    ]
+    assert answered
+    assert float(answered[0].split()[-1]) >= 5
+    assert 'ssbtek_queries_total{outcome="INVALID_ARGUMENT"}' in scraped
+    assert 'ssbtek_provider_call_duration_seconds_count{provider="CSN"}' in scraped
+    records = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
+    answered_logs = [r for r in records if r.get("event") == "query answered"]
+    assert answered_logs
+    assert all({"query_id", "elapsed_ms", "timestamp", "level"} <= set(r) for r in answered_logs)

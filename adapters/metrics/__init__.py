@@ -1,0 +1,1 @@
+"""Operational metrics (Prometheus) and admission limits."""

@@ -1,0 +1,92 @@
+"""Prometheus metrics for operators: queries by outcome, latencies, provider errors.
+
+Labels are outcome codes and provider names: never anything personal (ADR 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+_QUERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 7, 8.5, 12, 13.5, 20.5, 25.5, 30)
+_CALL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20)
+
+
+class PrometheusMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self._queries = Counter(
+            "ssbtek_queries",
+            "Queries by outcome (ANSWERED or a refusal reason).",
+            ["outcome"],
+            registry=registry,
+        )
+        self._query_seconds = Histogram(
+            "ssbtek_query_duration_seconds",
+            "Time from receipt to the compiled answer.",
+            buckets=_QUERY_BUCKETS,
+            registry=registry,
+        )
+        self._calls = Counter(
+            "ssbtek_provider_calls",
+            "Provider calls by outcome.",
+            ["provider", "outcome"],
+            registry=registry,
+        )
+        self._errors = Counter(
+            "ssbtek_provider_errors",
+            "Failed provider calls by error source (SSBT: this service; BT: the base service).",
+            ["provider", "source"],
+            registry=registry,
+        )
+        self._call_seconds = Histogram(
+            "ssbtek_provider_call_duration_seconds",
+            "Provider call latency.",
+            ["provider"],
+            buckets=_CALL_BUCKETS,
+            registry=registry,
+        )
+
+    def query_finished(self, outcome: str, seconds: float) -> None:
+        self._queries.labels(outcome).inc()
+        if outcome == "ANSWERED":
+            self._query_seconds.observe(seconds)
+
+    def call_finished(
+        self, provider: str, outcome: str, error_source: str | None, seconds: float
+    ) -> None:
+        self._calls.labels(provider, outcome).inc()
+        self._call_seconds.labels(provider).observe(seconds)
+        if error_source is not None:
+            self._errors.labels(provider, error_source).inc()
+
+    def gauge_per_label(
+        self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, float]]
+    ) -> None:
+        """A gauge read at scrape time, e.g. open incidents by priority."""
+        self.registry.register(_ReadAtScrape(name, documentation, label, read))
+
+
+class _ReadAtScrape(Collector):
+    """prometheus_client's custom-collector way to report values that live elsewhere."""
+
+    def __init__(
+        self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, float]]
+    ) -> None:
+        self._name, self._documentation, self._label, self._read = name, documentation, label, read
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
+        for value_label, value in self._read().items():
+            family.add_metric([value_label], value)
+        yield family
+
+
+def serve_metrics(registry: CollectorRegistry, address: str) -> int:
+    """Serve ``/metrics`` on ``host:port`` in a background thread; returns the bound port."""
+    host, _, port = address.rpartition(":")
+    server, _thread = start_http_server(int(port), addr=host or "127.0.0.1", registry=registry)
+    return int(server.server_port)
