@@ -28,15 +28,22 @@ PROVIDER_GROUP = "ssbtek.providers"
 log = logging.getLogger(__name__)
 
 
-def persistence_env(settings: Settings) -> dict[str, str]:
-    """The eventsourcing library's configuration for the chosen store."""
+def persistence_env(settings: Settings, application: str) -> dict[str, str]:
+    """The eventsourcing library's configuration for one application on the chosen store.
+
+    On SQLite each application gets its own file (``<data dir>/<application>.sqlite3``):
+    the library's SQLite recorder names its table ``stored_events`` whatever the
+    application, so two applications in one file would share one notification log. On
+    PostgreSQL each application has its own tables (``<name>_events``) in one database.
+    """
     if settings.store is Store.MEMORY:
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if settings.store is Store.SQLITE:
-        settings.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        path = settings.sqlite_file(application)
+        path.parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(settings.sqlite_file),
+            "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     pg = settings.postgres
@@ -97,7 +104,7 @@ def build_queries(
         rate_limiter=MovingWindowPerOrganisation(settings.rate_limit)
         if settings.rate_limit
         else None,
-        env=persistence_env(settings),
+        env=persistence_env(settings, "queries"),
         base_services=base_services
         if base_services is not None
         else load_base_services(settings.providers, settings.provider_options),

@@ -26,8 +26,6 @@ def _serve_settings(args: argparse.Namespace, base: Settings) -> Settings:
         changes["store"] = Store(args.store)
     if args.data_dir:
         changes["data_dir"] = args.data_dir
-    if args.sqlite_path:
-        changes["sqlite_path"] = args.sqlite_path
     if args.listen:
         changes["listen"] = args.listen
     if args.port is not None:
@@ -85,7 +83,6 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve = commands.add_parser("serve", help="run the gRPC service")
     serve.add_argument("--store", choices=[s.value for s in Store], help="default: sqlite")
     serve.add_argument("--data-dir", type=Path, help="default: ./var")
-    serve.add_argument("--sqlite-path", type=Path)
     serve.add_argument("--postgres-dbname", help="PostgreSQL database (with --store postgres)")
     serve.add_argument("--listen", help="host:port, default 127.0.0.1:50051")
     serve.add_argument("--port", type=int, help="port on the --listen host (0: any free port)")

@@ -37,7 +37,6 @@ class PostgresSettings:
 class Settings:
     store: Store = Store.SQLITE
     data_dir: Path = Path("var")
-    sqlite_path: Path | None = None
     postgres: PostgresSettings = PostgresSettings()
     listen: str = "127.0.0.1:50051"
     providers: str = "simulated"
@@ -52,9 +51,9 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
 
-    @property
-    def sqlite_file(self) -> Path:
-        return self.sqlite_path or self.data_dir / "ssbtek.sqlite3"
+    def sqlite_file(self, application: str) -> Path:
+        """One SQLite file per application in the data directory."""
+        return self.data_dir / f"{application}.sqlite3"
 
     @property
     def pseudonym_key_file(self) -> Path:
@@ -80,7 +79,6 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     return Settings(
         store=Store(get("SSBTEK_STORE", defaults.store.value)),
         data_dir=Path(get("SSBTEK_DATA_DIR", str(defaults.data_dir))),
-        sqlite_path=Path(p) if (p := get("SSBTEK_SQLITE_PATH")) else None,
         postgres=PostgresSettings(
             host=get("SSBTEK_POSTGRES_HOST", pg.host),
             port=int(get("SSBTEK_POSTGRES_PORT", str(pg.port))),

@@ -23,7 +23,7 @@ def test_no_subject_case_caseworker_or_answer_value_is_on_disk_or_in_the_log(
     hunted = [form for s in SUBJECTS for form in canaries.forms(s)]
     hunted += [CASE_ID, CASEWORKER_ID, *SEEN_IN_ANSWERS]
     files = [p for p in server.data_dir.rglob("*") if p.is_file()]
-    assert any(p.name.startswith("ssbtek.sqlite3") for p in files)
+    assert any(p.name.startswith("queries.sqlite3") for p in files)
     stored = b"".join(p.read_bytes() for p in files)
     log = server.log_text()
     assert "SubmitQuery OK" in log  # the access log was written, at DEBUG level too
@@ -33,7 +33,7 @@ def test_no_subject_case_caseworker_or_answer_value_is_on_disk_or_in_the_log(
 
 
 def test_the_audit_trail_of_every_answered_query_is_complete(server: RunningServer) -> None:
-    with sqlite3.connect(server.data_dir / "ssbtek.sqlite3") as db:
+    with sqlite3.connect(server.data_dir / "queries.sqlite3") as db:
         rows = db.execute("SELECT topic FROM stored_events ORDER BY rowid").fetchall()
     topics = [t.split(":")[-1] for (t,) in rows]
     answered = topics.count("Query.Received")

@@ -146,7 +146,7 @@ async def ask(target: str) -> list[pb.Answer]:
 def stored_bytes(settings: Settings) -> bytes:
     if settings.store is Store.SQLITE:
         files = sorted(settings.data_dir.rglob("*"))
-        assert any(f.name == "ssbtek.sqlite3" for f in files)
+        assert any(f.name == "queries.sqlite3" for f in files)
         return b"".join(f.read_bytes() for f in files if f.is_file())
     pg = settings.postgres
     pg_dump = shutil.which("pg_dump")
@@ -163,7 +163,7 @@ def stored_bytes(settings: Settings) -> bytes:
 
 def stored_topics(settings: Settings) -> list[str]:
     if settings.store is Store.SQLITE:
-        with sqlite3.connect(settings.sqlite_file) as db:
+        with sqlite3.connect(settings.sqlite_file("queries")) as db:
             rows = db.execute("SELECT topic FROM stored_events ORDER BY rowid").fetchall()
     else:
         pg = settings.postgres
