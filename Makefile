@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts proto proto-check unit clean
+.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -42,3 +42,9 @@ unit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+## fuzz: a bounded atheris run over request decoding, translation and validation
+FUZZ_RUNS ?= 200000
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet 'atheris>=2.3,<4'
+	$(BIN)/python tests/reliability/fuzz_request_validation.py -runs=$(FUZZ_RUNS)
