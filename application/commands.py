@@ -39,6 +39,8 @@ class QueryCommand:
     period: PeriodCommand | None
     subjects: tuple[str, ...]
     providers: tuple[ProviderSelectionCommand, ...] = ()
+    authenticated_organisation: str | None = None
+    """The organisation number in the caller's client certificate (mTLS), if any."""
 
     def __repr__(self) -> str:
         return "QueryCommand(<personal data redacted>)"

@@ -176,6 +176,10 @@ class Queries(Application[UUID]):
                 [violation.field for violation in error.violations],
             )
             raise
+        if command.authenticated_organisation not in (None, query.organisation.digits):
+            reason = RejectionReason.ORGANISATION_MISMATCH
+            await self._record_rejection(query.organisation.digits, reason, [])
+            raise PermissionDeniedError(reason.value)
         self._admit(query.organisation.digits)
         self._active += 1
         try:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
+import grpc
 
 from infrastructure import settings as settings_module
 from infrastructure.client import add_client_commands
@@ -49,9 +50,18 @@ async def _serve(settings: Settings) -> None:
     from adapters.metrics.prometheus import PrometheusMetrics, serve_metrics
     from infrastructure.bootstrap import build_queries
 
+    if settings.production and not settings.tls:
+        raise SystemExit(
+            "production mode needs mutual TLS: set SSBTEK_TLS_CERTIFICATE, _KEY, _CLIENT_CA"
+        )
     metrics = PrometheusMetrics(CollectorRegistry())
     queries = build_queries(settings, metrics=metrics)
-    server, port = await build_server(queries, address=settings.listen)
+    server, port = await build_server(
+        queries,
+        address=settings.listen,
+        credentials=_credentials(settings),
+        reflection_enabled=not settings.production,
+    )
     await server.start()
     if settings.metrics_listen:
         metrics_port = serve_metrics(metrics.registry, settings.metrics_listen)
@@ -62,11 +72,13 @@ async def _serve(settings: Settings) -> None:
         )
     host = settings.listen.rsplit(":", 1)[0]
     log.info(
-        "SSBTEK Core serving on %s:%d (store: %s, base services: %s)",
+        "SSBTEK Core serving on %s:%d (store: %s, base services: %s, %s, %s mode)",
         host,
         port,
         settings.store.value,
         settings.providers,
+        "mutual TLS" if settings.tls else "plaintext",
+        settings.mode,
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -77,6 +89,20 @@ async def _serve(settings: Settings) -> None:
     await server.stop(grace=5)
     queries.close()
     log.info("stopped")
+
+
+def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    from adapters.grpc.tls import server_credentials
+
+    if settings.tls_certificate is None or settings.tls_private_key is None:
+        return None
+    if settings.tls_client_ca is None:
+        return None
+    return server_credentials(
+        settings.tls_certificate.read_bytes(),
+        settings.tls_private_key.read_bytes(),
+        settings.tls_client_ca.read_bytes(),
+    )
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

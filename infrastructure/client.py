@@ -9,6 +9,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -23,6 +24,25 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.translation import PROTECTED_IDENTITY_TEXT
 
 DEFAULT_TARGET = "127.0.0.1:50051"
+
+
+def _channel(args: argparse.Namespace) -> grpc.Channel:
+    """Plaintext, or mutual TLS when the caller gives its certificate, key and the server's CA."""
+    if not args.tls_certificate:
+        return grpc.insecure_channel(args.target)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=Path(args.tls_server_ca).read_bytes(),
+        private_key=Path(args.tls_private_key).read_bytes(),
+        certificate_chain=Path(args.tls_certificate).read_bytes(),
+    )
+    return grpc.secure_channel(args.target, credentials)
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", default=DEFAULT_TARGET)
+    parser.add_argument("--tls-certificate", help="client certificate (PEM) for mutual TLS")
+    parser.add_argument("--tls-private-key", help="its private key (PEM)")
+    parser.add_argument("--tls-server-ca", help="the CA that issued the server's certificate")
 
 
 def _date(text: str) -> Date:
@@ -117,7 +137,7 @@ def _query(args: argparse.Namespace) -> int:
             pb.ProviderSelection(provider=pb.Provider.Value(f"PROVIDER_{p}")) for p in args.provider
         ],
     )
-    with grpc.insecure_channel(args.target) as channel:
+    with _channel(args) as channel:
         stub = pb_grpc.QueryServiceStub(channel)
         try:
             response = stub.SubmitQuery(request, timeout=args.timeout)
@@ -152,7 +172,7 @@ def _report_error(error: grpc.RpcError) -> int:
 
 def _providers(args: argparse.Namespace) -> int:
     console = Console()
-    with grpc.insecure_channel(args.target) as channel:
+    with _channel(args) as channel:
         stub = pb_grpc.QueryServiceStub(channel)
         try:
             if args.check:
@@ -192,7 +212,7 @@ def _providers(args: argparse.Namespace) -> int:
 def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     query = commands.add_parser("query", help="send one query and print the compiled answer")
     query.add_argument("subjects", nargs="+", metavar="PERSONNUMMER", help="1 to 10, YYYYMMDD-NNNC")
-    query.add_argument("--target", default=DEFAULT_TARGET)
+    _add_connection_options(query)
     query.add_argument(
         "--organisation", required=True, help="organisationsnummer, e.g. 212000-0142"
     )
@@ -224,7 +244,7 @@ def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     query.set_defaults(handler=_query)
 
     providers = commands.add_parser("providers", help="describe (or --check) the base services")
-    providers.add_argument("--target", default=DEFAULT_TARGET)
+    _add_connection_options(providers)
     providers.add_argument("--check", action="store_true", help="reach every base service")
     providers.add_argument("--timeout", type=float, default=10.0)
     providers.set_defaults(handler=_providers)

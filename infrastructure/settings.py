@@ -50,6 +50,20 @@ class Settings:
     """Where Prometheus scrapes ``/metrics``; empty for no endpoint."""
     log_level: str = "INFO"
     log_format: str = "json"
+    mode: str = "development"
+    """``production`` turns server reflection off and requires mutual TLS."""
+    tls_certificate: Path | None = None
+    tls_private_key: Path | None = None
+    tls_client_ca: Path | None = None
+    """With all three set, the gRPC port speaks mutual TLS only."""
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def tls(self) -> bool:
+        return None not in (self.tls_certificate, self.tls_private_key, self.tls_client_ca)
 
     def sqlite_file(self, application: str) -> Path:
         """One SQLite file per application in the data directory."""
@@ -69,6 +83,10 @@ def parse_options(text: str) -> dict[str, str]:
             raise ValueError("provider options must look like key=value,key=value")
         options[key.strip()] = value.strip()
     return options
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def from_environ(environ: Mapping[str, str]) -> Settings:
@@ -98,6 +116,10 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         metrics_listen=get("SSBTEK_METRICS_LISTEN", defaults.metrics_listen),
         log_level=get("SSBTEK_LOG_LEVEL", defaults.log_level),
         log_format=get("SSBTEK_LOG_FORMAT", defaults.log_format),
+        mode=get("SSBTEK_MODE", defaults.mode),
+        tls_certificate=_path(get("SSBTEK_TLS_CERTIFICATE")),
+        tls_private_key=_path(get("SSBTEK_TLS_PRIVATE_KEY")),
+        tls_client_ca=_path(get("SSBTEK_TLS_CLIENT_CA")),
     )
 
 

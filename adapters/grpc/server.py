@@ -28,8 +28,13 @@ async def build_server(
     address: str,
     reuse_port: bool = False,
     services: Sequence[ServiceRegistration] = (),
+    credentials: grpc.ServerCredentials | None = None,
+    reflection_enabled: bool = True,
 ) -> tuple[grpc.aio.Server, int]:
-    """Build (not start) the server on ``address``; returns it and the bound port."""
+    """Build (not start) the server on ``address``; returns it and the bound port.
+
+    With ``credentials`` the port speaks mutual TLS only. Production turns reflection off.
+    """
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
@@ -41,10 +46,14 @@ async def build_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection(
-        (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
-    port = server.add_insecure_port(address)
+    if reflection_enabled:
+        reflection.enable_server_reflection(
+            (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+    if credentials is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, credentials)
     if port == 0:
         raise OSError(f"could not bind the gRPC server to {address}")
     return server, port

@@ -9,6 +9,7 @@ from adapters.grpc import status, translation
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.status import Context
+from adapters.grpc.tls import authenticated_organisation
 from application.errors import InvalidQueryError
 from application.queries import Queries
 from domain.errors import FieldViolation
@@ -25,9 +26,10 @@ class GrpcQueryServicer(pb_grpc.QueryServiceServicer):
         request: pb.SubmitQueryRequest,
         context: Context,
     ) -> pb.SubmitQueryResponse:
-        answer = await self._queries.submit(
-            translation.query_command(request), time_remaining_s=context.time_remaining()
+        command = translation.query_command(
+            request, authenticated_organisation=authenticated_organisation(context)
         )
+        answer = await self._queries.submit(command, time_remaining_s=context.time_remaining())
         return pb.SubmitQueryResponse(answer=translation.answer_to_proto(answer))
 
     @status.streaming
@@ -36,7 +38,9 @@ class GrpcQueryServicer(pb_grpc.QueryServiceServicer):
         request: pb.StreamQueryRequest,
         context: Context,
     ) -> AsyncIterator[pb.StreamQueryResponse]:
-        command = translation.query_command(request)
+        command = translation.query_command(
+            request, authenticated_organisation=authenticated_organisation(context)
+        )
         items = self._queries.stream(command, time_remaining_s=context.time_remaining())
         async with aclosing(items):
             async for item in items:

@@ -49,8 +49,11 @@ def _period(message: pb.Period) -> PeriodCommand:
     return PeriodCommand(_date_parts(message.start), _date_parts(message.end))
 
 
-def query_command(request: QueryRequest) -> QueryCommand:
+def query_command(
+    request: QueryRequest, *, authenticated_organisation: str | None = None
+) -> QueryCommand:
     return QueryCommand(
+        authenticated_organisation=authenticated_organisation,
         client_request_id=request.client_request_id,
         organisation_number=request.asking_organisation.organisation_number,
         organisation_name=request.asking_organisation.name,

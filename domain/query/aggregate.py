@@ -44,6 +44,8 @@ class RejectionReason(enum.Enum):
 
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
     DUPLICATE_REQUEST = "DUPLICATE_REQUEST"
+    ORGANISATION_MISMATCH = "ORGANISATION_MISMATCH"
+    """The request names another organisation than the caller's client certificate."""
     ORGANISATION_NOT_CONNECTED = "ORGANISATION_NOT_CONNECTED"
     """The asking organisation is not a connected municipality (004 § 9.2.8, § 17-18)."""
     CASEWORKER_UNKNOWN = "CASEWORKER_UNKNOWN"

@@ -23,11 +23,11 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.server import build_server
 from adapters.grpc.status import status_for
+from adapters.providers.simulated import build_simulated_base_services
 from application.errors import InvalidQueryError
 from application.validation import validate
 from infrastructure.bootstrap import build_queries
 from infrastructure.settings import Settings, Store
-from tests.fakes import fake_base_services
 
 INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 VALID_SUBJECTS = ["19121212-1212", "191212121212", "201212121212"]
@@ -110,7 +110,9 @@ async def target(tmp_path: object) -> AsyncIterator[str]:
     settings_ = Settings(
         store=Store.MEMORY, pseudonym_key_hex="22" * 32, budget_fraction=0.02, rate_limit=""
     )
-    queries = build_queries(settings_, base_services=fake_base_services())
+    queries = build_queries(
+        settings_, base_services=build_simulated_base_services({"latency": "none"})
+    )
     server, port = await build_server(queries, address="127.0.0.1:0")
     await server.start()
     yield f"127.0.0.1:{port}"

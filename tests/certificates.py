@@ -1,0 +1,93 @@
+"""Test certificate authorities, made in the tests with ``cryptography`` (nothing is fetched)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+import attrs
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+
+@attrs.frozen
+class Issued:
+    certificate_pem: bytes
+    private_key_pem: bytes
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+class CertificateAuthority:
+    def __init__(self, name: str) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = dt.datetime.now(dt.UTC)
+        self.certificate = (
+            x509.CertificateBuilder()
+            .subject_name(self._name)
+            .issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+
+    @property
+    def certificate_pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def _issue(
+        self,
+        subject: x509.Name,
+        *,
+        server: bool,
+        not_after: dt.datetime | None = None,
+    ) -> Issued:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=10))
+            .not_valid_after(not_after or now + dt.timedelta(days=10))
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        )
+        if server:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            )
+        certificate = builder.sign(self._key, hashes.SHA256())
+        return Issued(certificate.public_bytes(serialization.Encoding.PEM), _key_pem(key))
+
+    def issue_server(self) -> Issued:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        return self._issue(name, server=True)
+
+    def issue_organisation(self, organisation_number: str, *, expired: bool = False) -> Issued:
+        """A client certificate naming the organisation as Swedish organisation certificates do."""
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, "Verksamhetssystem"),
+                x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"NTRSE-{organisation_number}"),
+            ]
+        )
+        not_after = dt.datetime.now(dt.UTC) - dt.timedelta(days=1) if expired else None
+        return self._issue(name, server=False, not_after=not_after)
