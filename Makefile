@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz
+.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -48,3 +48,7 @@ FUZZ_RUNS ?= 200000
 fuzz: $(STAMP)
 	$(BIN)/pip install --quiet 'atheris>=2.3,<4'
 	$(BIN)/python tests/reliability/fuzz_request_validation.py -runs=$(FUZZ_RUNS)
+
+## soak: the reliability tier with its long runs (10,000 queries for the memory check)
+soak: $(STAMP)
+	SSBTEK_SOAK=1 $(BIN)/pytest -q tests/reliability
