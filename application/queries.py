@@ -43,6 +43,7 @@ from application.ports import (
     Pseudonymiser,
     RateLimiter,
 )
+from application.store_gate import StoreGate, StoreUnavailableError
 from application.validation import ValidQuery, validate
 from domain.identity import OrganisationNumber
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
@@ -66,6 +67,9 @@ class SagaSettings:
     check_timeout_s: float = 2.0
     max_in_flight: int = 400
     """Above this many queries in progress, new ones are refused at once (RESOURCE_EXHAUSTED)."""
+    store_read_timeout_s: float = 1.0
+    """The first read of each query; slower than this, the store gate opens (UNAVAILABLE)."""
+    store_probe_interval_s: float = 0.5
 
     def budget_s(self, subject_count: int, time_remaining_s: float | None) -> float:
         budget = answer_target(subject_count).total_seconds() * self.budget_fraction
@@ -111,6 +115,11 @@ class Queries(Application[UUID]):
         self._metrics: Metrics = metrics or NoMetrics()
         self._rate_limiter = rate_limiter
         self._active = 0
+        self._gate = StoreGate(
+            self._probe_store,
+            read_timeout_s=settings.store_read_timeout_s,
+            probe_interval_s=settings.store_probe_interval_s,
+        )
         self._transcodings = tuple(transcodings)
         self._base_services = dict(base_services)
         self._clock = clock
@@ -192,7 +201,7 @@ class Queries(Application[UUID]):
                 await self._reject_duplicate(query)
             self._in_flight.add(query_id)
             try:
-                if await asyncio.to_thread(self.repository.__contains__, query_id):
+                if await self._stored(query_id):
                     await self._reject_duplicate(query)
                 async with aclosing(
                     self._aggregate(
@@ -326,11 +335,21 @@ class Queries(Application[UUID]):
         )
         await self._save(rejected)
 
+    async def _stored(self, query_id: UUID) -> bool:
+        """Whether the query is already in the audit trail; a store that cannot say fails fast."""
+        try:
+            return await self._gate.read(lambda: query_id in self.repository)
+        except StoreUnavailableError:
+            raise AuditUnavailableError from None
+
+    def _probe_store(self) -> None:
+        self.recorder.max_notification_id()
+
     async def _save(self, audit: Query) -> None:
         try:
             await asyncio.to_thread(self.save, audit)
         except Exception as error:
-            log.error("audit save failed: %s", type(error).__name__)
+            self._gate.trip(f"save failed: {type(error).__name__}")
             raise AuditUnavailableError from None
 
     def _query_id(self, organisation: OrganisationNumber, client_request_id: str) -> UUID:

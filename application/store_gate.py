@@ -1,0 +1,75 @@
+"""A circuit breaker in front of the event store, so an outage costs callers milliseconds.
+
+The eventsourcing library's PostgreSQL recorder retries a failed operation ten times,
+each waiting for a pooled connection: right for a blip, far too slow for a query while
+the database is down. The gate times the cheap read each query makes first; when it
+fails or takes too long the gate opens: new queries are refused at once (UNAVAILABLE)
+and ONE background probe retries the store until it answers, then the gate closes.
+Only reads are timed out: a save is always awaited to its end, so no answer leaves
+without its audit events (ADR 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class StoreUnavailableError(Exception):
+    """The store did not answer in time, or the gate is open."""
+
+
+class StoreGate:
+    def __init__(
+        self, probe: Callable[[], object], *, read_timeout_s: float, probe_interval_s: float
+    ) -> None:
+        self._probe = probe
+        self._read_timeout_s = read_timeout_s
+        self._probe_interval_s = probe_interval_s
+        self._open = False
+        self._prober: asyncio.Task[None] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    async def read(self, operation: Callable[[], T]) -> T:
+        """Run a read in a worker thread within the time limit, or refuse at once."""
+        if self._open:
+            raise StoreUnavailableError
+        try:
+            async with asyncio.timeout(self._read_timeout_s):
+                return await asyncio.to_thread(operation)
+        except Exception as error:
+            self.trip(type(error).__name__)
+            raise StoreUnavailableError from None
+
+    def trip(self, reason: str) -> None:
+        """Open the gate and start the one probe that will close it again."""
+        if self._open:
+            return
+        log.error("event store unavailable (%s): refusing queries until it answers", reason)
+        self._open = True
+        self._prober = asyncio.get_running_loop().create_task(self._probe_until_healthy())
+
+    async def _probe_until_healthy(self) -> None:
+        while True:
+            await asyncio.sleep(self._probe_interval_s)
+            try:
+                await asyncio.to_thread(self._probe)
+            except Exception as error:
+                log.warning("event store still unavailable: %s", type(error).__name__)
+                continue
+            self._open = False
+            log.warning("event store available again")
+            return
+
+    async def close(self) -> None:
+        if self._prober is not None:
+            self._prober.cancel()

@@ -1,0 +1,118 @@
+"""Store faults: PostgreSQL stops in the middle of the work. Queries get UNAVAILABLE
+quickly, no answer leaves without its audit events, and the service recovers by itself
+when PostgreSQL returns. The stopped server is a private cluster, never the shared one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from google.type.date_pb2 import Date
+
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from adapters.grpc.server import build_server
+from adapters.providers.simulated import build_simulated_base_services
+from application.queries import Queries
+from domain.query.aggregate import Query, QueryStatus
+from infrastructure.bootstrap import build_queries
+from infrastructure.settings import PostgresSettings, Settings, Store
+from tests.reliability.private_postgres import PrivatePostgres
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrivatePostgres]:
+    pg = PrivatePostgres(Path(tempfile.mkdtemp(prefix="ssbtek-pg-")) / "cluster")
+    pg.initialise()
+    pg.start()
+    pg.create_database("ssbtek")
+    yield pg
+    with contextlib.suppress(RuntimeError):  # already stopped by a failed test
+        pg.stop()
+
+
+@pytest.fixture
+def settings(cluster: PrivatePostgres) -> Settings:
+    return Settings(
+        store=Store.POSTGRES,
+        postgres=PostgresSettings(port=cluster.port, dbname="ssbtek", connect_timeout_s=2),
+        pseudonym_key_hex="55" * 32,
+        rate_limit="",
+    )
+
+
+@pytest.fixture
+async def served(settings: Settings) -> AsyncIterator[tuple[str, Queries]]:
+    queries = build_queries(
+        settings, base_services=build_simulated_base_services({"latency": "none"})
+    )
+    server, port = await build_server(queries, address="127.0.0.1:0")
+    await server.start()
+    yield f"127.0.0.1:{port}", queries
+    await server.stop(grace=None)
+    queries.close()
+
+
+def request() -> pb.SubmitQueryRequest:
+    return pb.SubmitQueryRequest(
+        client_request_id=uuid.uuid4().hex,
+        asking_organisation=pb.AskingOrganisation(organisation_number="212000-0142"),
+        caseworker_id="HL000001",
+        case_id="EKB-2026-0001",
+        purpose=pb.PURPOSE_FINANCIAL_ASSISTANCE_CASE,
+        legal_basis=pb.LEGAL_BASIS_SOL_11_KAP_11,
+        period=pb.Period(
+            start=Date(year=2026, month=1, day=1), end=Date(year=2026, month=6, day=30)
+        ),
+        subjects=["19121212-1212"],
+    )
+
+
+async def test_postgres_stopping_gives_unavailable_quickly_and_the_service_recovers_by_itself(
+    cluster: PrivatePostgres, served: tuple[str, Queries], settings: Settings
+) -> None:
+    target, _ = served
+    answered: list[str] = []
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = pb_grpc.QueryServiceStub(channel)
+        for _ in range(5):
+            answered.append((await stub.SubmitQuery(request(), timeout=10)).answer.query_id)
+
+        cluster.stop()
+        for _ in range(3):
+            started = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await stub.SubmitQuery(request(), timeout=20)
+            assert refused.value.code() is grpc.StatusCode.UNAVAILABLE
+            assert time.monotonic() - started < 5
+
+        cluster.start()
+        deadline = time.monotonic() + 30
+        codes = []
+        while time.monotonic() < deadline:
+            call = stub.SubmitQuery(request(), timeout=10)
+            try:
+                answered.append((await call).answer.query_id)
+                break
+            except grpc.aio.AioRpcError:
+                codes.append(await call.code())
+                await asyncio.sleep(0.5)
+        else:
+            raise AssertionError("the service did not recover within 30 s")
+        assert set(codes) <= {grpc.StatusCode.UNAVAILABLE}
+
+    reader = build_queries(settings, base_services={})
+    try:
+        for query_id in answered:
+            query: Query = reader.repository.get(uuid.UUID(query_id))
+            assert isinstance(query, Query)
+            assert query.status is QueryStatus.ERASED  # every acknowledged answer has its audit
+    finally:
+        reader.close()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from application.store_gate import StoreGate, StoreUnavailableError
+
+
+class Store:
+    def __init__(self) -> None:
+        self.down = False
+        self.slow_s = 0.0
+        self.probes = 0
+
+    def read(self) -> str:
+        time.sleep(self.slow_s)
+        if self.down:
+            raise OSError("connection refused")
+        return "ok"
+
+    def probe(self) -> None:
+        self.probes += 1
+        self.read()
+
+
+async def test_a_failing_read_opens_the_gate_and_later_reads_are_refused_at_once() -> None:
+    store = Store()
+    gate = StoreGate(store.probe, read_timeout_s=0.5, probe_interval_s=0.05)
+    assert await gate.read(store.read) == "ok"
+    store.down = True
+    with pytest.raises(StoreUnavailableError):
+        await gate.read(store.read)
+    store.slow_s = 10.0  # a refused read must not even start
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailableError):
+        await gate.read(store.read)
+    assert time.monotonic() - started < 0.05
+    await gate.close()
+
+
+async def test_a_slow_read_opens_the_gate_and_the_probe_closes_it_when_the_store_answers() -> None:
+    store = Store()
+    store.slow_s = 0.3
+    gate = StoreGate(store.probe, read_timeout_s=0.1, probe_interval_s=0.05)
+    with pytest.raises(StoreUnavailableError):
+        await gate.read(store.read)
+    assert gate.is_open
+    store.slow_s = 0.0
+    for _ in range(100):
+        if not gate.is_open:
+            break
+        await asyncio.sleep(0.02)
+    assert not gate.is_open
+    assert store.probes >= 1
+    assert await gate.read(store.read) == "ok"
