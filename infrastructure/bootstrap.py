@@ -82,10 +82,19 @@ def pseudonym_key(settings: Settings) -> bytes:
     path: Path = settings.pseudonym_key_file
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as key_file:
             key_file.write(secrets.token_hex(MIN_KEY_BYTES))
-        log.warning("made a new pseudonym key at %s; production sets SSBTEK_PSEUDONYM_KEY", path)
+        try:
+            os.link(temporary, path)  # atomic: of several workers starting at once, one wins
+            log.warning(
+                "made a new pseudonym key at %s; production sets SSBTEK_PSEUDONYM_KEY", path
+            )
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return bytes.fromhex(path.read_text().strip())
 
 
