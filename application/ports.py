@@ -144,3 +144,17 @@ class RateLimiter(Protocol):
     """Per-organisation admission: may one more query from this organisation start now?"""
 
     def admit(self, organisation_number: str) -> bool: ...
+
+
+class Checkpoints(Protocol):
+    """Named points in the saga (``fan-out``, ``before-save``, ``after-save``).
+
+    Production passes none; the crash tests pass one that kills the process there.
+    """
+
+    def reached(self, name: str) -> None: ...
+
+
+class NoCheckpoints:
+    def reached(self, name: str) -> None:
+        return None

@@ -20,10 +20,11 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import Environment
 
 from application.commands import QueryCommand
+from application.compilation import compile_answer
 from application.errors import (
     AuditUnavailableError,
     DuplicateQueryError,
@@ -37,19 +38,21 @@ from application.ports import (
     AccessPolicy,
     BaseService,
     BaseServiceHealth,
+    Checkpoints,
     Clock,
     Metrics,
+    NoCheckpoints,
     NoMetrics,
     Pseudonymiser,
     RateLimiter,
 )
+from application.recovery import Recovery
 from application.store_gate import StoreGate, StoreUnavailableError
 from application.validation import ValidQuery, validate
 from domain.identity import OrganisationNumber
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
-from domain.query.aggregate import Query, RejectionReason
-from domain.query.answer import CompiledAnswer, ProviderPart, notices_for
-from domain.query.values import CallOutcome, ErrorSource, provider_error_code
+from domain.query.aggregate import Query, QueryStatus, RejectionReason
+from domain.query.answer import CompiledAnswer, ProviderPart
 from domain.service_level import answer_target
 
 log = logging.getLogger(__name__)
@@ -68,8 +71,10 @@ class SagaSettings:
     max_in_flight: int = 400
     """Above this many queries in progress, new ones are refused at once (RESOURCE_EXHAUSTED)."""
     store_read_timeout_s: float = 1.0
-    """The first read of each query; slower than this, the store gate opens (UNAVAILABLE)."""
+    """The first write of each query; slower than this, the store gate opens (UNAVAILABLE)."""
     store_probe_interval_s: float = 0.5
+    abandon_grace_s: float = 30.0
+    """How long past its deadline a query without an answer is left before recovery closes it."""
 
     def budget_s(self, subject_count: int, time_remaining_s: float | None) -> float:
         budget = answer_target(subject_count).total_seconds() * self.budget_fraction
@@ -107,6 +112,7 @@ class Queries(Application[UUID]):
         access_policy: AccessPolicy | None = None,
         metrics: Metrics | None = None,
         rate_limiter: RateLimiter | None = None,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         """``access_policy`` None lets every organisation and caseworker ask, with vehicle
         consent: for unit tests and benchmarks only; the composition root always wires
@@ -126,8 +132,9 @@ class Queries(Application[UUID]):
         self._pseudonymiser = pseudonymiser
         self._settings = settings
         self._fan_out = FanOut(self._base_services, clock)
-        self._in_flight: set[UUID] = set()
+        self._checkpoints: Checkpoints = checkpoints or NoCheckpoints()
         super().__init__(env=dict(env))
+        self.recovery = Recovery(self, clock, grace=dt.timedelta(seconds=settings.abandon_grace_s))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         """Configuration comes only from the composition root, never from ``os.environ``."""
@@ -197,21 +204,14 @@ class Queries(Application[UUID]):
             )
             access = await self._decide_access(query.organisation.digits, pseudonym, received_at)
             query_id = self._query_id(query.organisation, command.client_request_id)
-            if query_id in self._in_flight:
-                await self._reject_duplicate(query)
-            self._in_flight.add(query_id)
+            audit = await self._receive(query_id, query, pseudonym, received_at, time_remaining_s)
             try:
-                if await self._stored(query_id):
-                    await self._reject_duplicate(query)
-                async with aclosing(
-                    self._aggregate(
-                        query_id, query, pseudonym, access, received_at, time_remaining_s
-                    )
-                ) as items:
+                async with aclosing(self._aggregate(audit, query_id, query, access)) as items:
                     async for item in items:
                         yield item
             finally:
-                self._in_flight.discard(query_id)
+                if audit.status is QueryStatus.RECEIVED:  # the caller went away mid-query
+                    await self._record_cancellation(audit)
         finally:
             self._active -= 1
 
@@ -223,12 +223,6 @@ class Queries(Application[UUID]):
         """
         if self._rate_limiter is not None and not self._rate_limiter.admit(organisation):
             raise OverloadedError("ORGANISATION_RATE_LIMIT")
-
-    async def _reject_duplicate(self, query: ValidQuery) -> None:
-        await self._record_rejection(
-            query.organisation.digits, RejectionReason.DUPLICATE_REQUEST, ["client_request_id"]
-        )
-        raise DuplicateQueryError
 
     async def _decide_access(
         self, organisation: str, pseudonym: str, at: dt.datetime
@@ -243,15 +237,18 @@ class Queries(Application[UUID]):
             raise PermissionDeniedError(reason.value)
         return decision
 
-    async def _aggregate(
+    async def _receive(
         self,
         query_id: UUID,
         query: ValidQuery,
         pseudonym: str,
-        access: AccessDecision,
         received_at: dt.datetime,
         time_remaining_s: float | None,
-    ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
+    ) -> Query:
+        """Save ``Received`` before any provider is asked: the query's first, gated write.
+
+        A query id already in the store is a retry of a received query: refused as such.
+        """
         budget_s = self._settings.budget_s(len(query.subjects), time_remaining_s)
         audit = Query.receive(
             query_id=query_id,
@@ -265,12 +262,30 @@ class Queries(Application[UUID]):
             deadline=received_at + dt.timedelta(seconds=budget_s),
             at=received_at,
         )
+        try:
+            await self._gate.guarded(lambda: self.save(audit), passthrough=(IntegrityError,))
+        except IntegrityError:
+            await self._record_rejection(
+                query.organisation.digits,
+                RejectionReason.DUPLICATE_REQUEST,
+                ["client_request_id"],
+            )
+            raise DuplicateQueryError from None
+        except StoreUnavailableError:
+            raise AuditUnavailableError from None
+        return audit
+
+    async def _aggregate(
+        self, audit: Query, query_id: UUID, query: ValidQuery, access: AccessDecision
+    ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
+        assert audit.deadline is not None
+        budget_s = (audit.deadline - audit.created_on).total_seconds()
         parts: list[ProviderPart] = []
         async with aclosing(
             self._fan_out.run(
                 query.subjects,
                 query.selections,
-                received_at=received_at,
+                received_at=audit.created_on,
                 budget_s=budget_s,
                 not_entitled=frozenset()
                 if access.vehicle_register_consent
@@ -279,6 +294,7 @@ class Queries(Application[UUID]):
         ) as calls:
             async for part in calls:
                 parts.append(part)
+                self._checkpoints.reached("fan-out")
                 self._metrics.call_finished(
                     part.provider.value,
                     part.kind.value,
@@ -286,35 +302,20 @@ class Queries(Application[UUID]):
                     part.latency_ms / 1000,
                 )
                 yield part
-        ordered = tuple(sorted(parts, key=_part_order))
-        for selection in query.selections:
-            audit.record_provider_answered(
-                selection.provider,
-                [_outcome(p) for p in ordered if p.provider is selection.provider],
-                at=self._clock.now(),
-            )
-        notices = notices_for(query.subjects, ordered)
-        compiled_at = self._clock.now()
-        audit.compile(protected_identity_notices=len(notices), at=compiled_at)
-        answer = CompiledAnswer(
-            query_id=query_id,
-            subjects=query.subjects,
-            parts=ordered,
-            notices=notices,
-            received_at=received_at,
-            compiled_at=compiled_at,
-        )
+        answer = compile_answer(audit, query_id, query, parts, audit.created_on, self._clock)
         released_at = self._clock.now()
         audit.deliver(at=released_at)
         audit.erase_case_data(at=released_at)
+        self._checkpoints.reached("before-save")
         await self._save(audit)
+        self._checkpoints.reached("after-save")
         log.info(
             "query answered",
             extra={
                 "query_id": str(query_id),
                 "subjects": len(query.subjects),
                 "providers": len(query.selections),
-                "elapsed_ms": round((released_at - received_at).total_seconds() * 1000),
+                "elapsed_ms": round((released_at - audit.created_on).total_seconds() * 1000),
             },
         )
         yield answer
@@ -335,12 +336,18 @@ class Queries(Application[UUID]):
         )
         await self._save(rejected)
 
-    async def _stored(self, query_id: UUID) -> bool:
-        """Whether the query is already in the audit trail; a store that cannot say fails fast."""
+    async def _record_cancellation(self, audit: Query) -> None:
+        """Best effort, within the gate's time limit: if it fails, recovery closes the query."""
+        audit.cancel(at=self._clock.now())
         try:
-            return await self._gate.read(lambda: query_id in self.repository)
+            await self._gate.guarded(lambda: self.save(audit))
         except StoreUnavailableError:
-            raise AuditUnavailableError from None
+            log.warning("could not record a cancelled query; recovery will close it")
+        log.info("query cancelled by its caller", extra={"query_id": str(audit.id)})
+
+    def close_abandoned(self) -> int:
+        """The recovery step: close queries whose process ended before answering."""
+        return self.recovery.close_abandoned()
 
     def _probe_store(self) -> None:
         self.recorder.max_notification_id()
@@ -398,15 +405,3 @@ def _refusal_code(refusal: Exception) -> str:
     if isinstance(refusal, PermissionDeniedError | OverloadedError):
         return refusal.reason
     return RejectionReason.INVALID_ARGUMENT.value
-
-
-def _part_order(part: ProviderPart) -> tuple[int, int]:
-    return part.subject_index, list(Provider).index(part.provider)
-
-
-def _outcome(part: ProviderPart) -> CallOutcome:
-    error = part.error
-    if error is None:
-        return CallOutcome(part.subject_index, part.kind, part.latency_ms)
-    code = error.code if error.source is ErrorSource.SSBT else provider_error_code(error.code)
-    return CallOutcome(part.subject_index, part.kind, part.latency_ms, error.source, code)

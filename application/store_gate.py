@@ -2,11 +2,12 @@
 
 The eventsourcing library's PostgreSQL recorder retries a failed operation ten times,
 each waiting for a pooled connection: right for a blip, far too slow for a query while
-the database is down. The gate times the cheap read each query makes first; when it
-fails or takes too long the gate opens: new queries are refused at once (UNAVAILABLE)
-and ONE background probe retries the store until it answers, then the gate closes.
-Only reads are timed out: a save is always awaited to its end, so no answer leaves
-without its audit events (ADR 6).
+the database is down. The gate times the first, small write each query makes (its
+``Received`` event); when it fails or takes too long the gate opens: new queries are
+refused at once (UNAVAILABLE) and ONE background probe retries the store until it
+answers, then the gate closes. Only that first write is ever cut short (if it lands
+late, the recovery step closes the query as abandoned); the save before an answer is
+always awaited to its end, so no answer leaves without its audit events.
 """
 
 from __future__ import annotations
@@ -39,13 +40,21 @@ class StoreGate:
     def is_open(self) -> bool:
         return self._open
 
-    async def read(self, operation: Callable[[], T]) -> T:
-        """Run a read in a worker thread within the time limit, or refuse at once."""
+    async def guarded(
+        self, operation: Callable[[], T], *, passthrough: tuple[type[Exception], ...] = ()
+    ) -> T:
+        """Run ``operation`` in a worker thread within the time limit, or refuse at once.
+
+        Exceptions in ``passthrough`` are answers, not outages (a conflict, say): they are
+        re-raised and leave the gate closed.
+        """
         if self._open:
             raise StoreUnavailableError
         try:
             async with asyncio.timeout(self._read_timeout_s):
                 return await asyncio.to_thread(operation)
+        except passthrough:
+            raise
         except Exception as error:
             self.trip(type(error).__name__)
             raise StoreUnavailableError from None

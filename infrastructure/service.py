@@ -15,6 +15,7 @@ import signal
 import attrs
 import grpc
 
+from application.queries import Queries
 from infrastructure.settings import Settings
 
 log = logging.getLogger("ssbtek")
@@ -56,6 +57,7 @@ async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
         reflection_enabled=not settings.production,
     )
     await server.start()
+    recovery = asyncio.create_task(_recover_periodically(queries, interval_s=30.0))
     if settings.metrics_listen:
         metrics_port = serve_metrics(metrics.registry, settings.metrics_listen)
         host = settings.metrics_listen.rpartition(":")[0]
@@ -76,8 +78,19 @@ async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
     await stopping.wait()
     log.info("stopping: finishing calls in flight")
     await server.stop(grace=5)
+    recovery.cancel()
     queries.close()
     log.info("stopped")
+
+
+async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
+    """Close queries abandoned by a dead process: at start, then every ``interval_s``."""
+    while True:
+        try:
+            await asyncio.to_thread(queries.close_abandoned)
+        except Exception as error:  # the store may be down: try again next round
+            log.warning("recovery step failed: %s", type(error).__name__)
+        await asyncio.sleep(interval_s)
 
 
 def _worker(settings: Settings, index: int) -> None:

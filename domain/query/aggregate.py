@@ -37,6 +37,8 @@ class QueryStatus(enum.Enum):
     DELIVERED = "DELIVERED"
     ERASED = "ERASED"
     REJECTED = "REJECTED"
+    ABANDONED = "ABANDONED"
+    CANCELLED = "CANCELLED"
 
 
 class RejectionReason(enum.Enum):
@@ -123,6 +125,27 @@ class Query(Aggregate):
     class CaseDataErased(Aggregate.Event):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = QueryStatus.ERASED
+
+    class Cancelled(Aggregate.Event):
+        """The caller went away (cancelled, or its deadline passed) before the answer was ready.
+
+        No answer left; the case data was dropped with the call.
+        """
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = QueryStatus.CANCELLED
+
+    class Abandoned(Aggregate.Event):
+        """The process that handled the query ended before answering (a crash, a kill).
+
+        Recorded by the recovery step once the query's deadline has passed. The answer
+        never left, and the case data died with the process.
+        """
+
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = QueryStatus.ABANDONED
 
     def __init__(self) -> None:
         self.status = QueryStatus.RECEIVED
@@ -241,6 +264,18 @@ class Query(Aggregate):
         """The service keeps no reference to the subjects, the case or the answers."""
         self._require(QueryStatus.DELIVERED)
         self.trigger_event(self.CaseDataErased, timestamp=at)
+
+    def cancel(self, *, at: dt.datetime) -> None:
+        """The caller went away before the answer was ready."""
+        self._require(QueryStatus.RECEIVED)
+        self.trigger_event(self.Cancelled, timestamp=at)
+
+    def abandon(self, *, reason: str, at: dt.datetime) -> None:
+        """Close a query whose process ended before it was answered."""
+        self._require(QueryStatus.RECEIVED)
+        if self.deadline is not None and at <= self.deadline:
+            raise QueryStateError("a query may be abandoned only after its deadline")
+        self.trigger_event(self.Abandoned, timestamp=at, reason=reason)
 
     def _require(self, status: QueryStatus) -> None:
         if self.status is not status:

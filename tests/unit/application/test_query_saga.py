@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import gc
 import random
+import uuid
 import weakref
 from collections.abc import Iterator
 
@@ -21,9 +22,16 @@ from application.errors import (
 )
 from application.queries import Queries, SagaSettings
 from domain.providers import STOCKHOLM, Provider
-from domain.query.aggregate import Query
+from domain.query.aggregate import Query, QueryStatus
 from domain.query.answer import CompiledAnswer, ProviderPart
-from domain.query.values import ErrorSource, OutcomeKind
+from domain.query.values import (
+    ErrorSource,
+    LegalBasis,
+    OutcomeKind,
+    Period,
+    ProviderSelection,
+    Purpose,
+)
 from tests import canaries
 from tests.fakes import (
     FakeAccessPolicy,
@@ -251,7 +259,7 @@ async def test_only_the_included_providers_are_asked_each_with_its_own_period(
     assert services[Provider.FORSAKRINGSKASSAN].calls == []
 
 
-async def test_the_query_is_stored_in_one_save_of_non_personal_events(queries: Queries) -> None:
+async def test_the_query_is_stored_as_received_then_answered_in_non_personal_events(queries: Queries) -> None:
     answer = await queries.submit(command(SUBJECTS[:2]))
     events = stored_events(queries)
     assert [type(e).__name__ for e in events] == [
@@ -431,3 +439,55 @@ async def test_without_vehicle_register_consent_transportstyrelsen_is_not_entitl
     assert part(answer, Provider.CSN).kind is OutcomeKind.ANSWERED
     compiled = [e for e in stored_events(queries) if isinstance(e, Query.Compiled)]
     assert compiled[0].not_entitled == 2
+
+
+async def test_a_query_whose_caller_goes_away_is_recorded_as_cancelled(
+    services: dict[Provider, FakeBaseService],
+) -> None:
+    services[Provider.CSN].mode = "hang"
+    queries = build(services, settings=SagaSettings())  # 5.6 s: the caller leaves long before
+    task = asyncio.create_task(queries.submit(command()))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    names = [type(e).__name__ for e in stored_events(queries)]
+    assert names == ["Received", "Cancelled"]
+    assert services[Provider.CSN].cancelled == 1
+
+
+async def test_recovery_abandons_a_query_left_open_past_its_deadline_once(
+    services: dict[Provider, FakeBaseService],
+) -> None:
+    """A killed process leaves ``Received`` alone; recovery closes it after the deadline."""
+    clock = FakeClock(WEDNESDAY_NOON)
+    queries = Queries(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        base_services=services,
+        clock=clock,
+        pseudonymiser=FakePseudonymiser(),
+        transcodings=query_transcodings(),
+        settings=SagaSettings(budget_fraction=0.05, abandon_grace_s=30),
+    )
+    opened = Query.receive(
+        query_id=uuid.uuid4(),
+        asking_organisation="2120000142",
+        caseworker_pseudonym="p" * 32,
+        subject_count=1,
+        selections=[
+            ProviderSelection(Provider.CSN, Period.of(dt.date(2026, 1, 1), dt.date(2026, 2, 1)))
+        ],
+        purpose=Purpose.FINANCIAL_ASSISTANCE_CASE,
+        legal_basis=LegalBasis.SOL_11_KAP_11,
+        period=Period.of(dt.date(2026, 1, 1), dt.date(2026, 2, 1)),
+        deadline=WEDNESDAY_NOON + dt.timedelta(seconds=5),
+        at=WEDNESDAY_NOON,
+    )
+    queries.save(opened)  # what a killed process leaves behind
+    await queries.submit(command())  # a query that ends properly is never touched
+    clock.advance(dt.timedelta(seconds=20))
+    assert queries.close_abandoned() == 0  # within deadline + grace: it may still be running
+    clock.advance(dt.timedelta(seconds=20))
+    assert queries.close_abandoned() == 1
+    assert queries.close_abandoned() == 0
+    assert queries.repository.get(opened.id).status is QueryStatus.ABANDONED

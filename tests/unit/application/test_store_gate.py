@@ -28,14 +28,14 @@ class Store:
 async def test_a_failing_read_opens_the_gate_and_later_reads_are_refused_at_once() -> None:
     store = Store()
     gate = StoreGate(store.probe, read_timeout_s=0.5, probe_interval_s=0.05)
-    assert await gate.read(store.read) == "ok"
+    assert await gate.guarded(store.read) == "ok"
     store.down = True
     with pytest.raises(StoreUnavailableError):
-        await gate.read(store.read)
+        await gate.guarded(store.read)
     store.slow_s = 10.0  # a refused read must not even start
     started = time.monotonic()
     with pytest.raises(StoreUnavailableError):
-        await gate.read(store.read)
+        await gate.guarded(store.read)
     assert time.monotonic() - started < 0.05
     await gate.close()
 
@@ -45,7 +45,7 @@ async def test_a_slow_read_opens_the_gate_and_the_probe_closes_it_when_the_store
     store.slow_s = 0.3
     gate = StoreGate(store.probe, read_timeout_s=0.1, probe_interval_s=0.05)
     with pytest.raises(StoreUnavailableError):
-        await gate.read(store.read)
+        await gate.guarded(store.read)
     assert gate.is_open
     store.slow_s = 0.0
     for _ in range(100):
@@ -54,4 +54,14 @@ async def test_a_slow_read_opens_the_gate_and_the_probe_closes_it_when_the_store
         await asyncio.sleep(0.02)
     assert not gate.is_open
     assert store.probes >= 1
-    assert await gate.read(store.read) == "ok"
+    assert await gate.guarded(store.read) == "ok"
+
+
+async def test_a_passthrough_exception_is_an_answer_not_an_outage() -> None:
+    def conflict() -> None:
+        raise KeyError("exists")
+
+    gate = StoreGate(Store().probe, read_timeout_s=0.5, probe_interval_s=0.05)
+    with pytest.raises(KeyError):
+        await gate.guarded(conflict, passthrough=(KeyError,))
+    assert not gate.is_open

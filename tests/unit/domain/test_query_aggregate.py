@@ -150,3 +150,13 @@ def test_a_period_may_not_be_reversed_or_longer_than_two_years() -> None:
         Period.of(dt.date(2026, 2, 1), dt.date(2026, 1, 1))
     with pytest.raises(InvalidValueError, match="longer than"):
         Period.of(dt.date(2023, 1, 1), dt.date(2026, 1, 1))
+
+
+def test_a_query_left_unanswered_is_abandoned_only_after_its_deadline() -> None:
+    query = received(Provider.CSN, subjects=1)
+    with pytest.raises(QueryStateError, match="after its deadline"):
+        query.abandon(reason="PROCESS_ENDED", at=NOW + dt.timedelta(seconds=1))
+    query.abandon(reason="PROCESS_ENDED", at=NOW + dt.timedelta(seconds=6))
+    assert query.status is QueryStatus.ABANDONED
+    with pytest.raises(QueryStateError):
+        query.compile(protected_identity_notices=0, at=NOW)
