@@ -18,7 +18,7 @@ from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 from adapters.persistence.transcodings import query_transcodings
 from adapters.security.pseudonymiser import MIN_KEY_BYTES, HmacPseudonymiser
 from adapters.system_clock import SystemClock
-from application.ports import AccessPolicy, BaseService, Clock, Metrics
+from application.ports import AccessPolicy, BaseService, Checkpoints, Clock, Metrics
 from application.queries import Queries, SagaSettings
 from domain.providers import Provider
 from infrastructure.settings import Settings, Store
@@ -105,11 +105,14 @@ def build_queries(
     clock: Clock | None = None,
     access_policy: AccessPolicy | None = None,
     metrics: Metrics | None = None,
+    checkpoints: Checkpoints | None = None,
+    saga: SagaSettings | None = None,
 ) -> Queries:
     """The Queries application on the configured store and base services."""
     return Queries(
         access_policy=access_policy,
         metrics=metrics,
+        checkpoints=checkpoints,
         rate_limiter=MovingWindowPerOrganisation(settings.rate_limit)
         if settings.rate_limit
         else None,
@@ -120,7 +123,8 @@ def build_queries(
         clock=clock or SystemClock(),
         pseudonymiser=HmacPseudonymiser(pseudonym_key(settings)),
         transcodings=query_transcodings(),
-        settings=SagaSettings(
+        settings=saga
+        or SagaSettings(
             budget_fraction=settings.budget_fraction, max_in_flight=settings.max_in_flight
         ),
     )
