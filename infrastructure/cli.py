@@ -1,4 +1,5 @@
-"""The ``ssbtek`` command: ``serve`` the service, ``query`` it, list its ``providers``."""
+"""The ``ssbtek`` command: ``serve`` the service; ``query``, ``providers``, ``party``,
+``agreement``, ``incident`` and ``escalation`` talk to a running one over gRPC."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from infrastructure import service
 from infrastructure import settings as settings_module
 from infrastructure.client import add_client_commands
 from infrastructure.logging_setup import configure_logging
+from infrastructure.party_cli import add_party_commands
+from infrastructure.service_management_cli import add_service_management_commands
 from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("ssbtek")
@@ -64,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_serve(commands)
     add_client_commands(commands)
+    add_party_commands(commands)
+    add_service_management_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         settings = _serve_settings(args, settings_module.load())

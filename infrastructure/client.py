@@ -26,7 +26,7 @@ from adapters.grpc.translation import PROTECTED_IDENTITY_TEXT
 DEFAULT_TARGET = "127.0.0.1:50051"
 
 
-def _channel(args: argparse.Namespace) -> grpc.Channel:
+def channel_for(args: argparse.Namespace) -> grpc.Channel:
     """Plaintext, or mutual TLS when the caller gives its certificate, key and the server's CA."""
     if not args.tls_certificate:
         return grpc.insecure_channel(args.target)
@@ -38,7 +38,7 @@ def _channel(args: argparse.Namespace) -> grpc.Channel:
     return grpc.secure_channel(args.target, credentials)
 
 
-def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default=DEFAULT_TARGET)
     parser.add_argument("--tls-certificate", help="client certificate (PEM) for mutual TLS")
     parser.add_argument("--tls-private-key", help="its private key (PEM)")
@@ -137,12 +137,12 @@ def _query(args: argparse.Namespace) -> int:
             pb.ProviderSelection(provider=pb.Provider.Value(f"PROVIDER_{p}")) for p in args.provider
         ],
     )
-    with _channel(args) as channel:
+    with channel_for(args) as channel:
         stub = pb_grpc.QueryServiceStub(channel)
         try:
             response = stub.SubmitQuery(request, timeout=args.timeout)
         except grpc.RpcError as error:
-            return _report_error(error)
+            return report_error(error)
     if args.json:
         print(
             json.dumps(
@@ -156,7 +156,7 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_error(error: grpc.RpcError) -> int:
+def report_error(error: grpc.RpcError) -> int:
     from grpc_status import rpc_status
 
     call: Any = error
@@ -172,7 +172,7 @@ def _report_error(error: grpc.RpcError) -> int:
 
 def _providers(args: argparse.Namespace) -> int:
     console = Console()
-    with _channel(args) as channel:
+    with channel_for(args) as channel:
         stub = pb_grpc.QueryServiceStub(channel)
         try:
             if args.check:
@@ -204,7 +204,7 @@ def _providers(args: argparse.Namespace) -> int:
                         item.opening_hours + ("" if item.open_now else " (closed now)"),
                     )
         except grpc.RpcError as error:
-            return _report_error(error)
+            return report_error(error)
     console.print(table)
     return 0
 
@@ -212,7 +212,7 @@ def _providers(args: argparse.Namespace) -> int:
 def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     query = commands.add_parser("query", help="send one query and print the compiled answer")
     query.add_argument("subjects", nargs="+", metavar="PERSONNUMMER", help="1 to 10, YYYYMMDD-NNNC")
-    _add_connection_options(query)
+    add_connection_options(query)
     query.add_argument(
         "--organisation", required=True, help="organisationsnummer, e.g. 212000-0142"
     )
@@ -244,7 +244,7 @@ def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     query.set_defaults(handler=_query)
 
     providers = commands.add_parser("providers", help="describe (or --check) the base services")
-    _add_connection_options(providers)
+    add_connection_options(providers)
     providers.add_argument("--check", action="store_true", help="reach every base service")
     providers.add_argument("--timeout", type=float, default=10.0)
     providers.set_defaults(handler=_providers)

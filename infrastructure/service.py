@@ -16,6 +16,8 @@ import attrs
 import grpc
 
 from application.queries import Queries
+from application.service_management import Incidents
+from domain.incident.service_levels import Priority
 from infrastructure.settings import Settings
 
 log = logging.getLogger("ssbtek")
@@ -35,29 +37,79 @@ def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
-async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
-    """Serve until SIGINT or SIGTERM, then finish the calls in flight and close the store."""
+def prepare(settings: Settings) -> None:
+    """Create every application's tables (and the development demo data) once, before
+    several workers open the same store: SQLite refuses concurrent schema creation."""
+    from adapters.security.pseudonymiser import HmacPseudonymiser
+    from adapters.system_clock import SystemClock
+    from application.demo import seed_demo
+    from infrastructure.bootstrap import build_queries, pseudonym_key
+    from infrastructure.parties_bootstrap import build_parties
+    from infrastructure.service_management_bootstrap import build_service_management
+
+    clock = SystemClock()
+    pseudonymiser = HmacPseudonymiser(pseudonym_key(settings))
+    parties, agreements = build_parties(settings, clock=clock, pseudonymiser=pseudonymiser)
+    if not settings.production:
+        seed_demo(parties, agreements, clock.now())
+    queries = build_queries(settings, clock=clock, access_policy=parties)
+    management = build_service_management(settings, clock=clock, queries=queries)
+    for app in (management, queries, agreements, parties):
+        app.close()
+
+
+async def serve(
+    settings: Settings, *, reuse_port: bool = False, worker: int = 0, prepared: bool = False
+) -> None:
+    """Serve until SIGINT or SIGTERM, then finish the calls in flight and close the stores."""
     from prometheus_client import CollectorRegistry
 
+    from adapters.grpc.party_servicer import register_party_services
     from adapters.grpc.server import build_server
+    from adapters.grpc.service_management import register_service_management
     from adapters.metrics.prometheus import PrometheusMetrics, serve_metrics
-    from infrastructure.bootstrap import build_queries
+    from adapters.security.pseudonymiser import HmacPseudonymiser
+    from adapters.system_clock import SystemClock
+    from application.demo import seed_demo
+    from infrastructure.bootstrap import build_queries, pseudonym_key
+    from infrastructure.parties_bootstrap import build_parties
+    from infrastructure.service_management_bootstrap import build_service_management
 
     if settings.production and not settings.tls:
         raise SystemExit(
             "production mode needs mutual TLS: set SSBTEK_TLS_CERTIFICATE, _KEY, _CLIENT_CA"
         )
+    clock = SystemClock()
+    pseudonymiser = HmacPseudonymiser(pseudonym_key(settings))
+    parties, agreements = build_parties(settings, clock=clock, pseudonymiser=pseudonymiser)
+    if not settings.production and not prepared:
+        # A connected demo municipality (212000-0142) with caseworker HL000001.
+        await asyncio.to_thread(seed_demo, parties, agreements, clock.now())
     metrics = PrometheusMetrics(CollectorRegistry())
-    queries = build_queries(settings, metrics=metrics)
+    queries = build_queries(settings, metrics=metrics, clock=clock, access_policy=parties)
+    management = build_service_management(settings, clock=clock, queries=queries)
+    metrics.gauge_per_label(
+        "ssbtek_open_incidents",
+        "Open incidents by priority.",
+        "priority",
+        lambda: _open_incidents(management.incidents),
+    )
     server, port = await build_server(
         queries,
         address=settings.listen,
         reuse_port=reuse_port,
         credentials=_credentials(settings),
         reflection_enabled=not settings.production,
+        services=[
+            *register_party_services(parties, agreements),
+            *register_service_management(management.incidents, management.escalations),
+        ],
     )
     await server.start()
-    recovery = asyncio.create_task(_recover_periodically(queries, interval_s=30.0))
+    stopping = asyncio.Event()
+    background = [asyncio.create_task(_recover_periodically(queries, interval_s=30.0))]
+    if worker == 0:  # the event followers run exactly once, in the first worker
+        background.append(asyncio.create_task(management.run(stopping)))
     if settings.metrics_listen:
         metrics_port = serve_metrics(metrics.registry, settings.metrics_listen)
         host = settings.metrics_listen.rpartition(":")[0]
@@ -71,16 +123,25 @@ async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
         "mutual TLS" if settings.tls else "plaintext",
         settings.mode,
     )
-    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
     log.info("stopping: finishing calls in flight")
     await server.stop(grace=5)
-    recovery.cancel()
-    queries.close()
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
+    for app in (management, queries, agreements, parties):
+        app.close()
     log.info("stopped")
+
+
+def _open_incidents(incidents: Incidents) -> dict[str, float]:
+    counts = dict.fromkeys((priority.name for priority in Priority), 0.0)
+    for incident in incidents.list_incidents(open_only=True, limit=10_000):
+        counts[incident.priority.name] += 1
+    return counts
 
 
 async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
@@ -101,7 +162,7 @@ def _worker(settings: Settings, index: int) -> None:
         host, _, port = settings.metrics_listen.rpartition(":")
         if int(port):
             settings = attrs.evolve(settings, metrics_listen=f"{host}:{int(port) + index}")
-    asyncio.run(serve(settings, reuse_port=True))
+    asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=True))
 
 
 def run(settings: Settings, *, workers: int = 1) -> None:
@@ -111,6 +172,7 @@ def run(settings: Settings, *, workers: int = 1) -> None:
         return
     if settings.listen.endswith(":0"):
         raise SystemExit("--workers needs a fixed port: the processes must share it")
+    prepare(settings)
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_worker, args=(settings, i), daemon=False) for i in range(workers)

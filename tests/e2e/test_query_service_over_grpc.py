@@ -20,6 +20,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
+from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as party_pb
+from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as party_pb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from tests import canaries
@@ -96,6 +98,36 @@ def bad_request(error: grpc.RpcError) -> dict[str, str]:
     return violations
 
 
+@pytest.fixture(scope="module", autouse=True)
+def caseworker_with_assurance(server: RunningServer) -> None:
+    """The demo municipality registers the canary caseworker, who signs the assurance."""
+    with grpc.insecure_channel(server.target) as opened:
+        parties = party_pb_grpc.PartyServiceStub(opened)
+        parties.RegisterCaseworker(
+            party_pb.RegisterCaseworkerRequest(
+                organisation_number="212000-0142", caseworker_id=CASEWORKER_ID
+            ),
+            timeout=10,
+        )
+        parties.SignAssurance(
+            party_pb.SignAssuranceRequest(
+                organisation_number="212000-0142",
+                caseworker_id=CASEWORKER_ID,
+                signed_on=Date(year=2026, month=1, day=2),
+            ),
+            timeout=10,
+        )
+
+
+def test_an_unknown_caseworker_is_permission_denied_with_the_reason(channel: grpc.Channel) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        pb_grpc.QueryServiceStub(channel).SubmitQuery(
+            request(caseworker_id=canaries.text("UNKNOWN")), timeout=10
+        )
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "CASEWORKER_UNKNOWN" in (refused.value.details() or "")
+
+
 def test_the_server_reports_serving_on_the_standard_health_service(channel: grpc.Channel) -> None:
     health = health_pb2_grpc.HealthStub(channel)
     for service in ("", "ssbtek.v1.QueryService"):
@@ -109,7 +141,14 @@ def test_reflection_lists_the_query_service(channel: grpc.Channel) -> None:
         iter([reflection_pb2.ServerReflectionRequest(list_services="")])
     )
     names = {s.name for r in responses for s in r.list_services_response.service}
-    assert {"ssbtek.v1.QueryService", "grpc.health.v1.Health"} <= names
+    assert {
+        "ssbtek.v1.QueryService",
+        "ssbtek.v1.PartyService",
+        "ssbtek.v1.AgreementService",
+        "ssbtek.v1.IncidentService",
+        "ssbtek.v1.EscalationService",
+        "grpc.health.v1.Health",
+    } <= names
 
 
 def test_one_subject_gets_one_part_from_each_of_the_eight_providers(channel: grpc.Channel) -> None:

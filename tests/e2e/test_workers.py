@@ -49,7 +49,7 @@ def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "log").open("wb"),
     )
     try:
         deadline = time.monotonic() + 30

@@ -259,7 +259,9 @@ async def test_only_the_included_providers_are_asked_each_with_its_own_period(
     assert services[Provider.FORSAKRINGSKASSAN].calls == []
 
 
-async def test_the_query_is_stored_as_received_then_answered_in_non_personal_events(queries: Queries) -> None:
+async def test_the_query_is_stored_as_received_then_answered_in_non_personal_events(
+    queries: Queries,
+) -> None:
     answer = await queries.submit(command(SUBJECTS[:2]))
     events = stored_events(queries)
     assert [type(e).__name__ for e in events] == [

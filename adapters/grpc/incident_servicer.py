@@ -1,0 +1,191 @@
+"""``GrpcIncidentServicer``: thin. Read the request, make one application call, translate back.
+
+The application's calls touch the event store synchronously, so each runs in a worker
+thread and the event loop keeps serving queries meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from adapters.grpc import status
+from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as pb_grpc
+from adapters.grpc.service_management_translation import (
+    Fields,
+    incident_to_proto,
+    limit,
+    one_uuid,
+    problem_to_proto,
+)
+from adapters.grpc.status import Context
+from application.service_management import Incidents
+from domain.incident.service_levels import Impact
+
+
+class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
+    def __init__(self, incidents: Incidents) -> None:
+        self._incidents = incidents
+
+    @status.unary
+    async def RegisterIncident(
+        self, request: pb.RegisterIncidentRequest, context: Context
+    ) -> pb.RegisterIncidentResponse:
+        fields = Fields()
+        reporter = fields.reporter("reporter", request.reporter)
+        impact = fields.enum(
+            "impact", pb.IncidentImpact, request.impact, "INCIDENT_IMPACT_", Impact, required=True
+        )
+        priority = fields.priority("priority", request.priority, required=False)
+        providers = fields.providers("providers", request.providers)
+        fields.done()
+        assert impact is not None
+        incident_id = await asyncio.to_thread(
+            self._incidents.register_incident,
+            reporter,
+            impact,
+            priority=priority,
+            providers=providers,
+        )
+        incident = await asyncio.to_thread(self._incidents.get_incident, incident_id)
+        return pb.RegisterIncidentResponse(incident=incident_to_proto(incident))
+
+    @status.unary
+    async def PrioritiseIncident(
+        self, request: pb.PrioritiseIncidentRequest, context: Context
+    ) -> pb.PrioritiseIncidentResponse:
+        fields = Fields()
+        incident_id = fields.uuid("incident_id", request.incident_id)
+        priority = fields.priority("priority", request.priority, required=True)
+        fields.done()
+        assert priority is not None
+        incident = await asyncio.to_thread(
+            self._incidents.prioritise_incident, incident_id, priority
+        )
+        return pb.PrioritiseIncidentResponse(incident=incident_to_proto(incident))
+
+    @status.unary
+    async def RespondToIncident(
+        self, request: pb.RespondToIncidentRequest, context: Context
+    ) -> pb.RespondToIncidentResponse:
+        incident_id = one_uuid("incident_id", request.incident_id)
+        incident = await asyncio.to_thread(self._incidents.respond_to_incident, incident_id)
+        return pb.RespondToIncidentResponse(incident=incident_to_proto(incident))
+
+    @status.unary
+    async def ResolveIncident(
+        self, request: pb.ResolveIncidentRequest, context: Context
+    ) -> pb.ResolveIncidentResponse:
+        incident_id = one_uuid("incident_id", request.incident_id)
+        incident = await asyncio.to_thread(self._incidents.resolve_incident, incident_id)
+        return pb.ResolveIncidentResponse(incident=incident_to_proto(incident))
+
+    @status.unary
+    async def ReportIncidentBack(
+        self, request: pb.ReportIncidentBackRequest, context: Context
+    ) -> pb.ReportIncidentBackResponse:
+        incident_id = one_uuid("incident_id", request.incident_id)
+        incident = await asyncio.to_thread(self._incidents.report_incident_back, incident_id)
+        return pb.ReportIncidentBackResponse(incident=incident_to_proto(incident))
+
+    @status.unary
+    async def GetIncident(
+        self, request: pb.GetIncidentRequest, context: Context
+    ) -> pb.GetIncidentResponse:
+        incident_id = one_uuid("incident_id", request.incident_id)
+        incident = await asyncio.to_thread(self._incidents.get_incident, incident_id)
+        return pb.GetIncidentResponse(incident=incident_to_proto(incident))
+
+    @status.unary
+    async def ListIncidents(
+        self, request: pb.ListIncidentsRequest, context: Context
+    ) -> pb.ListIncidentsResponse:
+        found = await asyncio.to_thread(
+            self._incidents.list_incidents, open_only=request.open_only, limit=limit(request.limit)
+        )
+        return pb.ListIncidentsResponse(incidents=[incident_to_proto(i) for i in found])
+
+    @status.unary
+    async def RegisterProblem(
+        self, request: pb.RegisterProblemRequest, context: Context
+    ) -> pb.RegisterProblemResponse:
+        fields = Fields()
+        incident_ids = fields.uuids("incident_ids", request.incident_ids)
+        priority = fields.priority("priority", request.priority, required=True)
+        if not incident_ids:
+            fields.fail("incident_ids", "must name at least one incident")
+        fields.done()
+        assert priority is not None
+        problem_id = await asyncio.to_thread(
+            self._incidents.register_problem, incident_ids, priority
+        )
+        problem = await asyncio.to_thread(self._incidents.get_problem, problem_id)
+        return pb.RegisterProblemResponse(problem=problem_to_proto(problem))
+
+    @status.unary
+    async def LinkIncidentsToProblem(
+        self, request: pb.LinkIncidentsToProblemRequest, context: Context
+    ) -> pb.LinkIncidentsToProblemResponse:
+        fields = Fields()
+        problem_id = fields.uuid("problem_id", request.problem_id)
+        incident_ids = fields.uuids("incident_ids", request.incident_ids)
+        if not incident_ids:
+            fields.fail("incident_ids", "must name at least one incident")
+        fields.done()
+        problem = await asyncio.to_thread(
+            self._incidents.link_incidents_to_problem, problem_id, incident_ids
+        )
+        return pb.LinkIncidentsToProblemResponse(problem=problem_to_proto(problem))
+
+    @status.unary
+    async def PrioritiseProblem(
+        self, request: pb.PrioritiseProblemRequest, context: Context
+    ) -> pb.PrioritiseProblemResponse:
+        fields = Fields()
+        problem_id = fields.uuid("problem_id", request.problem_id)
+        priority = fields.priority("priority", request.priority, required=True)
+        fields.done()
+        assert priority is not None
+        problem = await asyncio.to_thread(self._incidents.prioritise_problem, problem_id, priority)
+        return pb.PrioritiseProblemResponse(problem=problem_to_proto(problem))
+
+    @status.unary
+    async def StartProblemInvestigation(
+        self, request: pb.StartProblemInvestigationRequest, context: Context
+    ) -> pb.StartProblemInvestigationResponse:
+        problem_id = one_uuid("problem_id", request.problem_id)
+        problem = await asyncio.to_thread(self._incidents.start_problem_investigation, problem_id)
+        return pb.StartProblemInvestigationResponse(problem=problem_to_proto(problem))
+
+    @status.unary
+    async def EstablishKnownError(
+        self, request: pb.EstablishKnownErrorRequest, context: Context
+    ) -> pb.EstablishKnownErrorResponse:
+        fields = Fields()
+        problem_id = fields.uuid("problem_id", request.problem_id)
+        known_error = fields.reference("known_error", request.known_error)
+        fields.done()
+        problem = await asyncio.to_thread(
+            self._incidents.establish_known_error,
+            problem_id,
+            known_error,
+            workaround_available=request.workaround_available,
+        )
+        return pb.EstablishKnownErrorResponse(problem=problem_to_proto(problem))
+
+    @status.unary
+    async def GetProblem(
+        self, request: pb.GetProblemRequest, context: Context
+    ) -> pb.GetProblemResponse:
+        problem_id = one_uuid("problem_id", request.problem_id)
+        problem = await asyncio.to_thread(self._incidents.get_problem, problem_id)
+        return pb.GetProblemResponse(problem=problem_to_proto(problem))
+
+    @status.unary
+    async def ListProblems(
+        self, request: pb.ListProblemsRequest, context: Context
+    ) -> pb.ListProblemsResponse:
+        found = await asyncio.to_thread(
+            self._incidents.list_problems, open_only=request.open_only, limit=limit(request.limit)
+        )
+        return pb.ListProblemsResponse(problems=[problem_to_proto(p) for p in found])

@@ -1,0 +1,64 @@
+"""``Registrations``: which aggregates an application has created, read from its own log.
+
+An event-sourced application cannot "select all incidents"; it can read its notification
+log. The ``Created`` events of one kind, filtered by topic in the database, are an index
+that costs no extra event: this class reads them incrementally (only notifications after
+the last one it saw), so listing and the scheduled deadline check stay cheap and see what
+another process of the service has registered.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.utils import get_topic
+
+_PAGE = 500
+
+
+class Registrations:
+    """The creation events of the given classes, in the order they were recorded."""
+
+    def __init__(
+        self, recorder: ApplicationRecorder, mapper: Mapper[UUID], created: Sequence[type[Any]]
+    ) -> None:
+        self._recorder = recorder
+        self._mapper = mapper
+        self._topics = [get_topic(cls) for cls in created]
+        self._last = 0
+        self._events: dict[UUID, Any] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self) -> list[Any]:
+        """Read what was registered since the last call; returns the new creation events."""
+        with self._lock:
+            new: list[Any] = []
+            while True:
+                page = self._recorder.select_notifications(
+                    start=self._last, limit=_PAGE, topics=self._topics, inclusive_of_start=False
+                )
+                for notification in page:
+                    event = self._mapper.to_domain_event(notification)
+                    self._events[event.originator_id] = event
+                    new.append(event)
+                    self._last = notification.id
+                if len(page) < _PAGE:
+                    return new
+
+    def ids(self, kind: type[Any] | None = None) -> list[UUID]:
+        """Every id registered so far (oldest first), of one creation event class if given."""
+        self.refresh()
+        with self._lock:
+            return [
+                aggregate_id
+                for aggregate_id, event in self._events.items()
+                if kind is None or isinstance(event, kind)
+            ]
+
+    def created(self, aggregate_id: UUID) -> Any | None:
+        with self._lock:
+            return self._events.get(aggregate_id)

@@ -1,0 +1,146 @@
+"""What a compiled query says about the service: the conditions that open incidents by themselves.
+
+Bilaga 4 § 3.8: the service is unavailable when answers do not come at all; when two or
+more providers cannot deliver, it is "available with disturbance" and an incident must be
+opened at the operator's single point of contact. § 3.3.3 grades incidents by the users'
+impact. The rules (ADR 0010), applied to each compiled query:
+
+==========================  ================================================  ==========
+condition                   a query shows it when                             priority
+==========================  ================================================  ==========
+``NO_ANSWER``               calls were made and not one was answered          1 critical
+``PROVIDERS_UNAVAILABLE``   two or more providers failed at least one call    2 high
+``TIMEOUTS``                at least one call timed out (SSBT ``TIMEOUT``)    2 high
+``CALLS_UNANSWERED``        at least one call failed otherwise                4 low
+==========================  ================================================  ==========
+
+A provider that was closed or that the municipality is not entitled to was not called;
+that is not a failure. A condition concerns the providers that failed in that way.
+It clears at a later query that does not show it and that called at least one of the
+providers it concerns (for ``NO_ANSWER``: any provider): a query that did not ask them
+cannot tell whether they recovered.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from domain.incident.service_levels import Impact, Priority
+from domain.providers import Provider
+from domain.query.values import CallOutcome, ErrorSource, OutcomeKind, ServiceErrorCode
+
+_NOT_CALLED = frozenset({OutcomeKind.CLOSED, OutcomeKind.NOT_ENTITLED})
+_ANSWERED = frozenset({OutcomeKind.ANSWERED, OutcomeKind.NO_DATA})
+
+
+class Condition(enum.Enum):
+    """A condition of the service that must have an incident, most severe first."""
+
+    NO_ANSWER = "NO_ANSWER"
+    PROVIDERS_UNAVAILABLE = "PROVIDERS_UNAVAILABLE"
+    TIMEOUTS = "TIMEOUTS"
+    CALLS_UNANSWERED = "CALLS_UNANSWERED"
+
+    @property
+    def priority(self) -> Priority:
+        return _PRIORITIES[self]
+
+
+_PRIORITIES: Mapping[Condition, Priority] = {
+    Condition.NO_ANSWER: Priority.CRITICAL,
+    Condition.PROVIDERS_UNAVAILABLE: Priority.HIGH,
+    Condition.TIMEOUTS: Priority.HIGH,
+    Condition.CALLS_UNANSWERED: Priority.LOW,
+}
+
+
+def _timed_out(outcome: CallOutcome) -> bool:
+    return (
+        outcome.kind is OutcomeKind.ERROR
+        and outcome.error_source is ErrorSource.SSBT
+        and outcome.error_code == ServiceErrorCode.TIMEOUT.value
+    )
+
+
+@attrs.frozen
+class QueryObservation:
+    """The non-personal facts of one compiled query that the conditions are read from."""
+
+    called: frozenset[Provider]
+    timed_out: frozenset[Provider]
+    errored: frozenset[Provider]
+    """Providers with a failed call that was not a time-out."""
+    answered_calls: int
+    failed_calls: int
+
+    @classmethod
+    def of(cls, outcomes: Mapping[Provider, Sequence[CallOutcome]]) -> QueryObservation:
+        called: set[Provider] = set()
+        timed_out: set[Provider] = set()
+        errored: set[Provider] = set()
+        answered = failed = 0
+        for provider, calls in outcomes.items():
+            for outcome in calls:
+                if outcome.kind in _NOT_CALLED:
+                    continue
+                called.add(provider)
+                if outcome.kind in _ANSWERED:
+                    answered += 1
+                    continue
+                failed += 1
+                (timed_out if _timed_out(outcome) else errored).add(provider)
+        return cls(frozenset(called), frozenset(timed_out), frozenset(errored), answered, failed)
+
+    @property
+    def failed(self) -> frozenset[Provider]:
+        return self.timed_out | self.errored
+
+    def shows(self, condition: Condition) -> bool:
+        match condition:
+            case Condition.NO_ANSWER:
+                return self.failed_calls > 0 and self.answered_calls == 0
+            case Condition.PROVIDERS_UNAVAILABLE:
+                return len(self.failed) >= 2
+            case Condition.TIMEOUTS:
+                return bool(self.timed_out)
+            case Condition.CALLS_UNANSWERED:
+                return bool(self.errored)
+
+    def concerned(self, condition: Condition) -> frozenset[Provider]:
+        """The providers a condition this query shows is about."""
+        match condition:
+            case Condition.TIMEOUTS:
+                return self.timed_out
+            case Condition.CALLS_UNANSWERED:
+                return self.errored
+            case _:
+                return self.failed
+
+    def impact(self, condition: Condition) -> Impact:
+        """The users' impact (§ 3.3.3) an incident for this condition records."""
+        match condition:
+            case Condition.NO_ANSWER:
+                return Impact.FLOW_BROKEN
+            case Condition.TIMEOUTS:
+                return Impact.TIMEOUTS
+            case Condition.CALLS_UNANSWERED:
+                return Impact.SINGLE_CALLS_UNANSWERED
+            case Condition.PROVIDERS_UNAVAILABLE:
+                return Impact.TIMEOUTS if self.timed_out else Impact.SINGLE_CALLS_UNANSWERED
+
+    @property
+    def most_severe(self) -> Condition | None:
+        """The one condition a new incident is opened for; the lesser ones it also shows
+        are covered by that incident."""
+        return next((c for c in Condition if self.shows(c)), None)
+
+    def clears(self, condition: Condition, concerned: frozenset[Provider]) -> bool:
+        """Whether this query shows that ``condition``, about ``concerned``, has cleared."""
+        if self.shows(condition):
+            return False
+        if condition is Condition.NO_ANSWER:
+            return self.answered_calls > 0
+        return bool(self.called & concerned)

@@ -1,0 +1,289 @@
+"""The ``Incident`` aggregate: a fault or disturbance handled at the single point of contact.
+
+Lifecycle (Bilaga 4 § 3.3.1.1): registered (by a reporter, or by the monitoring), responded
+(work started), resolved, reported back to the reporter. The response and resolution
+deadlines follow the priority (§ 3.3.3) and are recomputed from the registration when the
+priority changes. A deadline that passes unmet is recorded once, as ``DeadlineBreached``.
+
+An incident opened by the monitoring (§ 3.2, § 3.8) carries its ``Condition``; the
+monitoring records when the condition clears and when it comes back, so the single point
+of contact sees the loop closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.business_hours import BusinessHours
+from domain.clauses import RuleBrokenError
+from domain.incident.conditions import Condition
+from domain.incident.reporter import Reporter
+from domain.incident.service_levels import (
+    INCIDENT_TARGETS,
+    Breach,
+    DeadlineKind,
+    Deadlines,
+    Impact,
+    Priority,
+    missed,
+)
+from domain.providers import Provider
+
+CLAUSE_INCIDENTS = "004 Bilaga 4 § 3.3.1.1, 3.3.3"
+CLAUSE_MONITORING = "004 Bilaga 4 § 3.8"
+
+
+class IncidentStatus(enum.Enum):
+    REGISTERED = "REGISTERED"
+    RESPONDED = "RESPONDED"
+    RESOLVED = "RESOLVED"
+    REPORTED_BACK = "REPORTED_BACK"
+
+
+def _ordered(providers: list[Provider] | set[Provider] | frozenset[Provider]) -> list[Provider]:
+    return [p for p in Provider if p in providers]
+
+
+class Incident(Aggregate):
+    """One incident and its service levels."""
+
+    class Registered(Aggregate.Created):
+        reporter: Reporter
+        impact: Impact
+        priority: Priority
+        providers: list[Provider]
+        response_due: dt.datetime
+        resolution_due: dt.datetime
+        condition: Condition | None
+        evidence_query_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.reporter = self.reporter
+            aggregate.impact = self.impact
+            aggregate.priority = self.priority
+            aggregate.providers = list(self.providers)
+            aggregate.deadlines = Deadlines(self.response_due, self.resolution_due)
+            aggregate.condition = self.condition
+            aggregate.condition_active = self.condition is not None
+            aggregate.evidence_query_ids = (
+                [self.evidence_query_id] if self.evidence_query_id else []
+            )
+
+    class Reprioritised(Aggregate.Event):
+        priority: Priority
+        response_due: dt.datetime
+        resolution_due: dt.datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.priority = self.priority
+            aggregate.deadlines = Deadlines(self.response_due, self.resolution_due)
+
+    class Responded(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = IncidentStatus.RESPONDED
+            aggregate.responded_at = self.timestamp
+
+    class Resolved(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = IncidentStatus.RESOLVED
+            aggregate.resolved_at = self.timestamp
+
+    class ReportedBack(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = IncidentStatus.REPORTED_BACK
+            aggregate.reported_back_at = self.timestamp
+
+    class DeadlineBreached(Aggregate.Event):
+        kind: DeadlineKind
+        due: dt.datetime
+        priority: Priority
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.breaches.append(Breach(self.kind, self.due, self.priority, self.timestamp))
+
+    class ProvidersLinked(Aggregate.Event):
+        providers: list[Provider]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.providers = _ordered({*aggregate.providers, *self.providers})
+
+    class ConditionCleared(Aggregate.Event):
+        query_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.condition_active = False
+            aggregate.condition_cleared_at = self.timestamp
+            aggregate.evidence_query_ids.append(self.query_id)
+
+    class ConditionRecurred(Aggregate.Event):
+        query_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.condition_active = True
+            aggregate.recurrences += 1
+            aggregate.evidence_query_ids.append(self.query_id)
+
+    def __init__(self) -> None:
+        self.status = IncidentStatus.REGISTERED
+        self.reporter = Reporter.monitoring()
+        self.impact = Impact.SINGLE_CALLS_UNANSWERED
+        self.priority = Priority.LOW
+        self.providers: list[Provider] = []
+        self.deadlines: Deadlines | None = None
+        self.breaches: list[Breach] = []
+        self.responded_at: dt.datetime | None = None
+        self.resolved_at: dt.datetime | None = None
+        self.reported_back_at: dt.datetime | None = None
+        self.condition: Condition | None = None
+        self.condition_active = False
+        self.condition_cleared_at: dt.datetime | None = None
+        self.recurrences = 0
+        self.evidence_query_ids: list[UUID] = []
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        incident_id: UUID,
+        reporter: Reporter,
+        impact: Impact,
+        priority: Priority | None,
+        providers: list[Provider],
+        clock: BusinessHours,
+        at: dt.datetime,
+    ) -> Incident:
+        """Registered at the single point of contact; the priority defaults to the impact's."""
+        chosen = priority or impact.priority
+        deadlines = Deadlines.compute(INCIDENT_TARGETS[chosen], clock, at)
+        return cls._create(
+            cls.Registered,
+            id=incident_id,
+            timestamp=at,
+            reporter=reporter,
+            impact=impact,
+            priority=chosen,
+            providers=_ordered(set(providers)),
+            response_due=deadlines.response_due,
+            resolution_due=deadlines.resolution_due,
+            condition=None,
+            evidence_query_id=None,
+        )
+
+    @classmethod
+    def detect(
+        cls,
+        *,
+        incident_id: UUID,
+        condition: Condition,
+        impact: Impact,
+        providers: frozenset[Provider],
+        query_id: UUID,
+        clock: BusinessHours,
+        at: dt.datetime,
+    ) -> Incident:
+        """Registered by the monitoring for a condition a query showed (§ 3.2, § 3.8)."""
+        deadlines = Deadlines.compute(INCIDENT_TARGETS[condition.priority], clock, at)
+        return cls._create(
+            cls.Registered,
+            id=incident_id,
+            timestamp=at,
+            reporter=Reporter.monitoring(),
+            impact=impact,
+            priority=condition.priority,
+            providers=_ordered(providers),
+            response_due=deadlines.response_due,
+            resolution_due=deadlines.resolution_due,
+            condition=condition,
+            evidence_query_id=query_id,
+        )
+
+    @property
+    def registered_at(self) -> dt.datetime:
+        return self.created_on
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status in (IncidentStatus.RESOLVED, IncidentStatus.REPORTED_BACK)
+
+    def prioritise(self, priority: Priority, *, clock: BusinessHours, at: dt.datetime) -> None:
+        """A new priority; both deadlines are recomputed from the registration (ADR 0009)."""
+        if self.is_resolved:
+            raise RuleBrokenError("a resolved incident keeps its priority", CLAUSE_INCIDENTS)
+        if priority is self.priority:
+            raise RuleBrokenError("the incident already has this priority", CLAUSE_INCIDENTS)
+        deadlines = Deadlines.compute(INCIDENT_TARGETS[priority], clock, self.registered_at)
+        self.trigger_event(
+            self.Reprioritised,
+            timestamp=at,
+            priority=priority,
+            response_due=deadlines.response_due,
+            resolution_due=deadlines.resolution_due,
+        )
+
+    def respond(self, *, at: dt.datetime) -> None:
+        """Work on the incident has started."""
+        if self.status is not IncidentStatus.REGISTERED:
+            raise RuleBrokenError("an incident is responded to once", CLAUSE_INCIDENTS)
+        self.trigger_event(self.Responded, timestamp=at)
+        self.record_breaches(at)
+
+    def resolve(self, *, at: dt.datetime) -> None:
+        if self.status is not IncidentStatus.RESPONDED:
+            raise RuleBrokenError(
+                "an incident is resolved once, after it was responded to", CLAUSE_INCIDENTS
+            )
+        self.trigger_event(self.Resolved, timestamp=at)
+        self.record_breaches(at)
+
+    def report_back(self, *, at: dt.datetime) -> None:
+        """The reporter (for the monitoring's incidents: SKR, § 3.2) has been told."""
+        if self.status is not IncidentStatus.RESOLVED:
+            raise RuleBrokenError(
+                "an incident is reported back once, after it was resolved", CLAUSE_INCIDENTS
+            )
+        self.trigger_event(self.ReportedBack, timestamp=at)
+
+    def record_breaches(self, now: dt.datetime) -> list[DeadlineKind]:
+        """Record each deadline that has passed unmet by ``now``, once; returns the new ones."""
+        assert self.deadlines is not None
+        met = {DeadlineKind.RESPONSE: self.responded_at, DeadlineKind.RESOLUTION: self.resolved_at}
+        found = missed(self.deadlines, met, self.breaches, now)
+        for kind in found:
+            self.trigger_event(
+                self.DeadlineBreached,
+                timestamp=now,
+                kind=kind,
+                due=self.deadlines.due(kind),
+                priority=self.priority,
+            )
+        return found
+
+    def observe_condition(
+        self, providers: frozenset[Provider], *, query_id: UUID, at: dt.datetime
+    ) -> None:
+        """A query shows this incident's condition again: note a recurrence, link new providers."""
+        self._require_monitored()
+        if not self.condition_active:
+            self.trigger_event(self.ConditionRecurred, timestamp=at, query_id=query_id)
+        new = providers - set(self.providers)
+        if new:
+            self.trigger_event(self.ProvidersLinked, timestamp=at, providers=_ordered(new))
+
+    def clear_condition(self, *, query_id: UUID, at: dt.datetime) -> None:
+        """A query shows the condition has cleared (the loop is closed on the incident)."""
+        self._require_monitored()
+        if self.condition_active:
+            self.trigger_event(self.ConditionCleared, timestamp=at, query_id=query_id)
+
+    def _require_monitored(self) -> None:
+        if self.condition is None:
+            raise RuleBrokenError(
+                "only an incident the monitoring opened has a condition", CLAUSE_MONITORING
+            )
+        if self.is_resolved:
+            raise RuleBrokenError("a resolved incident is not updated", CLAUSE_MONITORING)
