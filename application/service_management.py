@@ -85,6 +85,14 @@ class Incidents(ProcessApplication[UUID]):
         )
         self._monitor = Monitor(self.repository, self.registrations, hours)
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def hours(self) -> BusinessHours:
+        return self._hours
+
     def construct_env(self, name: str, env: Any = None) -> Environment:
         """Configuration comes only from the composition root, never from ``os.environ``."""
         return Environment(name, dict(env or {}))
@@ -247,6 +255,14 @@ class Incidents(ProcessApplication[UUID]):
         return recorded
 
     # --- helpers -------------------------------------------------------------------------
+
+    def get_aggregate(self, aggregate_id: UUID, kind: type[A]) -> A:
+        """One aggregate of this store, of the given kind (``NotFoundError`` otherwise)."""
+        return self._get(aggregate_id, kind)
+
+    def save_aggregate(self, aggregate: Aggregate) -> None:
+        """Save under the processing lock; a lost race is ``ConflictError``."""
+        self._save(aggregate)
 
     def _get(self, aggregate_id: UUID, kind: type[A]) -> A:
         try:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
+from domain.providers import STOCKHOLM
 from infrastructure.unary_commands import by_id, unary_command
 
 if TYPE_CHECKING:
@@ -78,6 +82,52 @@ def add_incident_commands(commands: Commands) -> None:
 
     problem = commands.add_parser("problem", help="problems: root-cause investigations")
     _add_problem_commands(problem.add_subparsers(dest="problem_command", required=True))
+    change = commands.add_parser("change", help="planned changes: service windows (§ 3.5.2)")
+    _add_change_commands(change.add_subparsers(dest="change_command", required=True))
+
+
+def _stamp(text: str) -> Timestamp:
+    """An ISO date-time; without a zone it is Stockholm time."""
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=STOCKHOLM)
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _add_change_commands(commands: Commands) -> None:
+    stub = ipb_grpc.IncidentServiceStub
+    announce = unary_command(
+        commands,
+        "announce",
+        "announce a service window at least 4 weeks ahead, outside opening hours",
+        stub,
+        "AnnounceChange",
+        lambda a: ipb.AnnounceChangeRequest(
+            reference=a.reference, window_start=_stamp(a.start), window_end=_stamp(a.end)
+        ),
+    )
+    announce.add_argument("reference", help="the change's reference, e.g. CHG-0042")
+    announce.add_argument("--start", required=True, help="e.g. 2027-01-08T18:00")
+    announce.add_argument("--end", required=True, help="e.g. 2027-01-08T23:00")
+    unary_command(
+        commands,
+        "complete",
+        "the change is done (an overrun counts as unavailability)",
+        stub,
+        "CompleteChange",
+        by_id(ipb.CompleteChangeRequest, "change_id"),
+    ).add_argument("id")
+    listing = unary_command(
+        commands,
+        "list",
+        "planned changes, newest first",
+        stub,
+        "ListChanges",
+        lambda a: ipb.ListChangesRequest(limit=a.limit),
+    )
+    listing.add_argument("--limit", type=int, default=50)
 
 
 def _add_problem_commands(commands: Commands) -> None:

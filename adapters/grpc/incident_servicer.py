@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from adapters.grpc import status
+from adapters.grpc.change_translation import change_to_proto, moment
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as pb_grpc
 from adapters.grpc.service_management_translation import (
@@ -19,6 +20,7 @@ from adapters.grpc.service_management_translation import (
     problem_to_proto,
 )
 from adapters.grpc.status import Context
+from application.planned_changes import PlannedChanges
 from application.service_management import Incidents
 from domain.incident.service_levels import Impact
 
@@ -26,6 +28,41 @@ from domain.incident.service_levels import Impact
 class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     def __init__(self, incidents: Incidents) -> None:
         self._incidents = incidents
+        self._changes = PlannedChanges(incidents)
+
+    @status.unary
+    async def AnnounceChange(
+        self, request: pb.AnnounceChangeRequest, context: Context
+    ) -> pb.AnnounceChangeResponse:
+        fields = Fields()
+        reference = fields.reference("reference", request.reference)
+        start, end = moment(request.window_start), moment(request.window_end)
+        if start is None:
+            fields.fail("window_start", "is required")
+        if end is None:
+            fields.fail("window_end", "is required")
+        fields.done()
+        assert start is not None
+        assert end is not None
+        change = await asyncio.to_thread(self._changes.announce, reference, start, end)
+        return pb.AnnounceChangeResponse(change=change_to_proto(change))
+
+    @status.unary
+    async def CompleteChange(
+        self, request: pb.CompleteChangeRequest, context: Context
+    ) -> pb.CompleteChangeResponse:
+        fields = Fields()
+        change_id = fields.uuid("change_id", request.change_id)
+        fields.done()
+        change = await asyncio.to_thread(self._changes.complete, change_id)
+        return pb.CompleteChangeResponse(change=change_to_proto(change))
+
+    @status.unary
+    async def ListChanges(
+        self, request: pb.ListChangesRequest, context: Context
+    ) -> pb.ListChangesResponse:
+        changes = await asyncio.to_thread(self._changes.list, limit=limit(request.limit))
+        return pb.ListChangesResponse(changes=[change_to_proto(c) for c in changes])
 
     @status.unary
     async def RegisterIncident(

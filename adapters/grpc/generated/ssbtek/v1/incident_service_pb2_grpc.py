@@ -104,6 +104,21 @@ class IncidentServiceStub:
                 request_serializer=ssbtek_dot_v1_dot_incident__service__pb2.ListProblemsRequest.SerializeToString,
                 response_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.ListProblemsResponse.FromString,
                 _registered_method=True)
+        self.AnnounceChange = channel.unary_unary(
+                '/ssbtek.v1.IncidentService/AnnounceChange',
+                request_serializer=ssbtek_dot_v1_dot_incident__service__pb2.AnnounceChangeRequest.SerializeToString,
+                response_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.AnnounceChangeResponse.FromString,
+                _registered_method=True)
+        self.CompleteChange = channel.unary_unary(
+                '/ssbtek.v1.IncidentService/CompleteChange',
+                request_serializer=ssbtek_dot_v1_dot_incident__service__pb2.CompleteChangeRequest.SerializeToString,
+                response_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.CompleteChangeResponse.FromString,
+                _registered_method=True)
+        self.ListChanges = channel.unary_unary(
+                '/ssbtek.v1.IncidentService/ListChanges',
+                request_serializer=ssbtek_dot_v1_dot_incident__service__pb2.ListChangesRequest.SerializeToString,
+                response_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.ListChangesResponse.FromString,
+                _registered_method=True)
 
 
 class IncidentServiceServicer:
@@ -207,6 +222,27 @@ class IncidentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnnounceChange(self, request, context):
+        """Announce a planned change: at least 4 weeks ahead, outside opening hours (§ 3.5.2, 3.5.5).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteChange(self, request, context):
+        """The change is done; an overrun of its window counts as unavailability (§ 3.5.2).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChanges(self, request, context):
+        """Planned changes, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IncidentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -279,6 +315,21 @@ def add_IncidentServiceServicer_to_server(servicer, server):
                     servicer.ListProblems,
                     request_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.ListProblemsRequest.FromString,
                     response_serializer=ssbtek_dot_v1_dot_incident__service__pb2.ListProblemsResponse.SerializeToString,
+            ),
+            'AnnounceChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnounceChange,
+                    request_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.AnnounceChangeRequest.FromString,
+                    response_serializer=ssbtek_dot_v1_dot_incident__service__pb2.AnnounceChangeResponse.SerializeToString,
+            ),
+            'CompleteChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteChange,
+                    request_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.CompleteChangeRequest.FromString,
+                    response_serializer=ssbtek_dot_v1_dot_incident__service__pb2.CompleteChangeResponse.SerializeToString,
+            ),
+            'ListChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChanges,
+                    request_deserializer=ssbtek_dot_v1_dot_incident__service__pb2.ListChangesRequest.FromString,
+                    response_serializer=ssbtek_dot_v1_dot_incident__service__pb2.ListChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -659,6 +710,87 @@ class IncidentService:
             '/ssbtek.v1.IncidentService/ListProblems',
             ssbtek_dot_v1_dot_incident__service__pb2.ListProblemsRequest.SerializeToString,
             ssbtek_dot_v1_dot_incident__service__pb2.ListProblemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnounceChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ssbtek.v1.IncidentService/AnnounceChange',
+            ssbtek_dot_v1_dot_incident__service__pb2.AnnounceChangeRequest.SerializeToString,
+            ssbtek_dot_v1_dot_incident__service__pb2.AnnounceChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ssbtek.v1.IncidentService/CompleteChange',
+            ssbtek_dot_v1_dot_incident__service__pb2.CompleteChangeRequest.SerializeToString,
+            ssbtek_dot_v1_dot_incident__service__pb2.CompleteChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ssbtek.v1.IncidentService/ListChanges',
+            ssbtek_dot_v1_dot_incident__service__pb2.ListChangesRequest.SerializeToString,
+            ssbtek_dot_v1_dot_incident__service__pb2.ListChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

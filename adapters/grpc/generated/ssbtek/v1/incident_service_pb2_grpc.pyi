@@ -69,6 +69,12 @@ class IncidentServiceStub:
     """One problem with its deadlines and breaches."""
     ListProblems: _grpc.UnaryUnaryMultiCallable[_incident_service_pb2.ListProblemsRequest, _incident_service_pb2.ListProblemsResponse]
     """Problems, newest first."""
+    AnnounceChange: _grpc.UnaryUnaryMultiCallable[_incident_service_pb2.AnnounceChangeRequest, _incident_service_pb2.AnnounceChangeResponse]
+    """Announce a planned change: at least 4 weeks ahead, outside opening hours (§ 3.5.2, 3.5.5)."""
+    CompleteChange: _grpc.UnaryUnaryMultiCallable[_incident_service_pb2.CompleteChangeRequest, _incident_service_pb2.CompleteChangeResponse]
+    """The change is done; an overrun of its window counts as unavailability (§ 3.5.2)."""
+    ListChanges: _grpc.UnaryUnaryMultiCallable[_incident_service_pb2.ListChangesRequest, _incident_service_pb2.ListChangesResponse]
+    """Planned changes, newest first."""
 
 @_typing.type_check_only
 class IncidentServiceAsyncStub(IncidentServiceStub):
@@ -101,6 +107,12 @@ class IncidentServiceAsyncStub(IncidentServiceStub):
     """One problem with its deadlines and breaches."""
     ListProblems: _aio.UnaryUnaryMultiCallable[_incident_service_pb2.ListProblemsRequest, _incident_service_pb2.ListProblemsResponse]  # type: ignore[assignment]
     """Problems, newest first."""
+    AnnounceChange: _aio.UnaryUnaryMultiCallable[_incident_service_pb2.AnnounceChangeRequest, _incident_service_pb2.AnnounceChangeResponse]  # type: ignore[assignment]
+    """Announce a planned change: at least 4 weeks ahead, outside opening hours (§ 3.5.2, 3.5.5)."""
+    CompleteChange: _aio.UnaryUnaryMultiCallable[_incident_service_pb2.CompleteChangeRequest, _incident_service_pb2.CompleteChangeResponse]  # type: ignore[assignment]
+    """The change is done; an overrun of its window counts as unavailability (§ 3.5.2)."""
+    ListChanges: _aio.UnaryUnaryMultiCallable[_incident_service_pb2.ListChangesRequest, _incident_service_pb2.ListChangesResponse]  # type: ignore[assignment]
+    """Planned changes, newest first."""
 
 class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -214,5 +226,29 @@ class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_incident_service_pb2.ListProblemsResponse, _abc.Awaitable[_incident_service_pb2.ListProblemsResponse]]:
         """Problems, newest first."""
+
+    @_abc_1.abstractmethod
+    def AnnounceChange(
+        self,
+        request: _incident_service_pb2.AnnounceChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_incident_service_pb2.AnnounceChangeResponse, _abc.Awaitable[_incident_service_pb2.AnnounceChangeResponse]]:
+        """Announce a planned change: at least 4 weeks ahead, outside opening hours (§ 3.5.2, 3.5.5)."""
+
+    @_abc_1.abstractmethod
+    def CompleteChange(
+        self,
+        request: _incident_service_pb2.CompleteChangeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_incident_service_pb2.CompleteChangeResponse, _abc.Awaitable[_incident_service_pb2.CompleteChangeResponse]]:
+        """The change is done; an overrun of its window counts as unavailability (§ 3.5.2)."""
+
+    @_abc_1.abstractmethod
+    def ListChanges(
+        self,
+        request: _incident_service_pb2.ListChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_incident_service_pb2.ListChangesResponse, _abc.Awaitable[_incident_service_pb2.ListChangesResponse]]:
+        """Planned changes, newest first."""
 
 def add_IncidentServiceServicer_to_server(servicer: IncidentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
