@@ -73,6 +73,13 @@ class PrivatePostgres:
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
+    def checkpoint(self) -> None:
+        """Write everything to the data files (the WAL already has it)."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as admin:
+            admin.execute("CHECKPOINT")
+
     def create_database(self, name: str) -> None:
         deadline = time.monotonic() + 30
         while True:

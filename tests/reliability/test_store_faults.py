@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import tempfile
 import time
 import uuid
@@ -24,6 +25,7 @@ from application.queries import Queries
 from domain.query.aggregate import Query, QueryStatus
 from infrastructure.bootstrap import build_queries
 from infrastructure.settings import PostgresSettings, Settings, Store
+from tests import canaries
 from tests.reliability.private_postgres import PrivatePostgres
 
 
@@ -60,18 +62,28 @@ async def served(settings: Settings) -> AsyncIterator[tuple[str, Queries]]:
     queries.close()
 
 
+RNG = random.Random(77)
+HUNTED: list[str] = []
+
+
 def request() -> pb.SubmitQueryRequest:
+    subject, case_id, caseworker = (
+        canaries.personnummer(RNG),
+        canaries.text("CASE"),
+        canaries.text("HL"),
+    )
+    HUNTED.extend([*canaries.forms(subject), case_id, caseworker])
     return pb.SubmitQueryRequest(
         client_request_id=uuid.uuid4().hex,
         asking_organisation=pb.AskingOrganisation(organisation_number="212000-0142"),
-        caseworker_id="HL000001",
-        case_id="EKB-2026-0001",
+        caseworker_id=caseworker,
+        case_id=case_id,
         purpose=pb.PURPOSE_FINANCIAL_ASSISTANCE_CASE,
         legal_basis=pb.LEGAL_BASIS_SOL_11_KAP_11,
         period=pb.Period(
             start=Date(year=2026, month=1, day=1), end=Date(year=2026, month=6, day=30)
         ),
-        subjects=["19121212-1212"],
+        subjects=[subject],
     )
 
 
@@ -116,3 +128,8 @@ async def test_postgres_stopping_gives_unavailable_quickly_and_the_service_recov
             assert query.status is QueryStatus.ERASED  # every acknowledged answer has its audit
     finally:
         reader.close()
+    await asyncio.to_thread(cluster.checkpoint)
+    on_disk = b"".join(p.read_bytes() for p in cluster.data.rglob("*") if p.is_file())
+    assert b'"asking_organisation":"2120000142"' in on_disk  # the scan does read the events
+    for value in HUNTED:
+        assert value.encode() not in on_disk, "a personal value is in PostgreSQL's files or WAL"
