@@ -82,6 +82,7 @@ def query_id(client_request_id: str) -> uuid.UUID:
     return uuid.UUID(hex=digest[:32], version=4)
 
 
+@pytest.mark.timeout(900 if SOAK else 120)
 def test_sigkill_at_each_point_loses_no_acknowledged_event_and_leaves_no_personal_data(
     tmp_path: Path,
 ) -> None:

@@ -130,6 +130,7 @@ def traced() -> Iterator[None]:
     tracemalloc.stop()
 
 
+@pytest.mark.timeout(900 if SOAK else 120)
 async def test_memory_stays_bounded_over_many_queries(settings: Settings, traced: None) -> None:
     total = 10_000 if SOAK else 1_000
     services = services_with(
