@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak
+.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak bench bench-quick
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -52,3 +52,12 @@ fuzz: $(STAMP)
 ## soak: the reliability tier with its long runs (10,000 queries for the memory check)
 soak: $(STAMP)
 	SSBTEK_SOAK=1 $(BIN)/pytest -q tests/reliability
+
+## bench: the benchmark suite (long, about 50 minutes); bench/results/<UTC time>.json and .md
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## bench-quick: every benchmark scenario with smoke durations (a few minutes), same outputs
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)

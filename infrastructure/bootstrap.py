@@ -57,7 +57,8 @@ def persistence_env(settings: Settings, application: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(pg.pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
         "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout_s),
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "y" if pg.pre_ping else "n",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y" if pg.enable_db_functions else "n",
     }
     if pg.schema:
         env["POSTGRES_SCHEMA"] = pg.schema

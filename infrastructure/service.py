@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
 import signal
 
 import attrs
@@ -18,7 +19,7 @@ import grpc
 from application.queries import Queries
 from application.service_management import Incidents
 from domain.incident.service_levels import Priority
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("ssbtek")
 
@@ -162,7 +163,9 @@ def _worker(settings: Settings, index: int) -> None:
         host, _, port = settings.metrics_listen.rpartition(":")
         if int(port):
             settings = attrs.evolve(settings, metrics_listen=f"{host}:{int(port) + index}")
-    asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=True))
+    # An in-memory store is each worker's own: each seeds its own demo data.
+    prepared = settings.store is not Store.MEMORY
+    asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=prepared))
 
 
 def run(settings: Settings, *, workers: int = 1) -> None:
@@ -187,5 +190,19 @@ def run(settings: Settings, *, workers: int = 1) -> None:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, lambda *_: None)  # the workers get SIGINT from the terminal
-    for process in processes:
-        process.join()
+    pending = {process.sentinel: process for process in processes}
+    failed = False
+    while pending:
+        for ready in multiprocessing.connection.wait(list(pending)):
+            assert isinstance(ready, int)
+            process = pending.pop(ready)
+            process.join()  # the sentinel is ready before the exit code is read
+            if process.exitcode != 0 and not failed:
+                failed = True
+                log.error(
+                    "worker %s ended with %s: stopping the others", process.pid, process.exitcode
+                )
+                for other in pending.values():
+                    other.terminate()
+    if failed:
+        raise SystemExit(1)

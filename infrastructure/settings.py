@@ -31,6 +31,10 @@ class PostgresSettings:
     pool_size: int = 5
     max_overflow: int = 10
     connect_timeout_s: int = 5
+    enable_db_functions: bool = False
+    """The event store's stored-function inserts (``POSTGRES_ENABLE_DB_FUNCTIONS``)."""
+    pre_ping: bool = True
+    """Check a pooled connection before use: recovers after a database restart."""
 
 
 @attrs.frozen
@@ -85,6 +89,12 @@ def parse_options(text: str) -> dict[str, str]:
     return options
 
 
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "y", "yes", "true", "on")
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -105,6 +115,10 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
             password=get("SSBTEK_POSTGRES_PASSWORD", pg.password),
             schema=get("SSBTEK_POSTGRES_SCHEMA", pg.schema),
             pool_size=int(get("SSBTEK_POSTGRES_POOL_SIZE", str(pg.pool_size))),
+            enable_db_functions=_flag(
+                get("SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS"), pg.enable_db_functions
+            ),
+            pre_ping=_flag(get("SSBTEK_POSTGRES_PRE_PING"), pg.pre_ping),
         ),
         listen=get("SSBTEK_LISTEN", defaults.listen),
         providers=get("SSBTEK_PROVIDERS", defaults.providers),

@@ -1,0 +1,439 @@
+"""The Markdown report, rendered from a result file's JSON (``python -m bench.report FILE``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+Row = Sequence[object]
+_RATIO_RATE = 30.0
+Result = Mapping[str, Any]
+
+
+def _fmt(value: object, digits: int = 1) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if abs(value) >= 100:
+            return f"{value:,.0f}".replace(",", " ")
+        return f"{value:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", " ")
+    return str(value)
+
+
+def _share(value: object) -> str:
+    return "—" if not isinstance(value, int | float) else f"{100 * value:.1f} %"
+
+
+def table(header: Row, rows: Iterable[Row]) -> list[str]:
+    lines = [
+        "| " + " | ".join(map(str, header)) + " |",
+        "| " + " | ".join("---" for _ in header) + " |",
+    ]
+    lines += ["| " + " | ".join(_fmt(cell) for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _ok(items: Iterable[Any]) -> list[Result]:
+    return [item for item in items if isinstance(item, Mapping) and "error" not in item]
+
+
+def _errors(run: Result) -> str:
+    errors: Mapping[str, int] = run.get("errors") or {}
+    return ", ".join(f"{code} {count}" for code, count in sorted(errors.items())) or "0"
+
+
+def _latency_cells(latency: Result) -> list[object]:
+    return [latency.get(key) for key in ("p50_ms", "p90_ms", "p99_ms", "p999_ms")]
+
+
+def _header(result: Result) -> list[str]:
+    meta = result["meta"]
+    host = meta["host"]
+    quick = meta["profile"]["name"] == "quick"
+    postgres: Result = meta["postgres"] if "error" not in meta["postgres"] else {}
+    lines = [
+        f"# SSBTEK Core benchmarks, {meta['started']}"
+        + (" (QUICK run: smoke durations, not figures to quote)" if quick else " (full run)"),
+        "",
+        f"- Machine: {host['cpu_model']}, {host['cpus']} cores, {host['memory_gib']} GiB; "
+        f"load average {host['loadavg_start']} at the start, {host['loadavg_end']} at the end "
+        "(the machine may be shared).",
+        f"- Load generator pinned to cores {meta['client_cpus']}; one server process to cores "
+        f"{meta['server_cpus_one_process']}. Commit {meta['git']['commit']}"
+        + (" with local changes." if meta["git"]["dirty"] else "."),
+        f"- PostgreSQL {postgres.get('server_version', '?')}: synchronous_commit "
+        f"{postgres.get('synchronous_commit', '?')}, fsync {postgres.get('fsync', '?')}, "
+        f"shared_buffers {postgres.get('shared_buffers', '?')}.",
+        f"- Service defaults: {meta['service_defaults']}; the benchmarks run with the "
+        "per-organisation rate limit OFF (`SSBTEK_RATE_LIMIT=`): all load comes from the one "
+        "demo municipality.",
+        "- *client CPU share*: the load generator's CPU over the window (near 1.0 the client "
+        "is the limit). *other load*: CPU (in cores) used meanwhile by every other process, "
+        "PostgreSQL's background writers included; well above 0 means the machine was shared "
+        "and the figures are pessimistic.",
+        "",
+    ]
+    return lines
+
+
+def _ladder(result: Result) -> list[str]:
+    rungs = _ok(result.get("ladder", []))
+    if not rungs:
+        return []
+    two = {
+        r["rung"]: r["run"]["throughput_qps"]
+        for r in _ok(result.get("scale_out", []))
+        if r["processes"] == 2
+    }
+    base = next((r for r in rungs if r["rung"] == "L1"), None)
+
+    def p50_at_30(rung: Result) -> float | None:
+        runs = [r for r in rung["fixed_rates"] if r["offered_qps"] == _RATIO_RATE]
+        return runs[0]["latency"]["p50_ms"] if runs else None
+
+    def ratio(rung: Result, pick: str) -> float | None:
+        if base is None or rung["rung"] in ("L0", "L1"):
+            return None
+        if pick == "p50_at_30":
+            mine, theirs = p50_at_30(rung), p50_at_30(base)
+        else:
+            mine, theirs = rung["best"].get(pick), base["best"].get(pick)
+        return round(mine / theirs, 2) if mine and theirs else None
+
+    lines = ["## The ladder (same request, same machine, same run)", ""]
+    lines += table(
+        [
+            "rung",
+            "what",
+            "max q/s (1 process)",
+            "concurrency",
+            "server CPU ms/query",
+            "PostgreSQL CPU ms/query",
+            "client CPU share",
+            "other load (cores)",
+            "max q/s (2 processes, SO_REUSEPORT)",
+            "q/s vs L1",
+            "CPU/query vs L1",
+            "p50 at 30 q/s vs L1",
+        ],
+        [
+            [
+                r["rung"],
+                r["title"],
+                r["best"]["throughput_qps"],
+                r["best"]["concurrency"],
+                r["best"]["server_cpu_ms_per_query"],
+                r["best"]["pg_cpu_ms_per_query"],
+                r["best"]["client_cpu_share"],
+                r["best"].get("other_cpu_share"),
+                two.get(r["rung"]),
+                ratio(r, "throughput_qps"),
+                ratio(r, "server_cpu_ms_per_query"),
+                ratio(r, "p50_at_30"),
+            ]
+            for r in rungs
+        ],
+    )
+    lines += [
+        "Latency in ms from the intended send time (open loop); providers answer at once "
+        "(`latency=none`), so this latency is the overhead of everything but the providers.",
+        "",
+    ]
+    rows = []
+    for r in rungs:
+        runs = [(f"{_fmt(run['offered_qps'])} q/s", run) for run in r["fixed_rates"]]
+        if r.get("at_80_percent"):
+            run = r["at_80_percent"]
+            runs.append((f"{_fmt(run['offered_qps'])} q/s (80 % of max)", run))
+        for label, run in runs:
+            rows.append(
+                [
+                    r["rung"],
+                    label,
+                    run["requests"],
+                    *_latency_cells(run["latency"]),
+                    _errors(run),
+                    run["overloaded"],
+                    run.get("other_cpu_share"),
+                ]
+            )
+    lines += table(
+        ["rung", "rate", "n", "p50", "p90", "p99", "p99.9", "errors", "overloaded", "other load"],
+        rows,
+    )
+    return lines
+
+
+def _overhead(result: Result) -> list[str]:
+    found = _ok(result.get("overhead", []))
+    if not found:
+        return []
+    latency = found[0]["provider_latency_ms"]
+    lines = [
+        f"## Overhead with every provider taking exactly {_fmt(latency)} ms",
+        "",
+        f"Answer latency minus the slowest provider's {_fmt(latency)} ms, open loop at "
+        f"{_fmt(found[0]['run']['offered_qps'])} q/s.",
+        "",
+    ]
+    lines += table(
+        ["rung", "n", "p50", "p90", "p99", "p99.9", "errors", "other load"],
+        [
+            [
+                r["rung"],
+                r["run"]["requests"],
+                *_latency_cells(r["overhead"]),
+                _errors(r["run"]),
+                r["run"].get("other_cpu_share"),
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
+def _scale_out(result: Result) -> list[str]:
+    found = _ok(result.get("scale_out", []))
+    if not found:
+        return []
+    lines = [
+        "## Scale-out: N processes sharing the port (SO_REUSEPORT), closed loop",
+        "",
+    ]
+    lines += table(
+        [
+            "rung",
+            "processes",
+            "started as",
+            "cores",
+            "q/s",
+            "server CPU ms/query",
+            "CPU share by process",
+            "client CPU share",
+            "other load (cores)",
+            "errors",
+        ],
+        [
+            [
+                r["rung"],
+                r["processes"],
+                str(r.get("server", "")).split(" via ")[-1].split(",")[0],
+                ",".join(map(str, r["server_cpus"])),
+                r["run"]["throughput_qps"],
+                r["run"]["server_cpu_ms_per_query"],
+                " / ".join(f"{share:.2f}" for share in r["cpu_share_by_process"]),
+                r["run"]["client_cpu_share"],
+                r["run"].get("other_cpu_share"),
+                _errors(r["run"]),
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
+def _conformance(result: Result) -> list[str]:
+    found = result.get("conformance")
+    if not isinstance(found, Mapping) or "error" in found:
+        return []
+    burst = found["burst"]
+    lines = [
+        "## Service-level conformance (measured, not asserted)",
+        "",
+        f"{_fmt(found['base_rate_qps'])} q/s for {_fmt(found['duration_s'])} s, "
+        f"{_fmt(burst['rate_qps'])} q/s from {_fmt(burst['start_s'])} s "
+        f"to {_fmt(burst['end_s'])} s; "
+        f"1 to 10 subjects; providers `{found['provider_options']}`; "
+        f"{found['hanging_provider']} never answers; PostgreSQL store. "
+        f"Errors: {_errors(found['run'])}.",
+        "",
+    ]
+    lines += table(
+        [
+            "group",
+            "answers",
+            "within 7 s + 1.5 s/extra",
+            "within 12 s + 1.5 s/extra",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+        ],
+        [
+            [
+                g["group"],
+                g["answers"],
+                _share(g["within_target"]),
+                _share(g["within_limit"]),
+                g["latency"]["p50_ms"],
+                g["latency"]["p99_ms"],
+                g["latency"]["max_ms"],
+            ]
+            for g in found["groups"]
+            if g["answers"]
+        ],
+    )
+    return lines
+
+
+def _storage(result: Result) -> list[str]:
+    found = result.get("storage")
+    if not isinstance(found, Mapping):
+        return []
+    template = found["template"]
+    lines = [
+        "## Storage limit: one query's audit rows per transaction",
+        "",
+        f"{template['events_per_query']} events, {template['state_bytes_per_query']} bytes of "
+        "state per query (the rows one real query wrote).",
+        "",
+    ]
+    lines += table(
+        [
+            "store",
+            "variant",
+            "threads",
+            "queries/s",
+            "events/s",
+            "tx p50 ms",
+            "tx p99 ms",
+            "vs PostgreSQL event store (service settings)",
+        ],
+        [
+            [
+                r["store"],
+                r["variant"],
+                r["threads"],
+                r["queries_per_s"],
+                r["events_per_s"],
+                r["transaction"]["p50_ms"],
+                r["transaction"]["p99_ms"],
+                r["vs_event_store"],
+            ]
+            for r in _ok(found["results"])
+        ],
+    )
+    return lines
+
+
+def _replay(result: Result) -> list[str]:
+    found = _ok(result.get("replay", []))
+    if not found:
+        return []
+    lines = ["## Audit replay (reading the notification log in order)", ""]
+    lines += table(
+        [
+            "store",
+            "events",
+            "seeding events/s (bulk)",
+            "read events/s (pages of 1000)",
+            "read + decode events/s",
+            "notification_log events/s (sections of 10)",
+            "hash-chain verify events/s",
+        ],
+        [
+            [
+                r["store"],
+                r["events"],
+                r["seed_events_per_s"],
+                r["read_events_per_s"],
+                r["decode_events_per_s"],
+                r["log_section_events_per_s"],
+                f"PLACEHOLDER: {r['hash_chain_verify_events_per_s']}",
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
+def _memory(result: Result) -> list[str]:
+    found = _ok(result.get("memory", []))
+    if not found:
+        return []
+    lines = [
+        f"## Memory with {found[0]['in_flight']} queries in flight "
+        f"(providers {_fmt(found[0]['provider_latency_s'])} s each)",
+        "",
+    ]
+    lines += table(
+        [
+            "store",
+            "baseline MiB",
+            "peak MiB",
+            "growth MiB",
+            "KiB per query in flight",
+            "after MiB",
+            "errors",
+        ],
+        [
+            [
+                r["store"],
+                r["baseline_mib"],
+                r["peak_mib"],
+                r["growth_mib"],
+                r["kib_per_query_in_flight"],
+                r["after_mib"],
+                _errors(r["run"]),
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
+def _failures(result: Result) -> list[str]:
+    failed: list[Result] = []
+    for key in ("ladder", "overhead", "scale_out", "replay", "memory"):
+        failed += [item for item in result.get(key, []) if "error" in item]
+    for key in ("conformance",):
+        item = result.get(key)
+        if isinstance(item, Mapping) and "error" in item:
+            failed.append(item)
+    storage = result.get("storage")
+    if isinstance(storage, Mapping):
+        failed += [item for item in storage.get("results", []) if "error" in item]
+        if "error" in storage:
+            failed.append(storage)
+    if not failed:
+        return []
+    return [
+        "## Not measured",
+        "",
+        *(f"- {item['name']}: {item['error'].splitlines()[0]}" for item in failed),
+        "",
+    ]
+
+
+def render(result: Result) -> str:
+    lines = _header(result)
+    for section in (
+        _ladder,
+        _overhead,
+        _scale_out,
+        _conformance,
+        _storage,
+        _replay,
+        _memory,
+        _failures,
+    ):
+        lines += section(result)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m bench.report RESULT.json\n")
+        return 2
+    sys.stdout.write(render(json.loads(Path(argv[0]).read_text())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""The benchmark scenarios; each is described in ``bench/README.md``."""

@@ -1,0 +1,88 @@
+"""The request every rung receives: one ``SubmitQueryRequest``, built here and nowhere else.
+
+Subjects are synthetic personnummer with valid check digits, spread over birth years so
+the simulated providers hold data on some and not on others. No ``client_request_id``
+is set: the service then gives every query a random id, so repeating the same bytes is
+never refused as a duplicate.
+
+The asking organisation is the demo municipality (212000-0142, caseworker HL000001)
+that ``ssbtek serve`` connects in development mode, so the access policy admits it.
+All load therefore comes from one organisation, and the servers run with the
+per-organisation rate limit off (``SSBTEK_RATE_LIMIT=``, see ``bench.servers``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from google.type.date_pb2 import Date
+
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
+
+SUBMIT_QUERY_METHOD: Final = "/ssbtek.v1.QueryService/SubmitQuery"
+ORGANISATION: Final = "212000-0142"
+CASEWORKER: Final = "HL000001"
+CASE: Final = "EKB-2026-0001"
+PERIOD: Final = ((2026, 5, 1), (2026, 10, 31))
+MAX_SUBJECTS: Final = 10
+
+_BIRTH_DATES: Final = (
+    "19121212",
+    "19580314",
+    "19640702",
+    "19711125",
+    "19800229",
+    "19860917",
+    "19930401",
+    "19990623",
+    "20011208",
+    "20050530",
+)
+
+
+def luhn_check_digit(nine_digits: str) -> int:
+    """The check digit of a personnummer's ``YYMMDDNNN``."""
+    total = 0
+    for position, character in enumerate(nine_digits):
+        value = int(character) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return (10 - total % 10) % 10
+
+
+def subject(index: int) -> str:
+    """The ``index``-th synthetic subject (``YYYYMMDD-NNNC``), 0 to 9."""
+    birth = _BIRTH_DATES[index % len(_BIRTH_DATES)]
+    serial = f"{121 + 7 * index:03d}"
+    check = luhn_check_digit(birth[2:] + serial)
+    return f"{birth}-{serial}{check}"
+
+
+def _date(parts: tuple[int, int, int]) -> Date:
+    year, month, day = parts
+    return Date(year=year, month=month, day=day)
+
+
+def submit_query_request(subject_count: int = 1) -> pb.SubmitQueryRequest:
+    """The benchmark query about ``subject_count`` subjects (1 to 10), all eight providers."""
+    if not 1 <= subject_count <= MAX_SUBJECTS:
+        raise ValueError(f"a query covers 1 to {MAX_SUBJECTS} subjects")
+    start, end = PERIOD
+    return pb.SubmitQueryRequest(
+        asking_organisation=pb.AskingOrganisation(
+            organisation_number=ORGANISATION, name="Demo kommun"
+        ),
+        caseworker_id=CASEWORKER,
+        case_id=CASE,
+        purpose=pb.PURPOSE_FINANCIAL_ASSISTANCE_CASE,
+        legal_basis=pb.LEGAL_BASIS_SOL_11_KAP_11,
+        period=pb.Period(start=_date(start), end=_date(end)),
+        subjects=[subject(index) for index in range(subject_count)],
+    )
+
+
+def request_bytes() -> dict[int, bytes]:
+    """The serialised request for every subject count, sent as raw bytes by the client."""
+    return {
+        count: submit_query_request(count).SerializeToString()
+        for count in range(1, MAX_SUBJECTS + 1)
+    }
