@@ -1,5 +1,6 @@
 """The ``ssbtek`` command: ``serve`` the service; ``query``, ``providers``, ``party``,
-``agreement``, ``incident`` and ``escalation`` talk to a running one over gRPC."""
+``agreement``, ``incident`` and ``escalation`` talk to a running one over gRPC; ``audit``
+and ``report`` work on the running service or on a copy of its stores."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import attrs
 
 from infrastructure import service
 from infrastructure import settings as settings_module
+from infrastructure.audit_cli import add_audit_commands
 from infrastructure.client import add_client_commands
 from infrastructure.logging_setup import configure_logging
 from infrastructure.party_cli import add_party_commands
@@ -67,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_serve(commands)
     add_client_commands(commands)
+    add_audit_commands(commands)
     add_party_commands(commands)
     add_service_management_commands(commands)
     args = parser.parse_args(argv)

@@ -44,6 +44,7 @@ def prepare(settings: Settings) -> None:
     from adapters.security.pseudonymiser import HmacPseudonymiser
     from adapters.system_clock import SystemClock
     from application.demo import seed_demo
+    from infrastructure.audit_bootstrap import prepare_audit
     from infrastructure.bootstrap import build_queries, pseudonym_key
     from infrastructure.parties_bootstrap import build_parties
     from infrastructure.service_management_bootstrap import build_service_management
@@ -57,6 +58,7 @@ def prepare(settings: Settings) -> None:
     management = build_service_management(settings, clock=clock, queries=queries)
     for app in (management, queries, agreements, parties):
         app.close()
+    prepare_audit(settings, clock=clock)
 
 
 async def serve(
@@ -72,6 +74,8 @@ async def serve(
     from adapters.security.pseudonymiser import HmacPseudonymiser
     from adapters.system_clock import SystemClock
     from application.demo import seed_demo
+    from application.service_management_report import ServiceManagementFigures
+    from infrastructure.audit_bootstrap import audited, build_audit
     from infrastructure.bootstrap import build_queries, pseudonym_key
     from infrastructure.parties_bootstrap import build_parties
     from infrastructure.service_management_bootstrap import build_service_management
@@ -89,6 +93,14 @@ async def serve(
     metrics = PrometheusMetrics(CollectorRegistry())
     queries = build_queries(settings, metrics=metrics, clock=clock, access_policy=parties)
     management = build_service_management(settings, clock=clock, queries=queries)
+    audit = build_audit(
+        settings,
+        clock=clock,
+        applications=audited(
+            queries, parties, agreements, management.incidents, management.escalations
+        ),
+        sources=ServiceManagementFigures(management.incidents).sources(),
+    )
     metrics.gauge_per_label(
         "ssbtek_open_incidents",
         "Open incidents by priority.",
@@ -104,13 +116,17 @@ async def serve(
         services=[
             *register_party_services(parties, agreements),
             *register_service_management(management.incidents, management.escalations),
+            audit.registration,
         ],
     )
     await server.start()
     stopping = asyncio.Event()
     background = [asyncio.create_task(_recover_periodically(queries, interval_s=30.0))]
-    if worker == 0:  # the event followers run exactly once, in the first worker
+    sealing = asyncio.Event()  # its own event: the last seal comes after the last call
+    sealer = None
+    if worker == 0:  # the event followers and the sealer run once, in the first worker
         background.append(asyncio.create_task(management.run(stopping)))
+        sealer = asyncio.create_task(audit.run_sealer(sealing))
     if settings.metrics_listen:
         metrics_port = serve_metrics(metrics.registry, settings.metrics_listen)
         host = settings.metrics_listen.rpartition(":")[0]
@@ -130,10 +146,15 @@ async def serve(
     await stopping.wait()
     log.info("stopping: finishing calls in flight")
     await server.stop(grace=5)
+    if sealer is not None:
+        sealing.set()
+        await sealer  # seals what the last calls wrote
+    else:
+        await audit.seal_now()
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
-    for app in (management, queries, agreements, parties):
+    for app in (management, queries, agreements, parties, audit):
         app.close()
     log.info("stopped")
 

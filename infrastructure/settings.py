@@ -13,6 +13,8 @@ from pathlib import Path
 
 import attrs
 
+from infrastructure.audit_settings import AuditSettings, audit_settings_from_environ
+
 
 class Store(enum.Enum):
     MEMORY = "memory"
@@ -60,6 +62,7 @@ class Settings:
     tls_private_key: Path | None = None
     tls_client_ca: Path | None = None
     """With all three set, the gRPC port speaks mutual TLS only."""
+    audit: AuditSettings = attrs.field(factory=AuditSettings)
 
     @property
     def production(self) -> bool:
@@ -134,6 +137,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         tls_certificate=_path(get("SSBTEK_TLS_CERTIFICATE")),
         tls_private_key=_path(get("SSBTEK_TLS_PRIVATE_KEY")),
         tls_client_ca=_path(get("SSBTEK_TLS_CLIENT_CA")),
+        audit=audit_settings_from_environ(environ),
     )
 
 

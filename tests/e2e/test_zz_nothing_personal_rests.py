@@ -65,3 +65,32 @@ def test_the_metrics_endpoint_counts_the_queries_and_the_log_is_json_lines(
     answered_logs = [r for r in records if r.get("event") == "query answered"]
     assert answered_logs
     assert all({"query_id", "elapsed_ms", "timestamp", "level"} <= set(r) for r in answered_logs)
+
+
+def test_an_auditor_replays_and_verifies_the_running_service_without_seeing_personal_data(
+    server: RunningServer,
+) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ssbtek = str(Path(sys.executable).parent / "ssbtek")
+    replayed = subprocess.run(
+        [ssbtek, "audit", "replay", "--target", server.target, "--application", "queries"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    events = [json.loads(line) for line in replayed.splitlines() if line.strip()]
+    assert sum(1 for e in events if e["topic"].endswith("Query.Received")) >= 5
+    for value in [form for s in SUBJECTS for form in canaries.forms(s)] + [CASE_ID, CASEWORKER_ID]:
+        assert value not in replayed
+    verdict = subprocess.run(
+        [ssbtek, "audit", "verify", "--target", server.target, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr

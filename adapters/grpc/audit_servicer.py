@@ -1,0 +1,96 @@
+"""``GrpcAuditServicer``: thin. Translate the request, make one audit call, translate back.
+
+Verification and the report read whole logs, so they run in a worker thread; the replay
+reads a batch at a time in worker threads. With auditors configured (mutual TLS), only a
+client certificate naming one of those organisations may call (Bilaga 3 § 6.3: the logs
+are for a limited number of people).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Final
+
+import grpc
+
+from adapters.grpc import audit_translation as translation
+from adapters.grpc import status
+from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
+from adapters.grpc.server import ServiceRegistration
+from adapters.grpc.status import Context
+from adapters.grpc.tls import authenticated_organisation
+from adapters.reporting.html_report import render_html
+from adapters.reporting.report_json import report_to_dict
+from application.audit.replay import POLL_INTERVAL_S
+from application.audit.trail import AuditTrail
+from application.errors import PermissionDeniedError
+
+AUDIT_SERVICE: Final = pb.DESCRIPTOR.services_by_name["AuditService"].full_name
+
+
+class GrpcAuditServicer(pb_grpc.AuditServiceServicer):
+    def __init__(
+        self,
+        trail: AuditTrail,
+        *,
+        auditors: frozenset[str] = frozenset(),
+        poll_interval_s: float = POLL_INTERVAL_S,
+    ) -> None:
+        self._trail = trail
+        self._auditors = auditors
+        self._poll_interval_s = poll_interval_s
+
+    def _authorise(self, context: Context) -> None:
+        if self._auditors and authenticated_organisation(context) not in self._auditors:
+            raise PermissionDeniedError("NOT_AN_AUDITOR")
+
+    @status.streaming
+    async def ReplayEvents(
+        self, request: pb.ReplayEventsRequest, context: Context
+    ) -> AsyncIterator[pb.ReplayEventsResponse]:
+        self._authorise(context)
+        chosen, after = translation.replay_filter(request)
+        events = self._trail.stream(
+            chosen, after, follow=request.follow, poll_interval_s=self._poll_interval_s
+        )
+        async with aclosing(events):
+            async for event in events:
+                yield pb.ReplayEventsResponse(event=translation.event_to_proto(event))
+
+    @status.unary
+    async def VerifyChain(
+        self, request: pb.VerifyChainRequest, context: Context
+    ) -> pb.VerifyChainResponse:
+        self._authorise(context)
+        anchors = translation.anchors_from_proto(request.anchors)
+        verdict = await asyncio.to_thread(self._trail.verify, list(request.applications), anchors)
+        return translation.verdict_to_proto(verdict)
+
+    @status.unary
+    async def GetReport(
+        self, request: pb.GetReportRequest, context: Context
+    ) -> pb.GetReportResponse:
+        self._authorise(context)
+        month = translation.month_from_proto(request)
+        report = await asyncio.to_thread(self._trail.report, month)
+        html = await asyncio.to_thread(render_html, report) if request.include_html else ""
+        return pb.GetReportResponse(report=translation.struct_of(report_to_dict(report)), html=html)
+
+
+def register_audit_service(
+    trail: AuditTrail,
+    *,
+    auditors: frozenset[str] = frozenset(),
+    poll_interval_s: float = POLL_INTERVAL_S,
+) -> ServiceRegistration:
+    """``build_server(..., services=[register_audit_service(trail)])``."""
+
+    def audit_service(server: grpc.aio.Server) -> str:
+        servicer = GrpcAuditServicer(trail, auditors=auditors, poll_interval_s=poll_interval_s)
+        pb_grpc.add_AuditServiceServicer_to_server(servicer, server)
+        return AUDIT_SERVICE
+
+    return audit_service

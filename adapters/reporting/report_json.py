@@ -1,0 +1,43 @@
+"""The monthly report as a JSON document (cattrs): the one shape the CLI and gRPC give.
+
+Times are ISO 8601 in Stockholm time, shares are percentages rounded to 3 decimals, and a
+section without a wired data source is the string ``"no data source"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+
+import cattrs
+
+from application.audit.report_model import DayAvailability, Month, MonthlyReport
+from domain.providers import STOCKHOLM
+
+NO_DATA_SOURCE: Final = "no data source"
+
+_converter = cattrs.Converter()
+_converter.register_unstructure_hook(dt.datetime, lambda m: m.astimezone(STOCKHOLM).isoformat())
+_converter.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+_converter.register_unstructure_hook(Month, str)
+_converter.register_unstructure_hook(float, lambda x: round(x, 3))
+_converter.register_unstructure_hook(
+    DayAvailability,
+    lambda day: {
+        "day": day.day.isoformat(),
+        "opening_minutes": day.opening_minutes,
+        "unavailable_minutes": day.unavailable_minutes,
+        "disturbed_minutes": day.disturbed_minutes,
+        "percentage": round(day.percentage, 3),
+    },
+)
+
+
+def report_to_dict(report: MonthlyReport) -> dict[str, Any]:
+    document: dict[str, Any] = _converter.unstructure(report)
+    for section in ("incidents", "problems", "planned_changes"):
+        if document[section] is None:
+            document[section] = NO_DATA_SOURCE
+    if not report.availability.recorded_outages_source:
+        document["availability"]["recorded_outages"] = NO_DATA_SOURCE
+    return document

@@ -1,0 +1,250 @@
+"""Replay: every stored event of the chosen applications, in order, filtered, resumable.
+
+Each application's notification log is read in position order; across applications the
+heads are merged by event time, so the stream reads chronologically while each log keeps
+its own order. Every event carries its application and position: a client resumes with
+the last position it saw of each application (``after``). With ``follow`` the stream stays
+open and polls the recorders for new events: the library's SQLite recorder offers no
+subscription, and polling works the same on every store (ADR 0011).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections import deque
+from collections.abc import AsyncGenerator, Iterator, Mapping
+from typing import Final
+from uuid import UUID
+
+import attrs
+from eventsourcing.persistence import ApplicationRecorder, Notification
+
+from application.audit.stored import BATCH, originator_text, timestamp_of
+from application.errors import InvalidQueryError
+from domain.errors import FieldViolation
+
+POLL_INTERVAL_S: Final = 0.5
+_KNOWN_ORGANISATIONS: Final = 100_000
+
+
+@attrs.frozen
+class ReplayFilter:
+    """Which events to replay; an empty set means "any"."""
+
+    applications: frozenset[str] = frozenset()
+    aggregate_types: frozenset[str] = frozenset()
+    """``Query``, or the aggregate class's topic ``domain.query.aggregate:Query``."""
+    event_types: frozenset[str] = frozenset()
+    """``Query.Received``, or the full topic ``domain.query.aggregate:Query.Received``."""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    """Exclusive."""
+    asking_organisations: frozenset[str] = frozenset()
+    """Organisation numbers (10 digits): the events of queries these organisations asked."""
+
+
+@attrs.frozen
+class ReplayedEvent:
+    """One stored event as an auditor sees it; ``state`` is the stored JSON, unchanged."""
+
+    application: str
+    position: int
+    topic: str
+    originator_id: str
+    originator_version: int
+    timestamp: dt.datetime | None
+    state: str
+
+
+def event_type(topic: str) -> str:
+    """``domain.query.aggregate:Query.Received`` -> ``Query.Received``."""
+    return topic.rpartition(":")[2]
+
+
+def aggregate_type(topic: str) -> str:
+    """``domain.query.aggregate:Query.Received`` -> ``Query``."""
+    return event_type(topic).rpartition(".")[0] or event_type(topic)
+
+
+@attrs.frozen
+class _Read:
+    notification: Notification
+    timestamp: dt.datetime | None
+    wanted: bool
+
+
+class Replay:
+    """Replays the logs of the applications it is given (name -> recorder)."""
+
+    def __init__(self, logs: Mapping[str, ApplicationRecorder], *, batch: int = BATCH) -> None:
+        self._logs = dict(logs)
+        self._batch = batch
+        self._organisations: dict[UUID | str, str] = {}
+
+    @property
+    def applications(self) -> list[str]:
+        return list(self._logs)
+
+    def check(self, chosen: ReplayFilter) -> None:
+        """Refuse a filter naming an application this service does not have."""
+        unknown = [
+            FieldViolation(f"applications[{index}]", "is not an application of this service")
+            for index, name in enumerate(sorted(chosen.applications))
+            if name not in self._logs
+        ]
+        if unknown:
+            raise InvalidQueryError(unknown)
+
+    def events(
+        self, chosen: ReplayFilter, after: Mapping[str, int] | None = None
+    ) -> Iterator[ReplayedEvent]:
+        """Every matching event stored now (synchronously)."""
+        self.check(chosen)
+        merge = _Merge(self._cursors(chosen, after))
+        while True:
+            for name in merge.to_fill():
+                merge.filled(name, self._fetch(name, merge.cursors[name], chosen))
+            read = merge.pop()
+            if read is None:
+                return
+            if read[1].wanted:
+                yield _replayed(*read)
+
+    async def stream(
+        self,
+        chosen: ReplayFilter,
+        after: Mapping[str, int] | None = None,
+        *,
+        follow: bool = False,
+        poll_interval_s: float = POLL_INTERVAL_S,
+    ) -> AsyncGenerator[ReplayedEvent, None]:
+        """The matching events, read in worker threads a batch at a time; with ``follow``,
+        then every new one as it is stored, until the caller stops iterating."""
+        self.check(chosen)
+        merge = _Merge(self._cursors(chosen, after))
+        while True:
+            for name in merge.to_fill():
+                found = await asyncio.to_thread(self._fetch, name, merge.cursors[name], chosen)
+                merge.filled(name, found)
+            read = merge.pop()
+            if read is None:
+                if not follow:
+                    return
+                await asyncio.sleep(poll_interval_s)
+                merge.poll_again()
+                continue
+            if read[1].wanted:
+                yield _replayed(*read)
+
+    def _cursors(self, chosen: ReplayFilter, after: Mapping[str, int] | None) -> dict[str, int]:
+        names = [n for n in self._logs if not chosen.applications or n in chosen.applications]
+        return {name: max(0, (after or {}).get(name, 0)) for name in names}
+
+    def _fetch(self, name: str, cursor: int, chosen: ReplayFilter) -> list[_Read]:
+        recorder = self._logs[name]
+        found = recorder.select_notifications(cursor, self._batch, inclusive_of_start=False)
+        return [self._read(recorder, notification, chosen) for notification in found]
+
+    def _read(
+        self, recorder: ApplicationRecorder, notification: Notification, chosen: ReplayFilter
+    ) -> _Read:
+        stamp = timestamp_of(notification.state)
+        return _Read(notification, stamp, self._wanted(recorder, notification, stamp, chosen))
+
+    def _wanted(
+        self,
+        recorder: ApplicationRecorder,
+        notification: Notification,
+        stamp: dt.datetime | None,
+        chosen: ReplayFilter,
+    ) -> bool:
+        topic = notification.topic
+        if chosen.aggregate_types and not {aggregate_type(topic), topic.rpartition(".")[0]} & (
+            chosen.aggregate_types
+        ):
+            return False
+        if chosen.event_types and not {event_type(topic), topic} & chosen.event_types:
+            return False
+        if chosen.since is not None and (stamp is None or stamp < chosen.since):
+            return False
+        if chosen.until is not None and (stamp is None or stamp >= chosen.until):
+            return False
+        if chosen.asking_organisations:
+            return self._organisation(recorder, notification) in chosen.asking_organisations
+        return True
+
+    def _organisation(self, recorder: ApplicationRecorder, notification: Notification) -> str:
+        """The asking organisation of the event's aggregate: named by its first event."""
+        key = notification.originator_id
+        if key not in self._organisations:
+            state = notification.state
+            if notification.originator_version != 1:
+                first = recorder.select_events(key, limit=1)
+                state = first[0].state if first else b"{}"
+            if len(self._organisations) >= _KNOWN_ORGANISATIONS:
+                self._organisations.clear()
+            self._organisations[key] = _asking_organisation(state)
+        return self._organisations[key]
+
+
+class _Merge:
+    """Merges the heads of several logs by event time, a buffered batch per log.
+
+    A log with nothing more to read is "drained"; it is asked again whenever another log's
+    next batch is read, so a busy log does not hide a quiet one's new events for long.
+    """
+
+    def __init__(self, cursors: dict[str, int]) -> None:
+        self.cursors = cursors
+        self._buffers: dict[str, deque[_Read]] = {name: deque() for name in cursors}
+        self._drained: set[str] = set()
+
+    def to_fill(self) -> list[str]:
+        return [n for n, b in self._buffers.items() if not b and n not in self._drained]
+
+    def filled(self, name: str, found: list[_Read]) -> None:
+        if found:
+            self._buffers[name].extend(found)
+            self._drained.clear()
+        else:
+            self._drained.add(name)
+
+    def poll_again(self) -> None:
+        self._drained.clear()
+
+    def pop(self) -> tuple[str, _Read] | None:
+        ready = [name for name, buffer in self._buffers.items() if buffer]
+        if not ready:
+            return None
+        name = min(ready, key=lambda n: _merge_key(n, self._buffers[n][0]))
+        read = self._buffers[name].popleft()
+        self.cursors[name] = read.notification.id
+        return name, read
+
+
+def _asking_organisation(state: bytes) -> str:
+    try:
+        value = json.loads(state).get("asking_organisation", "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _merge_key(name: str, read: _Read) -> tuple[dt.datetime, str, int]:
+    stamp = read.timestamp or dt.datetime.min.replace(tzinfo=dt.UTC)
+    return stamp, name, read.notification.id
+
+
+def _replayed(name: str, read: _Read) -> ReplayedEvent:
+    notification = read.notification
+    return ReplayedEvent(
+        application=name,
+        position=notification.id,
+        topic=notification.topic,
+        originator_id=originator_text(notification.originator_id),
+        originator_version=notification.originator_version,
+        timestamp=read.timestamp,
+        state=notification.state.decode("utf-8", errors="replace"),
+    )

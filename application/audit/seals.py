@@ -1,0 +1,145 @@
+"""``AuditSeals``: the signed seals over every application's event log, in their own store.
+
+One ``SealChain`` aggregate per sealed application. Sealing reads the application's
+notification log from the last sealed position to the newest, runs the hash chain over
+those events, and records a seal signed by the ``Signer`` port: the segment's positions
+and truncated link digests, and the chain digests at its start and end (ADR 0011).
+Seals live in their own store (their own SQLite file, or their own PostgreSQL table), so
+they are never in the logs they vouch for. Opened without a signer, the application is a
+read-only view for verification.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from itertools import islice
+from typing import Any, Final
+from uuid import UUID
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.utils import Environment
+
+from application.audit.ports import Signer
+from application.audit.stored import link_of, notifications
+from application.ports import Clock
+from domain.audit.chain import SealContent, chain_digests
+from domain.audit.seal_chain import SealChain, seal_chain_id
+
+SEGMENT_LIMIT: Final = 5000
+"""At most this many events per seal, so one seal stays a small event (~90 kB)."""
+
+
+@attrs.frozen
+class StoredSeal:
+    """A seal as read back from the store: its content and signature, or why it is unreadable."""
+
+    version: int
+    content: SealContent | None
+    signature: bytes = b""
+    problem: str = ""
+
+
+class AuditSeals(Application[UUID]):
+    """Seals the event logs of the other applications, and reads the seals back."""
+
+    name = "AuditSeals"
+    snapshotting_intervals = {SealChain: 100}  # noqa: RUF012 (the library's class variable)
+
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str],
+        clock: Clock,
+        signer: Signer | None = None,
+        segment_limit: int = SEGMENT_LIMIT,
+    ) -> None:
+        """Without ``signer`` the seals can be read and verified but no seal can be made."""
+        self._clock = clock
+        self._signer = signer
+        self._segment_limit = segment_limit
+        self._sealing = threading.Lock()
+        super().__init__(env=dict(env))
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        """Configuration only from the composition root (ADR 2); snapshots keep loading cheap."""
+        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **dict(env or {})})
+
+    def seal(self, application: str, log: ApplicationRecorder) -> list[SealContent]:
+        """Seal every event of ``application``'s log recorded since its last seal.
+
+        One seal per ``segment_limit`` events; nothing when there is nothing new. Two
+        processes sealing the same log at once collide on the chain's version and one
+        save fails (``IntegrityError``): the loser's next round starts from the winner's seal.
+        """
+        if self._signer is None:
+            raise RuntimeError("these seals were opened read-only, without a signing key")
+        signer = self._signer
+        with self._sealing:
+            chain = self._chain(application)
+            upto = log.max_notification_id() or 0
+            made: list[SealContent] = []
+            while chain.last_position < upto:
+                events = notifications(log, after=chain.last_position, upto=upto)
+                entries = [(n.id, link_of(n)) for n in islice(events, self._segment_limit)]
+                if not entries:
+                    break
+                end, truncated = chain_digests(bytes.fromhex(chain.end_digest), entries)
+                at = self._clock.now()
+                content = chain.next_content(
+                    positions=tuple(position for position, _ in entries),
+                    links=b"".join(truncated),
+                    end_digest=end,
+                    sealed_at=at,
+                    key_id=signer.key_id,
+                )
+                chain.seal(content, signer.sign(content.payload()), at=at)
+                self.save(chain)
+                made.append(content)
+            return made
+
+    def _chain(self, application: str) -> SealChain:
+        try:
+            chain: SealChain = self.repository.get(seal_chain_id(application))
+        except AggregateNotFoundError:
+            return SealChain.start(application, at=self._clock.now())
+        return chain
+
+    def stored_seals(self, application: str) -> list[StoredSeal]:
+        """Every seal of ``application`` as stored, in order, each decoded on its own: a seal
+        whose stored state no longer decodes is reported, not fatal."""
+        seals: list[StoredSeal] = []
+        for stored in self.recorder.select_events(seal_chain_id(application)):
+            if stored.originator_version == 1:
+                continue  # the chain's start: names the application, vouches for nothing
+            try:
+                event = self.mapper.to_domain_event(stored)
+                if not isinstance(event, SealChain.Sealed):
+                    raise TypeError(type(event).__name__)
+                seals.append(
+                    StoredSeal(
+                        stored.originator_version, event.content(), bytes.fromhex(event.signature)
+                    )
+                )
+            except Exception as error:
+                seals.append(StoredSeal(stored.originator_version, None, problem=_kind(error)))
+        return seals
+
+    def sealed_applications(self) -> list[str]:
+        """The names of the applications with seals, in the order their chains started (from
+        every seal, so a chain whose first event was removed is still found)."""
+        names: dict[str, None] = {}
+        for notification in notifications(self.recorder):
+            try:
+                event = self.mapper.to_domain_event(notification)
+            except Exception:  # noqa: S112 (an unreadable seal is reported by its chain)
+                continue
+            if isinstance(event, SealChain.Started | SealChain.Sealed):
+                names.setdefault(event.application)
+        return list(names)
+
+
+def _kind(error: Exception) -> str:
+    return f"the stored seal cannot be read ({type(error).__name__})"

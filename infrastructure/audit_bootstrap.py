@@ -1,0 +1,327 @@
+"""Composition of the audit trail: the seals, the signing key, and read-only copies.
+
+On the running service: ``build_audit_seals`` (its own store, ``auditseals``), the signer
+from ``signing_key``, ``audited(...)`` naming every application's log, and ``build_audit_trail``
+for the gRPC service. On an auditor's copy: ``open_audit_copy`` opens every store read-only
+through the library (SQLite ``mode=ro``; PostgreSQL sessions with
+``default_transaction_read_only``), without the gRPC server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Final
+from uuid import UUID
+
+import attrs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    DatetimeAsISO,
+    DecimalAsStr,
+    InfrastructureFactory,
+    JSONTranscoder,
+    Mapper,
+    TrackingRecorder,
+    Transcoding,
+    UUIDAsHex,
+)
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
+
+from adapters.calendar.swedish_holidays import SwedishHolidays
+from adapters.grpc.audit_servicer import register_audit_service
+from adapters.grpc.server import ServiceRegistration
+from adapters.persistence.transcodings import query_transcodings
+from adapters.security.signing import (
+    Ed25519Signer,
+    Ed25519Verifier,
+    load_public_key,
+    load_signing_key,
+    new_signing_key_pem,
+)
+from application.audit.ports import EventLog
+from application.audit.report import MonthlyReports
+from application.audit.report_sources import ReportSources
+from application.audit.sealer import run_sealer, seal_now
+from application.audit.seals import AuditSeals
+from application.audit.trail import AuditTrail
+from application.audit.verification import NoSeals, SealSource
+from application.ports import Clock
+from domain.business_hours import BusinessHours
+from domain.calendar import WorkingCalendar
+from infrastructure.audit_settings import AuditSettings, audit_settings_of
+from infrastructure.bootstrap import persistence_env
+from infrastructure.settings import Settings, Store
+
+log = logging.getLogger(__name__)
+
+SEALS_STORE: Final = "auditseals"
+"""``AuditSeals.name.lower()``: ``auditseals.sqlite3``, or the table ``auditseals_events``."""
+AUDITED: Final = ("queries", "parties", "agreements", "incidents", "escalations")
+"""The logs of the service, by store name (an application's ``name`` in lower case)."""
+DEV_KEY_FILE: Final = "audit-signing.pem"
+
+
+def signing_key(
+    settings: Settings, audit: AuditSettings, *, create: bool = True
+) -> Ed25519PrivateKey:
+    """The seal signing key from configuration. Development without one gets a key file made
+    once in the data directory (a warning says it protects nothing there; ``create=False``
+    only reads it); production refuses to start without a configured key."""
+    if audit.signing_key_hex:
+        return load_signing_key(audit.signing_key_hex.encode())
+    if audit.signing_key_file is not None:
+        return load_signing_key(audit.signing_key_file.read_bytes())
+    if settings.production:
+        raise SystemExit("production mode needs SSBTEK_AUDIT_SIGNING_KEY_FILE (the seal key)")
+    if settings.store is Store.MEMORY:
+        return Ed25519PrivateKey.generate()
+    path = settings.data_dir / DEV_KEY_FILE
+    if not path.exists() and not create:
+        raise FileNotFoundError("no seal signing key is configured")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker made it first
+        else:
+            with os.fdopen(descriptor, "wb") as key_file:
+                key_file.write(new_signing_key_pem())
+            log.warning(
+                "made a development seal key at %s: a key beside the data proves nothing to an "
+                "auditor; production sets SSBTEK_AUDIT_SIGNING_KEY_FILE",
+                path,
+            )
+    return load_signing_key(path.read_bytes())
+
+
+def trusted_keys(audit: AuditSettings, files: Iterable[Path] = ()) -> list[Ed25519PublicKey]:
+    """The public keys of ``SSBTEK_AUDIT_TRUSTED_KEYS`` and of ``files``."""
+    return [load_public_key(path.read_bytes()) for path in (*audit.trusted_public_keys, *files)]
+
+
+def build_audit_seals(
+    settings: Settings, *, clock: Clock, signer: Ed25519Signer | None
+) -> AuditSeals:
+    """The seals application on the configured store (``signer`` None: read only)."""
+    return AuditSeals(env=persistence_env(settings, SEALS_STORE), clock=clock, signer=signer)
+
+
+def audited(*applications: Application[UUID]) -> dict[str, Application[UUID]]:
+    """The applications whose logs are sealed, by store name: ``{"queries": queries, ...}``."""
+    return {application.name.lower(): application for application in applications}
+
+
+def working_hours() -> BusinessHours:
+    """Opening hours: Monday-Friday 08:00-17:00 Stockholm, no Swedish public holidays."""
+    return BusinessHours(WorkingCalendar(SwedishHolidays()))
+
+
+def build_audit_trail(
+    applications: Mapping[str, EventLog],
+    seals: SealSource,
+    verifier: Ed25519Verifier,
+    *,
+    sources: ReportSources | None = None,
+) -> AuditTrail:
+    """The audit use cases over the running service's applications."""
+    queries = applications.get("queries")
+    return AuditTrail(
+        {name: application.recorder for name, application in applications.items()},
+        seals,
+        verifier,
+        MonthlyReports(queries, working_hours(), sources) if queries is not None else None,
+    )
+
+
+# --- an auditor's copy, opened read-only ---------------------------------------------------
+
+
+@attrs.frozen
+class ReadOnlyLog:
+    """One application's store opened read-only: the ``EventLog`` port without the application."""
+
+    recorder: ApplicationRecorder
+    mapper: Mapper[UUID]
+    factory: InfrastructureFactory[TrackingRecorder]
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+def read_only_env(settings: Settings, name: str) -> dict[str, str] | None:
+    """The library's configuration for reading one store without writing; ``None`` when the
+    store does not exist (SQLite: no file)."""
+    if settings.store is Store.MEMORY:
+        raise ValueError("an in-memory store has no copy to open: use --data-dir or postgres")
+    if settings.store is Store.SQLITE:
+        path = settings.sqlite_file(name)
+        if not path.is_file():
+            return None
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": f"{path.resolve().as_uri()}?mode=ro",
+            "CREATE_TABLE": "n",
+        }
+    return {
+        **persistence_env(settings, name),
+        "CREATE_TABLE": "n",
+        "POSTGRES_POOL_SIZE": "1",  # one reader per store is all an audit command needs
+        "POSTGRES_MAX_OVERFLOW": "2",
+    }
+
+
+def _read_only_sessions(factory: object) -> None:
+    """PostgreSQL: every session of the pool refuses writes (set before the pool first opens)."""
+    if isinstance(factory, PostgresFactory):
+        kwargs = factory.datastore.pool.kwargs
+        assert isinstance(kwargs, dict)
+        kwargs["options"] = "-c default_transaction_read_only=on"
+
+
+def open_read_only(
+    settings: Settings, name: str, transcodings: Sequence[Transcoding] = ()
+) -> ReadOnlyLog | None:
+    """One store, read-only; ``None`` when it is missing."""
+    values = read_only_env(settings, name)
+    if values is None:
+        return None
+    factory = InfrastructureFactory[TrackingRecorder].construct(Environment(name, values))
+    _read_only_sessions(factory)
+    transcoder = JSONTranscoder()  # with the transcodings the library's Application registers
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), *transcodings):
+        transcoder.register(transcoding)
+    opened = ReadOnlyLog(factory.application_recorder(), factory.mapper(transcoder), factory)
+    try:
+        opened.recorder.max_notification_id()
+    except Exception:
+        opened.close()
+        return None  # e.g. the PostgreSQL table was never created
+    return opened
+
+
+@attrs.define
+class AuditCopy:
+    """The audit use cases on stores opened read-only; ``close()`` when done."""
+
+    trail: AuditTrail
+    opened: list[ReadOnlyLog]
+    seals: AuditSeals | None
+
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+        if self.seals is not None:
+            self.seals.close()
+
+
+def open_audit_copy(
+    settings: Settings,
+    *,
+    verifier: Ed25519Verifier,
+    clock: Clock,
+    applications: Sequence[str] = AUDITED,
+    sources: ReportSources | None = None,
+) -> AuditCopy:
+    """Open a copy of the stores (``settings``: its data dir or database) read-only."""
+    opened: list[ReadOnlyLog] = []
+    logs: dict[str, ApplicationRecorder | None] = {}
+    queries: ReadOnlyLog | None = None
+    for name in applications:
+        store = open_read_only(settings, name, query_transcodings() if name == "queries" else ())
+        logs[name] = store.recorder if store else None
+        if store is not None:
+            opened.append(store)
+            if name == "queries":
+                queries = store
+    seals = _read_only_seals(settings, clock)
+    if not opened and seals is None:
+        where = settings.data_dir if settings.store is Store.SQLITE else settings.postgres.dbname
+        raise ValueError(f"no event store of this service found in {where}")
+    source: SealSource = seals if seals is not None else NoSeals()
+    # A store missing from the copy is only a finding when its log has seals.
+    present = {name: log for name, log in logs.items() if log is not None}
+    missing = {name: None for name in source.sealed_applications() if name not in present}
+    reports = MonthlyReports(queries, working_hours(), sources) if queries else None
+    trail = AuditTrail({**present, **missing}, source, verifier, reports)
+    return AuditCopy(trail, opened, seals)
+
+
+def _read_only_seals(settings: Settings, clock: Clock) -> AuditSeals | None:
+    values = read_only_env(settings, SEALS_STORE)
+    if values is None:
+        return None
+    seals = AuditSeals(env=values, clock=clock)
+    _read_only_sessions(seals.factory)
+    try:
+        seals.recorder.max_notification_id()
+    except Exception:
+        seals.close()
+        return None
+    return seals
+
+
+# --- the running service -------------------------------------------------------------------
+
+
+@attrs.define
+class Audit:
+    """The audit trail of the running service: the seals, the sealer, and the gRPC service.
+
+    audit = build_audit(settings, clock=clock, applications=audited(queries, parties, ...))
+    services=[..., audit.registration]
+    background.append(asyncio.create_task(audit.run_sealer(stopping)))  # one worker
+    ...                                   # on shutdown, after server.stop(grace):
+    stopping.set(); await the background  # the sealer seals once more, then returns
+    await audit.seal_now()                # in every other worker
+    audit.close()
+    """
+
+    seals: AuditSeals
+    applications: dict[str, EventLog]
+    trail: AuditTrail
+    registration: ServiceRegistration
+    interval_s: float
+
+    async def run_sealer(self, stop: asyncio.Event) -> None:
+        await run_sealer(self.seals, self.applications, self.interval_s, stop)
+
+    async def seal_now(self) -> None:
+        await seal_now(self.seals, self.applications)
+
+    def close(self) -> None:
+        self.seals.close()
+
+
+def build_audit(
+    settings: Settings,
+    *,
+    clock: Clock,
+    applications: Mapping[str, EventLog],
+    sources: ReportSources | None = None,
+) -> Audit:
+    """Everything the server needs for the audit trail, from ``Settings.audit``."""
+    audit = audit_settings_of(settings)
+    signer = Ed25519Signer(signing_key(settings, audit))
+    seals = build_audit_seals(settings, clock=clock, signer=signer)
+    verifier = Ed25519Verifier([signer.public_key, *trusted_keys(audit)])
+    trail = build_audit_trail(applications, seals, verifier, sources=sources)
+    return Audit(
+        seals=seals,
+        applications=dict(applications),
+        trail=trail,
+        registration=register_audit_service(trail, auditors=audit.auditors),
+        interval_s=audit.seal_interval_s,
+    )
+
+
+def prepare_audit(settings: Settings, *, clock: Clock) -> None:
+    """Create the seals' tables once, before several workers open the same store."""
+    build_audit_seals(settings, clock=clock, signer=None).close()

@@ -1,0 +1,384 @@
+"""``ssbtek audit replay|verify|export-key`` and ``ssbtek report monthly``: for auditors.
+
+Each reads either the running service (``--target HOST:PORT``, over gRPC) or, by default,
+the stores themselves opened read-only: a copy of the data directory (``--data-dir``) or
+of the PostgreSQL database (``--store postgres --postgres-dbname``), with the service
+stopped and no server at all. Exit codes: 0 done (verify: intact), 1 verify found a break,
+2 the command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, TypeAlias
+
+import attrs
+import grpc
+from eventsourcing.persistence import PersistenceError
+from google.protobuf.json_format import MessageToDict
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
+from adapters.reporting.html_report import render_html
+from adapters.reporting.report_json import report_to_dict
+from adapters.security.signing import (
+    Ed25519Verifier,
+    KeyFormatError,
+    load_signing_key,
+    public_key_pem,
+    raw_public_key,
+)
+from adapters.system_clock import SystemClock
+from application.audit.replay import ReplayFilter
+from application.audit.report_model import Month
+from infrastructure import settings as settings_module
+from infrastructure.audit_bootstrap import AuditCopy, open_audit_copy, signing_key, trusted_keys
+from infrastructure.audit_output import (
+    anchors_in,
+    event_line,
+    print_report_summary,
+    print_verdict,
+    proto_event_line,
+    proto_verdict_document,
+    verdict_document,
+)
+from infrastructure.audit_settings import audit_settings_of
+from infrastructure.client import channel_for, report_error
+from infrastructure.settings import Settings, Store
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+EXIT_BROKEN = 1
+EXIT_FAILED = 2
+
+
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_argument_group("where to read (default: the stores, read-only)")
+    where.add_argument("--store", choices=[Store.SQLITE.value, Store.POSTGRES.value])
+    where.add_argument("--data-dir", type=Path, help="the SQLite files (a copy), default ./var")
+    where.add_argument("--postgres-dbname", help="the PostgreSQL database (with --store postgres)")
+    where.add_argument("--target", help="HOST:PORT: ask the running service over gRPC instead")
+    where.add_argument("--tls-certificate", help="client certificate (PEM) for mutual TLS")
+    where.add_argument("--tls-private-key", help="its private key (PEM)")
+    where.add_argument("--tls-server-ca", help="the CA that issued the server's certificate")
+    where.add_argument("--timeout", type=float, default=600.0, help="seconds, with --target")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    base = settings_module.load()
+    changes: dict[str, Any] = {}
+    if args.store:
+        changes["store"] = Store(args.store)
+    if args.data_dir:
+        changes["data_dir"] = args.data_dir
+    if args.postgres_dbname:
+        changes["postgres"] = attrs.evolve(base.postgres, dbname=args.postgres_dbname)
+    return attrs.evolve(base, **changes)
+
+
+def _verifier(args: argparse.Namespace, settings: Settings) -> Ed25519Verifier | None:
+    """The public keys to trust: --public-key files, SSBTEK_AUDIT_TRUSTED_KEYS, and the
+    configured signing key's own (never a key file found in the copied data directory)."""
+    audit = audit_settings_of(settings)
+    keys = trusted_keys(audit, args.public_key or [])
+    if audit.signing_key_hex or audit.signing_key_file:
+        keys.append(signing_key(settings, audit).public_key())
+    return Ed25519Verifier(keys) if keys else None
+
+
+@contextlib.contextmanager
+def _copy(args: argparse.Namespace, verifier: Ed25519Verifier | None = None) -> Iterator[AuditCopy]:
+    copy = open_audit_copy(
+        _settings(args), verifier=verifier or Ed25519Verifier([]), clock=SystemClock()
+    )
+    try:
+        yield copy
+    finally:
+        copy.close()
+
+
+def _fail(message: str) -> int:
+    Console(stderr=True).print(f"error: {message}", markup=False)
+    return EXIT_FAILED
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _guarded(handler: Handler) -> Handler:
+    """A store that cannot be opened or read ends the command with exit code 2 and a line on
+    standard error, not a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ValueError as error:
+            return _fail(str(error))
+        except (OSError, PersistenceError) as error:
+            return _fail(f"the store could not be read ({type(error).__name__})")
+
+    return run
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+def _time(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _position(text: str) -> tuple[str, int]:
+    name, _, position = text.partition("=")
+    if not name or not position.isdigit():
+        raise argparse.ArgumentTypeError("use APPLICATION=POSITION, e.g. queries=1200")
+    return name, int(position)
+
+
+def _progress() -> Progress:
+    """A progress bar on standard error, shown only when it is a terminal."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
+
+
+def _replay(args: argparse.Namespace) -> int:
+    chosen = ReplayFilter(
+        applications=frozenset(args.application or []),
+        aggregate_types=frozenset(args.aggregate_type or []),
+        event_types=frozenset(args.event_type or []),
+        since=args.since,
+        until=args.until,
+        asking_organisations=frozenset(n.replace("-", "") for n in (args.organisation or [])),
+    )
+    after = dict(args.after or [])
+    with contextlib.ExitStack() as stack:
+        output: IO[str] = (
+            stack.enter_context(args.output.open("w", encoding="utf-8"))
+            if args.output
+            else sys.stdout
+        )
+        if args.target:
+            return _replay_remote(args, chosen, after, output)
+        copy = stack.enter_context(_copy(args))
+        newest = copy.trail.positions()
+        chosen_logs = chosen.applications or newest.keys()
+        total = sum(max(0, p - after.get(n, 0)) for n, p in newest.items() if n in chosen_logs)
+        with _progress() as progress:
+            task = progress.add_task("replay", total=total)  # positions: an upper bound
+            for event in copy.trail.replay(chosen, after):
+                output.write(event_line(event) + "\n")
+                progress.advance(task)
+    return 0
+
+
+def _replay_remote(
+    args: argparse.Namespace, chosen: ReplayFilter, after: dict[str, int], output: IO[str]
+) -> int:
+    request = pb.ReplayEventsRequest(
+        applications=sorted(chosen.applications),
+        after_positions=after,
+        aggregate_types=sorted(chosen.aggregate_types),
+        event_types=sorted(chosen.event_types),
+        asking_organisations=sorted(chosen.asking_organisations),
+        follow=args.follow,
+    )
+    if chosen.since:
+        request.since.FromDatetime(chosen.since)
+    if chosen.until:
+        request.until.FromDatetime(chosen.until)
+    with channel_for(args) as channel, _progress() as progress:
+        task = progress.add_task("replay", total=None)
+        try:
+            for response in pb_grpc.AuditServiceStub(channel).ReplayEvents(
+                request, timeout=None if args.follow else args.timeout
+            ):
+                output.write(proto_event_line(response.event) + "\n")
+                if args.follow:
+                    output.flush()
+                progress.advance(task)
+        except grpc.RpcError as error:
+            return report_error(error)
+    return 0
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def _verify(args: argparse.Namespace) -> int:
+    anchors = []
+    if args.anchor:
+        try:
+            anchors = anchors_in(json.loads(args.anchor.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return _fail("the anchor file is not a saved `ssbtek audit verify --json` document")
+    if args.target:
+        request = pb.VerifyChainRequest(
+            applications=args.application or [],
+            anchors=[
+                pb.SealAnchor(
+                    application=a.application,
+                    sequence=a.sequence,
+                    last_position=a.last_position,
+                    seal_hash=a.seal_hash,
+                )
+                for a in anchors
+            ],
+        )
+        with channel_for(args) as channel:
+            try:
+                response = pb_grpc.AuditServiceStub(channel).VerifyChain(
+                    request, timeout=args.timeout
+                )
+            except grpc.RpcError as error:
+                return report_error(error)
+        document = proto_verdict_document(response)
+    else:
+        settings = _settings(args)
+        try:
+            verifier = _verifier(args, settings)
+        except (OSError, KeyFormatError) as error:
+            return _fail(f"cannot read a public key: {type(error).__name__}")
+        if verifier is None:
+            return _fail(
+                "give the public key that checks the seals: --public-key FILE "
+                "(from `ssbtek audit export-key`)"
+            )
+        with _copy(args, verifier) as copy:
+            document = verdict_document(copy.trail.verify(args.application or [], anchors))
+    if args.json:
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        print_verdict(document, Console(), require_sealed=args.require_sealed)
+    unsealed = sum(int(chain["unsealed_events"]) for chain in document["chains"])
+    broken = not document["intact"] or (args.require_sealed and unsealed > 0)
+    return EXIT_BROKEN if broken else 0
+
+
+# --- export-key --------------------------------------------------------------------------------
+
+
+def _export_key(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    try:
+        if args.signing_key_file:
+            private = load_signing_key(args.signing_key_file.read_bytes())
+        else:
+            private = signing_key(settings, audit_settings_of(settings), create=False)
+    except (OSError, KeyFormatError) as error:
+        return _fail(f"cannot read the signing key: {type(error).__name__}")
+    public = private.public_key()
+    text = raw_public_key(public).hex() + "\n" if args.hex else public_key_pem(public).decode()
+    sys.stdout.write(text)
+    return 0
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _report(args: argparse.Namespace) -> int:
+    month: Month = args.month
+    html = ""
+    if args.target:
+        request = pb.GetReportRequest(
+            year=month.year, month=month.month, include_html=bool(args.html)
+        )
+        with channel_for(args) as channel:
+            try:
+                response = pb_grpc.AuditServiceStub(channel).GetReport(
+                    request, timeout=args.timeout
+                )
+            except grpc.RpcError as error:
+                return report_error(error)
+        document = MessageToDict(response.report)
+        html = response.html
+    else:
+        with _copy(args) as copy:
+            report = copy.trail.report(month)
+        document = report_to_dict(report)
+        html = render_html(report) if args.html else ""
+    if args.html:
+        args.html.write_text(html, encoding="utf-8")
+    if args.json:
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_report_summary(document, Console())
+    return 0
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def add_audit_commands(commands: Commands) -> None:
+    """``ssbtek audit ...`` and ``ssbtek report monthly``."""
+    audit = commands.add_parser("audit", help="replay and verify the audit trail")
+    actions = audit.add_subparsers(dest="audit_command", required=True)
+
+    replay = actions.add_parser("replay", help="every stored event, as JSON lines")
+    _add_source_options(replay)
+    replay.add_argument("--application", action="append", help="store name, e.g. queries")
+    replay.add_argument("--aggregate-type", action="append", help="e.g. Query")
+    replay.add_argument("--event-type", action="append", help="e.g. Query.Received")
+    replay.add_argument("--since", type=_time, help="ISO 8601 time (UTC unless given)")
+    replay.add_argument("--until", type=_time, help="ISO 8601 time, exclusive")
+    replay.add_argument("--organisation", action="append", help="asking organisation number")
+    replay.add_argument("--after", action="append", type=_position, help="resume: APP=POSITION")
+    replay.add_argument("--follow", action="store_true", help="keep sending new events (--target)")
+    replay.add_argument("--output", type=Path, help="write the JSON lines here, not to stdout")
+    replay.set_defaults(handler=_guarded(_replay))
+
+    verify = actions.add_parser("verify", help="check every log against its signed seals")
+    _add_source_options(verify)
+    verify.add_argument("--application", action="append", help="store name, e.g. queries")
+    verify.add_argument(
+        "--public-key", action="append", type=Path, help="trusted public key (PEM or hex)"
+    )
+    verify.add_argument(
+        "--anchor", type=Path, help="a saved `audit verify --json`: its seals must still be there"
+    )
+    verify.add_argument(
+        "--require-sealed", action="store_true", help="fail when events are not sealed yet"
+    )
+    verify.add_argument(
+        "--json", action="store_true", help="print the verdict as JSON (keep it as an anchor)"
+    )
+    verify.set_defaults(handler=_guarded(_verify))
+
+    export = actions.add_parser("export-key", help="print the public key that checks the seals")
+    _add_source_options(export)
+    export.add_argument("--signing-key-file", type=Path, help="default: the configured key")
+    export.add_argument("--hex", action="store_true", help="64 hex characters instead of PEM")
+    export.set_defaults(handler=_guarded(_export_key))
+
+    report = commands.add_parser("report", help="service-level reports")
+    kinds = report.add_subparsers(dest="report_command", required=True)
+    monthly = kinds.add_parser("monthly", help="the monthly service-level report (Bilaga 4 § 4)")
+    monthly.add_argument("month", type=_month, help="YYYY-MM, e.g. 2026-11")
+    _add_source_options(monthly)
+    monthly.add_argument("--html", type=Path, help="also write the HTML page here")
+    monthly.add_argument("--json", action="store_true", help="print the report as JSON")
+    monthly.set_defaults(handler=_guarded(_report))

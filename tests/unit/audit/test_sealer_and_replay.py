@@ -1,0 +1,182 @@
+"""The sealer's rounds, and the replay's merge of several logs (in-memory stores)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from adapters.security.signing import Ed25519Signer, Ed25519Verifier
+from application.audit.replay import Replay, ReplayFilter
+from application.audit.sealer import run_sealer, seal_now
+from application.audit.seals import AuditSeals
+from application.audit.verification import verify_logs
+from application.queries import Queries
+from domain.audit.seal_chain import seal_chain_id
+from domain.providers import STOCKHOLM
+from domain.query.aggregate import Query, RejectionReason
+from infrastructure.bootstrap import build_queries
+from infrastructure.settings import Settings, Store
+from tests.conftest import TEST_KEY
+from tests.fakes import FakeClock, fake_base_services
+
+NOON = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)
+
+
+def memory_queries() -> Queries:
+    settings = Settings(store=Store.MEMORY, pseudonym_key_hex=TEST_KEY)
+    return build_queries(settings, base_services=fake_base_services(), clock=FakeClock(NOON))
+
+
+def refuse(queries: Queries, at: dt.datetime, organisation: str = "2120000142") -> None:
+    queries.save(
+        Query.reject(
+            query_id=uuid.uuid4(),
+            asking_organisation=organisation,
+            reason=RejectionReason.INVALID_ARGUMENT,
+            fields=[],
+            at=at,
+        )
+    )
+
+
+def minutes(count: float) -> dt.datetime:
+    return NOON + dt.timedelta(minutes=count)
+
+
+async def test_the_sealer_seals_each_round_and_once_more_when_stopped() -> None:
+    queries = memory_queries()
+    signer = Ed25519Signer(Ed25519PrivateKey.generate())
+    seals = AuditSeals(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=FakeClock(NOON), signer=signer
+    )
+    refuse(queries, minutes(0))
+    stop = asyncio.Event()
+    sealing = asyncio.create_task(run_sealer(seals, {"queries": queries}, 0.05, stop))
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if seals.stored_seals("queries"):
+            break
+    assert [s.content.last_position for s in seals.stored_seals("queries") if s.content] == [1]
+    refuse(queries, minutes(1))
+    refuse(queries, minutes(2))
+    stop.set()
+    await asyncio.wait_for(sealing, 5)
+    sealed = [s.content.last_position for s in seals.stored_seals("queries") if s.content]
+    assert sealed[-1] == 3
+    verdict = verify_logs(
+        {"queries": queries.recorder}, seals, Ed25519Verifier([signer.public_key])
+    )
+    assert verdict.intact
+    assert verdict.chains[0].unsealed == 0
+    assert await seal_now(seals, {"queries": queries}) == {"queries": []}
+
+
+async def test_a_sealer_without_a_signing_key_refuses_and_the_failure_is_contained() -> None:
+    queries = memory_queries()
+    refuse(queries, minutes(0))
+    read_only = AuditSeals(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=FakeClock(NOON))
+    with pytest.raises(RuntimeError):
+        read_only.seal("queries", queries.recorder)
+    assert await seal_now(read_only, {"queries": queries}) == {"queries": []}
+
+
+def test_a_segment_larger_than_the_limit_gets_several_seals() -> None:
+    queries = memory_queries()
+    for index in range(7):
+        refuse(queries, minutes(index))
+    signer = Ed25519Signer(Ed25519PrivateKey.generate())
+    seals = AuditSeals(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        clock=FakeClock(NOON),
+        signer=signer,
+        segment_limit=3,
+    )
+    made = seals.seal("queries", queries.recorder)
+    assert [(s.after_position, s.last_position) for s in made] == [(0, 3), (3, 6), (6, 7)]
+    assert verify_logs(
+        {"queries": queries.recorder}, seals, Ed25519Verifier([signer.public_key])
+    ).intact
+
+
+def test_replay_merges_logs_by_event_time_and_keeps_each_logs_own_order() -> None:
+    first, second = memory_queries(), memory_queries()
+    refuse(first, minutes(0))
+    refuse(second, minutes(1))
+    refuse(first, minutes(2))
+    refuse(first, minutes(1.5))  # saved later, earlier time: stays after position 2 of its log
+    refuse(second, minutes(3), organisation="2021005489")
+    replay = Replay({"first": first.recorder, "second": second.recorder}, batch=1)
+    merged = [(e.application, e.position) for e in replay.events(ReplayFilter())]
+    assert merged == [("first", 1), ("second", 1), ("first", 2), ("first", 3), ("second", 2)]
+    only = ReplayFilter(
+        applications=frozenset({"second"}), asking_organisations=frozenset({"2021005489"})
+    )
+    assert [(e.application, e.position) for e in replay.events(only)] == [("second", 2)]
+    resumed = replay.events(ReplayFilter(), {"first": 2, "second": 1})
+    assert [(e.application, e.position) for e in resumed] == [("first", 3), ("second", 2)]
+
+
+class _Peer:
+    def __init__(self, certificates: list[bytes]) -> None:
+        self._certificates = certificates
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {"x509_pem_cert": self._certificates} if self._certificates else {}
+
+
+def test_with_auditors_configured_only_their_certificates_may_call_the_audit_service() -> None:
+    from adapters.grpc.audit_servicer import GrpcAuditServicer
+    from application.audit.trail import AuditTrail
+    from application.audit.verification import NoSeals
+    from application.errors import PermissionDeniedError
+
+    trail = AuditTrail({}, NoSeals(), Ed25519Verifier([]), None)
+    open_to_all = GrpcAuditServicer(trail)
+    open_to_all._authorise(_Peer([]))  # type: ignore[arg-type]
+    restricted = GrpcAuditServicer(trail, auditors=frozenset({"2021005489"}))
+    with pytest.raises(PermissionDeniedError, match="NOT_AN_AUDITOR"):
+        restricted._authorise(_Peer([]))  # type: ignore[arg-type]
+
+
+def test_when_another_process_sealed_first_its_seal_stands_and_nothing_fails(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from eventsourcing.persistence import IntegrityError
+
+    from application.audit.sealer import seal_all
+
+    class RacedSeals:
+        def seal(self, application: str, log: object) -> list[object]:
+            raise IntegrityError("the chain's next version exists")
+
+    queries = memory_queries()
+    caplog.set_level("INFO")
+    assert seal_all(RacedSeals(), {"queries": queries}) == {"queries": []}  # type: ignore[arg-type]
+    assert "sealed the queries log first" in caplog.text
+
+
+def test_a_long_chain_of_seals_keeps_sealing_from_its_snapshot() -> None:
+    queries = memory_queries()
+    signer = Ed25519Signer(Ed25519PrivateKey.generate())
+    seals = AuditSeals(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        clock=FakeClock(NOON),
+        signer=signer,
+        segment_limit=1,
+    )
+    for index in range(130):
+        refuse(queries, minutes(index))
+    assert len(seals.seal("queries", queries.recorder)) == 130
+    assert seals.snapshots is not None
+    snapshots = list(seals.snapshots.get(seal_chain_id("queries")))
+    assert [s.originator_version for s in snapshots] == [100]
+    refuse(queries, minutes(131))
+    (last,) = seals.seal("queries", queries.recorder)
+    assert (last.sequence, last.last_position) == (131, 131)
+    assert verify_logs(
+        {"queries": queries.recorder}, seals, Ed25519Verifier([signer.public_key])
+    ).intact

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infrastructure.settings import Store, from_environ
+
+
+def test_an_empty_environment_gives_the_embedded_defaults() -> None:
+    settings = from_environ({})
+    assert settings.store is Store.SQLITE
+    assert settings.data_dir == Path("var")
+    assert settings.listen == "127.0.0.1:50051"
+    assert settings.audit.seal_interval_s == 60.0
+    assert not settings.tls
+    assert not settings.production
+
+
+def test_every_documented_variable_is_read() -> None:
+    settings = from_environ(
+        {
+            "SSBTEK_STORE": "postgres",
+            "SSBTEK_POSTGRES_DBNAME": "ssbtek_prod",
+            "SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "SSBTEK_RATE_LIMIT": "600/minute",
+            "SSBTEK_MAX_IN_FLIGHT": "100",
+            "SSBTEK_AUDIT_SEAL_INTERVAL": "5",
+            "SSBTEK_AUDIT_AUDITORS": "212000-0142",
+            "SSBTEK_MODE": "production",
+            "SSBTEK_PROVIDER_OPTIONS": "latency=sla,seed=3",
+        }
+    )
+    assert settings.store is Store.POSTGRES
+    assert settings.postgres.dbname == "ssbtek_prod"
+    assert settings.postgres.enable_db_functions
+    assert settings.rate_limit == "600/minute"
+    assert settings.max_in_flight == 100
+    assert settings.audit.seal_interval_s == 5.0
+    assert settings.audit.auditors == frozenset({"2120000142"})
+    assert settings.production
+    assert settings.provider_options == {"latency": "sla", "seed": "3"}
+
+
+def test_a_malformed_value_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="key=value"):
+        from_environ({"SSBTEK_PROVIDER_OPTIONS": "latency"})
