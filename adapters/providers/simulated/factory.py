@@ -9,6 +9,9 @@ optional:
 - ``error_rate``, ``hang_rate``, ``malformed_rate``, ``unreachable_rate``: shares of calls
   from 0 to 1 (default 0), adding up to 1 at most.
 
+- ``<PROVIDER>.<option>``: any option above for one provider only, over the shared ones,
+  e.g. ``latency=sla,MIGRATIONSVERKET.hang_rate=1`` (a provider that never answers).
+
 An unknown key or a bad value raises ``ValueError`` naming the option.
 """
 
@@ -103,5 +106,20 @@ def profile_from_options(options: Mapping[str, str]) -> SimulationProfile:
 
 def build_simulated_base_services(options: Mapping[str, str]) -> dict[Provider, BaseService]:
     """The eight SIMULATED base services, configured by ``options`` (all optional)."""
-    profile = profile_from_options(options)
-    return {provider: SimulatedBaseService(provider, profile) for provider in Provider}
+    shared = {key: value for key, value in options.items() if "." not in key}
+    own: dict[Provider, dict[str, str]] = {}
+    for key, value in options.items():
+        if "." not in key:
+            continue
+        name, _, option = key.partition(".")
+        if name.upper() not in Provider.__members__:
+            raise ValueError(
+                f"option {key!r} names no provider; known: {', '.join(Provider.__members__)}"
+            )
+        own.setdefault(Provider[name.upper()], {})[option] = value
+    return {
+        provider: SimulatedBaseService(
+            provider, profile_from_options({**shared, **own.get(provider, {})})
+        )
+        for provider in Provider
+    }

@@ -690,3 +690,15 @@ def test_any_valid_subject_gets_a_well_formed_record_from_every_provider(
             for name in ("net_amount", "gross_amount", "net_after_tax", "grant_amount"):
                 amount = getattr(payment, name, Decimal(0))
                 assert amount == amount.quantize(Decimal("0.01"))
+
+
+async def test_one_provider_can_be_given_its_own_faults_over_the_shared_options() -> None:
+    services = build_simulated_base_services({"latency": "none", "MIGRATIONSVERKET.hang_rate": "1"})
+    subject = PersonalIdentityNumber.parse("19121212-1212")
+    period = Period.of(dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+    await services[Provider.CSN].fetch(subject, period)
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await services[Provider.MIGRATIONSVERKET].fetch(subject, period)
+    with pytest.raises(ValueError, match="names no provider"):
+        build_simulated_base_services({"NOBODY.hang_rate": "1"})
