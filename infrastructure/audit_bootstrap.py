@@ -37,6 +37,7 @@ from eventsourcing.utils import Environment
 from adapters.calendar.swedish_holidays import SwedishHolidays
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.server import ServiceRegistration
+from adapters.persistence.service_management_transcodings import incident_transcodings
 from adapters.persistence.transcodings import query_transcodings
 from adapters.security.signing import (
     Ed25519Signer,
@@ -53,6 +54,8 @@ from application.audit.seals import AuditSeals
 from application.audit.trail import AuditTrail
 from application.audit.verification import NoSeals, SealSource
 from application.ports import Clock
+from application.service_management import Incidents
+from application.service_management_report import ServiceManagementFigures
 from domain.business_hours import BusinessHours
 from domain.calendar import WorkingCalendar
 from infrastructure.audit_settings import AuditSettings, audit_settings_of
@@ -214,12 +217,32 @@ class AuditCopy:
     trail: AuditTrail
     opened: list[ReadOnlyLog]
     seals: AuditSeals | None
+    incidents: Incidents | None = None
 
     def close(self) -> None:
         for store in self.opened:
             store.close()
         if self.seals is not None:
             self.seals.close()
+        if self.incidents is not None:
+            self.incidents.close()
+
+
+def _read_only_incidents(settings: Settings, clock: Clock) -> Incidents | None:
+    """The Incidents store of the copy, read-only, for the report's service-management sections."""
+    values = read_only_env(settings, "incidents")
+    if values is None:
+        return None
+    incidents = Incidents(
+        env=values, clock=clock, hours=working_hours(), transcodings=incident_transcodings()
+    )
+    _read_only_sessions(incidents.factory)
+    try:
+        incidents.recorder.max_notification_id()
+    except Exception:
+        incidents.close()
+        return None
+    return incidents
 
 
 def open_audit_copy(
@@ -242,6 +265,9 @@ def open_audit_copy(
             if name == "queries":
                 queries = store
     seals = _read_only_seals(settings, clock)
+    incidents = _read_only_incidents(settings, clock) if sources is None else None
+    if incidents is not None:
+        sources = ServiceManagementFigures(incidents).sources()
     if not opened and seals is None:
         where = settings.data_dir if settings.store is Store.SQLITE else settings.postgres.dbname
         raise ValueError(f"no event store of this service found in {where}")
@@ -251,7 +277,7 @@ def open_audit_copy(
     missing = {name: None for name in source.sealed_applications() if name not in present}
     reports = MonthlyReports(queries, working_hours(), sources) if queries else None
     trail = AuditTrail({**present, **missing}, source, verifier, reports)
-    return AuditCopy(trail, opened, seals)
+    return AuditCopy(trail, opened, seals, incidents)
 
 
 def _read_only_seals(settings: Settings, clock: Clock) -> AuditSeals | None:
