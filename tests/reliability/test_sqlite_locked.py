@@ -1,0 +1,56 @@
+"""SQLite locked by another process: queries get UNAVAILABLE quickly, no answer leaves
+without its audit events, and the service recovers by itself when the lock is released."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from application.errors import AuditUnavailableError
+from domain.query.aggregate import Query, QueryStatus
+from infrastructure.bootstrap import build_queries
+from infrastructure.settings import Settings, Store
+from tests.fakes import FakeClock, fake_base_services
+from tests.unit.application.test_query_saga import WEDNESDAY_NOON, command
+
+
+async def test_a_locked_database_refuses_quickly_and_the_service_recovers(tmp_path: Path) -> None:
+    settings = Settings(
+        store=Store.SQLITE, data_dir=tmp_path, pseudonym_key_hex="77" * 32, rate_limit=""
+    )
+    queries = build_queries(
+        settings, base_services=fake_base_services(), clock=FakeClock(WEDNESDAY_NOON)
+    )
+    try:
+        answered = [(await queries.submit(command(client_request_id=uuid.uuid4().hex))).query_id]
+        locker = sqlite3.connect(settings.sqlite_file("queries"), isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        try:
+            for _ in range(3):
+                started = time.monotonic()
+                with pytest.raises(AuditUnavailableError):
+                    await queries.submit(command(client_request_id=uuid.uuid4().hex))
+                assert time.monotonic() - started < 2.5
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answered.append(
+                    (await queries.submit(command(client_request_id=uuid.uuid4().hex))).query_id
+                )
+                break
+            except AuditUnavailableError:
+                assert time.monotonic() < deadline, "the service did not recover"
+                await asyncio.sleep(0.3)
+        for query_id in answered:
+            query: Query = queries.repository.get(query_id)
+            assert query.status is QueryStatus.ERASED
+    finally:
+        queries.close()
