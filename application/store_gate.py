@@ -50,9 +50,20 @@ class StoreGate:
         """
         if self._open:
             raise StoreUnavailableError
+        loop = asyncio.get_running_loop()
+        started = asyncio.Event()
+
+        def run() -> T:
+            loop.call_soon_threadsafe(started.set)
+            return operation()
+
+        # The time limit counts from when a worker thread starts the operation, not while it
+        # waits for a free thread: a burst of queries is not an outage.
+        call = asyncio.ensure_future(asyncio.to_thread(run))
         try:
+            await started.wait()
             async with asyncio.timeout(self._read_timeout_s):
-                return await asyncio.to_thread(operation)
+                return await asyncio.shield(call)
         except passthrough:
             raise
         except Exception as error:

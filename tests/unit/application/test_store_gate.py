@@ -65,3 +65,14 @@ async def test_a_passthrough_exception_is_an_answer_not_an_outage() -> None:
     with pytest.raises(KeyError):
         await gate.guarded(conflict, passthrough=(KeyError,))
     assert not gate.is_open
+
+
+async def test_a_burst_that_waits_for_threads_is_not_an_outage() -> None:
+    """Only the operation's own time counts: 60 reads of 0.1 s on a handful of threads wait
+    about a second in the queue, well past the 0.5 s limit, and none of them trips the gate."""
+    store = Store()
+    store.slow_s = 0.1
+    gate = StoreGate(store.probe, read_timeout_s=0.5, probe_interval_s=0.05)
+    results = await asyncio.gather(*(gate.guarded(store.read) for _ in range(60)))
+    assert results == ["ok"] * 60
+    assert not gate.is_open
