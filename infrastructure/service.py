@@ -23,6 +23,11 @@ from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("ssbtek")
 
+ADMINISTRATION_SERVICES = frozenset(
+    f"ssbtek.v1.{name}"
+    for name in ("PartyService", "AgreementService", "IncidentService", "EscalationService")
+)
+
 
 def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
     from adapters.grpc.tls import server_credentials
@@ -67,6 +72,7 @@ async def serve(
     """Serve until SIGINT or SIGTERM, then finish the calls in flight and close the stores."""
     from prometheus_client import CollectorRegistry
 
+    from adapters.grpc.authorisation import AdministratorsOnly
     from adapters.grpc.party_servicer import register_party_services
     from adapters.grpc.server import build_server
     from adapters.grpc.service_management import register_service_management
@@ -113,6 +119,7 @@ async def serve(
         reuse_port=reuse_port,
         credentials=_credentials(settings),
         reflection_enabled=not settings.production,
+        interceptors=[AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators)],
         services=[
             *register_party_services(parties, agreements),
             *register_service_management(management.incidents, management.escalations),

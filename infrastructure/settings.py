@@ -13,6 +13,7 @@ from pathlib import Path
 
 import attrs
 
+from domain.identity import OrganisationNumber
 from infrastructure.audit_settings import AuditSettings, audit_settings_from_environ
 
 
@@ -63,6 +64,9 @@ class Settings:
     tls_client_ca: Path | None = None
     """With all three set, the gRPC port speaks mutual TLS only."""
     audit: AuditSettings = attrs.field(factory=AuditSettings)
+    administrators: frozenset[str] = frozenset({"2021005521", "2220000315"})
+    """Organisations whose certificates may call the administration services: by default
+    the operator (Försäkringskassan) and SKR."""
 
     @property
     def production(self) -> bool:
@@ -96,6 +100,14 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or not value.strip():
         return default
     return value.strip().lower() in ("1", "y", "yes", "true", "on")
+
+
+def _organisations(value: str | None, default: frozenset[str]) -> frozenset[str]:
+    if value is None or not value.strip():
+        return default
+    return frozenset(
+        OrganisationNumber.parse(item).digits for item in value.split(",") if item.strip()
+    )
 
 
 def _path(value: str | None) -> Path | None:
@@ -138,6 +150,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         tls_private_key=_path(get("SSBTEK_TLS_PRIVATE_KEY")),
         tls_client_ca=_path(get("SSBTEK_TLS_CLIENT_CA")),
         audit=audit_settings_from_environ(environ),
+        administrators=_organisations(get("SSBTEK_ADMINS"), defaults.administrators),
     )
 
 

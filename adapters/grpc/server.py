@@ -30,6 +30,7 @@ async def build_server(
     services: Sequence[ServiceRegistration] = (),
     credentials: grpc.ServerCredentials | None = None,
     reflection_enabled: bool = True,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
 ) -> tuple[grpc.aio.Server, int]:
     """Build (not start) the server on ``address``; returns it and the bound port.
 
@@ -39,7 +40,7 @@ async def build_server(
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
-    server = grpc.aio.server(options=options)
+    server = grpc.aio.server(options=options, interceptors=list(interceptors))
     pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)
     names = [QUERY_SERVICE, *(register(server) for register in services)]
     health_servicer = health.aio.HealthServicer()
