@@ -44,6 +44,9 @@ def short(name: str, prefix: str) -> str:
 def show_fields(message: Message, console: Console) -> None:
     """Any reply as a table per message: field names and values."""
     data = MessageToDict(message, preserving_proto_field_name=True)
+    if not data:
+        console.print("none")
+        return
     for name, value in data.items():
         for item in value if isinstance(value, list) else [value]:
             table = Table(title=name.rstrip("s").replace("_", " "), show_header=False)
