@@ -33,6 +33,7 @@ from application.errors import (
     PermissionDeniedError,
 )
 from application.fan_out import FanOut
+from application.group_commit import GroupCommit
 from application.ports import (
     AccessDecision,
     AccessPolicy,
@@ -134,6 +135,7 @@ class Queries(Application[UUID]):
         self._fan_out = FanOut(self._base_services, clock)
         self._checkpoints: Checkpoints = checkpoints or NoCheckpoints()
         super().__init__(env=dict(env))
+        self._group = GroupCommit(lambda *events: self.save(*events))
         self.recovery = Recovery(self, clock, grace=dt.timedelta(seconds=settings.abandon_grace_s))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -263,7 +265,9 @@ class Queries(Application[UUID]):
             at=received_at,
         )
         try:
-            await self._gate.guarded(lambda: self.save(audit), passthrough=(IntegrityError,))
+            await self._gate.guarded_async(
+                lambda: self._group.save(audit), passthrough=(IntegrityError,)
+            )
         except IntegrityError:
             await self._record_rejection(
                 query.organisation.digits,
@@ -354,7 +358,7 @@ class Queries(Application[UUID]):
 
     async def _save(self, audit: Query) -> None:
         try:
-            await asyncio.to_thread(self.save, audit)
+            await self._group.save(audit)
         except Exception as error:
             self._gate.trip(f"save failed: {type(error).__name__}")
             raise AuditUnavailableError from None

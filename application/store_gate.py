@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,24 @@ class StoreGate:
             await started.wait()
             async with asyncio.timeout(self._read_timeout_s):
                 return await asyncio.shield(call)
+        except passthrough:
+            raise
+        except Exception as error:
+            self.trip(type(error).__name__)
+            raise StoreUnavailableError from None
+
+    async def guarded_async(
+        self,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        passthrough: tuple[type[Exception], ...] = (),
+    ) -> T:
+        """The same for an operation that is already asynchronous (a group commit)."""
+        if self._open:
+            raise StoreUnavailableError
+        try:
+            async with asyncio.timeout(self._read_timeout_s):
+                return await operation()
         except passthrough:
             raise
         except Exception as error:
