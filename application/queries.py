@@ -71,7 +71,7 @@ class SagaSettings:
     check_timeout_s: float = 2.0
     max_in_flight: int = 400
     """Above this many queries in progress, new ones are refused at once (RESOURCE_EXHAUSTED)."""
-    store_read_timeout_s: float = 1.0
+    store_read_timeout_s: float = 2.5
     """The first write of each query; slower than this, the store gate opens (UNAVAILABLE)."""
     store_probe_interval_s: float = 0.5
     abandon_grace_s: float = 30.0

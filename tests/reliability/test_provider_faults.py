@@ -24,7 +24,7 @@ from adapters.providers.simulated import (
     build_simulated_base_services,
 )
 from application.ports import BaseService
-from application.queries import Queries
+from application.queries import Queries, SagaSettings
 from domain.providers import Provider
 from domain.query.values import ErrorSource, OutcomeKind
 from infrastructure.bootstrap import build_queries
@@ -51,8 +51,12 @@ def services_with(fault: SimulationProfile, faulty: list[Provider]) -> dict[Prov
     return services
 
 
-def queries_on(settings: Settings, services: dict[Provider, BaseService]) -> Queries:
-    return build_queries(settings, base_services=services, clock=FakeClock(WEDNESDAY_NOON))
+def queries_on(
+    settings: Settings, services: dict[Provider, BaseService], saga: SagaSettings | None = None
+) -> Queries:
+    return build_queries(
+        settings, base_services=services, clock=FakeClock(WEDNESDAY_NOON), saga=saga
+    )
 
 
 @pytest.fixture
@@ -136,7 +140,10 @@ async def test_memory_stays_bounded_over_many_queries(settings: Settings, traced
     services = services_with(
         SimulationProfile(error_rate=0.5, malformed_rate=0.2, seed=7), list(Provider)[:2]
     )
-    queries = queries_on(settings, services)
+    # tracemalloc slows the event loop several times over; the store gate is not under test
+    # here, so its time limit is set far above what a saturated loop needs.
+    saga = SagaSettings(budget_fraction=settings.budget_fraction, store_read_timeout_s=30)
+    queries = queries_on(settings, services, saga)
     try:
 
         async def batch(count: int) -> None:

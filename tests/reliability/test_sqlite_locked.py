@@ -35,7 +35,7 @@ async def test_a_locked_database_refuses_quickly_and_the_service_recovers(tmp_pa
                 started = time.monotonic()
                 with pytest.raises(AuditUnavailableError):
                     await queries.submit(command(client_request_id=uuid.uuid4().hex))
-                assert time.monotonic() - started < 2.5
+                assert time.monotonic() - started < 4.0
         finally:
             locker.execute("ROLLBACK")
             locker.close()
