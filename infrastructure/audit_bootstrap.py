@@ -58,7 +58,7 @@ from application.service_management import Incidents
 from application.service_management_report import ServiceManagementFigures
 from domain.business_hours import BusinessHours
 from domain.calendar import WorkingCalendar
-from infrastructure.audit_settings import AuditSettings, audit_settings_of
+from infrastructure.audit_settings import AuditSettings
 from infrastructure.bootstrap import persistence_env
 from infrastructure.settings import Settings, Store
 
@@ -334,7 +334,7 @@ def build_audit(
     sources: ReportSources | None = None,
 ) -> Audit:
     """Everything the server needs for the audit trail, from ``Settings.audit``."""
-    audit = audit_settings_of(settings)
+    audit = settings.audit
     signer = Ed25519Signer(signing_key(settings, audit))
     seals = build_audit_seals(settings, clock=clock, signer=signer)
     verifier = Ed25519Verifier([signer.public_key, *trusted_keys(audit)])

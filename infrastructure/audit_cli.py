@@ -51,7 +51,6 @@ from infrastructure.audit_output import (
     proto_verdict_document,
     verdict_document,
 )
-from infrastructure.audit_settings import audit_settings_of
 from infrastructure.client import channel_for, report_error
 from infrastructure.settings import Settings, Store
 
@@ -88,7 +87,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _verifier(args: argparse.Namespace, settings: Settings) -> Ed25519Verifier | None:
     """The public keys to trust: --public-key files, SSBTEK_AUDIT_TRUSTED_KEYS, and the
     configured signing key's own (never a key file found in the copied data directory)."""
-    audit = audit_settings_of(settings)
+    audit = settings.audit
     keys = trusted_keys(audit, args.public_key or [])
     if audit.signing_key_hex or audit.signing_key_file:
         keys.append(signing_key(settings, audit).public_key())
@@ -281,7 +280,7 @@ def _export_key(args: argparse.Namespace) -> int:
         if args.signing_key_file:
             private = load_signing_key(args.signing_key_file.read_bytes())
         else:
-            private = signing_key(settings, audit_settings_of(settings), create=False)
+            private = signing_key(settings, settings.audit, create=False)
     except (OSError, KeyFormatError) as error:
         return _fail(f"cannot read the signing key: {type(error).__name__}")
     public = private.public_key()

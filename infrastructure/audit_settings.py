@@ -53,9 +53,3 @@ def audit_settings_from_environ(environ: Mapping[str, str]) -> AuditSettings:
             OrganisationNumber.parse(n).digits for n in _list(get("SSBTEK_AUDIT_AUDITORS", ""))
         ),
     )
-
-
-def audit_settings_of(settings: object) -> AuditSettings:
-    """``settings.audit`` once ``Settings`` carries it; the defaults until then."""
-    found = getattr(settings, "audit", None)
-    return found if isinstance(found, AuditSettings) else AuditSettings()
