@@ -3,9 +3,10 @@
 ``Incidents`` follows the ``Queries`` application's notification log (Bilaga 4 § 3.2:
 incidents found by monitoring are handled like reported ones; § 3.8: when two or more
 providers cannot answer, an incident must be opened at the single point of contact).
-For every ``Query.Compiled`` it reads the query's provider outcomes from the query
-audit trail (``QueryTrail``: the query is finished and never changes again, so reading
-it twice gives the same answer), classifies the query (``domain.incident.conditions``)
+For every ``Query.Compiled`` it takes the query's provider outcomes from the event (up
+to ``Compiled`` v2 they were earlier events of the query, read back through
+``QueryTrail``: the query is finished and never changes again, so reading it twice gives
+the same answer), classifies the query (``domain.incident.conditions``)
 and opens, updates or clears the automatic incident of each condition. Every change is
 collected on the library's ``ProcessingEvent``, so it is written in one transaction
 with the tracking record of the query event: exactly once, also across restarts
@@ -76,7 +77,10 @@ class Monitor:
         if not compiled.errors and not any(i.condition_active for i in open_incidents.values()):
             return  # a clean query while nothing is wrong: nothing to read, nothing to record
         query_id = compiled.originator_id
-        observation = QueryObservation.of(trail.provider_outcomes(query_id))
+        outcomes: Mapping[Provider, Sequence[CallOutcome]] = {
+            calls.provider: calls.outcomes for calls in compiled.calls
+        } or trail.provider_outcomes(query_id)  # before Compiled v3: read from the trail
+        observation = QueryObservation.of(outcomes)
         for condition in Condition:
             incident = open_incidents.get(condition)
             at = (

@@ -40,17 +40,14 @@ def compile_answer(
     received_at: dt.datetime,
     clock: Clock,
 ) -> CompiledAnswer:
-    """Record every provider's outcomes and the compilation on ``audit``; build the answer."""
+    """Record the providers' outcomes and the counts on ``audit`` (one event); build the answer."""
     ordered = tuple(sorted(parts, key=_part_order))
-    for selection in query.selections:
-        audit.record_provider_answered(
-            selection.provider,
-            [call_outcome(p) for p in ordered if p.provider is selection.provider],
-            at=clock.now(),
-        )
+    outcomes: dict[Provider, list[CallOutcome]] = {s.provider: [] for s in query.selections}
+    for part in ordered:
+        outcomes[part.provider].append(call_outcome(part))
     notices = notices_for(query.subjects, ordered)
     compiled_at = clock.now()
-    audit.compile(protected_identity_notices=len(notices), at=compiled_at)
+    audit.compile(outcomes=outcomes, protected_identity_notices=len(notices), at=compiled_at)
     return CompiledAnswer(
         query_id=query_id,
         subjects=query.subjects,

@@ -23,6 +23,7 @@ from domain.query.values import (
     LegalBasis,
     OutcomeKind,
     Period,
+    ProviderCalls,
     ProviderSelection,
     Purpose,
 )
@@ -59,6 +60,7 @@ _VALUE_OBJECTS: dict[str, type] = {
     "ssbtek.period": Period,
     "ssbtek.provider_selection": ProviderSelection,
     "ssbtek.call_outcome": CallOutcome,
+    "ssbtek.provider_calls": ProviderCalls,
 }
 _ENUMS: dict[str, type[enum.Enum]] = {
     "ssbtek.provider": Provider,

@@ -51,6 +51,7 @@ _READ: Final = frozenset(
         Query.Received,
         Query.Rejected,
         Query.ProviderAnswered,
+        Query.Compiled,
         Query.Delivered,
         Query.Cancelled,
         Query.Abandoned,
@@ -119,7 +120,11 @@ class MonthlyReportProjection:
                 self._rejections.append(
                     _Rejection(event.asking_organisation, event.reason.value, event.timestamp)
                 )
-        elif isinstance(event, Query.ProviderAnswered):
+        elif isinstance(event, Query.Compiled):
+            if (facts := self._queries.get(event.originator_id)) is not None:
+                for calls in event.calls:
+                    facts.outcomes[calls.provider] = list(calls.outcomes)
+        elif isinstance(event, Query.ProviderAnswered):  # streams from before Compiled v3
             if (facts := self._queries.get(event.originator_id)) is not None:
                 facts.outcomes[event.provider] = list(event.outcomes)
         elif isinstance(event, Query.Delivered) and (

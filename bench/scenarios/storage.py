@@ -1,6 +1,6 @@
 """The storage limit: how many queries' audit trails per second the store can take.
 
-The rows are the ones one real query wrote (``bench.audit_rows.capture``: 12 events);
+The rows are the ones one real query wrote (``bench.audit_rows.capture``: 4 events);
 every "query" below writes a copy of them under a new originator id in ONE transaction
 (the saga's single save of ADR 6; one variant writes them as the saga now does, in two:
 ``Received`` before the fan-out, the rest after). Each variant gets a fresh database and runs for

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from domain.query.values import (
     LegalBasis,
     OutcomeKind,
     Period,
+    ProviderCalls,
     ProviderSelection,
     Purpose,
 )
@@ -92,6 +94,9 @@ class Query(Aggregate):
             aggregate.reason = self.reason
 
     class ProviderAnswered(Aggregate.Event):
+        """One provider's outcomes: written before ``Compiled`` version 3, which carries
+        every provider's outcomes itself. Still read, so older streams replay unchanged."""
+
         provider: Provider
         outcomes: list[CallOutcome]
 
@@ -99,8 +104,11 @@ class Query(Aggregate):
             aggregate.outcomes[self.provider] = list(self.outcomes)
 
     class Compiled(Aggregate.Event):
-        class_version = 2
+        """Every included provider's outcomes (one per subject) and the answer's counts."""
 
+        class_version = 3
+
+        calls: list[ProviderCalls]
         answered: int
         no_data: int
         errors: int
@@ -113,7 +121,14 @@ class Query(Aggregate):
             """Version 1 had no "not entitled" outcome: none of its calls were refused."""
             state["not_entitled"] = 0
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Up to version 2 the outcomes were ``ProviderAnswered`` events before this one."""
+            state["calls"] = []
+
         def apply(self, aggregate: Any) -> None:
+            for calls in self.calls:
+                aggregate.outcomes[calls.provider] = list(calls.outcomes)
             aggregate.status = QueryStatus.COMPILED
 
     class Delivered(Aggregate.Event):
@@ -215,36 +230,34 @@ class Query(Aggregate):
     def requested_providers(self) -> list[Provider]:
         return [selection.provider for selection in self.selections]
 
-    def record_provider_answered(
-        self, provider: Provider, outcomes: list[CallOutcome], *, at: dt.datetime
+    def compile(
+        self,
+        *,
+        outcomes: Mapping[Provider, Sequence[CallOutcome]],
+        protected_identity_notices: int,
+        at: dt.datetime,
     ) -> None:
+        """Record every included provider's outcomes, one per subject, and the counts."""
         self._require(QueryStatus.RECEIVED)
-        if provider not in self.requested_providers:
+        requested = self.requested_providers
+        if any(provider not in requested for provider in outcomes):
             raise QueryStateError("the provider was not included in the query")
-        if provider in self.outcomes:
-            raise QueryStateError("the provider's outcome is already recorded")
-        indices = sorted(outcome.subject_index for outcome in outcomes)
-        if indices != list(range(self.subject_count)):
-            raise QueryStateError("there must be one outcome per subject")
-        self.trigger_event(
-            self.ProviderAnswered,
-            timestamp=at,
-            provider=provider,
-            outcomes=sorted(outcomes, key=lambda o: o.subject_index),
-        )
-
-    def compile(self, *, protected_identity_notices: int, at: dt.datetime) -> None:
-        self._require(QueryStatus.RECEIVED)
-        missing = [p for p in self.requested_providers if p not in self.outcomes]
-        if missing:
-            raise QueryStateError("every included provider's outcome must be recorded first")
+        if any(provider not in outcomes for provider in requested):
+            raise QueryStateError("every included provider's outcome must be recorded")
+        every_subject = list(range(self.subject_count))
+        calls = []
         counts = dict.fromkeys(OutcomeKind, 0)
-        for outcomes in self.outcomes.values():
-            for outcome in outcomes:
+        for provider in requested:
+            ordered = tuple(sorted(outcomes[provider], key=lambda o: o.subject_index))
+            if [outcome.subject_index for outcome in ordered] != every_subject:
+                raise QueryStateError("there must be one outcome per subject")
+            for outcome in ordered:
                 counts[outcome.kind] += 1
+            calls.append(ProviderCalls(provider, ordered))
         self.trigger_event(
             self.Compiled,
             timestamp=at,
+            calls=calls,
             answered=counts[OutcomeKind.ANSWERED],
             no_data=counts[OutcomeKind.NO_DATA],
             errors=counts[OutcomeKind.ERROR],

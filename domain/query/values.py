@@ -105,6 +105,14 @@ class CallOutcome:
 
 
 @attrs.frozen
+class ProviderCalls:
+    """One provider's outcomes in a query: one per subject, in subject order."""
+
+    provider: Provider
+    outcomes: tuple[CallOutcome, ...]
+
+
+@attrs.frozen
 class ProviderSelection:
     """A provider the query includes, with its own period (the query's unless given)."""
 

@@ -10,6 +10,7 @@ also across a restart (ADR 0010).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,16 @@ from domain.incident.incident import Incident
 from domain.incident.reporter import Reporter
 from domain.incident.service_levels import DeadlineKind, Impact, Priority
 from domain.providers import STOCKHOLM, Provider
+from domain.query.aggregate import Query
+from domain.query.values import (
+    CallOutcome,
+    ErrorSource,
+    LegalBasis,
+    OutcomeKind,
+    Period,
+    ProviderSelection,
+    Purpose,
+)
 from infrastructure.bootstrap import build_queries
 from infrastructure.service_management_bootstrap import (
     ServiceManagement,
@@ -31,6 +42,7 @@ from tests.fakes import FakeBaseService, FakeClock, fake_base_services
 from tests.service_management_support import query_command
 
 WEDNESDAY_NOON = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)
+PERIOD = Period(dt.date(2026, 5, 1), dt.date(2026, 10, 31))
 
 
 class Service:
@@ -97,6 +109,55 @@ async def test_two_failing_providers_open_one_incident_however_many_queries_show
     await service.management.process_queries()
     assert [i.id for i in service.incidents()] == [incident.id]
     assert service.management.incidents.get_incident(incident.id).version == 1
+
+
+async def test_a_query_stored_before_compiled_v3_is_read_from_the_trail(
+    service: Service,
+) -> None:
+    """Up to Compiled v2 the outcomes were ProviderAnswered events before it: the monitor
+    reads them back from the query trail."""
+    query = Query.receive(
+        query_id=uuid.uuid4(),
+        asking_organisation="2120000142",
+        caseworker_pseudonym="0" * 32,
+        subject_count=1,
+        selections=[ProviderSelection(p, PERIOD) for p in Provider],
+        purpose=Purpose.FINANCIAL_ASSISTANCE_CASE,
+        legal_basis=LegalBasis.SOL_11_KAP_11,
+        period=PERIOD,
+        deadline=WEDNESDAY_NOON + dt.timedelta(seconds=5),
+        at=WEDNESDAY_NOON,
+    )
+    failing = {Provider.CSN: "1001", Provider.SKATTEVERKET: "1002"}
+    for provider in Provider:
+        code = failing.get(provider)
+        outcome = (
+            CallOutcome(0, OutcomeKind.ANSWERED, 40)
+            if code is None
+            else CallOutcome(0, OutcomeKind.ERROR, 40, ErrorSource.BT, code)
+        )
+        query.trigger_event(
+            Query.ProviderAnswered, timestamp=WEDNESDAY_NOON, provider=provider, outcomes=[outcome]
+        )
+    query.trigger_event(
+        Query.Compiled,
+        timestamp=WEDNESDAY_NOON,
+        calls=[],
+        answered=6,
+        no_data=0,
+        errors=2,
+        closed=0,
+        not_entitled=0,
+        protected_identity_notices=0,
+    )
+    query.deliver(at=WEDNESDAY_NOON)
+    query.erase_case_data(at=WEDNESDAY_NOON)
+    service.queries.save(query)
+
+    await service.management.process_queries()
+    (incident,) = service.incidents()
+    assert incident.condition is Condition.PROVIDERS_UNAVAILABLE
+    assert incident.providers == [Provider.CSN, Provider.SKATTEVERKET]
 
 
 async def test_a_query_that_nothing_answered_opens_a_critical_incident(service: Service) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from application.errors import DuplicateQueryError, InvalidQueryError
 from application.queries import Queries
@@ -80,7 +83,7 @@ async def test_the_notification_log_holds_the_whole_trail_in_order(queries: Quer
     await queries.submit(command())
     await queries.submit(command(SUBJECTS[1:2]))
     names = [type(e).__name__ for e in stored(queries)]
-    one_query = ["Received", *["ProviderAnswered"] * 8, "Compiled", "Delivered", "CaseDataErased"]
+    one_query = ["Received", "Compiled", "Delivered", "CaseDataErased"]
     assert names == one_query * 2
     received = stored(queries)[0]
     assert isinstance(received, Query.Received)
@@ -125,6 +128,7 @@ async def test_a_compiled_event_stored_before_not_entitled_existed_reads_as_none
     stored_v2 = queries.mapper.to_stored_event(compiled)
     state = queries.mapper.transcoder.decode(stored_v2.state)
     del state["not_entitled"]
+    del state["calls"]
     del state["class_version"]
     stored_v1 = type(stored_v2)(
         originator_id=stored_v2.originator_id,
@@ -135,5 +139,52 @@ async def test_a_compiled_event_stored_before_not_entitled_existed_reads_as_none
     upcast = queries.mapper.to_domain_event(stored_v1)
     assert isinstance(upcast, Query.Compiled)
     assert upcast.not_entitled == 0
+    assert upcast.calls == []
     assert upcast.answered == compiled.answered
     assert upcast.originator_id == answer.query_id
+
+
+async def test_a_stream_from_before_compiled_v3_replays_with_its_provider_answered_events(
+    queries: Queries,
+) -> None:
+    """Event schema evolution: up to Compiled v2 each provider's outcomes were a
+    ``ProviderAnswered`` event of their own. Such a stream still replays to the same query."""
+    answer = await queries.submit(command(SUBJECTS[:2]))
+    current: Query = queries.repository.get(answer.query_id)
+    received, compiled, delivered, erased = queries.recorder.select_events(answer.query_id)
+    legacy_id = uuid.uuid4()
+    transcoder = queries.mapper.transcoder
+    legacy = [dataclasses.replace(received, originator_id=legacy_id)]
+    compiled_state = transcoder.decode(compiled.state)
+    for calls in compiled_state.pop("calls"):
+        legacy.append(
+            dataclasses.replace(
+                compiled,
+                originator_id=legacy_id,
+                originator_version=len(legacy) + 1,
+                topic=get_topic(Query.ProviderAnswered),
+                state=transcoder.encode(
+                    {
+                        "timestamp": compiled_state["timestamp"],
+                        "provider": calls.provider,
+                        "outcomes": list(calls.outcomes),
+                    }
+                ),
+            )
+        )
+    compiled_state["class_version"] = 2
+    for event, state in ((compiled, compiled_state), (delivered, None), (erased, None)):
+        legacy.append(
+            dataclasses.replace(
+                event,
+                originator_id=legacy_id,
+                originator_version=len(legacy) + 1,
+                state=event.state if state is None else transcoder.encode(state),
+            )
+        )
+    queries.recorder.insert_events(legacy)
+
+    replayed: Query = queries.repository.get(legacy_id)
+    assert replayed.status is QueryStatus.ERASED
+    assert len(replayed.outcomes) == len(Provider)
+    assert replayed.outcomes == current.outcomes

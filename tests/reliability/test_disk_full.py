@@ -38,13 +38,14 @@ def small_disk() -> Iterator[Path]:
 
 
 def fill(path: Path) -> None:
-    with path.open("wb") as filler:
-        try:
+    """Write until the disk is full (it may be full already: then even the open fails)."""
+    try:
+        with path.open("wb") as filler:
             while True:
                 filler.write(b"\0" * 65536)
                 filler.flush()
-        except OSError:
-            pass
+    except OSError:
+        pass
 
 
 async def test_a_full_disk_refuses_quickly_and_the_service_recovers(small_disk: Path) -> None:

@@ -18,6 +18,7 @@ from infrastructure.audit_cli import add_audit_commands
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
 from tests.integration.audit.world import (
+    EVENTS_PER_QUERY,
     WEDNESDAY_MORNING,
     Attacker,
     ask,
@@ -25,6 +26,8 @@ from tests.integration.audit.world import (
     open_queries,
     seals_for,
 )
+
+Q = EVENTS_PER_QUERY
 
 
 def run_cli(*argv: str) -> int:
@@ -82,12 +85,12 @@ def test_verify_on_an_untouched_copy_says_intact_and_exits_zero(
 def test_verify_on_a_tampered_copy_names_the_first_break_and_exits_non_zero(
     copy: Copy, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    Attacker(copy.settings).delete(14)
+    Attacker(copy.settings).delete(10)
     code = run_cli("audit", "verify", *copy.options, "--public-key", str(copy.public_key))
     assert code == 1
     out = capsys.readouterr().out
     assert "BROKEN" in out
-    assert "position 14 (DELETED)" in out
+    assert "position 10 (DELETED)" in out
 
 
 def test_verify_refuses_to_guess_a_public_key(copy: Copy) -> None:
@@ -123,9 +126,19 @@ def test_replay_on_a_copy_writes_every_stored_event_as_a_json_line(
     assert lines[0]["timestamp"] == "2026-11-25T08:30:00+00:00"
 
     received = tmp_path / "received.jsonl"
-    options = ("--event-type", "Query.Received", "--after", "queries=12", "--output", str(received))
+    options = (
+        "--event-type",
+        "Query.Received",
+        "--after",
+        f"queries={Q}",
+        "--output",
+        str(received),
+    )
     assert run_cli("audit", "replay", *copy.options, *options) == 0
-    assert [json.loads(x)["position"] for x in received.read_text().splitlines()] == [13, 25]
+    assert [json.loads(x)["position"] for x in received.read_text().splitlines()] == [
+        Q + 1,
+        2 * Q + 1,
+    ]
 
 
 def test_export_key_prints_the_public_key_that_verifies_the_seals(
@@ -168,13 +181,13 @@ def test_the_copy_is_opened_read_only(copy: Copy) -> None:
     store = open_read_only(copy.settings, "queries")
     assert store is not None
     try:
-        assert store.recorder.max_notification_id() == 36
+        assert store.recorder.max_notification_id() == 3 * Q
         forged = StoredEvent(uuid.uuid4(), 1, "forged:Event", b"{}")
         with pytest.raises(Exception, match=r"read-only|readonly"):
             store.recorder.insert_events([forged])
     finally:
         store.close()
-    assert len(Attacker(copy.settings).rows()) == 36
+    assert len(Attacker(copy.settings).rows()) == 3 * Q
 
 
 def test_export_key_on_a_copy_without_a_configured_key_fails_and_writes_nothing(

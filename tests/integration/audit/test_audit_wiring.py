@@ -15,7 +15,12 @@ from infrastructure.audit_bootstrap import DEV_KEY_FILE, audited, build_audit, p
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeClock
-from tests.integration.audit.world import WEDNESDAY_MORNING, ask, open_queries
+from tests.integration.audit.world import (
+    EVENTS_PER_QUERY,
+    WEDNESDAY_MORNING,
+    ask,
+    open_queries,
+)
 
 
 async def test_the_service_seals_while_running_and_once_more_when_it_stops(tmp_path: Path) -> None:
@@ -41,6 +46,10 @@ async def test_the_service_seals_while_running_and_once_more_when_it_stops(tmp_p
         audit.close()
     assert verdict.intact
     (chain,) = verdict.chains
-    assert (chain.application, chain.sealed_through, chain.unsealed_events) == ("queries", 24, 0)
+    assert (chain.application, chain.sealed_through, chain.unsealed_events) == (
+        "queries",
+        2 * EVENTS_PER_QUERY,
+        0,
+    )
     key = settings.data_dir / DEV_KEY_FILE  # development only: production configures the key
     assert stat.S_IMODE(key.stat().st_mode) == 0o600

@@ -26,7 +26,7 @@ from infrastructure.audit_cli import add_audit_commands
 from infrastructure.bootstrap import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
-from tests.integration.audit.world import new_signer, seals_for, verifier_of
+from tests.integration.audit.world import EVENTS_PER_QUERY, new_signer, seals_for, verifier_of
 from tests.integration.test_personal_data_never_rests import (
     ANSWER_TEXT,
     SUBJECTS,
@@ -69,7 +69,9 @@ async def test_no_personal_value_reaches_the_replay_the_report_or_the_verdict(
         async with grpc.aio.insecure_channel(target) as channel:
             stub = pb_grpc.AuditServiceStub(channel)
             replayed = [r.event async for r in stub.ReplayEvents(pb.ReplayEventsRequest())]
-            assert len(replayed) == 3 * 12 + 1  # three answered queries and one refused
+            assert (
+                len(replayed) == 3 * EVENTS_PER_QUERY + 1
+            )  # three answered queries and one refused
             outputs += [MessageToJson(e).encode() for e in replayed]
             report = await stub.GetReport(
                 pb.GetReportRequest(year=2026, month=11, include_html=True)
@@ -93,7 +95,7 @@ async def test_no_personal_value_reaches_the_replay_the_report_or_the_verdict(
     assert run_cli("report", "monthly", "2026-11", *data, "--json", "--html", str(html)) == 0
     printed = capsys.readouterr().out
     lines = (tmp_path / "replay.jsonl").read_text().splitlines()
-    assert len(lines) == 37
+    assert len(lines) == 3 * EVENTS_PER_QUERY + 1
     assert json.loads(lines[0])["topic"].endswith("Query.Received")
     outputs += [printed.encode(), "\n".join(lines).encode(), html.read_bytes()]
 

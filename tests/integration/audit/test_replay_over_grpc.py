@@ -29,6 +29,7 @@ from infrastructure.settings import Settings
 from tests.fakes import FakeClock
 from tests.integration.audit.test_audit_cli import run_cli
 from tests.integration.audit.world import (
+    EVENTS_PER_QUERY,
     WEDNESDAY_MORNING,
     Attacker,
     copy_of,
@@ -38,6 +39,8 @@ from tests.integration.audit.world import (
     verifier_of,
 )
 from tests.unit.application.test_query_saga import SUBJECTS, command
+
+Q = EVENTS_PER_QUERY
 
 OTHER = "202100-5489"
 
@@ -92,7 +95,7 @@ async def test_a_replay_matches_the_events_in_the_store_one_to_one(running: Runn
     await ask(running, OTHER, subjects=2)
     events = await replay(running)
     rows = Attacker(running.settings).rows()
-    assert len(rows) == 24
+    assert len(rows) == 2 * Q
     assert [
         (e.position, e.originator_id, e.originator_version, e.topic, e.state_json.encode())
         for e in events
@@ -114,9 +117,9 @@ async def test_replay_filters_by_event_type_organisation_and_time(running: Runni
     assert await replay(running, aggregate_types=["Party"]) == []
 
     other = await replay(running, asking_organisations=[OTHER])
-    assert len(other) == 12
+    assert len(other) == Q
     assert len({e.originator_id for e in other}) == 1
-    assert all(e.position in range(13, 25) for e in other)
+    assert all(e.position in range(Q + 1, 2 * Q + 1) for e in other)
 
     since = pb.ReplayEventsRequest()
     since.since.FromDatetime(WEDNESDAY_MORNING + dt.timedelta(minutes=1))
@@ -129,7 +132,7 @@ async def test_a_replay_resumes_after_the_last_position_seen(running: Running) -
     for _ in range(3):
         await ask(running)
     everything = await replay(running)
-    first_part = everything[:17]
+    first_part = everything[: Q + 1]
     rest = await replay(running, after_positions={"queries": first_part[-1].position})
     assert first_part + rest == everything
 
@@ -138,11 +141,11 @@ async def test_a_following_replay_sends_new_events_as_they_are_stored(running: R
     await ask(running)
     call = running.stub.ReplayEvents(pb.ReplayEventsRequest(follow=True), timeout=30)
     stream = aiter(call)
-    seen = [(await anext(stream)).event.position for _ in range(12)]
-    assert seen == list(range(1, 13))
+    seen = [(await anext(stream)).event.position for _ in range(Q)]
+    assert seen == list(range(1, Q + 1))
     await ask(running, OTHER)
-    more = [(await asyncio.wait_for(anext(stream), 10)).event for _ in range(12)]
-    assert [e.position for e in more] == list(range(13, 25))
+    more = [(await asyncio.wait_for(anext(stream), 10)).event for _ in range(Q)]
+    assert [e.position for e in more] == list(range(Q + 1, 2 * Q + 1))
     assert json.loads(more[0].state_json)["asking_organisation"] == OTHER.replace("-", "")
     call.cancel()
 
@@ -166,14 +169,14 @@ async def test_verify_chain_and_the_monthly_report_over_grpc(running: Running) -
     assert (chain.application, chain.seals, chain.sealed_through, chain.unsealed_events) == (
         "queries",
         1,
-        12,
-        12,
+        Q,
+        Q,
     )
     anchor = chain.latest_seal
-    Attacker(running.settings).delete(5)
+    Attacker(running.settings).delete(3)
     broken = await running.stub.VerifyChain(pb.VerifyChainRequest(anchors=[anchor]), timeout=30)
     assert not broken.intact
-    assert (broken.first_break.position, broken.first_break.kind) == (5, pb.BREAK_KIND_DELETED)
+    assert (broken.first_break.position, broken.first_break.kind) == (3, pb.BREAK_KIND_DELETED)
 
     report = await running.stub.GetReport(
         pb.GetReportRequest(year=2026, month=11, include_html=True), timeout=60
@@ -204,7 +207,7 @@ async def test_the_command_line_asks_the_running_service_with_the_same_output(
     assert await asyncio.to_thread(run_cli, "audit", "verify", *target, "--json") == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["intact"] is True
-    assert verdict["chains"][0]["unsealed_events"] == 12
+    assert verdict["chains"][0]["unsealed_events"] == Q
     assert await asyncio.to_thread(run_cli, "report", "monthly", "2026-11", *target, "--json") == 0
     assert json.loads(capsys.readouterr().out)["usage"]["queries"] == 2
 

@@ -1,9 +1,9 @@
 """Tamper evidence on real stores: raw SQL changes to a sealed log are found, at their position.
 
-Each test seals a Queries log of three real queries (36 events, two seals: positions 1-24
-and 25-36), then plays an attacker with database access (SQLite file or PostgreSQL, raw
-SQL), and verifies the log as an auditor does: the stores opened read-only, the seals
-checked with the public key only.
+Each test seals a Queries log of nine real queries (four events each: 36 events, two
+seals: positions 1-24 and 25-36), then plays an attacker with database access (SQLite
+file or PostgreSQL, raw SQL), and verifies the log as an auditor does: the stores opened
+read-only, the seals checked with the public key only.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ async def sealed(durable_store_settings: Settings) -> tuple[Settings, Ed25519Sig
     queries = open_queries(settings, clock)
     seals = seals_for(settings, signer, clock)
     try:
-        await ask(queries, clock, 2)
+        await ask(queries, clock, 6)
         assert [s.last_position for s in seals.seal("queries", queries.recorder)] == [24]
-        await ask(queries, clock, 1)
+        await ask(queries, clock, 3)
         assert [s.last_position for s in seals.seal("queries", queries.recorder)] == [36]
         assert seals.seal("queries", queries.recorder) == []  # nothing new: no seal
     finally:
@@ -210,7 +210,7 @@ async def test_a_missing_middle_seal_is_found_and_its_events_still_checked_by_th
     queries, seals = open_queries(settings, clock), seals_for(settings, signer, clock)
     try:
         for _ in range(3):
-            await ask(queries, clock, 1)
+            await ask(queries, clock, 3)
             seals.seal("queries", queries.recorder)  # seals 1-12, 13-24, 25-36
     finally:
         queries.close()
@@ -222,6 +222,8 @@ async def test_a_missing_middle_seal_is_found_and_its_events_still_checked_by_th
     assert (found.position, found.kind) == (13, BreakKind.SEAL_MISSING)
 
     attacker = Attacker(settings)
-    attacker.update_state(20, attacker.rows()[19][4].replace(b"ANSWERED", b"NO_DATA"))
+    compiled = attacker.rows()[17]  # position 18: the fifth query's Compiled
+    assert compiled[3].endswith("Query.Compiled")
+    attacker.update_state(18, compiled[4].replace(b"ANSWERED", b"NO_DATA"))
     kinds = [(b.position, b.kind) for b in verify(settings, signer).chains[0].breaks]
     assert set(kinds) == {(13, BreakKind.SEAL_MISSING), (13, BreakKind.SEGMENT_MISMATCH)}

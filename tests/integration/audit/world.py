@@ -26,6 +26,8 @@ from tests.fakes import FakeClock, fake_base_services
 from tests.unit.application.test_query_saga import SUBJECTS, command
 
 WEDNESDAY_MORNING = dt.datetime(2026, 11, 25, 9, 30, tzinfo=STOCKHOLM)
+EVENTS_PER_QUERY = 4
+"""An answered query's trail: Received, Compiled, Delivered, CaseDataErased."""
 
 
 def new_signer() -> Ed25519Signer:

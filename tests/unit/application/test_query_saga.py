@@ -266,7 +266,6 @@ async def test_the_query_is_stored_as_received_then_answered_in_non_personal_eve
     events = stored_events(queries)
     assert [type(e).__name__ for e in events] == [
         "Received",
-        *["ProviderAnswered"] * 8,
         "Compiled",
         "Delivered",
         "CaseDataErased",

@@ -81,12 +81,13 @@ def answered(
     unless ``special`` says otherwise (for subject 0)."""
     query = received(queries, when, subjects)
     done = when + elapsed_ms * MS
+    outcomes = {}
     for provider in Provider:
-        outcomes = [CallOutcome(i, OutcomeKind.ANSWERED, latency_ms) for i in range(subjects)]
+        calls = [CallOutcome(i, OutcomeKind.ANSWERED, latency_ms) for i in range(subjects)]
         if special and provider in special:
-            outcomes[0] = special[provider]
-        query.record_provider_answered(provider, outcomes, at=done)
-    query.compile(protected_identity_notices=0, at=done)
+            calls[0] = special[provider]
+        outcomes[provider] = calls
+    query.compile(outcomes=outcomes, protected_identity_notices=0, at=done)
     query.deliver(at=done)
     query.erase_case_data(at=done)
     queries.save(query)
@@ -293,3 +294,39 @@ def test_the_html_page_is_self_contained_with_both_charts(queries: Queries) -> N
     assert NO_DATA_SOURCE in page
     for loads_something in ("<script", "<link", "<img", "@import", 'src="', 'href="http'):
         assert loads_something not in page
+
+
+def test_a_query_stored_before_compiled_v3_counts_the_same(queries: Queries) -> None:
+    """Up to Compiled v2 each provider's outcomes were a ProviderAnswered event of their
+    own: the report reads both forms."""
+    before = {p.provider: p for p in build(queries).performance.providers}
+    legacy = received(queries, at(11, 10))
+    done = at(11, 10) + 1000 * MS
+    for provider in Provider:
+        legacy.trigger_event(
+            Query.ProviderAnswered,
+            timestamp=done,
+            provider=provider,
+            outcomes=[CallOutcome(0, OutcomeKind.ERROR, 700, ErrorSource.BT, "1001")],
+        )
+    legacy.trigger_event(
+        Query.Compiled,
+        timestamp=done,
+        calls=[],
+        answered=0,
+        no_data=0,
+        errors=8,
+        closed=0,
+        not_entitled=0,
+        protected_identity_notices=0,
+    )
+    legacy.deliver(at=done)
+    legacy.erase_case_data(at=done)
+    queries.save(legacy)
+
+    report = build(queries)
+    assert report.performance.answered_queries == 6
+    after = {p.provider: p for p in report.performance.providers}
+    for provider in Provider:
+        assert after[provider.value].calls == before[provider.value].calls + 1
+        assert after[provider.value].bt_errors == before[provider.value].bt_errors + 1

@@ -43,34 +43,37 @@ def outcomes(*kinds: OutcomeKind) -> list[CallOutcome]:
 
 def test_a_query_runs_from_received_to_erased_with_one_event_per_step() -> None:
     query = received(Provider.CSN, Provider.SKATTEVERKET)
-    query.record_provider_answered(
-        Provider.CSN, outcomes(OutcomeKind.ANSWERED, OutcomeKind.NO_DATA), at=NOW
-    )
-    query.record_provider_answered(
-        Provider.SKATTEVERKET,
-        [
-            CallOutcome(0, OutcomeKind.ERROR, 5000, ErrorSource.SSBT, "TIMEOUT"),
-            CallOutcome(1, OutcomeKind.ANSWERED, 30),
-        ],
+    query.compile(
+        outcomes={
+            Provider.SKATTEVERKET: [
+                CallOutcome(1, OutcomeKind.ANSWERED, 30),
+                CallOutcome(0, OutcomeKind.ERROR, 5000, ErrorSource.SSBT, "TIMEOUT"),
+            ],
+            Provider.CSN: outcomes(OutcomeKind.ANSWERED, OutcomeKind.NO_DATA),
+        },
+        protected_identity_notices=1,
         at=NOW,
     )
-    query.compile(protected_identity_notices=1, at=NOW)
     query.deliver(at=NOW + dt.timedelta(milliseconds=1500))
     query.erase_case_data(at=NOW + dt.timedelta(milliseconds=1500))
 
     events = query.collect_events()
     assert [type(e).__name__ for e in events] == [
         "Received",
-        "ProviderAnswered",
-        "ProviderAnswered",
         "Compiled",
         "Delivered",
         "CaseDataErased",
     ]
-    compiled = events[3]
+    compiled = events[1]
     assert isinstance(compiled, Query.Compiled)
     assert (compiled.answered, compiled.no_data, compiled.errors, compiled.closed) == (2, 1, 1, 0)
-    delivered = events[4]
+    # in the query's provider order, each provider's outcomes in subject order
+    assert [(c.provider, [o.subject_index for o in c.outcomes]) for c in compiled.calls] == [
+        (Provider.CSN, [0, 1]),
+        (Provider.SKATTEVERKET, [0, 1]),
+    ]
+    assert query.outcomes[Provider.SKATTEVERKET][0].error_code == "TIMEOUT"
+    delivered = events[2]
     assert isinstance(delivered, Query.Delivered)
     assert delivered.elapsed_ms == 1500
     assert query.status is QueryStatus.ERASED
@@ -78,32 +81,44 @@ def test_a_query_runs_from_received_to_erased_with_one_event_per_step() -> None:
 
 def test_compiling_before_every_provider_answered_is_refused() -> None:
     query = received(Provider.CSN, Provider.SKATTEVERKET)
-    query.record_provider_answered(
-        Provider.CSN, outcomes(OutcomeKind.ANSWERED, OutcomeKind.ANSWERED), at=NOW
-    )
     with pytest.raises(QueryStateError, match="every included provider"):
-        query.compile(protected_identity_notices=0, at=NOW)
+        query.compile(
+            outcomes={Provider.CSN: outcomes(OutcomeKind.ANSWERED, OutcomeKind.ANSWERED)},
+            protected_identity_notices=0,
+            at=NOW,
+        )
+    assert query.status is QueryStatus.RECEIVED
 
 
 def test_an_outcome_for_a_provider_not_included_is_refused() -> None:
     query = received(Provider.CSN)
     with pytest.raises(QueryStateError, match="not included"):
-        query.record_provider_answered(
-            Provider.SKATTEVERKET, outcomes(OutcomeKind.ANSWERED, OutcomeKind.ANSWERED), at=NOW
+        query.compile(
+            outcomes={
+                Provider.CSN: outcomes(OutcomeKind.ANSWERED, OutcomeKind.ANSWERED),
+                Provider.SKATTEVERKET: outcomes(OutcomeKind.ANSWERED, OutcomeKind.ANSWERED),
+            },
+            protected_identity_notices=0,
+            at=NOW,
         )
 
 
-def test_outcomes_must_cover_every_subject_exactly_once() -> None:
+@pytest.mark.parametrize(
+    "indices", [[0], [0, 0], [0, 1, 2], [1, 2]], ids=["missing", "twice", "extra", "shifted"]
+)
+def test_outcomes_must_cover_every_subject_exactly_once(indices: list[int]) -> None:
     query = received(Provider.CSN)
+    given = [CallOutcome(i, OutcomeKind.ANSWERED, 10) for i in indices]
     with pytest.raises(QueryStateError, match="one outcome per subject"):
-        query.record_provider_answered(Provider.CSN, outcomes(OutcomeKind.ANSWERED), at=NOW)
+        query.compile(outcomes={Provider.CSN: given}, protected_identity_notices=0, at=NOW)
 
 
-def test_a_provider_outcome_is_recorded_once() -> None:
+def test_a_query_is_compiled_once() -> None:
     query = received(Provider.CSN, subjects=1)
-    query.record_provider_answered(Provider.CSN, outcomes(OutcomeKind.ANSWERED), at=NOW)
-    with pytest.raises(QueryStateError, match="already recorded"):
-        query.record_provider_answered(Provider.CSN, outcomes(OutcomeKind.ANSWERED), at=NOW)
+    answers = {Provider.CSN: outcomes(OutcomeKind.ANSWERED)}
+    query.compile(outcomes=answers, protected_identity_notices=0, at=NOW)
+    with pytest.raises(QueryStateError, match="COMPILED, not RECEIVED"):
+        query.compile(outcomes=answers, protected_identity_notices=0, at=NOW)
 
 
 def test_delivery_needs_a_compiled_answer_and_erasure_needs_delivery() -> None:
@@ -159,4 +174,4 @@ def test_a_query_left_unanswered_is_abandoned_only_after_its_deadline() -> None:
     query.abandon(reason="PROCESS_ENDED", at=NOW + dt.timedelta(seconds=6))
     assert query.status is QueryStatus.ABANDONED
     with pytest.raises(QueryStateError):
-        query.compile(protected_identity_notices=0, at=NOW)
+        query.compile(outcomes={}, protected_identity_notices=0, at=NOW)
