@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
@@ -43,12 +44,29 @@ from domain.party.values import (
 from domain.providers import Provider
 
 A = TypeVar("A", bound=Aggregate)
+MEMO_LIMIT = 10_000
+"""Access decisions remembered at most; the memo starts afresh when it is full."""
 PartyChange = Callable[[Party, dt.datetime], None]
 RosterChange = Callable[[CaseworkerRoster, str, dt.datetime], None]
 
 
+@attrs.frozen
+class _Remembered:
+    decision: AccessDecision
+    day: dt.date
+    generation: int
+    until: float
+    """On the clock's monotonic time."""
+
+
 class Parties(Application[UUID]):
-    """The parties to the agreement, their caseworkers, and the access decision."""
+    """The parties to the agreement, their caseworkers, and the access decision.
+
+    Access decisions are remembered for ``decision_ttl_s`` (``decided``), so a busy
+    municipality does not cost two store reads per query. Any change saved through THIS
+    application forgets them all at once; a change saved by another process (another
+    worker or node on the same database) takes effect here within ``decision_ttl_s``.
+    """
 
     name = "Parties"
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
@@ -63,8 +81,12 @@ class Parties(Application[UUID]):
         pseudonymiser: Pseudonymiser,
         calendar: WorkingCalendar,
         transcodings: Sequence[Transcoding],
+        decision_ttl_s: float = 1.0,
     ) -> None:
         self._transcodings = tuple(transcodings)
+        self._decision_ttl_s = decision_ttl_s
+        self._remembered: dict[tuple[str, str], _Remembered] = {}
+        self._generation = 0
         self._clock = clock
         self._pseudonymiser = pseudonymiser
         self._calendar = calendar
@@ -272,10 +294,45 @@ class Parties(Application[UUID]):
             roster: CaseworkerRoster = self._get(roster_id(organisation), copy=False)
             return CaseworkerView.of(roster.caseworker(pseudonym))
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        self._generation += 1  # after the write: a decision read before it is forgotten
+        return recordings
+
+    def decided(
+        self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
+    ) -> AccessDecision | None:
+        """A remembered decision, if no change was saved here since and it is fresh."""
+        remembered = self._remembered.get((organisation_number, caseworker_pseudonym))
+        if (
+            remembered is None
+            or remembered.generation != self._generation
+            or remembered.until <= self._clock.monotonic()
+            or remembered.day != local_date(at)
+        ):
+            return None
+        return remembered.decision
+
     def decide(
         self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
     ) -> AccessDecision:
         """The ``AccessPolicy``: may this caseworker of this organisation query at ``at``?"""
+        generation = self._generation  # before reading: a change saved meanwhile forgets it
+        decision = self._decide(organisation_number, caseworker_pseudonym, at)
+        if self._decision_ttl_s > 0:
+            if len(self._remembered) >= MEMO_LIMIT:
+                self._remembered.clear()
+            self._remembered[(organisation_number, caseworker_pseudonym)] = _Remembered(
+                decision,
+                local_date(at),
+                generation,
+                self._clock.monotonic() + self._decision_ttl_s,
+            )
+        return decision
+
+    def _decide(
+        self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
+    ) -> AccessDecision:
         try:
             organisation = OrganisationNumber.parse(organisation_number).digits
         except ValueError:

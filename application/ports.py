@@ -113,6 +113,13 @@ class AccessPolicy(Protocol):
         self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
     ) -> AccessDecision: ...
 
+    def decided(
+        self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
+    ) -> AccessDecision | None:
+        """A decision still fresh enough to reuse, found without any I/O; ``None`` when
+        ``decide`` must be asked (it may read the store)."""
+        ...
+
 
 class Metrics(Protocol):
     """Operational figures. Labels are codes and provider names only: never personal data."""

@@ -232,7 +232,11 @@ class Queries(Application[UUID]):
         """Refuse (and record) a query from outside the agreement; say what it may receive."""
         if self._access_policy is None:
             return AccessDecision(refusal=None, vehicle_register_consent=True)
-        decision = await asyncio.to_thread(self._access_policy.decide, organisation, pseudonym, at)
+        decision = self._access_policy.decided(organisation, pseudonym, at)
+        if decision is None:  # not remembered: ask, off the event loop (it may read the store)
+            decision = await asyncio.to_thread(
+                self._access_policy.decide, organisation, pseudonym, at
+            )
         if decision.refusal is not None:
             reason = RejectionReason(decision.refusal)
             await self._record_rejection(organisation, reason, [])

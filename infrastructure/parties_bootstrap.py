@@ -26,6 +26,7 @@ def build_parties(
         pseudonymiser=pseudonymiser,
         calendar=WorkingCalendar(SwedishHolidays()),
         transcodings=party_transcodings(),
+        decision_ttl_s=settings.access_decision_ttl_s,
     )
     agreements = Agreements(
         env=persistence_env(settings, "agreements"),

@@ -53,6 +53,9 @@ class Settings:
     max_in_flight: int = 400
     rate_limit: str = "50/second"
     """Per organisation, in the ``limits`` library's notation; empty for none."""
+    access_decision_ttl_s: float = 1.0
+    """How long an access decision is reused. A party or caseworker change saved in this
+    process applies at once; one saved by another process, within this time. 0: never."""
     metrics_listen: str = "127.0.0.1:9464"
     """Where Prometheus scrapes ``/metrics``; empty for no endpoint."""
     log_level: str = "INFO"
@@ -110,6 +113,16 @@ def _organisations(value: str | None, default: frozenset[str]) -> frozenset[str]
     )
 
 
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds") from None
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{name} must be 0 or a positive number of seconds")
+    return seconds
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -142,6 +155,10 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         budget_fraction=float(get("SSBTEK_BUDGET_FRACTION", str(defaults.budget_fraction))),
         max_in_flight=int(get("SSBTEK_MAX_IN_FLIGHT", str(defaults.max_in_flight))),
         rate_limit=get("SSBTEK_RATE_LIMIT", defaults.rate_limit),
+        access_decision_ttl_s=_seconds(
+            "SSBTEK_ACCESS_DECISION_TTL",
+            get("SSBTEK_ACCESS_DECISION_TTL", str(defaults.access_decision_ttl_s)),
+        ),
         metrics_listen=get("SSBTEK_METRICS_LISTEN", defaults.metrics_listen),
         log_level=get("SSBTEK_LOG_LEVEL", defaults.log_level),
         log_format=get("SSBTEK_LOG_FORMAT", defaults.log_format),

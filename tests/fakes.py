@@ -126,10 +126,15 @@ class FakeAccessPolicy:
     """Refuses with ``refusal`` (or not), remembers what it was asked."""
 
     def __init__(
-        self, refusal: str | None = None, *, vehicle_register_consent: bool = True
+        self,
+        refusal: str | None = None,
+        *,
+        vehicle_register_consent: bool = True,
+        remembered: AccessDecision | None = None,
     ) -> None:
         self.refusal = refusal
         self.vehicle_register_consent = vehicle_register_consent
+        self.remembered = remembered
         self.asked: list[tuple[str, str]] = []
 
     def decide(
@@ -137,6 +142,11 @@ class FakeAccessPolicy:
     ) -> AccessDecision:
         self.asked.append((organisation_number, caseworker_pseudonym))
         return AccessDecision(self.refusal, self.vehicle_register_consent)
+
+    def decided(
+        self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
+    ) -> AccessDecision | None:
+        return self.remembered
 
 
 class FakeMetrics:

@@ -27,6 +27,7 @@ from domain.party.values import (
     RemovalReason,
 )
 from infrastructure.settings import Settings
+from tests.fakes import FakeClock
 from tests.integration.party_world import (
     DEMO,
     DEMO_DIGITS,
@@ -251,3 +252,46 @@ def test_what_was_saved_is_there_after_a_restart(durable_store_settings: Setting
         assert len(again.agreements.annual_fees()) == 4
     finally:
         again.close()
+
+
+class MovableClock(FakeClock):
+    """Monotonic time the test can move forward."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        super().__init__(now)
+        self.offset_s = 0.0
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self.offset_s
+
+
+def test_an_access_decision_is_reused_until_a_change_or_its_time_is_up(
+    durable_store_settings: Settings,
+) -> None:
+    """A change saved in this process applies to the next query; one saved by another
+    process on the same database (another worker) within the decision's time (1 s)."""
+    clock = MovableClock(MONDAY_MORNING)
+    here = open_world(durable_store_settings, clock)
+    elsewhere = open_world(durable_store_settings, clock)
+    try:
+        seed_demo(here.parties, here.agreements, MONDAY_MORNING)
+        pseudonym = here.saga_pseudonym(DEMO_DIGITS, DEMO_CASEWORKER)
+        now = clock.now()
+        assert here.parties.decided(DEMO, pseudonym, now) is None
+        assert here.parties.decide(DEMO, pseudonym, now) == ALLOWED
+        assert here.parties.decided(DEMO, pseudonym, now) == ALLOWED
+        assert here.parties.decided(DEMO, pseudonym, now + dt.timedelta(days=1)) is None
+
+        here.parties.withdraw_vehicle_register_consent(DEMO)  # saved here: forgotten at once
+        assert here.parties.decided(DEMO, pseudonym, now) is None
+        without_vehicles = AccessDecision(refusal=None, vehicle_register_consent=False)
+        assert here.parties.decide(DEMO, pseudonym, now) == without_vehicles
+
+        elsewhere.parties.revoke_caseworker(DEMO, DEMO_CASEWORKER)  # another process
+        assert here.parties.decided(DEMO, pseudonym, now) == without_vehicles
+        clock.offset_s += 1.0
+        assert here.parties.decided(DEMO, pseudonym, now) is None
+        assert here.parties.decide(DEMO, pseudonym, now).refusal == "CASEWORKER_REVOKED"
+    finally:
+        here.close()
+        elsewhere.close()

@@ -20,6 +20,7 @@ from application.errors import (
     InvalidQueryError,
     PermissionDeniedError,
 )
+from application.ports import AccessDecision
 from application.queries import Queries, SagaSettings
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query, QueryStatus
@@ -425,6 +426,17 @@ async def test_the_access_policy_sees_the_same_caseworker_pseudonym_the_audit_st
     received = stored_events(queries)[0]
     assert isinstance(received, Query.Received)
     assert policy.asked == [("2120000142", received.caseworker_pseudonym)]
+
+
+async def test_a_remembered_access_decision_is_used_without_asking_again(
+    services: dict[Provider, FakeBaseService],
+) -> None:
+    remembered = AccessDecision("CASEWORKER_REVOKED", vehicle_register_consent=False)
+    policy = FakeAccessPolicy(remembered=remembered)
+    queries = build(services, access_policy=policy)
+    with pytest.raises(PermissionDeniedError, match="CASEWORKER_REVOKED"):
+        await queries.submit(command())
+    assert policy.asked == []
 
 
 async def test_without_vehicle_register_consent_transportstyrelsen_is_not_entitled_not_failed(

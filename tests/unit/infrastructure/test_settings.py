@@ -24,6 +24,7 @@ def test_every_documented_variable_is_read() -> None:
             "SSBTEK_POSTGRES_DBNAME": "ssbtek_prod",
             "SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS": "y",
             "SSBTEK_RATE_LIMIT": "600/minute",
+            "SSBTEK_ACCESS_DECISION_TTL": "0.25",
             "SSBTEK_MAX_IN_FLIGHT": "100",
             "SSBTEK_AUDIT_SEAL_INTERVAL": "5",
             "SSBTEK_AUDIT_AUDITORS": "212000-0142",
@@ -35,6 +36,7 @@ def test_every_documented_variable_is_read() -> None:
     assert settings.postgres.dbname == "ssbtek_prod"
     assert settings.postgres.enable_db_functions
     assert settings.rate_limit == "600/minute"
+    assert settings.access_decision_ttl_s == 0.25
     assert settings.max_in_flight == 100
     assert settings.audit.seal_interval_s == 5.0
     assert settings.audit.auditors == frozenset({"2120000142"})
@@ -45,3 +47,9 @@ def test_every_documented_variable_is_read() -> None:
 def test_a_malformed_value_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="key=value"):
         from_environ({"SSBTEK_PROVIDER_OPTIONS": "latency"})
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "inf"])
+def test_an_access_decision_ttl_must_be_seconds(value: str) -> None:
+    with pytest.raises(ValueError, match="SSBTEK_ACCESS_DECISION_TTL"):
+        from_environ({"SSBTEK_ACCESS_DECISION_TTL": value})
