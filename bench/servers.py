@@ -42,6 +42,8 @@ class ServerSpec:
     processes: int = 1
     provider_options: str = "latency=none"
     hang: str | None = None
+    extra_env: tuple[tuple[str, str], ...] = ()
+    """More variables for the servers (``bench.compare``: e.g. ``PYTHONPATH`` of another tree)."""
 
     def describe(self) -> str:
         if self.via == "cli":
@@ -85,6 +87,7 @@ def _environment(
     )
     if dbname is not None:
         env["SSBTEK_POSTGRES_DBNAME"] = dbname
+    env.update(spec.extra_env)
     return env
 
 

@@ -58,7 +58,7 @@ def persistence_env(settings: Settings, application: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
         "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout_s),
         "POSTGRES_PRE_PING": "y" if pg.pre_ping else "n",
-        "POSTGRES_ENABLE_DB_FUNCTIONS": "y" if pg.enable_db_functions else "n",
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # unsafe here: see settings.UNSAFE_DB_FUNCTIONS
     }
     if pg.schema:
         env["POSTGRES_SCHEMA"] = pg.schema

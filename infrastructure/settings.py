@@ -34,8 +34,6 @@ class PostgresSettings:
     pool_size: int = 5
     max_overflow: int = 10
     connect_timeout_s: int = 5
-    enable_db_functions: bool = False
-    """The event store's stored-function inserts (``POSTGRES_ENABLE_DB_FUNCTIONS``)."""
     pre_ping: bool = True
     """Check a pooled connection before use: recovers after a database restart."""
 
@@ -127,11 +125,21 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+UNSAFE_DB_FUNCTIONS = (
+    "SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS is not supported: the event store names its insert "
+    "function per schema, not per table, so with the service's several applications in one "
+    "schema each would write into the last one's table; and that function inserts without "
+    "the table lock that keeps notification ids in commit order for the followers (ADR 13)"
+)
+
+
 def from_environ(environ: Mapping[str, str]) -> Settings:
     """Settings from ``SSBTEK_*`` variables; anything unset keeps its default."""
     get = environ.get
     defaults = Settings()
     pg = PostgresSettings()
+    if _flag(get("SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS"), False):
+        raise ValueError(UNSAFE_DB_FUNCTIONS)
     return Settings(
         store=Store(get("SSBTEK_STORE", defaults.store.value)),
         data_dir=Path(get("SSBTEK_DATA_DIR", str(defaults.data_dir))),
@@ -143,9 +151,6 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
             password=get("SSBTEK_POSTGRES_PASSWORD", pg.password),
             schema=get("SSBTEK_POSTGRES_SCHEMA", pg.schema),
             pool_size=int(get("SSBTEK_POSTGRES_POOL_SIZE", str(pg.pool_size))),
-            enable_db_functions=_flag(
-                get("SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS"), pg.enable_db_functions
-            ),
             pre_ping=_flag(get("SSBTEK_POSTGRES_PRE_PING"), pg.pre_ping),
         ),
         listen=get("SSBTEK_LISTEN", defaults.listen),

@@ -11,9 +11,9 @@ Reading, from the first notification to the last:
 - ``recorder.select_notifications(start, limit=1000)`` pages: raw events per second;
 - the same plus ``mapper.to_domain_event`` for every event: decoded events per second;
 - ``notification_log.select(start, limit=10)`` (the application's notification log, whose
-  sections hold 10) over the first ``replay_log_pages_events`` events.
-
-Verifying a hash chain over the trail does not exist yet: its column is a placeholder.
+  sections hold 10) over the first ``replay_log_pages_events`` events;
+- read and verified: every event read in pages and hashed into the audit hash chain
+  (``domain.audit.chain``), what ``ssbtek audit verify`` does per event.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def test_every_documented_variable_is_read() -> None:
         {
             "SSBTEK_STORE": "postgres",
             "SSBTEK_POSTGRES_DBNAME": "ssbtek_prod",
-            "SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "SSBTEK_POSTGRES_PRE_PING": "n",
             "SSBTEK_RATE_LIMIT": "600/minute",
             "SSBTEK_ACCESS_DECISION_TTL": "0.25",
             "SSBTEK_MAX_IN_FLIGHT": "100",
@@ -34,7 +34,7 @@ def test_every_documented_variable_is_read() -> None:
     )
     assert settings.store is Store.POSTGRES
     assert settings.postgres.dbname == "ssbtek_prod"
-    assert settings.postgres.enable_db_functions
+    assert not settings.postgres.pre_ping
     assert settings.rate_limit == "600/minute"
     assert settings.access_decision_ttl_s == 0.25
     assert settings.max_in_flight == 100
@@ -53,3 +53,10 @@ def test_a_malformed_value_is_refused_at_start() -> None:
 def test_an_access_decision_ttl_must_be_seconds(value: str) -> None:
     with pytest.raises(ValueError, match="SSBTEK_ACCESS_DECISION_TTL"):
         from_environ({"SSBTEK_ACCESS_DECISION_TTL": value})
+
+
+def test_the_event_store_s_db_functions_are_refused_with_the_reason() -> None:
+    """tests/integration/test_event_store_db_functions.py shows the library's behaviour."""
+    with pytest.raises(ValueError, match="per schema, not per table"):
+        from_environ({"SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS": "y"})
+    assert from_environ({"SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS": "n"}).store is Store.SQLITE

@@ -1,0 +1,89 @@
+"""``python -m bench.compare``: before and after a change, on the same machine, side by side.
+
+For the profile-and-fix loop of the benchmarks (``bench/README.md``): each chosen server
+runs for ``--seconds`` in closed loop (``--concurrency`` callers, after a warm-up), once
+per tree and ``--rounds`` times, alternating, so a slow minute of the machine hurts both
+sides alike. Reports throughput, server CPU per query and PostgreSQL's CPU per query.
+
+A tree is a checkout of this repository (``git worktree add /tmp/before <commit>``): its
+code is put first on ``PYTHONPATH`` for the servers, so the same installed environment
+runs the older code. ``--env KEY=VALUE`` adds a service variable for every run (for
+example ``SSBTEK_LOG_LEVEL=WARNING``). Nothing is asserted; the figures are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import drive, pg, servers
+from bench.config import QUICK, ROOT, Context
+
+log = logging.getLogger("bench")
+
+
+def _spec(rung: str, tree: Path, extra_env: dict[str, str]) -> servers.ServerSpec:
+    kind, _, store = rung.partition("/")
+    if kind not in ("echo", "proxy", "service") or store not in ("memory", "sqlite", "postgres"):
+        raise SystemExit(f"unknown server {rung!r}: KIND/STORE, e.g. service/postgres")
+    paths = [str(tree.resolve()), os.environ.get("PYTHONPATH", "")]
+    env = {**extra_env, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    return servers.ServerSpec(
+        kind=kind,  # type: ignore[arg-type]
+        store=store,  # type: ignore[arg-type]
+        via="cli" if kind == "service" else "launcher",
+        extra_env=tuple(sorted(env.items())),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
+    parser.add_argument("servers", nargs="+", help="KIND/STORE, e.g. proxy/memory service/postgres")
+    parser.add_argument("--tree", type=Path, action="append", default=[], help="a checkout")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the servers")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    trees = args.tree or [ROOT]
+    extra = dict(item.split("=", 1) for item in args.env)
+    workdir = Path(tempfile.mkdtemp(prefix="ssbtek-compare-"))
+    ctx = Context(profile=QUICK, workdir=workdir, pg=pg.PgServer())
+    results: dict[tuple[str, Path], list[tuple[float, float, float]]] = {}
+    try:
+        for _ in range(args.rounds):
+            for rung in args.servers:
+                for tree in trees:
+                    with servers.running(_spec(rung, tree, extra), ctx) as run:
+                        load = drive.Load.closed(args.concurrency, args.seconds, warmup_s=2.0)
+                        summary, _ = drive.measure(load, run, ctx, label=f"{rung} {tree}")
+                    results.setdefault((rung, tree), []).append(
+                        (
+                            summary.throughput_qps,
+                            summary.server_cpu_ms_per_query or 0.0,
+                            summary.pg_cpu_ms_per_query or 0.0,
+                        )
+                    )
+    finally:
+        shutil.rmtree(ctx.workdir, ignore_errors=True)
+    lines = [
+        "| server | tree | q/s (median) | server CPU ms/query | PostgreSQL CPU ms/query |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for (rung, tree), runs in results.items():
+        qps, cpu, pg_cpu = (statistics.median(column) for column in zip(*runs, strict=True))
+        lines.append(f"| {rung} | {tree} | {qps:.1f} | {cpu:.2f} | {pg_cpu:.2f} |")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
