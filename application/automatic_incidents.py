@@ -66,6 +66,10 @@ class Monitor:
         self._registrations = registrations
         self._hours = hours
         self._resolved: set[UUID] = set()
+        self._latest: dict[Condition, UUID] | None = None
+        """The newest automatic incident of each condition. Only this monitor registers
+        automatic incidents (the followers run once, ADR 13), so it is read from the
+        registrations once, and again only after this monitor registered one."""
 
     def observe(
         self,
@@ -94,6 +98,7 @@ class Monitor:
                     incident.observe_condition(concerned, query_id=query_id, at=at)
                     processing_event.collect_events(incident)
                 elif condition is observation.most_severe:
+                    self._latest = None  # read again once this processing event is saved
                     processing_event.collect_events(
                         Incident.detect(
                             incident_id=automatic_incident_id(condition, query_id),
@@ -115,13 +120,15 @@ class Monitor:
 
     def _open_automatic_incidents(self) -> dict[Condition, Incident]:
         """The newest automatic incident of each condition, if it is not resolved."""
-        latest: dict[Condition, UUID] = {}
-        for incident_id in self._registrations.ids(Incident.Registered):
-            created: Any = self._registrations.created(incident_id)
-            if created is not None and created.condition is not None:
-                latest[created.condition] = incident_id
+        if self._latest is None:
+            latest: dict[Condition, UUID] = {}
+            for incident_id in self._registrations.ids(Incident.Registered):
+                created: Any = self._registrations.created(incident_id)
+                if created is not None and created.condition is not None:
+                    latest[created.condition] = incident_id
+            self._latest = latest
         found: dict[Condition, Incident] = {}
-        for condition, incident_id in latest.items():
+        for condition, incident_id in self._latest.items():
             if incident_id in self._resolved:
                 continue
             incident: Incident = self._repository.get(incident_id)

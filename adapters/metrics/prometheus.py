@@ -49,6 +49,9 @@ class PrometheusMetrics:
             buckets=_CALL_BUCKETS,
             registry=registry,
         )
+        self._call_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        """The labelled children of each provider and outcome, looked up once: ``labels()``
+        costs more than the count itself, eight times per query (the benchmark profile)."""
 
     def query_finished(self, outcome: str, seconds: float) -> None:
         self._queries.labels(outcome).inc()
@@ -58,8 +61,13 @@ class PrometheusMetrics:
     def call_finished(
         self, provider: str, outcome: str, error_source: str | None, seconds: float
     ) -> None:
-        self._calls.labels(provider, outcome).inc()
-        self._call_seconds.labels(provider).observe(seconds)
+        children = self._call_children.get((provider, outcome))
+        if children is None:
+            children = (self._calls.labels(provider, outcome), self._call_seconds.labels(provider))
+            self._call_children[(provider, outcome)] = children
+        calls, call_seconds = children
+        calls.inc()
+        call_seconds.observe(seconds)
         if error_source is not None:
             self._errors.labels(provider, error_source).inc()
 

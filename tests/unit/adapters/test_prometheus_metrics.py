@@ -15,6 +15,7 @@ def test_queries_calls_errors_and_a_scrape_time_gauge_are_exported() -> None:
     metrics.query_finished("CASEWORKER_REVOKED", 0.01)
     metrics.call_finished("CSN", "ERROR", "SSBT", 5.6)
     metrics.call_finished("CSN", "ANSWERED", None, 0.1)
+    metrics.call_finished("CSN", "ANSWERED", None, 0.2)  # the same labels again
     open_incidents = {"CRITICAL": 1.0, "LOW": 2.0}
     metrics.gauge_per_label(
         "ssbtek_open_incidents", "Open incidents.", "priority", lambda: open_incidents
@@ -23,7 +24,9 @@ def test_queries_calls_errors_and_a_scrape_time_gauge_are_exported() -> None:
     assert 'ssbtek_queries_total{outcome="ANSWERED"} 1.0' in text
     assert 'ssbtek_queries_total{outcome="CASEWORKER_REVOKED"} 1.0' in text
     assert 'ssbtek_provider_errors_total{provider="CSN",source="SSBT"} 1.0' in text
-    assert 'ssbtek_provider_call_duration_seconds_count{provider="CSN"} 2.0' in text
+    assert 'ssbtek_provider_calls_total{outcome="ANSWERED",provider="CSN"} 2.0' in text
+    assert 'ssbtek_provider_calls_total{outcome="ERROR",provider="CSN"} 1.0' in text
+    assert 'ssbtek_provider_call_duration_seconds_count{provider="CSN"} 3.0' in text
     assert 'ssbtek_query_duration_seconds_bucket{le="1.0"} 1.0' in text
     assert 'ssbtek_open_incidents{priority="LOW"} 2.0' in text
     open_incidents["LOW"] = 0.0
