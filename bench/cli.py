@@ -83,7 +83,14 @@ def _host() -> dict[str, object]:
 
 def _service_defaults() -> str:
     defaults = Settings()
-    names = ("rate_limit", "max_in_flight", "budget_fraction", "log_level", "log_format")
+    names = (
+        "rate_limit",
+        "max_in_flight",
+        "access_decision_ttl_s",
+        "budget_fraction",
+        "log_level",
+        "log_format",
+    )
     return ", ".join(
         f"{name}={getattr(defaults, name)!r}" for name in names if hasattr(defaults, name)
     )
