@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak bench bench-quick
+.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak bench bench-quick profile
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -61,3 +61,9 @@ bench: $(STAMP)
 ## bench-quick: every benchmark scenario with smoke durations (a few minutes), same outputs
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+## profile: where one server's CPU goes under load (py-spy, installed on demand); PROFILE=KIND/STORE
+PROFILE ?= service/postgres
+profile: $(STAMP)
+	$(BIN)/pip install --quiet 'py-spy>=0.4,<1'
+	$(BIN)/python -m bench.profile $(PROFILE)

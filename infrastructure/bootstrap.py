@@ -45,6 +45,7 @@ def persistence_env(settings: Settings, application: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": "y" if settings.create_tables else "n",
         }
     pg = settings.postgres
     env = {
@@ -54,11 +55,17 @@ def persistence_env(settings: Settings, application: str) -> dict[str, str]:
         "POSTGRES_DBNAME": pg.dbname,
         "POSTGRES_USER": pg.user,
         "POSTGRES_PASSWORD": pg.password,
-        "POSTGRES_POOL_SIZE": str(pg.pool_size),
+        # The pool opens its connections at once: the busy query store gets the configured
+        # size, the quiet ones (parties, agreements, incidents, seals...) at most 2, so N
+        # workers stay well inside max_connections (they grow on demand up to the overflow).
+        "POSTGRES_POOL_SIZE": str(
+            pg.pool_size if application == "queries" else min(pg.pool_size, 2)
+        ),
         "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
         "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout_s),
         "POSTGRES_PRE_PING": "y" if pg.pre_ping else "n",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # unsafe here: see settings.UNSAFE_DB_FUNCTIONS
+        "CREATE_TABLE": "y" if settings.create_tables else "n",
     }
     if pg.schema:
         env["POSTGRES_SCHEMA"] = pg.schema

@@ -191,8 +191,11 @@ def _worker(settings: Settings, index: int) -> None:
         host, _, port = settings.metrics_listen.rpartition(":")
         if int(port):
             settings = attrs.evolve(settings, metrics_listen=f"{host}:{int(port) + index}")
-    # An in-memory store is each worker's own: each seeds its own demo data.
+    # An in-memory store is each worker's own: each seeds its own demo data. A durable
+    # store was prepared (tables and demo data) before the workers started: they only open it.
     prepared = settings.store is not Store.MEMORY
+    if prepared:
+        settings = attrs.evolve(settings, create_tables=False)
     asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=prepared))
 
 

@@ -65,6 +65,11 @@ class Settings:
     tls_client_ca: Path | None = None
     """With all three set, the gRPC port speaks mutual TLS only."""
     audit: AuditSettings = attrs.field(factory=AuditSettings)
+    create_tables: bool = True
+    """Whether opening a store creates its tables (the library's ``CREATE_TABLE``). Not a
+    variable: ``ssbtek serve --workers N`` creates them once and opens its workers'
+    stores without, since N processes running the same DDL at once fail (PostgreSQL:
+    "tuple concurrently updated"; SQLite: locked)."""
     administrators: frozenset[str] = frozenset({"2021005521", "2220000315"})
     """Organisations whose certificates may call the administration services: by default
     the operator (Försäkringskassan) and SKR."""

@@ -1,4 +1,8 @@
-"""`ssbtek serve --workers 2`: two processes share the port and both answer."""
+"""`ssbtek serve --workers N`: N processes share the port and answer.
+
+On PostgreSQL four workers open one freshly prepared database at once: before the
+workers opened their stores without creating tables, three or more raced in the event
+store's DDL ("tuple concurrently updated", found by the scale-out benchmark)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import pytest
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from infrastructure.settings import PostgresSettings
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +37,28 @@ def _listeners(port: int) -> set[str]:
     return {part.split(",")[1] for part in shown.stdout.split("users:((")[1:]}
 
 
-def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("store", "workers"), [("sqlite", 2), ("postgres", 4)])
+def test_workers_share_the_port_and_stop_together(
+    tmp_path: Path, request: pytest.FixtureRequest, store: str, workers: int
+) -> None:
     port = _free_port()
     env = {**os.environ, "SSBTEK_DATA_DIR": str(tmp_path), "SSBTEK_METRICS_LISTEN": ""}
+    env["SSBTEK_STORE"] = store
+    if store == "postgres":
+        database: PostgresSettings = request.getfixturevalue("postgres_database")
+        env |= {
+            "SSBTEK_POSTGRES_HOST": database.host,
+            "SSBTEK_POSTGRES_PORT": str(database.port),
+            "SSBTEK_POSTGRES_USER": database.user,
+            "SSBTEK_POSTGRES_DBNAME": database.dbname,
+        }
     ssbtek = str(Path(sys.executable).parent / "ssbtek")
     process = subprocess.Popen(
         [
             ssbtek,
             "serve",
             "--workers",
-            "2",
+            str(workers),
             "--port",
             str(port),
             "--provider-options",
@@ -53,8 +70,9 @@ def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        while len(_listeners(port)) < 2:
-            assert time.monotonic() < deadline, "two workers did not start"
+        while len(_listeners(port)) < workers:
+            assert process.poll() is None, (tmp_path / "log").read_text()[-2000:]
+            assert time.monotonic() < deadline, f"{workers} workers did not start"
             time.sleep(0.2)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             described = pb_grpc.QueryServiceStub(channel).DescribeProviders(

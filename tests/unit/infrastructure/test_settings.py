@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
-from infrastructure.settings import Store, from_environ
+from infrastructure.bootstrap import persistence_env
+from infrastructure.settings import Settings, Store, from_environ
 
 
 def test_an_empty_environment_gives_the_embedded_defaults() -> None:
@@ -60,3 +62,12 @@ def test_the_event_store_s_db_functions_are_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="per schema, not per table"):
         from_environ({"SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS": "y"})
     assert from_environ({"SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS": "n"}).store is Store.SQLITE
+
+
+@pytest.mark.parametrize("store", [Store.SQLITE, Store.POSTGRES])
+def test_a_prepared_store_is_opened_without_creating_tables(store: Store, tmp_path: Path) -> None:
+    """``ssbtek serve --workers N`` workers open what ``prepare`` created (no DDL race)."""
+    settings = Settings(store=store, data_dir=tmp_path)
+    assert persistence_env(settings, "queries")["CREATE_TABLE"] == "y"
+    opened = attrs.evolve(settings, create_tables=False)
+    assert persistence_env(opened, "queries")["CREATE_TABLE"] == "n"
