@@ -8,6 +8,8 @@ import hashlib
 import attrs
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.security.signing import (
     Ed25519Signer,
@@ -20,6 +22,8 @@ from adapters.security.signing import (
     raw_public_key,
 )
 from domain.audit.chain import (
+    CHAIN_TAG,
+    EVENT_TAG,
     LINK_BYTES,
     chain_digests,
     chain_step,
@@ -28,6 +32,7 @@ from domain.audit.chain import (
     link_digest,
     parse_positions,
     positions_text,
+    u64,
 )
 from domain.audit.seal_chain import SealChain, SealChainError, seal_chain_id
 
@@ -160,3 +165,25 @@ def test_keys_load_from_pem_hex_or_raw_bytes_and_the_public_key_exports() -> Non
         load_public_key(public_key_pem(public).replace(b"A", b"B", 3))
     assert repr(Ed25519Signer(key)).startswith("Ed25519Signer(key_id=")
     assert raw.hex() not in repr(Ed25519Signer(key))
+
+
+@given(
+    topic=st.text(max_size=60),
+    originator_id=st.text(max_size=40),
+    version=st.integers(min_value=0, max_value=2**64 - 1),
+    state=st.binary(max_size=200),
+    previous=st.binary(min_size=32, max_size=32),
+    position=st.integers(min_value=0, max_value=2**64 - 1),
+)
+def test_the_fast_digests_hash_exactly_the_framed_definition(
+    topic: str, originator_id: str, version: int, state: bytes, previous: bytes, position: int
+) -> None:
+    """ADR 0011's definitions, computed the plain way, against the precomputed-parts way."""
+    plain_link = hashlib.sha256(
+        frame(EVENT_TAG, topic.encode(), originator_id.encode(), u64(version), state)
+    ).digest()
+    assert link_digest(topic, originator_id, version, state) == plain_link
+    assert (
+        chain_step(previous, position, plain_link)
+        == hashlib.sha256(frame(CHAIN_TAG, previous, u64(position), plain_link)).digest()
+    )
