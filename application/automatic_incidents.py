@@ -69,7 +69,12 @@ class Monitor:
         self._latest: dict[Condition, UUID] | None = None
         """The newest automatic incident of each condition. Only this monitor registers
         automatic incidents (the followers run once, ADR 13), so it is read from the
-        registrations once, and again only after this monitor registered one."""
+        registrations once and then kept up to date here, also with incidents detected
+        earlier in a section whose events are not saved yet (``forget`` if that fails)."""
+
+    def forget(self) -> None:
+        """A section's events were not saved: read the registrations again next time."""
+        self._latest = None
 
     def observe(
         self,
@@ -77,7 +82,7 @@ class Monitor:
         trail: QueryTrail,
         processing_event: ProcessingEvent[UUID],
     ) -> None:
-        open_incidents = self._open_automatic_incidents()
+        open_incidents = self._open_automatic_incidents(processing_event)
         if not compiled.errors and not any(i.condition_active for i in open_incidents.values()):
             return  # a clean query while nothing is wrong: nothing to read, nothing to record
         query_id = compiled.originator_id
@@ -98,18 +103,17 @@ class Monitor:
                     incident.observe_condition(concerned, query_id=query_id, at=at)
                     processing_event.collect_events(incident)
                 elif condition is observation.most_severe:
-                    self._latest = None  # read again once this processing event is saved
-                    processing_event.collect_events(
-                        Incident.detect(
-                            incident_id=automatic_incident_id(condition, query_id),
-                            condition=condition,
-                            impact=observation.impact(condition),
-                            providers=concerned,
-                            query_id=query_id,
-                            clock=self._hours,
-                            at=at,
-                        )
+                    detected = Incident.detect(
+                        incident_id=automatic_incident_id(condition, query_id),
+                        condition=condition,
+                        impact=observation.impact(condition),
+                        providers=concerned,
+                        query_id=query_id,
+                        clock=self._hours,
+                        at=at,
                     )
+                    processing_event.collect_events(detected)
+                    self._latest_incidents()[condition] = detected.id
             elif (
                 incident is not None
                 and incident.condition_active
@@ -118,8 +122,7 @@ class Monitor:
                 incident.clear_condition(query_id=query_id, at=at)
                 processing_event.collect_events(incident)
 
-    def _open_automatic_incidents(self) -> dict[Condition, Incident]:
-        """The newest automatic incident of each condition, if it is not resolved."""
+    def _latest_incidents(self) -> dict[Condition, UUID]:
         if self._latest is None:
             latest: dict[Condition, UUID] = {}
             for incident_id in self._registrations.ids(Incident.Registered):
@@ -127,11 +130,21 @@ class Monitor:
                 if created is not None and created.condition is not None:
                     latest[created.condition] = incident_id
             self._latest = latest
+        return self._latest
+
+    def _open_automatic_incidents(
+        self, processing_event: ProcessingEvent[UUID]
+    ) -> dict[Condition, Incident]:
+        """The newest automatic incident of each condition, if it is not resolved: as
+        changed earlier in this section if it was, else as stored."""
         found: dict[Condition, Incident] = {}
-        for condition, incident_id in self._latest.items():
+        for condition, incident_id in self._latest_incidents().items():
             if incident_id in self._resolved:
                 continue
-            incident: Incident = self._repository.get(incident_id)
+            pending = processing_event.aggregates.get(incident_id)
+            incident: Incident = (
+                pending if isinstance(pending, Incident) else self._repository.get(incident_id)
+            )
             if incident.is_resolved:
                 self._resolved.add(incident_id)
             else:

@@ -14,7 +14,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording
+from eventsourcing.utils import get_topic
 
 from application.queries import Queries
 from domain.incident.conditions import Condition
@@ -261,3 +263,34 @@ async def test_a_breach_is_recorded_once_also_across_a_restart(service: Service)
     assert resolution.kind is DeadlineKind.RESOLUTION
     breaches = service.management.incidents.get_incident(incident_id).breaches
     assert [b.kind for b in breaches] == [DeadlineKind.RESPONSE, DeadlineKind.RESOLUTION]
+
+
+async def test_a_pulled_section_is_recorded_in_one_transaction_with_its_last_position(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One record (one transaction, one tracking record) per pulled section, not per query
+    event: the effects of every query in it and the section's last position together."""
+    service.set(csn="fail", skatteverket="hang")
+    await service.ask(3)
+    compiled = [
+        n.id
+        for n in service.queries.recorder.select_notifications(
+            start=1, limit=10, topics=[get_topic(Query.Compiled)]
+        )
+    ]
+    assert len(compiled) == 3
+    incidents = service.management.incidents
+    recorded: list[int | None] = []
+    record = incidents._record
+
+    def counted(processing_event: ProcessingEvent[uuid.UUID]) -> list[Recording[uuid.UUID]]:
+        tracking = processing_event.tracking
+        recorded.append(None if tracking is None else tracking.notification_id)
+        return record(processing_event)
+
+    monkeypatch.setattr(incidents, "_record", counted)
+    await service.management.process_queries()
+    assert recorded == [compiled[-1]]
+    assert incidents.recorder.max_tracking_id("Queries") == compiled[-1]
+    (incident,) = service.incidents()
+    assert incident.condition_active
