@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
@@ -60,6 +59,7 @@ from domain.business_hours import BusinessHours
 from domain.calendar import WorkingCalendar
 from infrastructure.audit_settings import AuditSettings
 from infrastructure.bootstrap import persistence_env
+from infrastructure.key_files import create_once
 from infrastructure.settings import Settings, Store
 
 log = logging.getLogger(__name__)
@@ -88,20 +88,12 @@ def signing_key(
     path = settings.data_dir / DEV_KEY_FILE
     if not path.exists() and not create:
         raise FileNotFoundError("no seal signing key is configured")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another worker made it first
-        else:
-            with os.fdopen(descriptor, "wb") as key_file:
-                key_file.write(new_signing_key_pem())
-            log.warning(
-                "made a development seal key at %s: a key beside the data proves nothing to an "
-                "auditor; production sets SSBTEK_AUDIT_SIGNING_KEY_FILE",
-                path,
-            )
+    if not path.exists() and create_once(path, new_signing_key_pem()):
+        log.warning(
+            "made a development seal key at %s: a key beside the data proves nothing to an "
+            "auditor; production sets SSBTEK_AUDIT_SIGNING_KEY_FILE",
+            path,
+        )
     return load_signing_key(path.read_bytes())
 
 

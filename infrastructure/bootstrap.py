@@ -8,7 +8,6 @@ own package without a change here (see README, "Plugging in a real base service"
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -21,6 +20,7 @@ from adapters.system_clock import SystemClock
 from application.ports import AccessPolicy, BaseService, Checkpoints, Clock, Metrics
 from application.queries import Queries, SagaSettings
 from domain.providers import Provider
+from infrastructure.key_files import create_once
 from infrastructure.settings import Settings, Store
 
 PROVIDER_GROUP = "ssbtek.providers"
@@ -88,21 +88,8 @@ def pseudonym_key(settings: Settings) -> bytes:
     if settings.pseudonym_key_hex:
         return bytes.fromhex(settings.pseudonym_key_hex)
     path: Path = settings.pseudonym_key_file
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as key_file:
-            key_file.write(secrets.token_hex(MIN_KEY_BYTES))
-        try:
-            os.link(temporary, path)  # atomic: of several workers starting at once, one wins
-            log.warning(
-                "made a new pseudonym key at %s; production sets SSBTEK_PSEUDONYM_KEY", path
-            )
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
+    if not path.exists() and create_once(path, secrets.token_hex(MIN_KEY_BYTES).encode()):
+        log.warning("made a new pseudonym key at %s; production sets SSBTEK_PSEUDONYM_KEY", path)
     return bytes.fromhex(path.read_text().strip())
 
 
