@@ -30,17 +30,12 @@ log = logging.getLogger("bench")
 
 
 def _spec(rung: str, tree: Path, extra_env: dict[str, str]) -> servers.ServerSpec:
-    kind, _, store = rung.partition("/")
-    if kind not in ("echo", "proxy", "service") or store not in ("memory", "sqlite", "postgres"):
-        raise SystemExit(f"unknown server {rung!r}: KIND/STORE, e.g. service/postgres")
     paths = [str(tree.resolve()), os.environ.get("PYTHONPATH", "")]
     env = {**extra_env, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-    return servers.ServerSpec(
-        kind=kind,  # type: ignore[arg-type]
-        store=store,  # type: ignore[arg-type]
-        via="cli" if kind == "service" else "launcher",
-        extra_env=tuple(sorted(env.items())),
-    )
+    try:
+        return servers.ServerSpec.parse(rung, tuple(sorted(env.items())))
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -103,18 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="raw stacks (default: bench/results/...)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    kind, _, store = args.server.partition("/")
-    if kind not in ("proxy", "service") or store not in ("memory", "sqlite", "postgres"):
-        raise SystemExit(f"unknown server {args.server!r}: proxy/memory or service/STORE")
+    try:
+        spec = servers.ServerSpec.parse(args.server)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     py_spy = _py_spy()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out: Path = args.out or ROOT / "bench" / "results" / f"profile-{kind}-{store}-{stamp}.txt"
+    name = f"profile-{spec.kind}-{spec.store}-{stamp}.txt"
+    out: Path = args.out or ROOT / "bench" / "results" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    spec = servers.ServerSpec(
-        kind=kind,
-        store=store,
-        via="cli" if kind == "service" else "launcher",
-    )
     workdir = Path(tempfile.mkdtemp(prefix="ssbtek-profile-"))
     ctx = Context(profile=QUICK, workdir=workdir, pg=pg.PgServer())
     try:

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import attrs
 
@@ -44,6 +44,21 @@ class ServerSpec:
     hang: str | None = None
     extra_env: tuple[tuple[str, str], ...] = ()
     """More variables for the servers (``bench.compare``: e.g. ``PYTHONPATH`` of another tree)."""
+
+    @classmethod
+    def parse(cls, text: str, extra_env: tuple[tuple[str, str], ...] = ()) -> ServerSpec:
+        """``KIND/STORE`` (``service/postgres``): the full service through ``ssbtek serve``,
+        the bare rungs through the launcher. An unknown name is ``ValueError``."""
+        kind, _, store = text.partition("/")
+        for given, known in ((kind, get_args(Kind)), (store, get_args(Store))):
+            if given not in known:
+                raise ValueError(f"unknown server {text!r}: KIND/STORE of {known}")
+        return cls(
+            kind=kind,  # type: ignore[arg-type]
+            store=store,  # type: ignore[arg-type]
+            via="cli" if kind == "service" else "launcher",
+            extra_env=extra_env,
+        )
 
     def describe(self) -> str:
         if self.via == "cli":
