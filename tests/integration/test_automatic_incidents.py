@@ -41,6 +41,7 @@ from infrastructure.service_management_bootstrap import (
 )
 from infrastructure.settings import Settings
 from tests.fakes import FakeBaseService, FakeClock, fake_base_services
+from tests.legacy_queries import answer_as_before_v3
 from tests.service_management_support import query_command
 
 WEDNESDAY_NOON = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)
@@ -131,29 +132,15 @@ async def test_a_query_stored_before_compiled_v3_is_read_from_the_trail(
         at=WEDNESDAY_NOON,
     )
     failing = {Provider.CSN: "1001", Provider.SKATTEVERKET: "1002"}
-    for provider in Provider:
-        code = failing.get(provider)
-        outcome = (
+    outcomes = {
+        provider: [
             CallOutcome(0, OutcomeKind.ANSWERED, 40)
-            if code is None
-            else CallOutcome(0, OutcomeKind.ERROR, 40, ErrorSource.BT, code)
-        )
-        query.trigger_event(
-            Query.ProviderAnswered, timestamp=WEDNESDAY_NOON, provider=provider, outcomes=[outcome]
-        )
-    query.trigger_event(
-        Query.Compiled,
-        timestamp=WEDNESDAY_NOON,
-        calls=[],
-        answered=6,
-        no_data=0,
-        errors=2,
-        closed=0,
-        not_entitled=0,
-        protected_identity_notices=0,
-    )
-    query.deliver(at=WEDNESDAY_NOON)
-    query.erase_case_data(at=WEDNESDAY_NOON)
+            if provider not in failing
+            else CallOutcome(0, OutcomeKind.ERROR, 40, ErrorSource.BT, failing[provider])
+        ]
+        for provider in Provider
+    }
+    answer_as_before_v3(query, outcomes, WEDNESDAY_NOON)
     service.queries.save(query)
 
     await service.management.process_queries()

@@ -5,7 +5,6 @@ The data directory is a 4 MB tmpfs mounted for the test (the tests run as root h
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import tempfile
@@ -18,10 +17,10 @@ import pytest
 
 from adapters.providers.simulated import build_simulated_base_services
 from application.errors import AuditUnavailableError
-from domain.query.aggregate import Query, QueryStatus
 from infrastructure.bootstrap import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
+from tests.reliability.store_recovery import answers_again_with_every_audit_complete
 from tests.unit.application.test_query_saga import WEDNESDAY_NOON, command
 
 
@@ -73,18 +72,6 @@ async def test_a_full_disk_refuses_quickly_and_the_service_recovers(small_disk: 
                 assert time.monotonic() - started < 4.0
         assert refusals > 0, "the full disk was never noticed"
         filler.unlink()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                answered.append(
-                    (await queries.submit(command(client_request_id=uuid.uuid4().hex))).query_id
-                )
-                break
-            except AuditUnavailableError:
-                assert time.monotonic() < deadline, "the service did not recover"
-                await asyncio.sleep(0.3)
-        for query_id in answered:
-            query: Query = queries.repository.get(query_id)
-            assert query.status is QueryStatus.ERASED
+        await answers_again_with_every_audit_complete(queries, answered)
     finally:
         queries.close()

@@ -3,7 +3,6 @@ without its audit events, and the service recovers by itself when the lock is re
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 import uuid
@@ -12,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from application.errors import AuditUnavailableError
-from domain.query.aggregate import Query, QueryStatus
 from infrastructure.bootstrap import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock, fake_base_services
+from tests.reliability.store_recovery import answers_again_with_every_audit_complete
 from tests.unit.application.test_query_saga import WEDNESDAY_NOON, command
 
 
@@ -39,18 +38,6 @@ async def test_a_locked_database_refuses_quickly_and_the_service_recovers(tmp_pa
         finally:
             locker.execute("ROLLBACK")
             locker.close()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                answered.append(
-                    (await queries.submit(command(client_request_id=uuid.uuid4().hex))).query_id
-                )
-                break
-            except AuditUnavailableError:
-                assert time.monotonic() < deadline, "the service did not recover"
-                await asyncio.sleep(0.3)
-        for query_id in answered:
-            query: Query = queries.repository.get(query_id)
-            assert query.status is QueryStatus.ERASED
+        await answers_again_with_every_audit_complete(queries, answered)
     finally:
         queries.close()

@@ -37,6 +37,7 @@ from infrastructure.bootstrap import build_queries
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeClock, fake_base_services
+from tests.legacy_queries import answer_as_before_v3
 
 A = "2120000142"
 B = "2120001124"
@@ -302,26 +303,8 @@ def test_a_query_stored_before_compiled_v3_counts_the_same(queries: Queries) -> 
     before = {p.provider: p for p in build(queries).performance.providers}
     legacy = received(queries, at(11, 10))
     done = at(11, 10) + 1000 * MS
-    for provider in Provider:
-        legacy.trigger_event(
-            Query.ProviderAnswered,
-            timestamp=done,
-            provider=provider,
-            outcomes=[CallOutcome(0, OutcomeKind.ERROR, 700, ErrorSource.BT, "1001")],
-        )
-    legacy.trigger_event(
-        Query.Compiled,
-        timestamp=done,
-        calls=[],
-        answered=0,
-        no_data=0,
-        errors=8,
-        closed=0,
-        not_entitled=0,
-        protected_identity_notices=0,
-    )
-    legacy.deliver(at=done)
-    legacy.erase_case_data(at=done)
+    failed = [CallOutcome(0, OutcomeKind.ERROR, 700, ErrorSource.BT, "1001")]
+    answer_as_before_v3(legacy, dict.fromkeys(Provider, failed), done)
     queries.save(legacy)
 
     report = build(queries)
