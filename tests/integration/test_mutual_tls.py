@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from google.type.date_pb2 import Date
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2_grpc
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
@@ -106,13 +106,12 @@ async def test_without_a_valid_client_certificate_the_handshake_fails(
 
 async def test_reflection_is_off_in_production_mode(target: str) -> None:
     async with channel(target, CLIENT_CA.issue_organisation(MUNICIPALITY)) as opened:
-        stub = reflection_pb2_grpc.ServerReflectionStub(opened)
-        with pytest.raises(grpc.aio.AioRpcError) as refused:
-            async for _ in stub.ServerReflectionInfo(
-                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
-            ):
-                pass
-    assert refused.value.code() is grpc.StatusCode.UNIMPLEMENTED
+        # The call opens without a request iterator: with one, the client may still be
+        # writing when the server's UNIMPLEMENTED arrives, and grpc.aio then reports INTERNAL
+        # for its own failed write (seen once in CI). The status alone is what is asked.
+        call = reflection_pb2_grpc.ServerReflectionStub(opened).ServerReflectionInfo(timeout=5)
+        code = await call.code()
+    assert code is grpc.StatusCode.UNIMPLEMENTED
 
 
 def test_the_organisation_is_read_from_the_organisation_identifier_or_not_at_all() -> None:
