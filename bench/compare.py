@@ -8,7 +8,9 @@ sides alike. Reports throughput, server CPU per query and PostgreSQL's CPU per q
 A tree is a checkout of this repository (``git worktree add /tmp/before <commit>``): its
 code is put first on ``PYTHONPATH`` for the servers, so the same installed environment
 runs the older code. ``--env KEY=VALUE`` adds a service variable for every run (for
-example ``SSBTEK_LOG_LEVEL=WARNING``). Nothing is asserted; the figures are printed.
+example ``SSBTEK_ACCESS_DECISION_TTL=0``); not a log level above INFO, since the suite
+learns that a server is up from its INFO line ``serving on``. Nothing is asserted; the
+figures are printed.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     trees = args.tree or [ROOT]
     extra = dict(item.split("=", 1) for item in args.env)
+    if extra.get("SSBTEK_LOG_LEVEL", "INFO").upper() not in ("DEBUG", "INFO"):
+        parser.error("SSBTEK_LOG_LEVEL above INFO hides the 'serving on' line the suite waits for")
     workdir = Path(tempfile.mkdtemp(prefix="ssbtek-compare-"))
     ctx = Context(profile=QUICK, workdir=workdir, pg=pg.PgServer())
     results: dict[tuple[str, Path], list[tuple[float, float, float]]] = {}
