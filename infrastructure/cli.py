@@ -73,12 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_party_commands(commands)
     add_service_management_commands(commands)
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        settings = _serve_settings(args, settings_module.load())
-        configure_logging(settings.log_level, settings.log_format)
-        service.run(settings, workers=args.workers)
-        return 0
-    exit_code: int = args.handler(args)
+    try:
+        if args.command == "serve":
+            settings = _serve_settings(args, settings_module.load())
+            configure_logging(settings.log_level, settings.log_format)
+            service.run(settings, workers=args.workers)
+            return 0
+        exit_code: int = args.handler(args)
+    except settings_module.SettingsError as error:
+        parser.exit(2, f"ssbtek: {error}\n")
     return exit_code
 
 

@@ -131,9 +131,14 @@ async def serve(
     background = [asyncio.create_task(_recover_periodically(queries, interval_s=30.0))]
     sealing = asyncio.Event()  # its own event: the last seal comes after the last call
     sealer = None
-    if worker == 0:  # the event followers and the sealer run once, in the first worker
+    if worker == 0 and settings.singletons:  # once: in the first worker of one node (ADR 13)
         background.append(asyncio.create_task(management.run(stopping)))
         sealer = asyncio.create_task(audit.run_sealer(sealing))
+    if worker == 0:
+        log.info(
+            "the event followers and the audit sealer run %s",
+            "in this process" if sealer else "on another node (SSBTEK_SINGLETONS=off)",
+        )
     if settings.metrics_listen:
         metrics_port = serve_metrics(metrics.registry, settings.metrics_listen)
         host = settings.metrics_listen.rpartition(":")[0]

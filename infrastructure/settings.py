@@ -10,6 +10,7 @@ import enum
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 import attrs
 
@@ -70,6 +71,10 @@ class Settings:
     variable: ``ssbtek serve --workers N`` creates them once and opens its workers'
     stores without, since N processes running the same DDL at once fail (PostgreSQL:
     "tuple concurrently updated"; SQLite: locked)."""
+    singletons: bool = True
+    """Whether this node runs what must run once for all nodes on one database: the event
+    followers (automatic incidents, the deadline check) and the audit sealer, in its first
+    worker. ``SSBTEK_SINGLETONS=off`` on every node but one (ADR 13)."""
     administrators: frozenset[str] = frozenset({"2021005521", "2220000315"})
     """Organisations whose certificates may call the administration services: by default
     the operator (Försäkringskassan) and SKR."""
@@ -102,10 +107,18 @@ def parse_options(text: str) -> dict[str, str]:
     return options
 
 
-def _flag(value: str | None, default: bool) -> bool:
+_TRUE: Final = frozenset({"1", "y", "yes", "true", "on"})
+_FALSE: Final = frozenset({"0", "n", "no", "false", "off"})
+
+
+def _flag(name: str, value: str | None, default: bool) -> bool:
+    """On or off; anything else is an error, so a typo cannot turn a switch off."""
     if value is None or not value.strip():
         return default
-    return value.strip().lower() in ("1", "y", "yes", "true", "on")
+    word = value.strip().lower()
+    if word not in _TRUE | _FALSE:
+        raise ValueError(f"{name} must be on or off (also: yes/no, true/false, 1/0)")
+    return word in _TRUE
 
 
 def _organisations(value: str | None, default: frozenset[str]) -> frozenset[str]:
@@ -143,7 +156,9 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
     get = environ.get
     defaults = Settings()
     pg = PostgresSettings()
-    if _flag(get("SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS"), False):
+    if _flag(
+        "SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS", get("SSBTEK_POSTGRES_ENABLE_DB_FUNCTIONS"), False
+    ):
         raise ValueError(UNSAFE_DB_FUNCTIONS)
     return Settings(
         store=Store(get("SSBTEK_STORE", defaults.store.value)),
@@ -156,7 +171,9 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
             password=get("SSBTEK_POSTGRES_PASSWORD", pg.password),
             schema=get("SSBTEK_POSTGRES_SCHEMA", pg.schema),
             pool_size=int(get("SSBTEK_POSTGRES_POOL_SIZE", str(pg.pool_size))),
-            pre_ping=_flag(get("SSBTEK_POSTGRES_PRE_PING"), pg.pre_ping),
+            pre_ping=_flag(
+                "SSBTEK_POSTGRES_PRE_PING", get("SSBTEK_POSTGRES_PRE_PING"), pg.pre_ping
+            ),
         ),
         listen=get("SSBTEK_LISTEN", defaults.listen),
         providers=get("SSBTEK_PROVIDERS", defaults.providers),
@@ -177,10 +194,18 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         tls_private_key=_path(get("SSBTEK_TLS_PRIVATE_KEY")),
         tls_client_ca=_path(get("SSBTEK_TLS_CLIENT_CA")),
         audit=audit_settings_from_environ(environ),
+        singletons=_flag("SSBTEK_SINGLETONS", get("SSBTEK_SINGLETONS"), defaults.singletons),
         administrators=_organisations(get("SSBTEK_ADMINS"), defaults.administrators),
     )
 
 
+class SettingsError(ValueError):
+    """A malformed ``SSBTEK_*`` variable: the message names it."""
+
+
 def load() -> Settings:
-    """Settings from this process's environment."""
-    return from_environ(os.environ)
+    """Settings from this process's environment; ``SettingsError`` when one is malformed."""
+    try:
+        return from_environ(os.environ)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None

@@ -6,6 +6,7 @@ import attrs
 import pytest
 
 from infrastructure.bootstrap import persistence_env
+from infrastructure.cli import main
 from infrastructure.settings import Settings, Store, from_environ
 
 
@@ -32,6 +33,7 @@ def test_every_documented_variable_is_read() -> None:
             "SSBTEK_AUDIT_AUDITORS": "212000-0142",
             "SSBTEK_MODE": "production",
             "SSBTEK_PROVIDER_OPTIONS": "latency=sla,seed=3",
+            "SSBTEK_SINGLETONS": "off",
         }
     )
     assert settings.store is Store.POSTGRES
@@ -44,11 +46,21 @@ def test_every_documented_variable_is_read() -> None:
     assert settings.audit.auditors == frozenset({"2120000142"})
     assert settings.production
     assert settings.provider_options == {"latency": "sla", "seed": "3"}
+    assert not settings.singletons
 
 
 def test_a_malformed_value_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="key=value"):
         from_environ({"SSBTEK_PROVIDER_OPTIONS": "latency"})
+
+
+@pytest.mark.parametrize("value", ["of", "maybe", "2"])
+def test_a_switch_is_on_or_off_and_nothing_else(value: str) -> None:
+    """A typo must not quietly turn a switch off (``SSBTEK_SINGLETONS=of``)."""
+    with pytest.raises(ValueError, match="SSBTEK_SINGLETONS must be on or off"):
+        from_environ({"SSBTEK_SINGLETONS": value})
+    assert from_environ({"SSBTEK_SINGLETONS": " ON "}).singletons
+    assert from_environ({}).singletons
 
 
 @pytest.mark.parametrize("value", ["-1", "soon", "inf"])
@@ -71,3 +83,15 @@ def test_a_prepared_store_is_opened_without_creating_tables(store: Store, tmp_pa
     assert persistence_env(settings, "queries")["CREATE_TABLE"] == "y"
     opened = attrs.evolve(settings, create_tables=False)
     assert persistence_env(opened, "queries")["CREATE_TABLE"] == "n"
+
+
+def test_ssbtek_serve_refuses_a_malformed_variable_with_its_name_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SSBTEK_SINGLETONS", "of")
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", "0"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == (
+        "ssbtek: SSBTEK_SINGLETONS must be on or off (also: yes/no, true/false, 1/0)\n"
+    )
