@@ -72,3 +72,22 @@ async def test_an_outage_fails_every_save_of_the_batch() -> None:
     group = GroupCommit(broken)
     with pytest.raises(OSError, match="disk full"):
         await group.save(Pending("e"))
+
+
+async def test_a_caller_that_goes_away_cancels_only_its_own_wait() -> None:
+    """Its events are already handed over: they are committed with the batch, and the
+    queries that share the batch (or wait for the next) are answered."""
+    store = Store(slow_s=0.05)
+    group = GroupCommit(store.save)
+    writing = asyncio.create_task(group.save(Pending("a1")))
+    await asyncio.sleep(0.01)  # the first batch is being written
+    leaving = asyncio.create_task(group.save(Pending("gone")))
+    staying = asyncio.create_task(group.save(Pending("stays")))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    await asyncio.gather(writing, staying)
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert store.transactions == [("a1",), ("gone", "stays")]
+    await group.save(Pending("later"))  # the writer is not stuck on the cancelled wait
+    assert store.transactions[-1] == ("later",)
