@@ -8,11 +8,8 @@ the server says ``serving on <host>:<port>`` like ``ssbtek serve``. It stops on 
 - ``proxy``: L1, ``bench.proxy`` over ``build_simulated_base_services(provider options)``.
 - ``service``: the product's own ``infrastructure.service.serve``, what ``ssbtek serve``
   runs, with ``--reuse-port`` and ``--worker-index`` as ``ssbtek serve --workers`` gives
-  each of its processes, and one thing ``ssbtek serve`` cannot do: ``--hang PROVIDER``
-  makes that one simulated provider never answer while the others keep the configured
-  profile. The simulated factory has no per-provider option, so for ``--hang`` this
-  process replaces ``infrastructure.bootstrap.load_base_services`` (this process only)
-  with a function that builds the eight ``SimulatedBaseService`` itself.
+  each of its processes (N processes of a tree whose ``ssbtek serve`` has no
+  ``--workers``).
 """
 
 from __future__ import annotations
@@ -22,49 +19,18 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import attrs
 import grpc
 
 from adapters.grpc.server import MAX_MESSAGE_BYTES
-from adapters.providers.simulated import (
-    SimulatedBaseService,
-    build_simulated_base_services,
-    profile_from_options,
-)
-from application.ports import BaseService
+from adapters.providers.simulated import build_simulated_base_services
 from bench.echo import echo_handler
 from bench.proxy import proxy_handler
-from domain.providers import Provider
-from infrastructure import bootstrap
 from infrastructure import settings as settings_module
 from infrastructure.logging_setup import configure_logging
 from infrastructure.settings import Settings
-
-
-def base_services_with_hang(
-    options: Mapping[str, str], hang: Provider
-) -> dict[Provider, BaseService]:
-    """The simulated base services of ``options``, except that ``hang`` never answers."""
-    profile = profile_from_options(options)
-    hanging = attrs.evolve(
-        profile, hang_rate=1.0, error_rate=0.0, malformed_rate=0.0, unreachable_rate=0.0
-    )
-    return {
-        provider: SimulatedBaseService(provider, hanging if provider is hang else profile)
-        for provider in Provider
-    }
-
-
-def _install_hang(hang: Provider) -> None:
-    def load_base_services(name: str, options: Mapping[str, str]) -> dict[Provider, BaseService]:
-        if name != "simulated":
-            raise ValueError("--hang works with the simulated base services only")
-        return base_services_with_hang(options, hang)
-
-    bootstrap.load_base_services = load_base_services
 
 
 def _bare_server(
@@ -104,7 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rung", choices=["echo", "proxy", "service"], required=True)
     parser.add_argument("--reuse-port", action="store_true")
     parser.add_argument("--worker-index", type=int, default=0)
-    parser.add_argument("--hang", choices=[p.name for p in Provider])
     args = parser.parse_args(argv)
     settings = settings_module.load()
     configure_logging(settings.log_level, settings.log_format)
@@ -113,8 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from infrastructure.service import serve
 
-    if args.hang:
-        _install_hang(Provider[args.hang])
     asyncio.run(serve(settings, reuse_port=args.reuse_port, worker=args.worker_index))
     return 0
 

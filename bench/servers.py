@@ -3,7 +3,8 @@
 - ``via="cli"``: the product command itself, ``ssbtek serve [--workers N]``, configured
   through its ``SSBTEK_*`` variables.
 - ``via="launcher"``: ``python -m bench.launcher`` (``bench/launcher.py``), for L0, L1,
-  several of them on one port (``SO_REUSEPORT``) and a hanging provider.
+  and several of them on one port (``SO_REUSEPORT``) where ``ssbtek serve`` has no
+  ``--workers`` (an older tree in ``bench.compare``).
 
 Every server runs with the per-organisation rate limit off (``SSBTEK_RATE_LIMIT=``): all
 benchmark load comes from the one demo municipality. Everything else keeps its default.
@@ -41,7 +42,6 @@ class ServerSpec:
     via: Literal["cli", "launcher"] = "launcher"
     processes: int = 1
     provider_options: str = "latency=none"
-    hang: str | None = None
     extra_env: tuple[tuple[str, str], ...] = ()
     """More variables for the servers (``bench.compare``: e.g. ``PYTHONPATH`` of another tree)."""
 
@@ -121,15 +121,13 @@ def serve_has_workers() -> bool:
 
 def _argv(spec: ServerSpec, index: int) -> list[str]:
     if spec.via == "cli":
-        if spec.hang or spec.kind != "service":
+        if spec.kind != "service":
             raise ValueError("ssbtek serve runs the full service with the configured providers")
         workers = ["--workers", str(spec.processes)] if spec.processes > 1 else []
         return [_ssbtek(), "serve", *workers]
     argv = [procs.PYTHON, "-m", "bench.launcher", "--rung", spec.kind]
     if spec.processes > 1:
         argv += ["--reuse-port", "--worker-index", str(index)]
-    if spec.hang:
-        argv += ["--hang", spec.hang]
     return argv
 
 

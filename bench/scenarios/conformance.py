@@ -2,7 +2,7 @@
 
 The full service on PostgreSQL; providers with log-normal latencies, median 0.5 s and
 p99 5 s (``latency=sla``); one provider (Migrationsverket) never answers
-(``bench.launcher --hang``), so every query waits for the provider deadline; 1 to 10
+(``MIGRATIONSVERKET.hang_rate=1``), so every query waits for the provider deadline; 1 to 10
 subjects per query (uniform, seeded); a fixed 3 q/s open loop for the whole run plus a
 burst that lifts the rate to 30 q/s. Latencies are measured from the intended send time.
 Reported: the share of answers within 7 s + 1.5 s per extra subject (the target for 90 %)
@@ -80,8 +80,8 @@ def groups(outcome: LoadOutcome, burst: Segment) -> tuple[Conformance, ...]:
 
 def run(ctx: Context) -> ConformanceResult:
     profile = ctx.profile
-    options = "latency=sla,seed=6"
-    spec = ServerSpec("service", "postgres", provider_options=options, hang=HANGING_PROVIDER)
+    options = f"latency=sla,seed=6,{HANGING_PROVIDER}.hang_rate=1"
+    spec = ServerSpec("service", "postgres", via="cli", provider_options=options)
     burst = Segment(
         profile.burst_at_s,
         profile.burst_at_s + profile.burst_s,
