@@ -34,6 +34,7 @@ from application.errors import (
 )
 from application.fan_out import FanOut
 from application.group_commit import GroupCommit
+from application.pacing import Pace, no_pacing
 from application.ports import (
     AccessDecision,
     AccessPolicy,
@@ -353,9 +354,9 @@ class Queries(Application[UUID]):
             log.warning("could not record a cancelled query; recovery will close it")
         log.info("query cancelled by its caller", extra={"query_id": str(audit.id)})
 
-    def close_abandoned(self) -> int:
+    def close_abandoned(self, *, pace: Pace = no_pacing) -> int:
         """The recovery step: close queries whose process ended before answering."""
-        return self.recovery.close_abandoned()
+        return self.recovery.close_abandoned(pace=pace)
 
     def _probe_store(self) -> None:
         self.recorder.max_notification_id()

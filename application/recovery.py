@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
+from application.pacing import Pace, no_pacing
 from application.ports import Clock
 from domain.query.aggregate import Query, QueryStateError, QueryStatus
 
@@ -40,9 +41,10 @@ class Recovery:
         self._position = 0
         self._open: set[UUID] = set()
 
-    def close_abandoned(self) -> int:
-        """Record ``Abandoned`` on every query left open past its deadline; how many."""
-        self._follow()
+    def close_abandoned(self, *, pace: Pace = no_pacing) -> int:
+        """Record ``Abandoned`` on every query left open past its deadline; how many.
+        ``pace`` is called after each page of the log read (``application.pacing``)."""
+        self._follow(pace)
         now = self._clock.now()
         closed = 0
         for query_id in sorted(self._open):
@@ -63,7 +65,7 @@ class Recovery:
             log.warning("recovery closed %d abandoned queries", closed)
         return closed
 
-    def _follow(self) -> None:
+    def _follow(self, pace: Pace) -> None:
         topics = [_OPENED, *_CLOSED]
         while True:
             page = self._app.recorder.select_notifications(self._position + 1, _PAGE, topics=topics)
@@ -76,3 +78,4 @@ class Recovery:
                 self._position = notification.id
             if len(page) < _PAGE:
                 return
+            pace()

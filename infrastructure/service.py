@@ -16,6 +16,7 @@ import signal
 import attrs
 import grpc
 
+from application.pacing import Pacer
 from application.queries import Queries
 from application.service_management import Incidents
 from domain.incident.service_levels import Priority
@@ -182,7 +183,7 @@ async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
     """Close queries abandoned by a dead process: at start, then every ``interval_s``."""
     while True:
         try:
-            await asyncio.to_thread(queries.close_abandoned)
+            await asyncio.to_thread(queries.close_abandoned, pace=Pacer())
         except Exception as error:  # the store may be down: try again next round
             log.warning("recovery step failed: %s", type(error).__name__)
         await asyncio.sleep(interval_s)

@@ -5,10 +5,12 @@
     ...                      # serve; on shutdown, after the server stopped taking calls:
     stop.set(); await sealing  # the last seal covers every event written before it
 
-The store work runs in a worker thread. A round that fails (the store is down) is logged by
-exception type and retried next round; when another process sealed the same log first,
-its seal stands and the next round continues from it. With several worker processes, one
-runs ``run_sealer`` and every one calls ``seal_now`` when it stops.
+The store work runs in a worker thread, paced (``application.pacing``): a minute's events
+at full load are read and hashed in pieces with pauses between, so the queries do not wait
+behind the round; the last seal on stopping is not paced. A round that fails (the store is
+down) is logged by exception type and retried next round; when another process sealed the
+same log first, its seal stands and the next round continues from it. With several worker
+processes, one runs ``run_sealer`` and every one calls ``seal_now`` when it stops.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from eventsourcing.persistence import IntegrityError
 
 from application.audit.ports import EventLog
 from application.audit.seals import AuditSeals
+from application.pacing import Pace, Pacer, no_pacing
 from domain.audit.chain import SealContent
 
 log = logging.getLogger(__name__)
 
 
 def seal_all(
-    seals: AuditSeals, applications: Mapping[str, EventLog]
+    seals: AuditSeals, applications: Mapping[str, EventLog], *, pace: Pace = no_pacing
 ) -> dict[str, list[SealContent]]:
     """Seal each application's log now (synchronously); the seals made, per application.
 
@@ -38,7 +41,7 @@ def seal_all(
     made: dict[str, list[SealContent]] = {}
     for name, application in applications.items():
         try:
-            made[name] = seals.seal(name, application.recorder)
+            made[name] = seals.seal(name, application.recorder, pace=pace)
         except IntegrityError:
             log.info("another process sealed the %s log first; it is sealed", name)
             made[name] = []
@@ -65,7 +68,7 @@ async def run_sealer(
     if interval_s <= 0:
         raise ValueError("the sealing interval must be positive")
     while not stop.is_set():
-        await seal_now(seals, applications)
+        await asyncio.to_thread(seal_all, seals, applications, pace=Pacer())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval_s)
     await seal_now(seals, applications)

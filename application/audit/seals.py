@@ -24,12 +24,15 @@ from eventsourcing.utils import Environment
 
 from application.audit.ports import Signer
 from application.audit.stored import link_of, notifications
+from application.pacing import Pace, no_pacing
 from application.ports import Clock
 from domain.audit.chain import SealContent, chain_digests
 from domain.audit.seal_chain import SealChain, seal_chain_id
 
 SEGMENT_LIMIT: Final = 5000
 """At most this many events per seal, so one seal stays a small event (~90 kB)."""
+PACED_EVENTS: Final = 500
+"""Events read and hashed between two calls of the pacer (a few milliseconds of work)."""
 
 
 @attrs.frozen
@@ -67,8 +70,11 @@ class AuditSeals(Application[UUID]):
         """Configuration only from the composition root (ADR 2); snapshots keep loading cheap."""
         return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **dict(env or {})})
 
-    def seal(self, application: str, log: ApplicationRecorder) -> list[SealContent]:
-        """Seal every event of ``application``'s log recorded since its last seal.
+    def seal(
+        self, application: str, log: ApplicationRecorder, *, pace: Pace = no_pacing
+    ) -> list[SealContent]:
+        """Seal every event of ``application``'s log recorded since its last seal, calling
+        ``pace`` after every ``PACED_EVENTS`` events read and hashed.
 
         One seal per ``segment_limit`` events; nothing when there is nothing new. Two
         processes sealing the same log at once collide on the chain's version and one
@@ -83,7 +89,11 @@ class AuditSeals(Application[UUID]):
             made: list[SealContent] = []
             while chain.last_position < upto:
                 events = notifications(log, after=chain.last_position, upto=upto)
-                entries = [(n.id, link_of(n)) for n in islice(events, self._segment_limit)]
+                entries: list[tuple[int, bytes]] = []
+                for notification in islice(events, self._segment_limit):
+                    entries.append((notification.id, link_of(notification)))
+                    if len(entries) % PACED_EVENTS == 0:
+                        pace()
                 if not entries:
                     break
                 end, truncated = chain_digests(bytes.fromhex(chain.end_digest), entries)

@@ -504,3 +504,25 @@ async def test_recovery_abandons_a_query_left_open_past_its_deadline_once(
     assert queries.close_abandoned() == 1
     assert queries.close_abandoned() == 0
     assert queries.repository.get(opened.id).status is QueryStatus.ABANDONED
+
+
+async def test_recovery_calls_the_pacer_after_each_full_page_of_the_log(
+    services: dict[Provider, FakeBaseService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The periodic round is paced (``application.pacing``): a pause after each page."""
+    monkeypatch.setattr("application.recovery._PAGE", 2)
+    queries = Queries(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        base_services=services,
+        clock=FakeClock(WEDNESDAY_NOON),
+        pseudonymiser=FakePseudonymiser(),
+        transcodings=query_transcodings(),
+        settings=SagaSettings(budget_fraction=0.05, abandon_grace_s=30),
+    )
+    for _ in range(2):  # each: Received, then Delivered among the rest
+        await queries.submit(command())
+    paced: list[int] = []
+    assert queries.close_abandoned(pace=lambda: paced.append(1)) == 0
+    assert len(paced) == 2  # two full pages (Received, Delivered, twice), then an empty one
+    assert queries.close_abandoned(pace=lambda: paced.append(1)) == 0
+    assert len(paced) == 2  # nothing new: one short page, no pause

@@ -102,6 +102,30 @@ def test_a_segment_larger_than_the_limit_gets_several_seals() -> None:
     ).intact
 
 
+def test_sealing_calls_the_pacer_after_every_few_hundred_events_and_seals_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The periodic rounds are paced (``application.pacing``); the seals do not change."""
+    monkeypatch.setattr("application.audit.seals.PACED_EVENTS", 2)
+    queries = memory_queries()
+    for index in range(7):
+        refuse(queries, minutes(index))
+    signer = Ed25519Signer(Ed25519PrivateKey.generate())
+    seals = AuditSeals(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        clock=FakeClock(NOON),
+        signer=signer,
+        segment_limit=3,
+    )
+    paced: list[int] = []
+    made = seals.seal("queries", queries.recorder, pace=lambda: paced.append(1))
+    assert [(s.after_position, s.last_position) for s in made] == [(0, 3), (3, 6), (6, 7)]
+    assert len(paced) == 2  # after the 2nd event of each full segment of 3
+    assert verify_logs(
+        {"queries": queries.recorder}, seals, Ed25519Verifier([signer.public_key])
+    ).intact
+
+
 def test_replay_merges_logs_by_event_time_and_keeps_each_logs_own_order() -> None:
     first, second = memory_queries(), memory_queries()
     refuse(first, minutes(0))
@@ -150,7 +174,7 @@ def test_when_another_process_sealed_first_its_seal_stands_and_nothing_fails(
     from application.audit.sealer import seal_all
 
     class RacedSeals:
-        def seal(self, application: str, log: object) -> list[object]:
+        def seal(self, application: str, log: object, *, pace: object = None) -> list[object]:
             raise IntegrityError("the chain's next version exists")
 
     queries = memory_queries()
