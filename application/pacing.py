@@ -1,14 +1,17 @@
 """Background work beside the queries, paced: a short pause after each bounded piece.
 
-The event follower, the recovery step and the audit sealer do their store work in worker
-threads, and in CPython a worker thread shares the interpreter lock with the event loop
-that answers the queries. Done in one go, a round of such work (two seconds of compiled
-queries for the follower; a minute of events, tens of thousands at full load, for the
-sealer) takes the lock in long stretches, and the queries wait behind it: the benchmark's
-p99 showed it (``bench/README.md``). A ``Pacer`` is called by such work after each bounded
-piece (a pulled section, a page, a few hundred hashed events) and sleeps, releasing the
-lock, so the pieces take at most ``duty`` of the time while a backlog lasts. The same work
-is done, a little later; the queries keep their latency.
+The audit sealer and the recovery step do their store work in worker threads, and in
+CPython a worker thread shares the interpreter lock with the event loop that answers the
+queries. Done in one go, a round of such work (a minute of events, tens of thousands at
+full load, for the sealer) takes the lock in long stretches, and the queries wait behind
+it: the benchmark's p99 showed it (``bench/README.md``). A ``Pacer`` is called by such work
+after each bounded piece (a page of the log, a few hundred hashed events) and sleeps,
+releasing the lock, so the pieces take at most ``duty`` of the time while a round lasts.
+The same work is done, a little later; the queries keep their latency. (The incidents
+follower, a small round every 2 s, is not paced: measured, it cost more than it gave; ADR
+11.) A paced round holds its worker thread up to 1 / ``duty`` times as long; the four
+background jobs (sealer, recovery, follower, deadline check) hold at most four of the
+default executor's threads (six on two cores), the rest serve the queries' saves.
 """
 
 from __future__ import annotations
