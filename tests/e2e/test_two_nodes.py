@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,13 +19,13 @@ from pathlib import Path
 import grpc
 import psycopg
 import pytest
-from google.type.date_pb2 import Date
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from infrastructure.service_management_bootstrap import FOLLOW_INTERVAL_S
 from infrastructure.settings import PostgresSettings
-from tests.e2e.test_workers import _free_port
+from tests.e2e.processes import SSBTEK, free_port, postgres_env
+from tests.e2e.test_query_service_over_grpc import request
 
 pytestmark = pytest.mark.e2e
 
@@ -37,23 +36,18 @@ SEAL_INTERVAL_S = 0.5
 def _node(
     database: PostgresSettings, data_dir: Path, log: Path, **extra: str
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
-        "SSBTEK_STORE": "postgres",
+        **postgres_env(database),
         "SSBTEK_DATA_DIR": str(data_dir),
         "SSBTEK_PSEUDONYM_KEY": "44" * 32,
         "SSBTEK_METRICS_LISTEN": "",
         "SSBTEK_AUDIT_SEAL_INTERVAL": str(SEAL_INTERVAL_S),
-        "SSBTEK_POSTGRES_HOST": database.host,
-        "SSBTEK_POSTGRES_PORT": str(database.port),
-        "SSBTEK_POSTGRES_USER": database.user,
-        "SSBTEK_POSTGRES_DBNAME": database.dbname,
         **extra,
     }
-    ssbtek = str(Path(sys.executable).parent / "ssbtek")
     process = subprocess.Popen(
-        [ssbtek, "serve", "--port", str(port), "--provider-options", "latency=none"],
+        [SSBTEK, "serve", "--port", str(port), "--provider-options", "latency=none"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
@@ -91,20 +85,11 @@ def _followed_and_sealed(database: PostgresSettings) -> tuple[int, int]:
 
 
 def _ask(port: int) -> None:
-    request = pb.SubmitQueryRequest(
-        asking_organisation=pb.AskingOrganisation(organisation_number="2120000142"),
-        caseworker_id="HL000001",
-        case_id="EKB-2026-0002",
-        purpose=pb.PURPOSE_FINANCIAL_ASSISTANCE_CASE,
-        legal_basis=pb.LEGAL_BASIS_SOL_11_KAP_11,
-        period=pb.Period(
-            start=Date(year=2026, month=1, day=1), end=Date(year=2026, month=6, day=30)
-        ),
-        subjects=["19121212-1212"],
-        providers=[pb.ProviderSelection(provider=pb.PROVIDER_CSN)],
+    one_provider = request(  # the caseworker the development seed authorises
+        caseworker_id="HL000001", providers=[pb.ProviderSelection(provider=pb.PROVIDER_CSN)]
     )
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        response = pb_grpc.QueryServiceStub(channel).SubmitQuery(request, timeout=10)
+        response = pb_grpc.QueryServiceStub(channel).SubmitQuery(one_provider, timeout=10)
     assert len(response.answer.subjects[0].parts) == 1
 
 

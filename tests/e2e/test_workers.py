@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,14 +18,9 @@ import pytest
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from infrastructure.settings import PostgresSettings
+from tests.e2e.processes import SSBTEK, free_port, postgres_env
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _listeners(port: int) -> set[str]:
@@ -41,21 +34,15 @@ def _listeners(port: int) -> set[str]:
 def test_workers_share_the_port_and_stop_together(
     tmp_path: Path, request: pytest.FixtureRequest, store: str, workers: int
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SSBTEK_DATA_DIR": str(tmp_path), "SSBTEK_METRICS_LISTEN": ""}
     env["SSBTEK_STORE"] = store
     if store == "postgres":
         database: PostgresSettings = request.getfixturevalue("postgres_database")
-        env |= {
-            "SSBTEK_POSTGRES_HOST": database.host,
-            "SSBTEK_POSTGRES_PORT": str(database.port),
-            "SSBTEK_POSTGRES_USER": database.user,
-            "SSBTEK_POSTGRES_DBNAME": database.dbname,
-        }
-    ssbtek = str(Path(sys.executable).parent / "ssbtek")
+        env |= postgres_env(database)
     process = subprocess.Popen(
         [
-            ssbtek,
+            SSBTEK,
             "serve",
             "--workers",
             str(workers),

@@ -84,7 +84,8 @@ async def test_a_sealer_without_a_signing_key_refuses_and_the_failure_is_contain
     assert await seal_now(read_only, {"queries": queries}) == {"queries": []}
 
 
-def test_a_segment_larger_than_the_limit_gets_several_seals() -> None:
+def seven_refusals_to_seal_in_threes() -> tuple[Queries, AuditSeals, Ed25519Signer]:
+    """A log of seven events and seals of at most three events each."""
     queries = memory_queries()
     for index in range(7):
         refuse(queries, minutes(index))
@@ -95,6 +96,11 @@ def test_a_segment_larger_than_the_limit_gets_several_seals() -> None:
         signer=signer,
         segment_limit=3,
     )
+    return queries, seals, signer
+
+
+def test_a_segment_larger_than_the_limit_gets_several_seals() -> None:
+    queries, seals, signer = seven_refusals_to_seal_in_threes()
     made = seals.seal("queries", queries.recorder)
     assert [(s.after_position, s.last_position) for s in made] == [(0, 3), (3, 6), (6, 7)]
     assert verify_logs(
@@ -107,16 +113,7 @@ def test_sealing_calls_the_pacer_after_every_few_hundred_events_and_seals_the_sa
 ) -> None:
     """The periodic rounds are paced (``application.pacing``); the seals do not change."""
     monkeypatch.setattr("application.audit.seals.PACED_EVENTS", 2)
-    queries = memory_queries()
-    for index in range(7):
-        refuse(queries, minutes(index))
-    signer = Ed25519Signer(Ed25519PrivateKey.generate())
-    seals = AuditSeals(
-        env={"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        clock=FakeClock(NOON),
-        signer=signer,
-        segment_limit=3,
-    )
+    queries, seals, signer = seven_refusals_to_seal_in_threes()
     paced: list[int] = []
     made = seals.seal("queries", queries.recorder, pace=lambda: paced.append(1))
     assert [(s.after_position, s.last_position) for s in made] == [(0, 3), (3, 6), (6, 7)]
