@@ -1,69 +1,97 @@
 # SSBTEK Core. The README's two commands: `make run` and `make test`.
+# Every install comes from uv.lock (exact versions with hashes) through `uv sync --frozen`;
+# uv itself is pinned with hashes in requirements-uv.txt. ADR 15 says why and how to update.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+UV_HOME := .uv
+UV := $(UV_HOME)/bin/uv
+# uv: the interpreter named by PYTHON, never a downloaded one; the project's .venv.
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+SYNC := $(UV) sync --frozen --quiet
 
-.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak bench bench-quick profile
+.PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak bench bench-quick \
+	profile lock lock-upgrade lock-check sync-run sync-dev
 
-$(STAMP): pyproject.toml
+$(UV): requirements-uv.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet --require-hashes -r requirements-uv.txt
+	touch $(UV)
+
+## sync-run: only what the service needs (no type checkers, linters or test tools)
+sync-run: $(UV)
+	$(SYNC) --inexact --no-dev
+
+## sync-dev: the service and the dev group (tests, mypy, ruff, import-linter, grpcio-tools)
+sync-dev: $(UV)
+	$(SYNC) --group dev
+
+## lock: re-resolve uv.lock after a change to pyproject.toml (keeps the pinned versions it can)
+lock: $(UV)
+	$(UV) lock
+
+## lock-upgrade: re-resolve uv.lock to the newest versions pyproject.toml allows
+lock-upgrade: $(UV)
+	$(UV) lock --upgrade
+
+## lock-check: fails when pyproject.toml and uv.lock disagree
+lock-check: $(UV)
+	$(UV) lock --check
 
 ## run: the service on its embedded default (SQLite file in ./var, simulated base services)
-run: $(STAMP)
+run: sync-run
 	$(BIN)/ssbtek serve
 
 ## test: lint, generated-code drift, mypy --strict, import-linter contracts, every pytest tier
 test: lint proto-check typecheck contracts
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: sync-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: sync-dev
 	$(BIN)/mypy
 
-contracts: $(STAMP)
+contracts: sync-dev
 	$(BIN)/lint-imports
 
-proto: $(STAMP)
+proto: sync-dev
 	$(BIN)/python proto/generate.py
 
-proto-check: $(STAMP)
+proto-check: sync-dev
 	$(BIN)/python proto/generate.py --check
 
-unit: $(STAMP)
+unit: sync-dev
 	$(BIN)/pytest -q tests/unit
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(UV_HOME) .mypy_cache .ruff_cache .pytest_cache
 
 ## fuzz: a bounded atheris run over request decoding, translation and validation
 FUZZ_RUNS ?= 200000
-fuzz: $(STAMP)
-	$(BIN)/pip install --quiet 'atheris>=2.3,<4'
+fuzz: $(UV)
+	$(SYNC) --group dev --group fuzz
 	$(BIN)/python tests/reliability/fuzz_request_validation.py -runs=$(FUZZ_RUNS)
 
 ## soak: the reliability tier with its long runs (10,000 queries for the memory check)
-soak: $(STAMP)
+soak: sync-dev
 	SSBTEK_SOAK=1 $(BIN)/pytest -q tests/reliability
 
 ## bench: the benchmark suite (long, about 50 minutes); bench/results/<UTC time>.json and .md
 BENCH_ARGS ?=
-bench: $(STAMP)
+bench: sync-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## bench-quick: every benchmark scenario with smoke durations (a few minutes), same outputs
-bench-quick: $(STAMP)
+bench-quick: sync-dev
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 ## profile: where one server's CPU goes under load (py-spy, installed on demand); PROFILE=KIND/STORE
 PROFILE ?= service/postgres
-profile: $(STAMP)
-	$(BIN)/pip install --quiet 'py-spy>=0.4,<1'
+profile: $(UV)
+	$(SYNC) --group dev --group profile
 	$(BIN)/python -m bench.profile $(PROFILE)

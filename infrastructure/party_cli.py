@@ -7,7 +7,7 @@ on the command line goes to the service only; the service answers with its pseud
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from google.protobuf.message import Message
@@ -174,7 +174,7 @@ def _consent(a: argparse.Namespace) -> Message:
     )
 
 
-def _caseworker_request(request: type[Message]) -> Build:
+def _caseworker_request(request: Callable[..., Message]) -> Build:
     def build(a: argparse.Namespace) -> Message:
         extra: dict[str, Any] = {}
         if getattr(a, "signed_on", None):
@@ -201,11 +201,11 @@ def _forced_exit(a: argparse.Namespace) -> Message:
     return request
 
 
-def _of_party(request: type[Message]) -> Build:
+def _of_party(request: Callable[..., Message]) -> Build:
     return lambda a: request(organisation_number=a.organisation)
 
 
-def _with_provider(request: type[Message]) -> Build:
+def _with_provider(request: Callable[..., Message]) -> Build:
     return lambda a: request(
         organisation_number=a.organisation, provider_organisation_number=a.provider_organisation
     )
@@ -223,7 +223,7 @@ def _add_party_actions(actions: Commands) -> None:
     def add(name: str, help_text: str, rpc: str, build: Build, show: Show, *args: Arg) -> None:
         add_command(actions, name, help_text, pb_grpc.PartyServiceStub, rpc, build, show, *args)
 
-    def change(name: str, help_text: str, rpc: str, request: type[Message]) -> None:
+    def change(name: str, help_text: str, rpc: str, request: Callable[..., Message]) -> None:
         add(name, help_text, rpc, _of_party(request), _party, ORG)
 
     add("list", "every party", "ListParties", lambda a: pb.ListPartiesRequest(), _show_parties)
