@@ -26,11 +26,14 @@ from application.registrations import Registrations
 from domain.business_hours import BusinessHours
 from domain.incident.conditions import Condition, QueryObservation
 from domain.incident.incident import Incident
+from domain.incident.service_levels import Priority
 from domain.providers import Provider
 from domain.query.aggregate import Query
 from domain.query.values import CallOutcome
 
 AUTOMATIC_NAMESPACE: Final = UUID("0b4f7c1e-6a55-4d8e-9b2a-5e1d6f3c2a90")
+UNCOVERED: Final = len(Priority) + 1
+"""Below every priority number: no incident covers the query's conditions yet."""
 
 
 class QueryTrail(Protocol):
@@ -90,6 +93,7 @@ class Monitor:
             calls.provider: calls.outcomes for calls in compiled.calls
         } or trail.provider_outcomes(query_id)  # before Compiled v3: read from the trail
         observation = QueryObservation.of(outcomes)
+        cover = UNCOVERED  # the most severe priority (1-4) of the incidents this query shows
         for condition in Condition:
             incident = open_incidents.get(condition)
             at = (
@@ -102,7 +106,11 @@ class Monitor:
                 if incident is not None:
                     incident.observe_condition(concerned, query_id=query_id, at=at)
                     processing_event.collect_events(incident)
-                elif condition is observation.most_severe:
+                    cover = min(cover, incident.priority.number)
+                elif observation.priority(condition).number < cover:
+                    # the first condition shown, or one that ranks above the incidents
+                    # covering it (time-outs under a low "providers unavailable" incident)
+                    cover = observation.priority(condition).number
                     detected = Incident.detect(
                         incident_id=automatic_incident_id(condition, query_id),
                         condition=condition,

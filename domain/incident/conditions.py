@@ -3,16 +3,19 @@
 Bilaga 4 § 3.8: the service is unavailable when answers do not come at all; when two or
 more providers cannot deliver, it is "available with disturbance" and an incident must be
 opened at the operator's single point of contact. § 3.3.3 grades incidents by the users'
-impact. The rules (ADR 0010), applied to each compiled query:
+impact, and the priority is the impact's. The rules (ADR 0010), applied to each compiled
+query:
 
-==========================  ================================================  ==========
-condition                   a query shows it when                             priority
-==========================  ================================================  ==========
-``NO_ANSWER``               calls were made and not one was answered          1 critical
-``PROVIDERS_UNAVAILABLE``   two or more providers failed at least one call    2 high
-``TIMEOUTS``                at least one call timed out (SSBT ``TIMEOUT``)    2 high
-``CALLS_UNANSWERED``        at least one call failed otherwise                4 low
-==========================  ================================================  ==========
+=========================  ===============================================  =====================
+condition                  a query shows it when                            impact (priority)
+=========================  ===============================================  =====================
+``NO_ANSWER``              calls were made and not one was answered         flow broken (1)
+``PROVIDERS_UNAVAILABLE``  two or more providers failed at least one call   time-outs (2) if one
+                                                                            of them timed out,
+                                                                            else single calls (4)
+``TIMEOUTS``               at least one call timed out (SSBT ``TIMEOUT``)   time-outs (2)
+``CALLS_UNANSWERED``       at least one call failed otherwise               single calls (4)
+=========================  ===============================================  =====================
 
 A provider that was closed or that the municipality is not entitled to was not called;
 that is not a failure. A condition concerns the providers that failed in that way.
@@ -43,18 +46,6 @@ class Condition(enum.Enum):
     PROVIDERS_UNAVAILABLE = "PROVIDERS_UNAVAILABLE"
     TIMEOUTS = "TIMEOUTS"
     CALLS_UNANSWERED = "CALLS_UNANSWERED"
-
-    @property
-    def priority(self) -> Priority:
-        return _PRIORITIES[self]
-
-
-_PRIORITIES: Mapping[Condition, Priority] = {
-    Condition.NO_ANSWER: Priority.CRITICAL,
-    Condition.PROVIDERS_UNAVAILABLE: Priority.HIGH,
-    Condition.TIMEOUTS: Priority.HIGH,
-    Condition.CALLS_UNANSWERED: Priority.LOW,
-}
 
 
 def _timed_out(outcome: CallOutcome) -> bool:
@@ -120,7 +111,11 @@ class QueryObservation:
                 return self.failed
 
     def impact(self, condition: Condition) -> Impact:
-        """The users' impact (§ 3.3.3) an incident for this condition records."""
+        """The users' impact (§ 3.3.3) an incident for this condition records; its priority
+        is the impact's (``Impact.priority``). Two or more failing providers make the service
+        "available with disturbance" (§ 3.8): every caseworker still gets an answer, without
+        those providers' parts, so the impact is what those calls show: time-outs (2) when one
+        of them timed out, else single calls that cannot be answered (4)."""
         match condition:
             case Condition.NO_ANSWER:
                 return Impact.FLOW_BROKEN
@@ -131,10 +126,14 @@ class QueryObservation:
             case Condition.PROVIDERS_UNAVAILABLE:
                 return Impact.TIMEOUTS if self.timed_out else Impact.SINGLE_CALLS_UNANSWERED
 
+    def priority(self, condition: Condition) -> Priority:
+        """The priority an incident for ``condition`` gets from this query: its impact's."""
+        return self.impact(condition).priority
+
     @property
     def most_severe(self) -> Condition | None:
-        """The one condition a new incident is opened for; the lesser ones it also shows
-        are covered by that incident."""
+        """The first condition this query shows; a new incident for it covers the lesser
+        ones unless they rank above it (``Monitor``)."""
         return next((c for c in Condition if self.shows(c)), None)
 
     def clears(self, condition: Condition, concerned: frozenset[Provider]) -> bool:

@@ -186,15 +186,16 @@ class Incident(Aggregate):
         clock: BusinessHours,
         at: dt.datetime,
     ) -> Incident:
-        """Registered by the monitoring for a condition a query showed (§ 3.2, § 3.8)."""
-        deadlines = Deadlines.compute(INCIDENT_TARGETS[condition.priority], clock, at)
+        """Registered by the monitoring for a condition a query showed (§ 3.2, § 3.8), with
+        the priority of its impact, as any incident (§ 3.3.3)."""
+        deadlines = Deadlines.compute(INCIDENT_TARGETS[impact.priority], clock, at)
         return cls._create(
             cls.Registered,
             id=incident_id,
             timestamp=at,
             reporter=Reporter.monitoring(),
             impact=impact,
-            priority=condition.priority,
+            priority=impact.priority,
             providers=_ordered(providers),
             response_due=deadlines.response_due,
             resolution_due=deadlines.resolution_due,

@@ -114,6 +114,29 @@ async def test_two_failing_providers_open_one_incident_however_many_queries_show
     assert service.management.incidents.get_incident(incident.id).version == 1
 
 
+async def test_an_automatic_incident_records_the_impact_its_calls_show_and_its_priority(
+    service: Service,
+) -> None:
+    """§ 3.3.3 ranks "single calls cannot be answered" low: two providers failing without a
+    time-out open a low incident (§ 3.8 asks for one). Time-outs seen later rank above it,
+    so they open their own high incident rather than hide under the low one."""
+    service.set(csn="fail", skatteverket="fail")
+    await service.ask()
+    await service.management.process_queries()
+    (low,) = service.incidents()
+    assert low.condition is Condition.PROVIDERS_UNAVAILABLE
+    assert (low.impact, low.priority) == (Impact.SINGLE_CALLS_UNANSWERED, Priority.LOW)
+
+    service.set(csn="hang", skatteverket="fail")
+    await service.ask()
+    await service.management.process_queries()
+    by_condition = {i.condition: i for i in service.incidents()}
+    assert set(by_condition) == {Condition.PROVIDERS_UNAVAILABLE, Condition.TIMEOUTS}
+    high = by_condition[Condition.TIMEOUTS]
+    assert (high.impact, high.priority) == (Impact.TIMEOUTS, Priority.HIGH)
+    assert high.providers == [Provider.CSN]
+
+
 async def test_a_query_stored_before_compiled_v3_is_read_from_the_trail(
     service: Service,
 ) -> None:

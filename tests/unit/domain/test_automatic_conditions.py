@@ -45,31 +45,66 @@ def test_a_closed_provider_is_not_a_failure() -> None:
 
 
 def test_two_failing_providers_make_the_service_available_with_disturbance() -> None:
-    """§ 3.8: "Om 2 eller flera Uppgiftslämnare inte kan leverera svar" -> high."""
+    """§ 3.8: "Om 2 eller flera Uppgiftslämnare inte kan leverera svar": an incident, whose
+    priority is that of the impact the calls show (§ 3.3.3 row 4: single calls unanswered)."""
     observation = observe(csn=BT_ERROR, skatteverket=UNREACHABLE)
     assert observation.most_severe is Condition.PROVIDERS_UNAVAILABLE
     assert observation.concerned(Condition.PROVIDERS_UNAVAILABLE) == {
         Provider.CSN,
         Provider.SKATTEVERKET,
     }
-    assert Condition.PROVIDERS_UNAVAILABLE.priority is Priority.HIGH
     assert observation.impact(Condition.PROVIDERS_UNAVAILABLE) is Impact.SINGLE_CALLS_UNANSWERED
+    assert observation.priority(Condition.PROVIDERS_UNAVAILABLE) is Priority.LOW
+
+
+def test_two_failing_providers_one_of_them_timing_out_is_high() -> None:
+    """§ 3.3.3 row 2: "Långa svarstider orsakar timeout i vissa anrop"."""
+    observation = observe(csn=TIMEOUT, skatteverket=UNREACHABLE)
+    assert observation.impact(Condition.PROVIDERS_UNAVAILABLE) is Impact.TIMEOUTS
+    assert observation.priority(Condition.PROVIDERS_UNAVAILABLE) is Priority.HIGH
+
+
+@pytest.mark.parametrize(
+    "observation",
+    [
+        observe(csn=BT_ERROR, skatteverket=UNREACHABLE),
+        observe(csn=TIMEOUT, skatteverket=UNREACHABLE),
+        observe(csn=TIMEOUT),
+        observe(csn=BT_ERROR),
+        QueryObservation.of({p: [TIMEOUT] for p in Provider}),
+    ],
+)
+def test_an_automatic_incident_s_priority_is_its_impact_s_as_3_3_3_ranks_it(
+    observation: QueryObservation,
+) -> None:
+    """The table of § 3.3.3: 1 flow broken, 2 time-outs, 3 wrong information, 4 single calls."""
+    ranks = {
+        Impact.FLOW_BROKEN: Priority.CRITICAL,
+        Impact.TIMEOUTS: Priority.HIGH,
+        Impact.WRONG_INFORMATION: Priority.MEDIUM,
+        Impact.SINGLE_CALLS_UNANSWERED: Priority.LOW,
+    }
+    assert {impact: impact.priority for impact in Impact} == ranks
+    for condition in Condition:
+        if observation.shows(condition):
+            impact = observation.impact(condition)
+            assert observation.priority(condition) is ranks[impact]
 
 
 def test_a_query_without_one_answer_is_critical() -> None:
     """§ 3.3.3 priority 1: "Avbrott i flödet, inga anrop kan besvaras"."""
     observation = QueryObservation.of({p: [TIMEOUT] for p in Provider})
     assert observation.most_severe is Condition.NO_ANSWER
-    assert Condition.NO_ANSWER.priority is Priority.CRITICAL
+    assert observation.priority(Condition.NO_ANSWER) is Priority.CRITICAL
     assert observation.impact(Condition.NO_ANSWER) is Impact.FLOW_BROKEN
 
 
 def test_one_time_out_is_high_and_one_other_failure_is_low() -> None:
     """§ 3.3.3: time-outs in some calls are priority 2; single unanswered calls priority 4."""
     assert observe(csn=TIMEOUT).most_severe is Condition.TIMEOUTS
-    assert Condition.TIMEOUTS.priority is Priority.HIGH
+    assert observe(csn=TIMEOUT).priority(Condition.TIMEOUTS) is Priority.HIGH
     assert observe(csn=BT_ERROR).most_severe is Condition.CALLS_UNANSWERED
-    assert Condition.CALLS_UNANSWERED.priority is Priority.LOW
+    assert observe(csn=BT_ERROR).priority(Condition.CALLS_UNANSWERED) is Priority.LOW
 
 
 def test_a_provider_failing_for_one_subject_of_two_cannot_answer_the_query() -> None:
