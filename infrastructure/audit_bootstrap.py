@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 
 SEALS_STORE: Final = "auditseals"
 """``AuditSeals.name.lower()``: ``auditseals.sqlite3``, or the table ``auditseals_events``."""
-AUDITED: Final = ("queries", "parties", "agreements", "incidents", "escalations")
+AUDITED: Final = ("queries", "parties", "agreements", "incidents", "escalations", "serviceruns")
 """The logs of the service, by store name (an application's ``name`` in lower case)."""
 DEV_KEY_FILE: Final = "audit-signing.pem"
 
@@ -119,20 +119,32 @@ def working_hours() -> BusinessHours:
     return BusinessHours(WorkingCalendar(SwedishHolidays()))
 
 
+def monthly_reports(
+    logs: Mapping[str, EventLog], sources: ReportSources | None, clock: Clock
+) -> MonthlyReports | None:
+    """The report over the Queries log and the records of running time (``serviceruns``)."""
+    queries = logs.get("queries")
+    if queries is None:
+        return None
+    return MonthlyReports(
+        queries, working_hours(), sources, running_time=logs.get("serviceruns"), clock=clock
+    )
+
+
 def build_audit_trail(
     applications: Mapping[str, EventLog],
     seals: SealSource,
     verifier: Ed25519Verifier,
     *,
+    clock: Clock,
     sources: ReportSources | None = None,
 ) -> AuditTrail:
     """The audit use cases over the running service's applications."""
-    queries = applications.get("queries")
     return AuditTrail(
         {name: application.recorder for name, application in applications.items()},
         seals,
         verifier,
-        MonthlyReports(queries, working_hours(), sources) if queries is not None else None,
+        monthly_reports(applications, sources, clock),
     )
 
 
@@ -248,14 +260,13 @@ def open_audit_copy(
     """Open a copy of the stores (``settings``: its data dir or database) read-only."""
     opened: list[ReadOnlyLog] = []
     logs: dict[str, ApplicationRecorder | None] = {}
-    queries: ReadOnlyLog | None = None
+    readable: dict[str, ReadOnlyLog] = {}
     for name in applications:
         store = open_read_only(settings, name, query_transcodings() if name == "queries" else ())
         logs[name] = store.recorder if store else None
         if store is not None:
             opened.append(store)
-            if name == "queries":
-                queries = store
+            readable[name] = store
     seals = _read_only_seals(settings, clock)
     incidents = _read_only_incidents(settings, clock) if sources is None else None
     if incidents is not None:
@@ -267,8 +278,9 @@ def open_audit_copy(
     # A store missing from the copy is only a finding when its log has seals.
     present = {name: log for name, log in logs.items() if log is not None}
     missing = {name: None for name in source.sealed_applications() if name not in present}
-    reports = MonthlyReports(queries, working_hours(), sources) if queries else None
-    trail = AuditTrail({**present, **missing}, source, verifier, reports)
+    trail = AuditTrail(
+        {**present, **missing}, source, verifier, monthly_reports(readable, sources, clock)
+    )
     return AuditCopy(trail, opened, seals, incidents)
 
 
@@ -330,7 +342,7 @@ def build_audit(
     signer = Ed25519Signer(signing_key(settings, audit))
     seals = build_audit_seals(settings, clock=clock, signer=signer)
     verifier = Ed25519Verifier([signer.public_key, *trusted_keys(audit)])
-    trail = build_audit_trail(applications, seals, verifier, sources=sources)
+    trail = build_audit_trail(applications, seals, verifier, clock=clock, sources=sources)
     return Audit(
         seals=seals,
         applications=dict(applications),

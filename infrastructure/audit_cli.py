@@ -22,14 +22,13 @@ from typing import IO, Any, TypeAlias
 import attrs
 import grpc
 from eventsourcing.persistence import PersistenceError
-from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
 from adapters.reporting.html_report import render_html
-from adapters.reporting.report_json import report_to_dict
+from adapters.reporting.report_json import report_json
 from adapters.security.signing import (
     Ed25519Verifier,
     KeyFormatError,
@@ -313,12 +312,12 @@ def _report(args: argparse.Namespace) -> int:
                 )
             except grpc.RpcError as error:
                 return report_error(error)
-        document = MessageToDict(response.report)
+        document = json.loads(response.report_json)  # typed: the Struct has only doubles
         html = response.html
     else:
         with _copy(args) as copy:
             report = copy.trail.report(month)
-        document = report_to_dict(report)
+        document = json.loads(report_json(report))
         html = render_html(report) if args.html else ""
     if args.html:
         args.html.write_text(html, encoding="utf-8")

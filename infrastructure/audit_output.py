@@ -215,6 +215,20 @@ def print_report_summary(document: dict[str, Any], console: Console) -> None:
     def met(value: Any) -> str:
         return "-" if value is None else ("[green]met[/green]" if value else "[red]not met[/red]")
 
+    evidence = avail["evidence"]
+    if evidence is None:
+        console.print("No evidence of the service's running time covers this month.")
+    else:
+        console.print(
+            f"Evidence period {evidence['start']} to {evidence['end']}: "
+            f"{_hours(avail['measured_minutes'])} of opening time measured, "
+            f"{_hours(avail['not_running_minutes'])} not running, "
+            f"{_hours(avail['failing_minutes'])} up and failing."
+        )
+    console.print(
+        f"Read through position {document['read_through']} of the Queries log and "
+        f"{document['running_time_read_through']} of the ServiceRuns log."
+    )
     table = Table(title=f"SSBTEK service levels {document['month']}")
     for column in ("service level", "target", "outcome", "verdict"):
         table.add_column(column)
@@ -230,14 +244,18 @@ def print_report_summary(document: dict[str, Any], console: Console) -> None:
         share(perf["share_within_limit"]),
         met(perf["limit_met"]),
     )
+    measured = bool(avail["measured_minutes"])
     table.add_row(
         "availability, opening hours",
         ">= 90 %",
-        share(avail["percentage"]),
+        share(avail["percentage"]) if measured else "no evidence",
         met(avail["target_met"]),
     )
     table.add_row(
-        "unplanned outages", "<= 1", str(avail["unplanned_outages"]), met(avail["reliability_met"])
+        "unplanned outages",
+        "<= 1",
+        str(avail["unplanned_outages"]) if measured else "no evidence",
+        met(avail["reliability_met"]),
     )
     table.add_row(
         "queries answered", ">= 95 %", share(delivery["share"]), met(delivery["target_met"])
@@ -251,3 +269,7 @@ def print_report_summary(document: dict[str, Any], console: Console) -> None:
     for section in ("incidents", "problems", "planned_changes"):
         if isinstance(document[section], str):
             console.print(f"{section.replace('_', ' ')}: {document[section]}")
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes // 60} h {minutes % 60:02d} min"

@@ -53,6 +53,7 @@ def prepare(settings: Settings) -> None:
     from infrastructure.audit_bootstrap import prepare_audit
     from infrastructure.bootstrap import build_queries, pseudonym_key
     from infrastructure.parties_bootstrap import build_parties
+    from infrastructure.run_time import build_service_runs
     from infrastructure.service_management_bootstrap import build_service_management
 
     clock = SystemClock()
@@ -62,7 +63,13 @@ def prepare(settings: Settings) -> None:
         seed_demo(parties, agreements, clock.now())
     queries = build_queries(settings, clock=clock, access_policy=parties)
     management = build_service_management(settings, clock=clock, queries=queries)
-    for app in (management, queries, agreements, parties):
+    for app in (
+        management,
+        queries,
+        agreements,
+        parties,
+        build_service_runs(settings, clock=clock),
+    ):
         app.close()
     prepare_audit(settings, clock=clock)
 
@@ -81,10 +88,12 @@ async def serve(
     from adapters.security.pseudonymiser import HmacPseudonymiser
     from adapters.system_clock import SystemClock
     from application.demo import seed_demo
+    from application.running_time import RunTimeRecorder
     from application.service_management_report import ServiceManagementFigures
     from infrastructure.audit_bootstrap import audited, build_audit
     from infrastructure.bootstrap import build_queries, pseudonym_key
     from infrastructure.parties_bootstrap import build_parties
+    from infrastructure.run_time import build_service_runs, node_name
     from infrastructure.service_management_bootstrap import build_service_management
 
     if settings.production and not settings.tls:
@@ -100,11 +109,12 @@ async def serve(
     metrics = PrometheusMetrics(CollectorRegistry())
     queries = build_queries(settings, metrics=metrics, clock=clock, access_policy=parties)
     management = build_service_management(settings, clock=clock, queries=queries)
+    runs = build_service_runs(settings, clock=clock)  # this process's running time (ADR 12)
     audit = build_audit(
         settings,
         clock=clock,
         applications=audited(
-            queries, parties, agreements, management.incidents, management.escalations
+            queries, parties, agreements, management.incidents, management.escalations, runs
         ),
         sources=ServiceManagementFigures(management.incidents).sources(),
     )
@@ -128,6 +138,8 @@ async def serve(
         ],
     )
     await server.start()
+    running_time = RunTimeRecorder(runs, node=node_name(settings), worker=worker)
+    await running_time.start()  # started, then still up every minute, until stopped
     stopping = asyncio.Event()
     background = [asyncio.create_task(_recover_periodically(queries, interval_s=30.0))]
     sealing = asyncio.Event()  # its own event: the last seal comes after the last call
@@ -159,6 +171,7 @@ async def serve(
     await stopping.wait()
     log.info("stopping: finishing calls in flight")
     await server.stop(grace=5)
+    await running_time.stop()  # before the last seal, which then covers it
     if sealer is not None:
         sealing.set()
         await sealer  # seals what the last calls wrote
@@ -167,7 +180,7 @@ async def serve(
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
-    for app in (management, queries, agreements, parties, audit):
+    for app in (management, queries, agreements, parties, runs, audit):
         app.close()
     log.info("stopped")
 

@@ -23,7 +23,7 @@ from adapters.grpc.server import ServiceRegistration
 from adapters.grpc.status import Context
 from adapters.grpc.tls import authenticated_organisation
 from adapters.reporting.html_report import render_html
-from adapters.reporting.report_json import report_to_dict
+from adapters.reporting.report_json import report_json, report_to_dict
 from application.audit.replay import POLL_INTERVAL_S
 from application.audit.trail import AuditTrail
 from application.errors import PermissionDeniedError
@@ -77,7 +77,11 @@ class GrpcAuditServicer(pb_grpc.AuditServiceServicer):
         month = translation.month_from_proto(request)
         report = await asyncio.to_thread(self._trail.report, month)
         html = await asyncio.to_thread(render_html, report) if request.include_html else ""
-        return pb.GetReportResponse(report=translation.struct_of(report_to_dict(report)), html=html)
+        return pb.GetReportResponse(
+            report=translation.struct_of(report_to_dict(report)),
+            html=html,
+            report_json=report_json(report),
+        )
 
 
 def register_audit_service(

@@ -2,12 +2,15 @@
 
 ``MonthlyReports.build(month)`` reads the Queries application's events around the month
 (from a day before it starts to a day after it ends, found by bisection on the event
-times), folds them into one fact per query received in the month, and computes the
-figures of 004 Bilaga 4 § 3.7-3.9 and § 4. The same store always gives the same report.
+times), folds them into one fact per query received in the month, reads the service's
+records of its running time (``ServiceRuns``) over the same window, and computes the
+figures of 004 Bilaga 4 § 3.7-3.9 and § 4. The same stores at the same time always give
+the same report; a month that has ended gives the same figures whenever it is made.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -33,8 +36,10 @@ from application.audit.report_model import (
     RejectionCount,
     Usage,
 )
-from application.audit.report_sources import ReportSources
+from application.audit.report_sources import OrganisationNames, ReportSources
+from application.audit.running_evidence import RunningEvidence, read_running_evidence
 from application.audit.stored import first_position_at_or_after, notifications, timestamp_of
+from application.ports import Clock
 from domain.business_hours import BusinessHours
 from domain.providers import Provider
 from domain.query.aggregate import Query
@@ -43,8 +48,12 @@ from domain.service_level import answer_limit, answer_target
 
 MARGIN: Final = dt.timedelta(days=1)
 """Read this far before and after the month: an event is saved seconds after its time."""
-HISTOGRAM_STEP_MS: Final = 500
-HISTOGRAM_END_MS: Final = 20_000
+HISTOGRAM_EDGES_MS: Final = (
+    *(0, 100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000),
+    *(7000, 10_000, 12_000, 15_000, 20_000, 30_000),
+)
+"""The latency bins: roughly even on a log scale, with edges at the 7 s and 12 s lines so the
+bars on either side of a line are the answers within it and beyond it."""
 _READ: Final = frozenset(
     get_topic(kind)
     for kind in (
@@ -137,7 +146,12 @@ class MonthlyReportProjection:
             facts.cancelled_at = event.timestamp
 
     def report(
-        self, hours: BusinessHours, sources: ReportSources, read_through: int
+        self,
+        hours: BusinessHours,
+        sources: ReportSources,
+        read_through: int,
+        running: RunningEvidence | None,
+        now: dt.datetime,
     ) -> MonthlyReport:
         queries = sorted(self._queries.values(), key=lambda q: q.received_at)
         start, end = self.month.start, self.month.end
@@ -149,9 +163,11 @@ class MonthlyReportProjection:
                 hours,
                 _traffic(queries, self._rejections, hours),
                 sources.outages.outages(start, end) if sources.outages else None,
+                running,
+                now,
             ),
             delivery=_delivery(queries, self._rejections),
-            usage=_usage(queries, self._rejections, hours),
+            usage=_usage(queries, self._rejections, hours, sources.organisations),
             incidents=tuple(sources.incidents.incidents_by_priority(start, end))
             if sources.incidents
             else None,
@@ -162,18 +178,29 @@ class MonthlyReportProjection:
             if sources.planned_changes
             else None,
             read_through=read_through,
+            running_time_read_through=running.read_through if running else None,
+            made_at=now,
         )
 
 
 class MonthlyReports:
-    """Builds the report of a month from the Queries log and the injected sources."""
+    """Builds the report of a month from the Queries log, the service's records of its
+    running time (``None``: not kept, so no availability figure) and the injected sources."""
 
     def __init__(
-        self, queries: EventLog, hours: BusinessHours, sources: ReportSources | None = None
+        self,
+        queries: EventLog,
+        hours: BusinessHours,
+        sources: ReportSources | None = None,
+        *,
+        running_time: EventLog | None,
+        clock: Clock,
     ) -> None:
         self._queries = queries
         self._hours = hours
         self._sources = sources or ReportSources()
+        self._running_time = running_time
+        self._clock = clock
 
     def build(self, month: Month) -> MonthlyReport:
         recorder, mapper = self._queries.recorder, self._queries.mapper
@@ -188,7 +215,13 @@ class MonthlyReports:
             if notification.topic in _READ:
                 projection.observe(mapper.to_domain_event(notification))
             read_through = notification.id
-        return projection.report(self._hours, self._sources, read_through)
+        now = self._clock.now()
+        running = (
+            read_running_evidence(self._running_time, month.start, month.end, now)
+            if self._running_time is not None
+            else None
+        )
+        return projection.report(self._hours, self._sources, read_through, running, now)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -229,15 +262,12 @@ def _performance(queries: Sequence[_QueryFacts]) -> Performance:
 
 
 def _histogram(values: Iterable[int]) -> tuple[HistogramBin, ...]:
-    counts = Counter(min(max(v, 0), HISTOGRAM_END_MS) // HISTOGRAM_STEP_MS for v in values)
-    last = HISTOGRAM_END_MS // HISTOGRAM_STEP_MS
+    """Counts per bin ``[lower, upper)``; the last bin is open-ended."""
+    counts = Counter(bisect.bisect_right(HISTOGRAM_EDGES_MS, max(v, 0)) - 1 for v in values)
+    uppers = (*HISTOGRAM_EDGES_MS[1:], None)
     return tuple(
-        HistogramBin(
-            index * HISTOGRAM_STEP_MS,
-            None if index == last else (index + 1) * HISTOGRAM_STEP_MS,
-            counts.get(index, 0),
-        )
-        for index in range(last + 1)
+        HistogramBin(lower, upper, counts.get(index, 0))
+        for index, (lower, upper) in enumerate(zip(HISTOGRAM_EDGES_MS, uppers, strict=True))
     )
 
 
@@ -298,7 +328,10 @@ def _delivery(
 
 
 def _usage(
-    queries: Sequence[_QueryFacts], rejections: Sequence[_Rejection], hours: BusinessHours
+    queries: Sequence[_QueryFacts],
+    rejections: Sequence[_Rejection],
+    hours: BusinessHours,
+    names: OrganisationNames | None,
 ) -> Usage:
     asked = Counter(q.organisation for q in queries)
     subjects: Counter[str] = Counter()
@@ -313,8 +346,19 @@ def _usage(
         peak_queries_per_minute=max(per_minute.values(), default=0),
         organisations=tuple(
             OrganisationUsage(
-                organisation, asked[organisation], subjects[organisation], refused[organisation]
+                _written(organisation),
+                names.name_of(organisation) if names and organisation else None,
+                asked[organisation],
+                subjects[organisation],
+                refused[organisation],
             )
             for organisation in sorted(asked.keys() | refused.keys())
         ),
     )
+
+
+def _written(organisation: str) -> str:
+    """Ten digits as an organisation number is written, ``NNNNNN-NNNN``."""
+    if len(organisation) == 10 and organisation.isdigit():
+        return f"{organisation[:6]}-{organisation[6:]}"
+    return organisation

@@ -146,34 +146,86 @@ class Outage:
 
 @attrs.frozen
 class DayAvailability:
+    """One working day's opening minutes by what the evidence shows (ADR 0012)."""
+
     day: dt.date
     opening_minutes: int
-    unavailable_minutes: int
+    answering_minutes: int
+    """Up and answering (available; some of them with disturbance)."""
+    failing_minutes: int
+    """Up and failing: queries got no answer, or an outage was recorded."""
+    not_running_minutes: int
+    no_evidence_minutes: int
+    """Before the service's first record of its running time: not measured."""
+    not_yet_minutes: int
+    """Not yet happened when the report was made: not measured."""
     disturbed_minutes: int
 
     @property
-    def percentage(self) -> float:
-        return 100.0 * (self.opening_minutes - self.unavailable_minutes) / self.opening_minutes
+    def measured_minutes(self) -> int:
+        return self.opening_minutes - self.no_evidence_minutes - self.not_yet_minutes
+
+    @property
+    def unavailable_minutes(self) -> int:
+        return self.failing_minutes + self.not_running_minutes
+
+    @property
+    def percentage(self) -> float | None:
+        measured = self.measured_minutes
+        return 100.0 * self.answering_minutes / measured if measured else None
+
+
+@attrs.frozen
+class ProcessRun:
+    """One process of the service running (a worker on a node), as its records show it."""
+
+    node: str
+    worker: int
+    start: dt.datetime
+    end: dt.datetime
+    ended: str
+    """``stopped``, ``no sign of life`` (its records end or pause) or ``still running``."""
+
+
+@attrs.frozen
+class EvidencePeriod:
+    """The part of the month the report has evidence for: from the service's first record of
+    its running time (or the month's start) until the report was made (or the month's end)."""
+
+    start: dt.datetime
+    end: dt.datetime
 
 
 @attrs.frozen
 class Availability:
-    """§ 3.8: within opening hours (Mon-Fri 08:00-17:00 Stockholm, no public holidays)."""
+    """§ 3.8: within opening hours (Mon-Fri 08:00-17:00 Stockholm, no public holidays),
+    measured only over the elapsed opening minutes the service has evidence for."""
 
     opening_minutes: int
+    measured_minutes: int
+    """Opening minutes within the evidence period that have passed."""
     available_minutes: int
+    """Up and answering."""
     unavailable_minutes: int
+    failing_minutes: int
+    not_running_minutes: int
+    no_evidence_minutes: int
+    not_yet_minutes: int
     planned_unavailable_minutes: int
     disturbed_minutes: int
     """Available, with disturbance: two or more providers could not answer."""
     percentage: float | None
+    """Available of measured; ``None`` without a measured minute."""
     target_met: bool | None
     unplanned_outages: int
-    reliability_met: bool
+    reliability_met: bool | None
     outages: tuple[Outage, ...]
     days: tuple[DayAvailability, ...]
     recorded_outages_source: bool
     """Whether outages recorded outside the query log were taken into account."""
+    evidence: EvidencePeriod | None
+    """``None``: no evidence of running time covers any of the month."""
+    runs: tuple[ProcessRun, ...]
 
 
 @attrs.frozen
@@ -201,6 +253,9 @@ class DeliveryPrecision:
 @attrs.frozen
 class OrganisationUsage:
     organisation: str
+    """``NNNNNN-NNNN``; empty when the request named no valid organisation (it was refused)."""
+    name: str | None
+    """The party's name, when the Parties application knows the organisation."""
     queries: int
     subjects: int
     rejected: int
@@ -230,3 +285,7 @@ class MonthlyReport:
     planned_changes: tuple[PlannedChange, ...] | None
     read_through: int
     """The last position of the Queries log the report read."""
+    running_time_read_through: int | None
+    """The last position of the ServiceRuns log read; ``None``: no such log."""
+    made_at: dt.datetime
+    """When the report was made: later opening minutes had not happened yet."""

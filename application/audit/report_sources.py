@@ -70,6 +70,12 @@ class OutageRecords(Protocol):
     def outages(self, start: dt.datetime, end: dt.datetime) -> Sequence[RecordedOutage]: ...
 
 
+class OrganisationNames(Protocol):
+    def name_of(self, organisation: str) -> str | None:
+        """The registered name of a party (ten digits), ``None`` when it is not one."""
+        ...
+
+
 @attrs.frozen
 class ReportSources:
     """The sources wired so far; ``None`` renders as "no data source"."""
@@ -78,3 +84,4 @@ class ReportSources:
     problems: ProblemFigures | None = None
     planned_changes: PlannedChanges | None = None
     outages: OutageRecords | None = None
+    organisations: OrganisationNames | None = None

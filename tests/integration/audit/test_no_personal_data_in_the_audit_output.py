@@ -53,7 +53,7 @@ async def test_no_personal_value_reaches_the_replay_the_report_or_the_verdict(
     signer = new_signer()
     queries = build_queries(settings, base_services=canary_base_services(), clock=clock)
     seals = seals_for(settings, signer, clock)
-    trail = build_audit_trail(audited(queries), seals, verifier_of(signer))
+    trail = build_audit_trail(audited(queries), seals, verifier_of(signer), clock=clock)
     server, port = await build_server(
         queries, address="127.0.0.1:0", services=[register_audit_service(trail)]
     )

@@ -62,7 +62,7 @@ async def running(durable_store_settings: Settings) -> AsyncIterator[Running]:
     signer = new_signer()
     queries = open_queries(settings, clock)
     seals = seals_for(settings, signer, clock)
-    trail = build_audit_trail(audited(queries), seals, verifier_of(signer))
+    trail = build_audit_trail(audited(queries), seals, verifier_of(signer), clock=clock)
     server, port = await build_server(
         queries,
         address="127.0.0.1:0",

@@ -3,12 +3,15 @@
 November 2026 has 21 working days (no Swedish public holiday on a weekday): 21 x 540 =
 11,340 opening minutes. The queries below are stored as the saga stores them (the same
 aggregate, the same events), with the times chosen so every figure can be checked by hand.
+The service's records of its running time show it up all month (``up_all_november``).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -21,6 +24,7 @@ from application.audit.report import MonthlyReports
 from application.audit.report_model import Month, MonthlyReport
 from application.audit.report_sources import PriorityFigures, RecordedOutage, ReportSources
 from application.queries import Queries
+from application.running_time import ServiceRuns
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query, RejectionReason
 from domain.query.values import (
@@ -155,8 +159,58 @@ def queries() -> Queries:
     return app
 
 
-def build(queries: Queries, sources: ReportSources | None = None) -> MonthlyReport:
-    return MonthlyReports(queries, working_hours(), sources).build(NOVEMBER)
+def record_run(
+    runs: ServiceRuns,
+    clock: FakeClock,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    every: dt.timedelta = dt.timedelta(hours=1),
+    stop: bool = True,
+    worker: int = 0,
+) -> None:
+    """One process running from ``start`` to ``end``, recording that it is still up ``every``
+    (and that it stopped, unless ``stop`` is false: it then just falls silent)."""
+    clock.advance(start - clock.now())
+    run_id = runs.start(node="node-test", worker=worker, heartbeat_s=int(every.total_seconds()))
+    while clock.now() + every <= end:
+        clock.advance(every)
+        runs.still_up(run_id)
+    clock.advance(end - clock.now())
+    if stop:
+        runs.stop(run_id)
+
+
+def new_runs(clock: FakeClock) -> ServiceRuns:
+    return ServiceRuns(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)
+
+
+def up_all_november() -> ServiceRuns:
+    """Up from the evening of 31 October to 1 December, recording it every hour."""
+    clock = FakeClock(at(31, 20, month=10))
+    runs = new_runs(clock)
+    record_run(runs, clock, at(31, 20, month=10), at(1, 12, month=12))
+    return runs
+
+
+AFTER_NOVEMBER = at(5, 12, month=12)
+
+
+def build(
+    queries: Queries,
+    sources: ReportSources | None = None,
+    runs: ServiceRuns | None = None,
+    *,
+    now: dt.datetime = AFTER_NOVEMBER,
+    month: Month = NOVEMBER,
+) -> MonthlyReport:
+    return MonthlyReports(
+        queries,
+        working_hours(),
+        sources,
+        running_time=runs or up_all_november(),
+        clock=FakeClock(now),
+    ).build(month)
 
 
 def test_performance_is_the_share_of_answers_within_7_and_12_seconds_plus_1_5_per_subject(
@@ -178,7 +232,8 @@ def test_performance_is_the_share_of_answers_within_7_and_12_seconds_plus_1_5_pe
         13000,
     )
     counts = {b.lower_ms: b.count for b in performance.normalised_histogram if b.count}
-    assert counts == {2000: 1, 3000: 1, 6500: 1, 7500: 1, 13000: 1}  # Q2: 8.0 s - 1.5 s
+    # bins [2, 3) [3, 5) [5, 7) [7, 10) [12, 15) s; Q2 is 8.0 s - 1.5 s = 6.5 s
+    assert counts == {2000: 1, 3000: 1, 5000: 1, 7000: 1, 12000: 1}
 
 
 def test_provider_latencies_count_the_calls_made_and_the_errors_by_source(queries: Queries) -> None:
@@ -241,17 +296,25 @@ def test_delivery_precision_leaves_out_queries_their_callers_left_in_time(querie
     assert [(r.reason, r.count) for r in delivery.rejected] == [("INVALID_ARGUMENT", 1)]
 
 
+class Names:
+    def name_of(self, organisation: str) -> str | None:
+        return {A: "Demo kommun"}.get(organisation)
+
+
 def test_usage_per_municipality(queries: Queries) -> None:
-    usage = build(queries).usage
+    """Organisation numbers as they are written, named where the parties know them."""
+    usage = build(queries, ReportSources(organisations=Names())).usage
     assert (usage.queries, usage.subjects, usage.rejected, usage.peak_queries_per_minute) == (
         7,
         8,
         1,
         1,
     )
-    assert [(o.organisation, o.queries, o.subjects, o.rejected) for o in usage.organisations] == [
-        (A, 7, 8, 0),
-        (B, 0, 0, 1),
+    assert [
+        (o.organisation, o.name, o.queries, o.subjects, o.rejected) for o in usage.organisations
+    ] == [
+        ("212000-0142", "Demo kommun", 7, 8, 0),
+        ("212000-1124", None, 0, 0, 1),
     ]
 
 
@@ -281,20 +344,42 @@ def test_the_report_is_rebuilt_the_same_from_the_same_events(queries: Queries) -
     assert attrs.evolve(first, read_through=0) == attrs.evolve(second, read_through=0)
 
 
+def chart_images(page: str) -> list[str]:
+    """The SVG text of each chart image (``data:`` URIs) on the page."""
+    found = re.findall(
+        r'<img alt="[^"]*" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)">', page
+    )
+    return [base64.b64decode(image).decode() for image in found]
+
+
 def test_the_html_page_is_self_contained_with_both_charts(queries: Queries) -> None:
     page = render_html(build(queries, ReportSources(outages=Outages())))
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("<svg") == 2
-    assert "Latency distribution" in page
-    assert "Daily availability" in page
-    assert "7 s: 90 % of answers" in page
-    assert "12 s: every answer" in page
+    latency, daily = chart_images(page)
+    assert "Latency distribution" in latency
+    assert "log scale" in latency
+    assert "7 s: 90 % of answers" in latency
+    assert "12 s: every answer" in latency
+    assert "by what the evidence shows" in daily
     assert "60.00 %" in page
     assert "80.00 %" in page
     assert "Problems by priority" in page
     assert NO_DATA_SOURCE in page
-    for loads_something in ("<script", "<link", "<img", "@import", 'src="', 'href="http'):
+    assert "Evidence period: 2026-11-01 00:00 to 2026-12-01 00:00" in page
+    assert "Queries log read through position" in page
+    for loads_something in ("<script", "<link", "@import", 'href="http', "url("):
         assert loads_something not in page
+    assert page.count('src="') == page.count('src="data:image/svg+xml;base64,') == 2
+
+
+def test_a_month_without_answers_says_no_data_instead_of_drawing_empty_axes(
+    queries: Queries,
+) -> None:
+    report = build(queries, month=Month(2026, 9), now=AFTER_NOVEMBER)
+    page = render_html(report)
+    assert chart_images(page) == []
+    assert "Latency distribution: no data" in page
+    assert "Availability per day: no data" in page
 
 
 def test_a_query_stored_before_compiled_v3_counts_the_same(queries: Queries) -> None:
@@ -313,3 +398,107 @@ def test_a_query_stored_before_compiled_v3_counts_the_same(queries: Queries) -> 
     for provider in Provider:
         assert after[provider.value].calls == before[provider.value].calls + 1
         assert after[provider.value].bt_errors == before[provider.value].bt_errors + 1
+
+
+# --- availability from the service's records of its running time -----------------------------
+
+
+def test_a_month_before_the_service_existed_has_no_availability_figure(queries: Queries) -> None:
+    """Started on 3 December: November has no evidence, so no figure and no verdict."""
+    clock = FakeClock(at(3, 9, month=12))
+    runs = new_runs(clock)
+    record_run(runs, clock, at(3, 9, month=12), at(3, 15, month=12), every=dt.timedelta(minutes=1))
+    report = build(queries, runs=runs, now=at(3, 15, month=12))
+    availability = report.availability
+    assert availability.evidence is None
+    assert (availability.measured_minutes, availability.no_evidence_minutes) == (0, 21 * 540)
+    assert (availability.percentage, availability.target_met) == (None, None)
+    assert availability.reliability_met is None
+    assert availability.available_minutes == 0
+    assert all(day.percentage is None for day in availability.days)
+    assert report_to_dict(report)["availability"]["percentage"] is None
+    page = render_html(report)
+    assert "No evidence of the service's running time covers any of this month" in page
+    assert "100.00 %" not in page
+
+
+def test_the_rest_of_the_current_month_has_not_happened_and_is_not_counted(
+    queries: Queries,
+) -> None:
+    """Made at 12:00 on Thursday 3 December of a service started at 09:00 that day: three hours
+    measured; 1-2 December have no evidence; the rest of the month has not happened."""
+    clock = FakeClock(at(3, 9, month=12))
+    runs = new_runs(clock)
+    record_run(
+        runs,
+        clock,
+        at(3, 9, month=12),
+        at(3, 12, month=12),
+        every=dt.timedelta(minutes=1),
+        stop=False,
+    )
+    report = build(queries, runs=runs, now=at(3, 12, month=12), month=Month(2026, 12))
+    availability = report.availability
+    assert availability.evidence is not None
+    assert availability.evidence.start == at(3, 9, month=12)
+    assert availability.evidence.end == at(3, 12, month=12)
+    assert availability.measured_minutes == availability.available_minutes == 180
+    assert availability.percentage == pytest.approx(100.0)
+    assert availability.no_evidence_minutes == 2 * 540 + 60
+    # December 2026: 21 working days (24, 25, 31 December are holidays, 26-27 a weekend)
+    assert availability.not_yet_minutes == availability.opening_minutes - 180 - 2 * 540 - 60
+    days = {day.day.day: day for day in availability.days}
+    assert days[3].percentage == pytest.approx(100.0)
+    assert days[4].percentage is None
+    assert days[4].not_yet_minutes == 540
+    assert days[1].no_evidence_minutes == 540
+    assert [run.ended for run in availability.runs] == ["still running"]
+
+
+def test_ten_minutes_stopped_in_opening_hours_are_reported_as_not_running(
+    queries: Queries,
+) -> None:
+    """Stopped at 10:00 on Monday 16 November, started again at 10:10 (the clock is the
+    test's): ten minutes not running, one unplanned outage, evidence "stopped"."""
+    clock = FakeClock(at(16, 8))
+    runs = new_runs(clock)
+    minute = dt.timedelta(minutes=1)
+    record_run(runs, clock, at(16, 8), at(16, 10), every=minute)
+    record_run(runs, clock, at(16, 10, 10), at(16, 12), every=minute, stop=False)
+    availability = build(queries, runs=runs, now=at(16, 12)).availability  # no query that day
+    assert availability.measured_minutes == 240
+    assert availability.not_running_minutes == 10
+    assert availability.unavailable_minutes == 10
+    assert availability.available_minutes == 230
+    assert availability.percentage == pytest.approx(100 * 230 / 240)
+    assert [(o.start, o.end, o.minutes, o.planned) for o in availability.outages] == [
+        (at(16, 10), at(16, 10, 10), 10, False)
+    ]
+    assert availability.outages[0].evidence == ("not running: stopped",)
+    assert availability.unplanned_outages == 1
+
+
+def test_a_process_that_falls_silent_is_not_running_and_another_worker_keeps_it_up(
+    queries: Queries,
+) -> None:
+    """Worker 0 dies at 09:00 without a word; worker 1 runs 08:00-09:30: the service was up
+    until 09:30 and then had no sign of life."""
+    clock = FakeClock(at(2, 8))
+    runs = new_runs(clock)
+    minute = dt.timedelta(minutes=1)
+    record_run(runs, clock, at(2, 8), at(2, 9), every=minute, stop=False)
+    record_run(runs, clock, at(2, 9, 30), at(2, 9, 30), every=minute, worker=1)
+    clock.advance(at(2, 8) - clock.now())
+    worker_1 = runs.start(node="node-test", worker=1, heartbeat_s=60)
+    while clock.now() < at(2, 9, 30):
+        clock.advance(minute)
+        runs.still_up(worker_1)
+    runs.stop(worker_1)
+    availability = build(queries, runs=runs, now=at(2, 10)).availability
+    assert availability.measured_minutes == 120
+    assert availability.available_minutes == 90
+    assert availability.not_running_minutes == 30
+    assert availability.outages[0].start == at(2, 9, 30)
+    assert availability.outages[0].evidence == ("not running: stopped",)
+    ended = sorted((run.worker, run.ended) for run in availability.runs)
+    assert (0, "no sign of life") in ended

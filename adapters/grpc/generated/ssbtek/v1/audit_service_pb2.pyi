@@ -440,20 +440,28 @@ class GetReportResponse(_message.Message):
 
     REPORT_FIELD_NUMBER: _builtins.int
     HTML_FIELD_NUMBER: _builtins.int
+    REPORT_JSON_FIELD_NUMBER: _builtins.int
     html: _builtins.str
+    report_json: _builtins.str
+    """The report as JSON text, integers as integers: the same document, to the byte, as
+    `ssbtek report monthly --json`.
+    """
     @_builtins.property
     def report(self) -> _struct_pb2.Struct:
-        """The report as JSON: the same document as `ssbtek report monthly --json`."""
+        """The report as a Struct. A Struct holds every number as a double (a count of 3 reads
+        back as 3.0): read `report_json` for the typed document.
+        """
 
     def __init__(
         self,
         *,
         report: _struct_pb2.Struct | None = ...,
         html: _builtins.str = ...,
+        report_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["report", b"report"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["html", b"html", "report", b"report"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["html", b"html", "report", b"report", "report_json", b"report_json"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
