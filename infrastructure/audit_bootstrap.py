@@ -36,6 +36,7 @@ from eventsourcing.utils import Environment
 from adapters.calendar.swedish_holidays import SwedishHolidays
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.server import ServiceRegistration
+from adapters.persistence.party_transcodings import party_transcodings
 from adapters.persistence.service_management_transcodings import incident_transcodings
 from adapters.persistence.transcodings import query_transcodings
 from adapters.security.signing import (
@@ -45,6 +46,7 @@ from adapters.security.signing import (
     load_signing_key,
     new_signing_key_pem,
 )
+from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
 from application.audit.report import MonthlyReports
 from application.audit.report_sources import ReportSources
@@ -52,6 +54,7 @@ from application.audit.sealer import run_sealer, seal_now
 from application.audit.seals import AuditSeals
 from application.audit.trail import AuditTrail
 from application.audit.verification import NoSeals, SealSource
+from application.parties import Parties
 from application.ports import Clock
 from application.service_management import Incidents
 from application.service_management_report import ServiceManagementFigures
@@ -222,14 +225,42 @@ class AuditCopy:
     opened: list[ReadOnlyLog]
     seals: AuditSeals | None
     incidents: Incidents | None = None
+    parties: Parties | None = None
 
     def close(self) -> None:
         for store in self.opened:
             store.close()
-        if self.seals is not None:
-            self.seals.close()
-        if self.incidents is not None:
-            self.incidents.close()
+        for application in (self.seals, self.incidents, self.parties):
+            if application is not None:
+                application.close()
+
+
+class _NoPseudonyms:
+    """A copy opened to read party names makes no pseudonym (it has no key)."""
+
+    def pseudonym(self, purpose: str, value: str) -> str:
+        raise RuntimeError("an auditor's copy makes no pseudonyms")
+
+
+def _read_only_parties(settings: Settings, clock: Clock) -> Parties | None:
+    """The Parties store of the copy, read-only, for the names of the organisations."""
+    values = read_only_env(settings, "parties")
+    if values is None:
+        return None
+    parties = Parties(
+        env=values,
+        clock=clock,
+        pseudonymiser=_NoPseudonyms(),
+        calendar=WorkingCalendar(SwedishHolidays()),
+        transcodings=party_transcodings(),
+    )
+    _read_only_sessions(parties.factory)
+    try:
+        parties.recorder.max_notification_id()
+    except Exception:
+        parties.close()
+        return None
+    return parties
 
 
 def _read_only_incidents(settings: Settings, clock: Clock) -> Incidents | None:
@@ -271,6 +302,9 @@ def open_audit_copy(
     incidents = _read_only_incidents(settings, clock) if sources is None else None
     if incidents is not None:
         sources = ServiceManagementFigures(incidents).sources()
+    parties = _read_only_parties(settings, clock)
+    if parties is not None:
+        sources = attrs.evolve(sources or ReportSources(), organisations=PartyNames(parties))
     if not opened and seals is None:
         where = settings.data_dir if settings.store is Store.SQLITE else settings.postgres.dbname
         raise ValueError(f"no event store of this service found in {where}")
@@ -281,7 +315,7 @@ def open_audit_copy(
     trail = AuditTrail(
         {**present, **missing}, source, verifier, monthly_reports(readable, sources, clock)
     )
-    return AuditCopy(trail, opened, seals, incidents)
+    return AuditCopy(trail, opened, seals, incidents, parties)
 
 
 def _read_only_seals(settings: Settings, clock: Clock) -> AuditSeals | None:

@@ -87,6 +87,7 @@ async def serve(
     from adapters.metrics.prometheus import PrometheusMetrics, serve_metrics
     from adapters.security.pseudonymiser import HmacPseudonymiser
     from adapters.system_clock import SystemClock
+    from application.audit.party_names import PartyNames
     from application.demo import seed_demo
     from application.running_time import RunTimeRecorder
     from application.service_management_report import ServiceManagementFigures
@@ -116,7 +117,10 @@ async def serve(
         applications=audited(
             queries, parties, agreements, management.incidents, management.escalations, runs
         ),
-        sources=ServiceManagementFigures(management.incidents).sources(),
+        sources=attrs.evolve(
+            ServiceManagementFigures(management.incidents).sources(),
+            organisations=PartyNames(parties),  # the report names the municipalities
+        ),
     )
     metrics.gauge_per_label(
         "ssbtek_open_incidents",
@@ -138,8 +142,6 @@ async def serve(
         ],
     )
     await server.start()
-    running_time = RunTimeRecorder(runs, node=node_name(settings), worker=worker)
-    await running_time.start()  # started, then still up every minute, until stopped
     stopping = asyncio.Event()
     background = [asyncio.create_task(_recover_periodically(queries, interval_s=30.0))]
     sealing = asyncio.Event()  # its own event: the last seal comes after the last call
@@ -168,6 +170,8 @@ async def serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
+    running_time = RunTimeRecorder(runs, node=node_name(settings), worker=worker)
+    await running_time.start()  # started, then still up every minute, until stopped
     await stopping.wait()
     log.info("stopping: finishing calls in flight")
     await server.stop(grace=5)

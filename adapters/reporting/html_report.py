@@ -30,13 +30,13 @@ NO_EVIDENCE = "no evidence"
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 60em; color: #222;
-       padding: 0 1em; overflow-wrap: anywhere; }
+       padding: 0 1em; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; vertical-align: top; }
 th { background: #f4f4f4; font-weight: 600; }
-th:first-child, td:first-child { text-align: left; }
-td.text { text-align: left; }
+th:first-child, td:first-child, th.text, td.text { text-align: left; }
+td.text { overflow-wrap: anywhere; }
 .met { color: #2e7d32; font-weight: bold; } .missed { color: #c62828; font-weight: bold; }
 .none { color: #666; font-style: italic; }
 .evidence { background: #f7f7f0; border-left: 4px solid #b0a060; padding: 0.5em 1em; }
@@ -62,9 +62,19 @@ def _cell(value: object) -> str:
     return escape(str(value))
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, text: Sequence[int] = ()
+) -> str:
+    """A table; the columns numbered in ``text`` hold text (left-aligned, wrapping anywhere)."""
+
+    def kind(index: int) -> str:
+        return ' class="text"' if index in text else ""
+
+    head = "".join(f"<th{kind(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(f"<td{kind(i)}>{_cell(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -84,6 +94,10 @@ def _percent(value: float | None, missing: str = "&ndash;") -> _Raw:
 
 def _minutes(count: int) -> str:
     return f"{count // 60} h {count % 60:02d} min"
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 def _none(text: str) -> str:
@@ -256,12 +270,10 @@ def _availability(avail: Availability) -> list[str]:
         _table(
             ["start", "end", "unavailable", "planned", "evidence"],
             [
-                (
-                    *(o.start, o.end, _minutes(o.minutes), "yes" if o.planned else "no"),
-                    _Raw(f'<span class="text">{escape("; ".join(o.evidence))}</span>'),
-                )
+                (o.start, o.end, _minutes(o.minutes), _yes(o.planned), "; ".join(o.evidence))
                 for o in avail.outages
             ],
+            text=(4,),
         )
         if avail.outages
         else _none("No outage within the measured opening time.")
@@ -270,6 +282,7 @@ def _availability(avail: Availability) -> list[str]:
         _table(
             ["node", "worker", "running from", "until", "then"],
             [(r.node, r.worker, r.start, r.end, r.ended) for r in avail.runs],
+            text=(4,),
         )
         if avail.runs
         else _none("No process of the service recorded running in this month.")
@@ -344,6 +357,7 @@ def render_html(report: MonthlyReport) -> str:
                 )
                 for o in usage.organisations
             ],
+            text=(1,),
         )
         if usage.organisations
         else _none("No query in this month."),

@@ -108,11 +108,6 @@ def minute_of(moment: dt.datetime, hours: BusinessHours) -> dt.datetime:
     return moment.astimezone(hours.zone).replace(second=0, microsecond=0)
 
 
-def _ceil_minute(moment: dt.datetime) -> dt.datetime:
-    floor = moment.replace(second=0, microsecond=0)
-    return floor if floor == moment else floor + MINUTE
-
-
 @attrs.frozen
 class _Coverage:
     """Seconds of each minute some process was shown running, and how the last run before
@@ -197,7 +192,7 @@ def _evidence_period(
 ) -> EvidencePeriod | None:
     if running is None or running.first_record is None:
         return None
-    start = max(month.start, _ceil_minute(running.first_record))
+    start = max(month.start, running.first_record)  # a minute begun before it: no evidence
     end = min(month.end, now)
     return EvidencePeriod(start, end) if start < end else None
 

@@ -174,7 +174,10 @@ def test_report_on_a_copy_writes_json_and_an_html_page(
     document = json.loads(capsys.readouterr().out)
     assert document["usage"]["queries"] == 3
     assert document["performance"]["answered_queries"] == 3
-    assert page.read_text().count("<svg") == 2
+    assert document["availability"]["percentage"] is None  # this copy has no ServiceRuns store
+    html = page.read_text()
+    assert html.count('src="data:image/svg+xml;base64,') == 1  # latency; no availability chart
+    assert "No evidence of the service's running time covers any of this month" in html
 
 
 def test_the_copy_is_opened_read_only(copy: Copy) -> None:

@@ -117,6 +117,11 @@ class Incidents:
 
 @pytest.fixture
 def queries() -> Queries:
+    return november_queries()
+
+
+def november_queries() -> Queries:
+    """The month's known mix of queries, in a Queries application of its own (in memory)."""
     settings = Settings(store=Store.MEMORY, pseudonym_key_hex=TEST_KEY)
     app = build_queries(settings, base_services=fake_base_services(), clock=FakeClock(at(1, 0)))
     answered(app, at(31, 23, 59, month=10), 1000)  # October: not in the report

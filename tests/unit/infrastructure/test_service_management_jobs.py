@@ -29,13 +29,14 @@ async def eventually(check: Callable[[], bool]) -> None:
 async def test_the_scheduled_jobs_open_the_automatic_incident_and_record_its_breach(
     tmp_path: Path,
 ) -> None:
-    """Bilaga 4 § 3.8 and § 3.3.3: with the jobs running, a disturbance gets an incident,
-    and its 60-minute response deadline is recorded as breached once the clock passes it."""
+    """Bilaga 4 § 3.8 and § 3.3.3: with the jobs running, a disturbance gets an incident (one
+    provider timing out: high, 60 minutes to respond), and its response deadline is recorded as
+    breached once the clock passes it."""
     settings = Settings(
         store=Store.MEMORY, data_dir=tmp_path, pseudonym_key_hex=TEST_KEY, budget_fraction=0.05
     )
     clock = FakeClock(dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM))
-    services = fake_base_services(csn="fail", skatteverket="unreachable")
+    services = fake_base_services(csn="hang", skatteverket="unreachable")
     queries = build_queries(settings, base_services=services, clock=clock)
     management = build_service_management(settings, clock=clock, queries=queries)
     stop = asyncio.Event()
