@@ -3,8 +3,7 @@
 No pyplot: each chart is its own ``Figure`` (no global state, safe in a worker thread). The
 SVG carries no creation date and fixed element ids, so the same report draws the same bytes.
 A chart is drawn only when there is something to draw: the page says "no data" otherwise.
-matplotlib's own diagnostics (building its font cache, a temporary config directory) are
-the library's business, not the service's log: its logger reports errors only.
+matplotlib's logger is quiet below errors (``adapters/reporting/__init__.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import logging
 from collections.abc import Sequence
 from typing import Final
 
@@ -21,8 +19,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
 from application.audit.report_model import DayAvailability, HistogramBin
-
-logging.getLogger("matplotlib").setLevel(logging.ERROR)
 
 LOWEST_S: Final = 0.05
 """The latency chart's left edge: the first bar (under 0.1 s) starts here on the log scale."""
