@@ -211,7 +211,14 @@ async def test_the_command_line_asks_the_running_service_with_the_same_output(
     assert verdict["intact"] is True
     assert verdict["chains"][0]["unsealed_events"] == Q
     assert await asyncio.to_thread(run_cli, "report", "monthly", "2026-11", *target, "--json") == 0
-    assert json.loads(capsys.readouterr().out)["usage"]["queries"] == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["usage"]["queries"] == 2
+    assert isinstance(document["usage"]["queries"], int)
+    assert await asyncio.to_thread(run_cli, "report", "monthly", "2026-11", *target) == 0
+    summary = capsys.readouterr().out
+    assert "2 queries about" in summary
+    assert ".0 queries" not in summary
+    assert ".0 refused" not in summary
 
     Attacker(running.settings).delete(3)
     assert await asyncio.to_thread(run_cli, "audit", "verify", *target) == 1
