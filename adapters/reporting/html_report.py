@@ -296,7 +296,9 @@ def _availability(avail: Availability) -> list[str]:
             "Availability per day: no data (no measured opening time in this month).",
         ),
         f"<p>Unplanned outages: {avail.unplanned_outages} "
-        f"(at most {MAX_UNPLANNED_OUTAGES} a month).</p>",
+        f"(at most {MAX_UNPLANNED_OUTAGES} a month).</p>"
+        if measured
+        else "",
         outages,
         ""
         if avail.recorded_outages_source
