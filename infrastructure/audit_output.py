@@ -225,9 +225,10 @@ def print_report_summary(document: dict[str, Any], console: Console) -> None:
             f"{_hours(avail['not_running_minutes'])} not running, "
             f"{_hours(avail['failing_minutes'])} up and failing."
         )
+    runs_read = document["running_time_read_through"]
     console.print(
         f"Read through position {document['read_through']} of the Queries log and "
-        f"{document['running_time_read_through']} of the ServiceRuns log."
+        + ("no ServiceRuns log." if runs_read is None else f"{runs_read} of the ServiceRuns log.")
     )
     table = Table(title=f"SSBTEK service levels {document['month']}")
     for column in ("service level", "target", "outcome", "verdict"):
