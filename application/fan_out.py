@@ -3,7 +3,8 @@
 Each call ends in exactly one ``ProviderPart``: the provider's data, "no data", a
 structured error (source SSBT when the service could not get an answer, BT when the
 base service reported a failure), or "closed" outside the provider's opening hours.
-A failing provider never stops the others.
+A failing provider never stops the others, and never holds more than its own share:
+every call passes its provider's bulkhead and circuit breaker (``provider_guard``, ADR 20).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections.abc import AsyncGenerator, Mapping
 
 from application.ports import (
     BaseService,
+    BaseServiceBusy,
     BaseServiceFailure,
     BaseServiceUnreachable,
     Clock,
     MalformedAnswerError,
 )
+from application.provider_guard import BUSY, GuardSettings, ProviderGuard, guards_for
 from domain.identity import PersonalIdentityNumber
 from domain.providers import PROFILES, Provider
 from domain.query.answer import PartError, ProviderPart, ProviderRecord
@@ -48,9 +51,17 @@ def _service_error(code: ServiceErrorCode) -> PartError:
 class FanOut:
     """One query's parallel calls. Personal data lives here only while the calls run."""
 
-    def __init__(self, base_services: Mapping[Provider, BaseService], clock: Clock) -> None:
+    def __init__(
+        self,
+        base_services: Mapping[Provider, BaseService],
+        clock: Clock,
+        guard_settings: GuardSettings | None = None,
+    ) -> None:
         self._base_services = base_services
         self._clock = clock
+        self.guards: Mapping[Provider, ProviderGuard] = guards_for(
+            Provider, guard_settings or GuardSettings(), monotonic=clock.monotonic, now=clock.now
+        )
 
     async def run(
         self,
@@ -119,18 +130,30 @@ class FanOut:
         base_service = self._base_services.get(provider)
         if base_service is None:
             return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.UNREACHABLE))
+        guard = self.guards[provider]
+        ticket = guard.enter()
+        if isinstance(ticket, PartError):
+            return part(OutcomeKind.ERROR, error=ticket)
         try:
             async with asyncio.timeout_at(deadline):
                 answer = await base_service.fetch(subject, selection.period)
         except TimeoutError:
+            given_s = self._clock.monotonic() - started
+            if given_s >= guard.min_timeout_s:
+                ticket.failed()
             return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.TIMEOUT))
+        except BaseServiceUnreachable:
+            ticket.failed()
+            return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.UNREACHABLE))
+        except BaseServiceBusy:  # the adapter's own connection pool is full
+            return part(OutcomeKind.ERROR, error=BUSY)
         except BaseServiceFailure as failure:
+            ticket.reached()
             return part(
                 OutcomeKind.ERROR, error=PartError(ErrorSource.BT, failure.code, failure.message)
             )
-        except BaseServiceUnreachable:
-            return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.UNREACHABLE))
         except MalformedAnswerError:
+            ticket.reached()
             return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.MALFORMED_ANSWER))
         except Exception as unexpected:  # a broken adapter must not break the query
             # Only the type is logged: an exception's message may hold personal data.
@@ -140,6 +163,10 @@ class FanOut:
                 type(unexpected).__name__,
             )
             return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.INTERNAL))
+        else:
+            ticket.reached()
+        finally:
+            ticket.close()
         if answer.provider is not provider or answer.subject != subject:
             return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.ANSWER_MISMATCH))
         kind = OutcomeKind.NO_DATA if answer.record.is_empty else OutcomeKind.ANSWERED

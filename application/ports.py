@@ -42,6 +42,11 @@ class BaseServiceUnreachable(BaseServiceError):
     """The base service could not be reached (error source SSBT)."""
 
 
+class BaseServiceBusy(BaseServiceError):
+    """The adapter has no free connection to the base service; the call was not made
+    (source SSBT ``TOO_MANY_CALLS``). An adapter never waits for a connection (ADR 20)."""
+
+
 class MalformedAnswerError(BaseServiceError):
     """The base service answered with something that is not a valid answer (source SSBT)."""
 

@@ -48,6 +48,7 @@ from application.ports import (
     Pseudonymiser,
     RateLimiter,
 )
+from application.provider_guard import BreakerState, GuardSettings
 from application.recovery import Recovery
 from application.store_gate import StoreGate, StoreUnavailableError
 from application.validation import ValidQuery, validate
@@ -77,6 +78,9 @@ class SagaSettings:
     store_probe_interval_s: float = 0.5
     abandon_grace_s: float = 30.0
     """How long past its deadline a query without an answer is left before recovery closes it."""
+    guards: GuardSettings = attrs.field(factory=GuardSettings)
+    """Each provider's bulkhead and circuit breaker (ADR 20); ``hold_s`` is set from the
+    budget for one subject."""
 
     def budget_s(self, subject_count: int, time_remaining_s: float | None) -> float:
         budget = answer_target(subject_count).total_seconds() * self.budget_fraction
@@ -95,6 +99,11 @@ class ProviderDescription:
 class ProviderStatus:
     health: BaseServiceHealth
     open_now: bool
+    breaker: BreakerState = BreakerState.CLOSED
+    unavailable_since: dt.datetime | None = None
+    """While the breaker is not closed: since when the provider has not answered."""
+    calls_in_progress: int = 0
+    call_limit: int = 0
 
 
 class Queries(Application[UUID]):
@@ -133,7 +142,11 @@ class Queries(Application[UUID]):
         self._clock = clock
         self._pseudonymiser = pseudonymiser
         self._settings = settings
-        self._fan_out = FanOut(self._base_services, clock)
+        self._fan_out = FanOut(
+            self._base_services,
+            clock,
+            attrs.evolve(settings.guards, hold_s=settings.budget_s(1, None)),
+        )
         self._checkpoints: Checkpoints = checkpoints or NoCheckpoints()
         super().__init__(env=dict(env))
         self._group = GroupCommit(lambda *events: self.save(*events))
@@ -378,14 +391,27 @@ class Queries(Application[UUID]):
         return UUID(hex=digest[:32], version=4)
 
     async def check_providers(self, providers: Sequence[Provider] = ()) -> list[ProviderStatus]:
-        """Reach each base service without personal data."""
+        """Reach each base service without personal data.
+
+        The check does not pass the provider's bulkhead or breaker: it reports the provider
+        as it is even when its query calls are full or refused (adapters give it a path of
+        its own, e.g. the ``http`` adapter a connection pool that queries never use)."""
         chosen = list(providers) or list(Provider)
         now = self._clock.now()
         results = await asyncio.gather(*(self._check(p) for p in chosen))
-        return [
-            ProviderStatus(health, PROFILES[health.provider].opening_hours.is_open_at(now))
-            for health in results
-        ]
+        return [self._status(health, now) for health in results]
+
+    def _status(self, health: BaseServiceHealth, now: dt.datetime) -> ProviderStatus:
+        """The provider as its check found it, with its breaker as the query path sees it."""
+        guard = self._fan_out.guards[health.provider]
+        return ProviderStatus(
+            health,
+            PROFILES[health.provider].opening_hours.is_open_at(now),
+            breaker=guard.breaker.state,
+            unavailable_since=guard.breaker.since,
+            calls_in_progress=guard.in_progress,
+            call_limit=guard.limit,
+        )
 
     async def _check(self, provider: Provider) -> BaseServiceHealth:
         base_service = self._base_services.get(provider)

@@ -18,10 +18,13 @@ condition                  a query shows it when                            impa
 =========================  ===============================================  =====================
 
 A provider that was closed or that the municipality is not entitled to was not called;
-that is not a failure. A condition concerns the providers that failed in that way.
-It clears at a later query that does not show it and that called at least one of the
-providers it concerns (for ``NO_ANSWER``: any provider): a query that did not ask them
-cannot tell whether they recovered.
+that is not a failure. Nor is a call the service refused itself (SSBT ``UNAVAILABLE`` while
+the provider's circuit breaker is open, ``TOO_MANY_CALLS`` when its bulkhead is full, ADR
+20): the failures that tripped the breaker opened the incident, and a refused call can tell
+neither that the provider is still down nor that it recovered. A condition concerns the
+providers that failed in that way. It clears at a later query that does not show it and
+that called at least one of the providers it concerns (for ``NO_ANSWER``: any provider):
+a query that did not ask them cannot tell whether they recovered.
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ import attrs
 
 from domain.incident.service_levels import Impact, Priority
 from domain.providers import Provider
-from domain.query.values import CallOutcome, ErrorSource, OutcomeKind, ServiceErrorCode
+from domain.query.values import (
+    NOT_ASKED,
+    CallOutcome,
+    ErrorSource,
+    OutcomeKind,
+    ServiceErrorCode,
+)
 
 _NOT_CALLED = frozenset({OutcomeKind.CLOSED, OutcomeKind.NOT_ENTITLED})
 _ANSWERED = frozenset({OutcomeKind.ANSWERED, OutcomeKind.NO_DATA})
@@ -46,6 +55,12 @@ class Condition(enum.Enum):
     PROVIDERS_UNAVAILABLE = "PROVIDERS_UNAVAILABLE"
     TIMEOUTS = "TIMEOUTS"
     CALLS_UNANSWERED = "CALLS_UNANSWERED"
+
+
+def _not_called(outcome: CallOutcome) -> bool:
+    return outcome.kind in _NOT_CALLED or (
+        outcome.error_source is ErrorSource.SSBT and outcome.error_code in NOT_ASKED
+    )
 
 
 def _timed_out(outcome: CallOutcome) -> bool:
@@ -75,7 +90,7 @@ class QueryObservation:
         answered = failed = 0
         for provider, calls in outcomes.items():
             for outcome in calls:
-                if outcome.kind in _NOT_CALLED:
+                if _not_called(outcome):
                     continue
                 called.add(provider)
                 if outcome.kind in _ANSWERED:

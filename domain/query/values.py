@@ -62,6 +62,16 @@ class ServiceErrorCode(enum.Enum):
     MALFORMED_ANSWER = "MALFORMED_ANSWER"
     ANSWER_MISMATCH = "ANSWER_MISMATCH"
     INTERNAL = "INTERNAL"
+    UNAVAILABLE = "UNAVAILABLE"
+    """Not asked: the provider's circuit breaker is open (it kept timing out or refusing)."""
+    TOO_MANY_CALLS = "TOO_MANY_CALLS"
+    """Not asked: the provider already has as many calls in progress as it is given."""
+
+
+NOT_ASKED: Final = frozenset(
+    {ServiceErrorCode.UNAVAILABLE.value, ServiceErrorCode.TOO_MANY_CALLS.value}
+)
+"""SSBT codes of calls the service refused itself, without reaching the provider (ADR 20)."""
 
 
 UNSPECIFIED_PROVIDER_CODE: Final = "UNSPECIFIED"

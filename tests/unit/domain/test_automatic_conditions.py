@@ -137,3 +137,19 @@ def test_a_condition_clears_at_a_query_that_asked_the_providers_and_did_not_show
     condition: Condition, concerned: set[Provider], later: QueryObservation, clears: bool
 ) -> None:
     assert later.clears(condition, frozenset(concerned)) is clears
+
+
+BREAKER_OPEN = CallOutcome(0, OutcomeKind.ERROR, 0, ErrorSource.SSBT, "UNAVAILABLE")
+BULKHEAD_FULL = CallOutcome(0, OutcomeKind.ERROR, 0, ErrorSource.SSBT, "TOO_MANY_CALLS")
+
+
+@pytest.mark.parametrize("refused", [BREAKER_OPEN, BULKHEAD_FULL], ids=["breaker", "bulkhead"])
+def test_a_call_the_service_refused_itself_neither_fails_nor_clears(refused: CallOutcome) -> None:
+    """ADR 20: the time-outs that tripped the breaker opened the incident; a call refused
+    while it is open says nothing new, so it must not clear that incident either."""
+    observation = observe(arbetsformedlingen=refused)
+    assert Provider.ARBETSFORMEDLINGEN not in observation.called
+    assert observation.failed == frozenset()
+    everything_refused = QueryObservation.of({provider: [refused] for provider in Provider})
+    assert everything_refused.called == frozenset()
+    assert not everything_refused.shows(Condition.NO_ANSWER)
