@@ -6,15 +6,25 @@
     GET  {url}/{provider}/test        200 when the base service is reachable (no personal data)
 
 Failures map onto the port's errors: a refused or reset connection is
-``BaseServiceUnreachable`` (source SSBT); an answer larger than ``max_answer_bytes``, or one
-that is not JSON or not the provider's format, is ``MalformedAnswerError`` (SSBT); a slow
-drip is cut off by the saga's deadline, which cancels the call and closes the stream.
+``BaseServiceUnreachable`` (source SSBT); a 2xx answer larger than ``max_answer_bytes``, or
+one that is not JSON or not the provider's format, is ``MalformedAnswerError`` (SSBT); a slow
+drip is cut off by the saga's deadline, which cancels the call and closes the stream. Any
+other status is the base service's failure (BT), whatever its body: the contract's error
+answer gives the provider's code and message, anything else (a proxy's HTML page, an empty
+body) ``HTTP_<status>`` (ADR 20).
+
+Each provider has a connection pool of its own (``max_connections``, default 256, more
+than the fan-out's bulkhead lets through by default) and never waits for a connection:
+with the pool full the call fails at once (``BaseServiceBusy``, SSBT ``TOO_MANY_CALLS``).
+The test call has a second, small pool of its own, so a provider whose query calls are
+stuck is still checked as it is.
 Messages never hold the request or the answer. The readers of the provider formats are the
 ones the simulated providers use (``adapters.providers.simulated``); a production adapter
 for a provider brings its own reader for the provider's real contract.
 
 Configured by the ``http`` entry point: ``--providers http --provider-options
-url=http://base-services.example:8080,max_answer_bytes=1000000`` (or ``<PROVIDER>.url=...``).
+url=http://base-services.example:8080,max_answer_bytes=1000000,max_connections=256`` (or
+``<PROVIDER>.url=...``).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import httpx
 from adapters.providers.simulated.catalogue import read_payload
 from application.ports import (
     BaseService,
+    BaseServiceBusy,
     BaseServiceFailure,
     BaseServiceHealth,
     BaseServiceUnreachable,
@@ -40,6 +51,10 @@ from domain.query.answer import ProviderAnswer
 from domain.query.values import Period
 
 DEFAULT_MAX_ANSWER_BYTES: Final = 1_000_000
+DEFAULT_MAX_CONNECTIONS: Final = 256
+CHECK_CONNECTIONS: Final = 2
+ERROR_BODY_BYTES: Final = 65_536
+"""Read of an error answer at most: enough for the contract's error, not for a proxy's page."""
 
 
 class HttpJsonBaseService:
@@ -50,10 +65,12 @@ class HttpJsonBaseService:
         client: httpx.AsyncClient,
         *,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        check_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._provider = provider
         self._url = f"{url.rstrip('/')}/{provider.value.lower()}"
         self._client = client
+        self._check_client = check_client or client
         self._max_answer_bytes = max_answer_bytes
 
     @property
@@ -73,26 +90,19 @@ class HttpJsonBaseService:
             async with self._client.stream(
                 "POST", f"{self._url}/bastjanst", json=request
             ) as response:
-                body = await self._read_bounded(response)
                 status = response.status_code
+                if not 200 <= status < 300:
+                    raise self._failure(status, await _read_at_most(response, ERROR_BODY_BYTES))
+                body = await _read_at_most(response, self._max_answer_bytes)
+        except httpx.PoolTimeout:
+            raise BaseServiceBusy("no free connection to the base service") from None
         except httpx.TransportError:
             raise BaseServiceUnreachable("the base service could not be reached") from None
-        payload = self._json(body)
-        if status >= 400:
-            raise self._failure(status, payload)
+        if body is None:
+            raise MalformedAnswerError(f"the answer is larger than {self._max_answer_bytes} bytes")
         return ProviderAnswer(
-            self._provider, subject, read_payload(self._provider, payload, subject)
+            self._provider, subject, read_payload(self._provider, self._json(body), subject)
         )
-
-    async def _read_bounded(self, response: httpx.Response) -> bytes:
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > self._max_answer_bytes:
-                raise MalformedAnswerError(
-                    f"the answer is larger than {self._max_answer_bytes} bytes"
-                )
-        return bytes(body)
 
     @staticmethod
     def _json(body: bytes) -> object:
@@ -102,17 +112,28 @@ class HttpJsonBaseService:
             raise MalformedAnswerError("the answer is not JSON") from None
 
     @staticmethod
-    def _failure(status: int, payload: object) -> BaseServiceFailure:
+    def _failure(status: int, body: bytes | None) -> BaseServiceFailure:
+        """BT whatever the body: the contract's error answer, else the HTTP status."""
+        try:
+            payload = json.loads(body) if body is not None else None
+        except ValueError:
+            payload = None
         if isinstance(payload, dict):
             code, message = payload.get("felkod"), payload.get("felmeddelande")
             if isinstance(code, str) and isinstance(message, str):
                 return BaseServiceFailure(code, message)
-        return BaseServiceFailure(f"HTTP_{status}", "the base service answered with an error")
+        return BaseServiceFailure(
+            f"HTTP_{status}", f"the base service answered with HTTP status {status}"
+        )
 
     async def check(self) -> BaseServiceHealth:
         started = time.monotonic()
         try:
-            response = await self._client.get(f"{self._url}/test")
+            response = await self._check_client.get(f"{self._url}/test")
+        except httpx.PoolTimeout:
+            return BaseServiceHealth(
+                self._provider, False, _ms(started), "earlier checks still wait for an answer"
+            )
         except httpx.TransportError:
             return BaseServiceHealth(self._provider, False, _ms(started), "could not connect")
         reachable = response.status_code == 200
@@ -120,22 +141,67 @@ class HttpJsonBaseService:
         return BaseServiceHealth(self._provider, reachable, _ms(started), detail)
 
 
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or ``None`` once it grows past ``limit`` bytes (the rest is never read)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
 def build_http_base_services(options: Mapping[str, str]) -> dict[Provider, BaseService]:
-    """The ``http`` entry point: ``url`` for all providers, ``<PROVIDER>.url`` for one."""
-    known = {"url", "max_answer_bytes"} | {f"{p.name}.url" for p in Provider}
+    """The ``http`` entry point: ``url`` for all providers, ``<PROVIDER>.url`` for one;
+    ``max_connections`` (each provider's pool) for all, ``<PROVIDER>.max_connections`` for one.
+    """
+    per_provider = {"url", "max_connections"}
+    known = {"url", "max_answer_bytes", "max_connections"} | {
+        f"{p.name}.{option}" for p in Provider for option in per_provider
+    }
     unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(f"unknown option(s) for the http base services: {', '.join(unknown)}")
-    limit = int(options.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES))
-    client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=5.0))
+    limit = _positive(options, "max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES)
     services: dict[Provider, BaseService] = {}
     for provider in Provider:
         url = options.get(f"{provider.name}.url") or options.get("url")
         if not url:
             raise ValueError(f"no url for {provider.name}: give url= or {provider.name}.url=")
-        services[provider] = HttpJsonBaseService(provider, url, client, max_answer_bytes=limit)
+        connections = _positive(
+            options,
+            f"{provider.name}.max_connections",
+            _positive(options, "max_connections", DEFAULT_MAX_CONNECTIONS),
+        )
+        services[provider] = HttpJsonBaseService(
+            provider,
+            url,
+            _client(connections),
+            max_answer_bytes=limit,
+            check_client=_client(CHECK_CONNECTIONS),
+        )
     return services
+
+
+def _client(connections: int) -> httpx.AsyncClient:
+    """One provider's own pool; a call never waits for a connection (pool time-out 0)."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(None, connect=5.0, pool=0.0),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+def _positive(options: Mapping[str, str], name: str, default: int) -> int:
+    if name not in options:
+        return default
+    try:
+        value = int(options[name])
+    except ValueError:
+        raise ValueError(f"option {name!r} needs a whole number, 1 or more") from None
+    if value < 1:
+        raise ValueError(f"option {name!r} needs a whole number, 1 or more")
+    return value

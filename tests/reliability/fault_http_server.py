@@ -2,8 +2,10 @@
 
 Each provider's path answers by its mode: ``normal`` (the simulated provider's answer as
 JSON), ``drip`` (headers, then one byte every 0.1 s), ``reset`` (the connection is reset
-after the request is read), ``huge`` (a 5 MB answer), ``error`` (HTTP 500 with the
-provider's felkod). A refused connection needs no server: point the adapter at a closed port.
+after the request is read), ``huge`` (a 3 MB answer), ``error`` (HTTP 500 with the
+provider's felkod), ``proxy-503`` (HTTP 503 with a proxy's HTML page), ``hang`` (reads the
+request, never answers; the test call too). A refused connection needs no server: point
+the adapter at a closed port. ``requests`` counts the calls that reached each provider.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class FaultServer:
         self.modes = modes
         self._server: asyncio.Server | None = None
         self.connections = 0
+        self.requests: dict[Provider, int] = dict.fromkeys(Provider, 0)
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -60,9 +63,13 @@ class FaultServer:
         body = await reader.readexactly(length) if length else b""
         provider = Provider[path.strip("/").split("/")[0].upper()]
         mode = self.modes.get(provider, "normal")
+        if mode == "hang":
+            await reader.read()  # until the client gives up and closes the connection
+            return False
         if path.endswith("/test"):
             await self._send(writer, 200, {"tillstand": "OK"})
             return True
+        self.requests[provider] += 1
         if mode == "reset":
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -77,6 +84,10 @@ class FaultServer:
             return False
         if mode == "huge":
             writer.write(_head(200, len(_HUGE)) + _HUGE)
+            await writer.drain()
+            return True
+        if mode == "proxy-503":
+            writer.write(_head(503, len(_PROXY_PAGE), "text/html") + _PROXY_PAGE)
             await writer.drain()
             return True
         if mode == "error":
@@ -98,11 +109,16 @@ class FaultServer:
 
 
 _HUGE = b"[" + b"0," * 1_500_000 + b"0]"  # 3 MB, three times the adapter's limit
+_PROXY_PAGE = (
+    b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
+    b"<center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center>"
+    b"</body></html>" + b" " * 100_000  # padded past the adapter's read of an error body
+)
+_REASONS = {200: "OK", 500: "Internal Server Error", 503: "Service Temporarily Unavailable"}
 
 
-def _head(status: int, length: int) -> bytes:
-    reason = "OK" if status == 200 else "Internal Server Error"
+def _head(status: int, length: int, content_type: str = "application/json") -> bytes:
     return (
-        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+        f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {length}\r\n\r\n"
     ).encode()

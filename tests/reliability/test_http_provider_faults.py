@@ -30,6 +30,7 @@ EXPECTED = {
     "refused": (ErrorSource.SSBT, "UNREACHABLE"),
     "huge": (ErrorSource.SSBT, "MALFORMED_ANSWER"),
     "error": (ErrorSource.BT, "9071001"),
+    "proxy-503": (ErrorSource.BT, "HTTP_503"),
 }
 SETTINGS = Settings(
     store=Store.MEMORY, pseudonym_key_hex="99" * 32, rate_limit="", budget_fraction=0.1
