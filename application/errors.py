@@ -36,6 +36,14 @@ class AuditUnavailableError(ApplicationError):
         super().__init__("the audit trail is unavailable; the query was not answered")
 
 
+class DeadlineExceededError(ApplicationError):
+    """The caller's own deadline passed before the answer could be released: it was not
+    delivered, and the trail says so (``Query.Cancelled``, ``DEADLINE_EXCEEDED``)."""
+
+    def __init__(self) -> None:
+        super().__init__("the caller's deadline passed before the answer could be released")
+
+
 class RuleViolationError(ApplicationError):
     """A command broke a rule of the agreement; ``rule`` says which, ``clause`` where it stands.
 

@@ -130,7 +130,9 @@ class Metrics(Protocol):
     """Operational figures. Labels are codes and provider names only: never personal data."""
 
     def query_finished(self, outcome: str, seconds: float) -> None:
-        """One query ended: ``outcome`` is ``ANSWERED`` or a refusal reason code."""
+        """One query ended: ``outcome`` is ``ANSWERED`` (the answer was handed over), a
+        refusal reason code, ``CANCELLED`` or ``DEADLINE_EXCEEDED`` (the caller went away
+        first), ``AUDIT_UNAVAILABLE`` or ``INTERNAL``."""
         ...
 
     def call_finished(

@@ -27,6 +27,7 @@ from application.commands import QueryCommand
 from application.compilation import compile_answer
 from application.errors import (
     AuditUnavailableError,
+    DeadlineExceededError,
     DuplicateQueryError,
     InvalidQueryError,
     OverloadedError,
@@ -54,7 +55,7 @@ from application.store_gate import StoreGate, StoreUnavailableError
 from application.validation import ValidQuery, validate
 from domain.identity import OrganisationNumber
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
-from domain.query.aggregate import Query, QueryStatus, RejectionReason
+from domain.query.aggregate import CancelReason, Query, QueryStatus, RejectionReason
 from domain.query.answer import CompiledAnswer, ProviderPart
 from domain.service_level import answer_target
 
@@ -174,13 +175,23 @@ class Queries(Application[UUID]):
     async def stream(
         self, command: QueryCommand, *, time_remaining_s: float | None = None
     ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
-        """Yield each provider's part as it arrives, then the compiled answer."""
+        """Yield each provider's part as it arrives, then the compiled answer.
+
+        Counted under the way it ended (ADR 20): ``ANSWERED`` only once the answer was
+        handed over; ``CANCELLED`` or ``DEADLINE_EXCEEDED`` when the caller went away
+        first; a refusal's code; ``INTERNAL`` when the service failed.
+        """
         received_at = self._clock.now()
         started = self._clock.monotonic()
-        outcome = "ANSWERED"
+        caller_deadline = None if time_remaining_s is None else started + time_remaining_s
+        outcome = "INTERNAL"
         try:
-            async with aclosing(self._run(command, received_at, time_remaining_s)) as items:
+            async with aclosing(
+                self._run(command, received_at, time_remaining_s, caller_deadline)
+            ) as items:
                 async for item in items:
+                    if isinstance(item, CompiledAnswer):
+                        outcome = "ANSWERED"
                     yield item
         except (InvalidQueryError, PermissionDeniedError, OverloadedError) as refusal:
             outcome = _refusal_code(refusal)
@@ -191,11 +202,28 @@ class Queries(Application[UUID]):
         except AuditUnavailableError:
             outcome = "AUDIT_UNAVAILABLE"
             raise
+        except DeadlineExceededError:
+            outcome = CancelReason.DEADLINE_EXCEEDED.value
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            if outcome != "ANSWERED":  # GeneratorExit after the answer: the caller took it
+                outcome = self._gone(caller_deadline).value
+            raise
         finally:
             self._metrics.query_finished(outcome, self._clock.monotonic() - started)
 
+    def _gone(self, caller_deadline: float | None) -> CancelReason:
+        """Why a caller went away: its deadline had passed, or it cancelled."""
+        if caller_deadline is not None and self._clock.monotonic() >= caller_deadline:
+            return CancelReason.DEADLINE_EXCEEDED
+        return CancelReason.CANCELLED
+
     async def _run(
-        self, command: QueryCommand, received_at: dt.datetime, time_remaining_s: float | None
+        self,
+        command: QueryCommand,
+        received_at: dt.datetime,
+        time_remaining_s: float | None,
+        caller_deadline: float | None,
     ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
         if self._active >= self._settings.max_in_flight:
             raise OverloadedError("TOO_MANY_QUERIES_IN_FLIGHT")
@@ -222,12 +250,14 @@ class Queries(Application[UUID]):
             query_id = self._query_id(query.organisation, command.client_request_id)
             audit = await self._receive(query_id, query, pseudonym, received_at, time_remaining_s)
             try:
-                async with aclosing(self._aggregate(audit, query_id, query, access)) as items:
+                async with aclosing(
+                    self._aggregate(audit, query_id, query, access, caller_deadline)
+                ) as items:
                     async for item in items:
                         yield item
             finally:
                 if audit.status is QueryStatus.RECEIVED:  # the caller went away mid-query
-                    await self._record_cancellation(audit)
+                    await self._record_cancellation(audit, self._gone(caller_deadline))
         finally:
             self._active -= 1
 
@@ -298,7 +328,12 @@ class Queries(Application[UUID]):
         return audit
 
     async def _aggregate(
-        self, audit: Query, query_id: UUID, query: ValidQuery, access: AccessDecision
+        self,
+        audit: Query,
+        query_id: UUID,
+        query: ValidQuery,
+        access: AccessDecision,
+        caller_deadline: float | None,
     ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
         assert audit.deadline is not None
         budget_s = (audit.deadline - audit.created_on).total_seconds()
@@ -325,6 +360,10 @@ class Queries(Application[UUID]):
                 )
                 yield part
         answer = compile_answer(audit, query_id, query, parts, audit.created_on, self._clock)
+        if caller_deadline is not None and self._clock.monotonic() >= caller_deadline:
+            # Too late to release: the trail says it was not delivered, never Delivered.
+            await self._record_cancellation(audit, CancelReason.DEADLINE_EXCEEDED)
+            raise DeadlineExceededError
         released_at = self._clock.now()
         audit.deliver(at=released_at)
         audit.erase_case_data(at=released_at)
@@ -358,14 +397,18 @@ class Queries(Application[UUID]):
         )
         await self._save(rejected)
 
-    async def _record_cancellation(self, audit: Query) -> None:
+    async def _record_cancellation(self, audit: Query, reason: CancelReason) -> None:
         """Best effort, within the gate's time limit: if it fails, recovery closes the query."""
-        audit.cancel(at=self._clock.now())
+        audit.cancel(reason=reason, at=self._clock.now())
         try:
             await self._gate.guarded(lambda: self.save(audit))
         except StoreUnavailableError:
             log.warning("could not record a cancelled query; recovery will close it")
-        log.info("query cancelled by its caller", extra={"query_id": str(audit.id)})
+        log.info(
+            "query not delivered: %s",
+            reason.value,
+            extra={"query_id": str(audit.id), "code": reason.value},
+        )
 
     def close_abandoned(self, *, pace: Pace = no_pacing) -> int:
         """The recovery step: close queries whose process ended before answering."""

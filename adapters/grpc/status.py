@@ -8,6 +8,7 @@ line names the method, the status code and the duration, nothing from the reques
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +25,7 @@ from grpc_status import rpc_status
 from application.errors import (
     AuditUnavailableError,
     ConflictError,
+    DeadlineExceededError,
     DuplicateQueryError,
     InvalidQueryError,
     NotFoundError,
@@ -88,6 +90,8 @@ def status_for(error: Exception) -> status_pb2.Status:
     if isinstance(error, PermissionDeniedError):
         info = error_details_pb2.ErrorInfo(reason=error.reason, domain="ssbtek.se")
         return _status(code_pb2.PERMISSION_DENIED, str(error), info)
+    if isinstance(error, DeadlineExceededError):
+        return _status(code_pb2.DEADLINE_EXCEEDED, str(error))
     if isinstance(error, AuditUnavailableError):
         retry = error_details_pb2.RetryInfo()
         retry.retry_delay.FromMilliseconds(1000)
@@ -105,17 +109,26 @@ async def _abort(context: Context, error: Exception) -> NoReturn:
 
 @asynccontextmanager
 async def _reported(method: str, context: Context) -> AsyncIterator[None]:
-    """Turn any error into a status (``abort`` passes through) and log the call."""
+    """Turn any error into a status (``abort`` passes through) and log the call.
+
+    A call its client cancelled, or whose deadline passed, is logged as ``CANCELLED`` or
+    ``DEADLINE_EXCEEDED`` (gRPC cancels the handler then), never as ``OK``.
+    """
     started = time.monotonic()
+    gone: str | None = None
     try:
         yield
     except grpc.aio.AbortError:
+        raise
+    except asyncio.CancelledError:
+        remaining = context.time_remaining()
+        gone = "DEADLINE_EXCEEDED" if remaining is not None and remaining <= 0 else "CANCELLED"
         raise
     except Exception as error:
         await _abort(context, error)
     finally:
         code = context.code() or grpc.StatusCode.OK
-        name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+        name = gone or (code.name if isinstance(code, grpc.StatusCode) else str(code))
         elapsed_ms = round((time.monotonic() - started) * 1000)
         access_log.info(
             "%s %s %d ms",

@@ -20,7 +20,8 @@ class PrometheusMetrics:
         self.registry = registry
         self._queries = Counter(
             "ssbtek_queries",
-            "Queries by outcome (ANSWERED or a refusal reason).",
+            "Queries by outcome: ANSWERED (handed over), CANCELLED or DEADLINE_EXCEEDED "
+            "(the caller went away first), or a refusal reason.",
             ["outcome"],
             registry=registry,
         )

@@ -16,7 +16,7 @@ import cattrs
 from eventsourcing.persistence import Transcoding
 
 from domain.providers import Provider
-from domain.query.aggregate import RejectionReason
+from domain.query.aggregate import CancelReason, RejectionReason
 from domain.query.values import (
     CallOutcome,
     ErrorSource,
@@ -69,6 +69,7 @@ _ENUMS: dict[str, type[enum.Enum]] = {
     "ssbtek.outcome_kind": OutcomeKind,
     "ssbtek.error_source": ErrorSource,
     "ssbtek.rejection_reason": RejectionReason,
+    "ssbtek.cancel_reason": CancelReason,
 }
 
 

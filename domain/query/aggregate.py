@@ -59,6 +59,13 @@ class RejectionReason(enum.Enum):
     """The caseworker's authorisation was revoked or removed (004 § 12.4.5)."""
 
 
+class CancelReason(enum.Enum):
+    """How the caller went away (the gRPC status its call ended with)."""
+
+    CANCELLED = "CANCELLED"
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+
+
 def _elapsed_ms(since: dt.datetime, until: dt.datetime) -> int:
     return max(0, round((until - since).total_seconds() * 1000))
 
@@ -142,10 +149,20 @@ class Query(Aggregate):
             aggregate.status = QueryStatus.ERASED
 
     class Cancelled(Aggregate.Event):
-        """The caller went away (cancelled, or its deadline passed) before the answer was ready.
-
-        No answer left; the case data was dropped with the call.
+        """The caller went away before the answer left: no answer was delivered, and the
+        case data was dropped with the call. ``reason`` (version 2) says how: ``CANCELLED``
+        (the caller cancelled) or ``DEADLINE_EXCEEDED`` (the caller's own deadline passed,
+        perhaps after the answer was compiled but before it could be released).
         """
+
+        class_version = 2
+
+        reason: CancelReason
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 did not tell the two apart: the caller's cancellation, as it said."""
+            state["reason"] = CancelReason.CANCELLED
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = QueryStatus.CANCELLED
@@ -278,10 +295,11 @@ class Query(Aggregate):
         self._require(QueryStatus.DELIVERED)
         self.trigger_event(self.CaseDataErased, timestamp=at)
 
-    def cancel(self, *, at: dt.datetime) -> None:
-        """The caller went away before the answer was ready."""
-        self._require(QueryStatus.RECEIVED)
-        self.trigger_event(self.Cancelled, timestamp=at)
+    def cancel(self, *, reason: CancelReason = CancelReason.CANCELLED, at: dt.datetime) -> None:
+        """The caller went away before the answer was released (compiled or not)."""
+        if self.status not in (QueryStatus.RECEIVED, QueryStatus.COMPILED):
+            raise QueryStateError(f"the query is {self.status.value}, too late to cancel")
+        self.trigger_event(self.Cancelled, timestamp=at, reason=reason)
 
     def abandon(self, *, reason: str, at: dt.datetime) -> None:
         """Close a query whose process ended before it was answered."""
