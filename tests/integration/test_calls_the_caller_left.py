@@ -78,7 +78,7 @@ def endings(queries: Queries) -> list[tuple[str, str | None]]:
     ]
 
 
-Served = tuple[pb_grpc.QueryServiceAsyncStub, Queries, CollectorRegistry]
+Served = tuple["pb_grpc.QueryServiceAsyncStub", Queries, CollectorRegistry]
 
 
 @contextlib.asynccontextmanager
