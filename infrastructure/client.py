@@ -178,14 +178,28 @@ def _providers(args: argparse.Namespace) -> int:
             if args.check:
                 checked = stub.CheckProviders(pb.CheckProvidersRequest(), timeout=args.timeout)
                 table = Table(title="Base services", expand=True)
-                for column in ("Provider", "Reachable", "Open now", "ms", "Detail"):
+                for column in (
+                    "Provider",
+                    "Reachable",
+                    "Open now",
+                    "ms",
+                    "Breaker",
+                    "Calls",
+                    "Detail",
+                ):
                     table.add_column(column)
                 for status in checked.providers:
+                    breaker = _short(pb.BreakerState.Name(status.breaker), "BREAKER_STATE_")
+                    if status.HasField("unavailable_since"):
+                        since = status.unavailable_since.ToDatetime(dt.UTC)
+                        breaker += f" since {since:%H:%M:%S} UTC"
                     table.add_row(
                         _short(pb.Provider.Name(status.provider), "PROVIDER_"),
                         "yes" if status.reachable else "NO",
                         "yes" if status.open_now else "closed",
                         str(status.latency.ToMilliseconds()),
+                        breaker,
+                        f"{status.calls_in_progress}/{status.call_limit}",
                         status.detail,
                     )
             else:

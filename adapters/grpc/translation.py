@@ -159,13 +159,19 @@ def answer_to_proto(answer: CompiledAnswer) -> pb.Answer:
 
 
 def status_to_proto(status: ProviderStatus) -> pb.ProviderStatus:
-    return pb.ProviderStatus(
+    message = pb.ProviderStatus(
         provider=provider_to_proto(status.health.provider),
         reachable=status.health.reachable,
         open_now=status.open_now,
         latency=_duration_ms(status.health.latency_ms),
         detail=status.health.detail,
+        breaker=pb.BreakerState.Value(f"BREAKER_STATE_{status.breaker.value}"),
+        calls_in_progress=status.calls_in_progress,
+        call_limit=status.call_limit,
     )
+    if status.unavailable_since is not None:
+        message.unavailable_since.CopyFrom(_timestamp(status.unavailable_since))
+    return message
 
 
 def description_to_proto(description: ProviderDescription) -> pb.ProviderDescription:

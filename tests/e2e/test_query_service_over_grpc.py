@@ -201,6 +201,9 @@ def test_check_providers_reaches_all_eight_base_services(channel: grpc.Channel) 
     )
     assert [s.provider for s in checked.providers] == ALL_PROVIDERS
     assert all(s.reachable for s in checked.providers)
+    assert {s.breaker for s in checked.providers} == {pb.BREAKER_STATE_CLOSED}
+    assert all(s.call_limit >= 20 for s in checked.providers)
+    assert not any(s.HasField("unavailable_since") for s in checked.providers)
 
 
 def test_describe_providers_gives_the_catalogue(channel: grpc.Channel) -> None:

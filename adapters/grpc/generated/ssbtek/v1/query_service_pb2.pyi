@@ -166,6 +166,28 @@ ERROR_SOURCE_BT: ErrorSource.ValueType  # 2
 """The base service itself reported a failure."""
 Global___ErrorSource: _TypeAlias = ErrorSource  # noqa: Y015
 
+class _BreakerState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BreakerStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BreakerState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BREAKER_STATE_UNSPECIFIED: _BreakerState.ValueType  # 0
+    BREAKER_STATE_CLOSED: _BreakerState.ValueType  # 1
+    BREAKER_STATE_OPEN: _BreakerState.ValueType  # 2
+    BREAKER_STATE_HALF_OPEN: _BreakerState.ValueType  # 3
+
+class BreakerState(_BreakerState, metaclass=_BreakerStateEnumTypeWrapper):
+    """A provider's circuit breaker: after consecutive time-outs or connection failures its
+    calls fail at once (SSBT UNAVAILABLE) for a cool-down, then one probe call goes through.
+    """
+
+BREAKER_STATE_UNSPECIFIED: BreakerState.ValueType  # 0
+BREAKER_STATE_CLOSED: BreakerState.ValueType  # 1
+BREAKER_STATE_OPEN: BreakerState.ValueType  # 2
+BREAKER_STATE_HALF_OPEN: BreakerState.ValueType  # 3
+Global___BreakerState: _TypeAlias = BreakerState  # noqa: Y015
+
 @_typing.final
 class Period(_message.Message):
     """A period of dates, both ends inclusive (v10 `Tidsperiod`)."""
@@ -659,12 +681,26 @@ class ProviderStatus(_message.Message):
     OPEN_NOW_FIELD_NUMBER: _builtins.int
     LATENCY_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
+    BREAKER_FIELD_NUMBER: _builtins.int
+    UNAVAILABLE_SINCE_FIELD_NUMBER: _builtins.int
+    CALLS_IN_PROGRESS_FIELD_NUMBER: _builtins.int
+    CALL_LIMIT_FIELD_NUMBER: _builtins.int
     provider: Global___Provider.ValueType
     reachable: _builtins.bool
+    """What the test call found now (it does not pass the breaker or the bulkhead)."""
     open_now: _builtins.bool
     detail: _builtins.str
+    breaker: Global___BreakerState.ValueType
+    """How the query path treats the provider now."""
+    calls_in_progress: _builtins.int
+    """Query calls to the provider in progress, and how many it may have at once."""
+    call_limit: _builtins.int
     @_builtins.property
     def latency(self) -> _duration_pb2.Duration: ...
+    @_builtins.property
+    def unavailable_since(self) -> _timestamp_pb2.Timestamp:
+        """While the breaker is not closed: since when the provider has not answered."""
+
     def __init__(
         self,
         *,
@@ -673,10 +709,14 @@ class ProviderStatus(_message.Message):
         open_now: _builtins.bool = ...,
         latency: _duration_pb2.Duration | None = ...,
         detail: _builtins.str = ...,
+        breaker: Global___BreakerState.ValueType = ...,
+        unavailable_since: _timestamp_pb2.Timestamp | None = ...,
+        calls_in_progress: _builtins.int = ...,
+        call_limit: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["latency", b"latency"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["latency", b"latency", "unavailable_since", b"unavailable_since"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "latency", b"latency", "open_now", b"open_now", "provider", b"provider", "reachable", b"reachable"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaker", b"breaker", "call_limit", b"call_limit", "calls_in_progress", b"calls_in_progress", "detail", b"detail", "latency", b"latency", "open_now", b"open_now", "provider", b"provider", "reachable", b"reachable", "unavailable_since", b"unavailable_since"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
