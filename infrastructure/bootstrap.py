@@ -120,6 +120,8 @@ def build_queries(
         transcodings=query_transcodings(),
         settings=saga
         or SagaSettings(
-            budget_fraction=settings.budget_fraction, max_in_flight=settings.max_in_flight
+            budget_fraction=settings.budget_fraction,
+            max_in_flight=settings.max_in_flight,
+            guards=settings.provider_guards,
         ),
     )

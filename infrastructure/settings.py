@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
 import attrs
 
+from application.provider_guard import GuardSettings
 from domain.identity import OrganisationNumber
+from domain.providers import Provider
 from infrastructure.audit_settings import AuditSettings, audit_settings_from_environ
 
 
@@ -75,6 +77,9 @@ class Settings:
     """Whether this node runs what must run once for all nodes on one database: the event
     followers (automatic incidents, the deadline check) and the audit sealer, in its first
     worker. ``SSBTEK_SINGLETONS=off`` on every node but one (ADR 13)."""
+    provider_guards: GuardSettings = attrs.field(factory=GuardSettings)
+    """Each provider's bulkhead and circuit breaker (ADR 20): ``SSBTEK_PROVIDER_PEAK_RATE``,
+    ``SSBTEK_PROVIDER_SHARES``, ``SSBTEK_BREAKER_FAILURES``, ``SSBTEK_BREAKER_COOL_DOWN``."""
     administrators: frozenset[str] = frozenset({"2021005521", "2220000315"})
     """Organisations whose certificates may call the administration services: by default
     the operator (Försäkringskassan) and SKR."""
@@ -139,6 +144,49 @@ def _seconds(name: str, value: str) -> float:
     return seconds
 
 
+def _positive(name: str, value: str | None, default: float) -> float:
+    if value is None or not value.strip():
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive number") from None
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{name} must be a positive number")
+    return number
+
+
+def _provider_guards(get: Callable[[str], str | None]) -> GuardSettings:
+    """``SSBTEK_PROVIDER_SHARES=CSN=0.5,TRANSPORTSTYRELSEN=0.3``: shares of the peak rate."""
+    defaults = GuardSettings()
+    shares: dict[Provider, float] = {}
+    for item in filter(
+        None, (part.strip() for part in (get("SSBTEK_PROVIDER_SHARES") or "").split(","))
+    ):
+        name, _, share = item.partition("=")
+        if name.strip().upper() not in Provider.__members__ or not share.strip():
+            raise ValueError(
+                "SSBTEK_PROVIDER_SHARES must look like PROVIDER=share,... with "
+                f"providers among {', '.join(Provider.__members__)}"
+            )
+        shares[Provider[name.strip().upper()]] = _positive("SSBTEK_PROVIDER_SHARES", share, 0)
+    failures = _positive(
+        "SSBTEK_BREAKER_FAILURES", get("SSBTEK_BREAKER_FAILURES"), defaults.failures_to_open
+    )
+    if failures != int(failures):
+        raise ValueError("SSBTEK_BREAKER_FAILURES must be a whole number, 1 or more")
+    return GuardSettings(
+        peak_call_rate=_positive(
+            "SSBTEK_PROVIDER_PEAK_RATE", get("SSBTEK_PROVIDER_PEAK_RATE"), defaults.peak_call_rate
+        ),
+        shares=tuple(shares.items()),
+        failures_to_open=int(failures),
+        cool_down_s=_positive(
+            "SSBTEK_BREAKER_COOL_DOWN", get("SSBTEK_BREAKER_COOL_DOWN"), defaults.cool_down_s
+        ),
+    )
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -196,6 +244,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
         audit=audit_settings_from_environ(environ),
         singletons=_flag("SSBTEK_SINGLETONS", get("SSBTEK_SINGLETONS"), defaults.singletons),
         administrators=_organisations(get("SSBTEK_ADMINS"), defaults.administrators),
+        provider_guards=_provider_guards(get),
     )
 
 

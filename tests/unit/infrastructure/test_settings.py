@@ -5,6 +5,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from domain.providers import Provider
 from infrastructure.bootstrap import persistence_env
 from infrastructure.cli import main
 from infrastructure.settings import Settings, Store, from_environ
@@ -95,3 +96,36 @@ def test_ssbtek_serve_refuses_a_malformed_variable_with_its_name_and_no_tracebac
     assert capsys.readouterr().err == (
         "ssbtek: SSBTEK_SINGLETONS must be on or off (also: yes/no, true/false, 1/0)\n"
     )
+
+
+def test_the_provider_bulkheads_and_breakers_are_read_and_sized() -> None:
+    guards = from_environ(
+        {
+            "SSBTEK_PROVIDER_PEAK_RATE": "10",
+            "SSBTEK_PROVIDER_SHARES": "csn=0.5, TRANSPORTSTYRELSEN=3",
+            "SSBTEK_BREAKER_FAILURES": "3",
+            "SSBTEK_BREAKER_COOL_DOWN": "2.5",
+        }
+    ).provider_guards
+    assert (guards.failures_to_open, guards.cool_down_s) == (3, 2.5)
+    hold = attrs.evolve(guards, hold_s=5.6)
+    assert hold.limit(Provider.TRANSPORTSTYRELSEN) == 168  # 10/s x 3 x 5.6 s
+    assert hold.limit(Provider.CSN) == 28
+    assert hold.limit(Provider.SKATTEVERKET) == 56
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SSBTEK_PROVIDER_PEAK_RATE", "0"),
+        ("SSBTEK_PROVIDER_PEAK_RATE", "many"),
+        ("SSBTEK_PROVIDER_SHARES", "CSN"),
+        ("SSBTEK_PROVIDER_SHARES", "POSTEN=1"),
+        ("SSBTEK_PROVIDER_SHARES", "CSN=-1"),
+        ("SSBTEK_BREAKER_FAILURES", "2.5"),
+        ("SSBTEK_BREAKER_COOL_DOWN", "inf"),
+    ],
+)
+def test_a_malformed_guard_setting_is_refused_with_its_name(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        from_environ({name: value})
