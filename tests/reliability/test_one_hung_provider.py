@@ -1,0 +1,151 @@
+"""One hung provider under steady load never harms the other seven (issue 26, ADR 20).
+
+Over real sockets all the way: grpc's own client -> the service's gRPC server -> the
+``http`` adapter -> a fault-injecting HTTP server where Arbetsförmedlingen reads every
+request and never answers (its test call too). For 30 s, 5 queries a second of 1 to 10
+subjects (all eight providers), a query asking only CSN every second, and CheckProviders
+every three seconds. Then:
+
+- no query misses its service level (7 s + 1.5 s per extra subject, measured at the client);
+- every part of the seven healthy providers carries data (or says the provider has none);
+- Arbetsförmedlingen's parts are SSBT errors, and after its breaker opened most of its
+  calls were never made (the server saw far fewer requests than there were parts);
+- the CSN-only query keeps its latency (well under a second, against 15 s before);
+- CheckProviders answers within its own time limit and shows the seven healthy providers
+  reachable with closed breakers, Arbetsförmedlingen unreachable with its breaker open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from google.type.date_pb2 import Date
+
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from adapters.grpc.server import build_server
+from adapters.providers.http_json import build_http_base_services
+from domain.providers import Provider
+from domain.service_level import answer_target
+from infrastructure.bootstrap import build_queries
+from infrastructure.settings import Settings, Store
+from tests import canaries
+from tests.fakes import FakeClock
+from tests.reliability.fault_http_server import FaultServer
+from tests.unit.application.test_query_saga import WEDNESDAY_NOON
+
+LOAD_S = 30
+RATE = 5
+HUNG = pb.PROVIDER_ARBETSFORMEDLINGEN
+HEALTHY_KINDS = {pb.OUTCOME_KIND_ANSWERED, pb.OUTCOME_KIND_NO_DATA}
+REFUSED_CODES = {"TIMEOUT", "UNAVAILABLE", "TOO_MANY_CALLS"}
+SUBJECTS = [canaries.personnummer(random.Random(n)) for n in range(40)]
+
+
+def query(subjects: list[str], providers: tuple[int, ...] = ()) -> pb.SubmitQueryRequest:
+    return pb.SubmitQueryRequest(
+        asking_organisation=pb.AskingOrganisation(organisation_number="212000-0142"),
+        caseworker_id="HL000001",
+        case_id="EKB-2026-0001",
+        purpose=pb.PURPOSE_FINANCIAL_ASSISTANCE_CASE,
+        legal_basis=pb.LEGAL_BASIS_SOL_11_KAP_11,
+        period=pb.Period(
+            start=Date(year=2026, month=5, day=1), end=Date(year=2026, month=10, day=31)
+        ),
+        subjects=subjects,
+        providers=[pb.ProviderSelection(provider=p) for p in providers],
+    )
+
+
+@pytest.fixture
+async def stub(tmp_path: Path) -> AsyncIterator[tuple[pb_grpc.QueryServiceAsyncStub, FaultServer]]:
+    faults = FaultServer({Provider.ARBETSFORMEDLINGEN: "hang"})
+    url = await faults.start()
+    settings = Settings(
+        store=Store.SQLITE, data_dir=tmp_path, pseudonym_key_hex="26" * 32, rate_limit=""
+    )
+    queries = build_queries(
+        settings,
+        base_services=build_http_base_services({"url": url}),
+        clock=FakeClock(WEDNESDAY_NOON),  # Transportstyrelsen is open
+    )
+    server, port = await build_server(queries, address="127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield pb_grpc.QueryServiceStub(channel), faults
+    finally:
+        await server.stop(grace=None)
+        queries.close()
+        await faults.stop()
+
+
+@pytest.mark.timeout(LOAD_S + 60)
+async def test_one_hung_provider_under_steady_load_never_harms_the_others(
+    stub: tuple[pb_grpc.QueryServiceAsyncStub, FaultServer],
+) -> None:
+    client, faults = stub
+    rng = random.Random(26)
+    loop = asyncio.get_running_loop()
+
+    async def timed(request: pb.SubmitQueryRequest) -> tuple[float, pb.SubmitQueryResponse]:
+        started = loop.time()
+        response = await client.SubmitQuery(request, timeout=30)
+        return loop.time() - started, response
+
+    async def checked() -> tuple[float, pb.CheckProvidersResponse]:
+        started = loop.time()
+        response = await client.CheckProviders(pb.CheckProvidersRequest(), timeout=10)
+        return loop.time() - started, response
+
+    load: list[asyncio.Task[tuple[float, pb.SubmitQueryResponse]]] = []
+    csn_only: list[asyncio.Task[tuple[float, pb.SubmitQueryResponse]]] = []
+    checks: list[asyncio.Task[tuple[float, pb.CheckProvidersResponse]]] = []
+    started = loop.time()
+    for tick in range(LOAD_S * RATE):
+        await asyncio.sleep(max(0.0, started + tick / RATE - loop.time()))
+        subjects = rng.sample(SUBJECTS, rng.randint(1, 10))
+        load.append(asyncio.create_task(timed(query(subjects))))
+        if tick % RATE == 0:
+            csn_only.append(asyncio.create_task(timed(query(SUBJECTS[:1], (pb.PROVIDER_CSN,)))))
+        if tick % (3 * RATE) == 2 * RATE:
+            checks.append(asyncio.create_task(checked()))
+    answers = await asyncio.gather(*load)
+    csn_answers = await asyncio.gather(*csn_only)
+    check_results = await asyncio.gather(*checks)
+
+    hung_parts = 0
+    for elapsed, response in answers:
+        count = len(response.answer.subjects)
+        assert elapsed <= answer_target(count).total_seconds(), (count, elapsed)
+        for subject in response.answer.subjects:
+            for part in subject.parts:
+                if part.provider == HUNG:
+                    hung_parts += 1
+                    assert part.error.source == pb.ERROR_SOURCE_SSBT
+                    assert part.error.code in REFUSED_CODES
+                else:
+                    assert part.outcome in HEALTHY_KINDS, (part.provider, part.error.code)
+    assert hung_parts > 500
+    assert faults.requests[Provider.ARBETSFORMEDLINGEN] < hung_parts / 2
+
+    csn_latencies = sorted(elapsed for elapsed, _ in csn_answers)
+    assert csn_latencies[-1] < 1.0, csn_latencies
+    for _, response in csn_answers:
+        (part,) = response.answer.subjects[0].parts
+        assert part.outcome in HEALTHY_KINDS
+
+    for elapsed, check in check_results:
+        assert elapsed < 3.0  # its own 2 s limit per provider, checked in parallel
+        by_provider = {status.provider: status for status in check.providers}
+        assert not by_provider.pop(HUNG).reachable
+        assert all(status.reachable for status in by_provider.values())
+        assert {s.breaker for s in by_provider.values()} == {pb.BREAKER_STATE_CLOSED}
+    last = {status.provider: status for status in check_results[-1][1].providers}
+    assert last[HUNG].breaker in (pb.BREAKER_STATE_OPEN, pb.BREAKER_STATE_HALF_OPEN)
+    assert last[HUNG].HasField("unavailable_since")
