@@ -25,6 +25,9 @@ class Profile:
     overhead_latency_s: float
     overhead_rate: float
     overhead_s: float
+    hung_rate: float
+    hung_s: float
+    """One provider hung: open loop of 1-subject queries, without and with the breaker."""
     # the service level
     conformance_s: float
     conformance_rate: float
@@ -54,6 +57,8 @@ FULL = Profile(
     overhead_latency_s=0.2,
     overhead_rate=30.0,
     overhead_s=30.0,
+    hung_rate=5.0,
+    hung_s=60.0,
     conformance_s=600.0,
     conformance_rate=3.0,
     burst_at_s=300.0,
@@ -81,6 +86,8 @@ QUICK = Profile(
     overhead_latency_s=0.2,
     overhead_rate=30.0,
     overhead_s=2.0,
+    hung_rate=5.0,
+    hung_s=15.0,
     conformance_s=20.0,
     conformance_rate=3.0,
     burst_at_s=8.0,

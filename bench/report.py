@@ -388,9 +388,37 @@ def _memory(result: Result) -> list[str]:
     return lines
 
 
+def _hung_provider(result: Result) -> list[str]:
+    found = _ok(result.get("hung_provider", []))
+    if not found:
+        return []
+    lines = [
+        "## One provider hung: a 1-subject query without and with the circuit breaker",
+        "",
+        "Arbetsförmedlingen never answers, the other seven answer with the demo latency; full "
+        f"service on the in-memory store, open loop at {_fmt(found[0]['run']['offered_qps'])} "
+        "q/s. *before*: the breaker never opens; *after*: the defaults (ADR 20).",
+        "",
+    ]
+    lines += table(
+        ["case", "n", "p50", "p90", "p99", "p99.9", "errors", "other load"],
+        [
+            [
+                r["case"],
+                r["run"]["requests"],
+                *_latency_cells(r["run"]["latency"]),
+                _errors(r["run"]),
+                r["run"].get("other_cpu_share"),
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
 def _failures(result: Result) -> list[str]:
     failed: list[Result] = []
-    for key in ("ladder", "overhead", "scale_out", "replay", "memory"):
+    for key in ("ladder", "overhead", "hung_provider", "scale_out", "replay", "memory"):
         failed += [item for item in result.get(key, []) if "error" in item]
     for key in ("conformance",):
         item = result.get(key)
@@ -416,6 +444,7 @@ def render(result: Result) -> str:
     for section in (
         _ladder,
         _overhead,
+        _hung_provider,
         _scale_out,
         _conformance,
         _storage,

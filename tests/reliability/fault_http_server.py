@@ -61,6 +61,9 @@ class FaultServer:
             if name.lower() == "content-length":
                 length = int(value)
         body = await reader.readexactly(length) if length else b""
+        if path == "/stats":
+            await self._send(writer, 200, {p.name: n for p, n in self.requests.items()})
+            return True
         provider = Provider[path.strip("/").split("/")[0].upper()]
         mode = self.modes.get(provider, "normal")
         if mode == "hang":
@@ -122,3 +125,23 @@ def _head(status: int, length: int, content_type: str = "application/json") -> b
         f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {length}\r\n\r\n"
     ).encode()
+
+
+async def _serve_forever(modes: dict[Provider, str]) -> None:
+    server = FaultServer(modes)
+    print(await server.start(), flush=True)  # the parent reads the address from stdout
+    await asyncio.Event().wait()
+
+
+def main(argv: list[str]) -> None:
+    """``python -m tests.reliability.fault_http_server ARBETSFORMEDLINGEN=hang ...``: the
+    server in a process of its own, so its work does not share the service's event loop.
+    ``GET /stats`` answers the ``requests`` counts."""
+    modes = {Provider[name]: mode for name, _, mode in (arg.partition("=") for arg in argv)}
+    asyncio.run(_serve_forever(modes))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

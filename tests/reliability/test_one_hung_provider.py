@@ -18,11 +18,15 @@ every three seconds. Then:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from google.type.date_pb2 import Date
 
@@ -30,13 +34,11 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.server import build_server
 from adapters.providers.http_json import build_http_base_services
-from domain.providers import Provider
 from domain.service_level import answer_target
 from infrastructure.bootstrap import build_queries
 from infrastructure.settings import Settings, Store
 from tests import canaries
 from tests.fakes import FakeClock
-from tests.reliability.fault_http_server import FaultServer
 from tests.unit.application.test_query_saga import WEDNESDAY_NOON
 
 LOAD_S = 30
@@ -47,7 +49,9 @@ REFUSED_CODES = {"TIMEOUT", "UNAVAILABLE", "TOO_MANY_CALLS"}
 SUBJECTS = [canaries.personnummer(random.Random(n)) for n in range(40)]
 
 
-def query(subjects: list[str], providers: tuple[int, ...] = ()) -> pb.SubmitQueryRequest:
+def query(
+    subjects: list[str], providers: tuple[pb.Provider.ValueType, ...] = ()
+) -> pb.SubmitQueryRequest:
     return pb.SubmitQueryRequest(
         asking_organisation=pb.AskingOrganisation(organisation_number="212000-0142"),
         caseworker_id="HL000001",
@@ -62,34 +66,54 @@ def query(subjects: list[str], providers: tuple[int, ...] = ()) -> pb.SubmitQuer
     )
 
 
-@pytest.fixture
-async def stub(tmp_path: Path) -> AsyncIterator[tuple[pb_grpc.QueryServiceAsyncStub, FaultServer]]:
-    faults = FaultServer({Provider.ARBETSFORMEDLINGEN: "hang"})
-    url = await faults.start()
-    settings = Settings(
-        store=Store.SQLITE, data_dir=tmp_path, pseudonym_key_hex="26" * 32, rate_limit=""
+@contextlib.contextmanager
+def fault_server_process(*modes: str) -> Iterator[str]:
+    """The fault server in a process of its own (its work must not share our event loop)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.fault_http_server", *modes],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    queries = build_queries(
-        settings,
-        base_services=build_http_base_services({"url": url}),
-        clock=FakeClock(WEDNESDAY_NOON),  # Transportstyrelsen is open
-    )
-    server, port = await build_server(queries, address="127.0.0.1:0")
-    await server.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield pb_grpc.QueryServiceStub(channel), faults
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
     finally:
-        await server.stop(grace=None)
-        queries.close()
-        await faults.stop()
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def requests_seen(url: str) -> dict[str, int]:
+    async with httpx.AsyncClient() as client:
+        counts: dict[str, int] = (await client.get(f"{url}/stats")).json()
+        return counts
+
+
+@pytest.fixture
+async def stub(tmp_path: Path) -> AsyncIterator[tuple[pb_grpc.QueryServiceAsyncStub, str]]:
+    with fault_server_process("ARBETSFORMEDLINGEN=hang") as url:
+        settings = Settings(
+            store=Store.SQLITE, data_dir=tmp_path, pseudonym_key_hex="26" * 32, rate_limit=""
+        )
+        queries = build_queries(
+            settings,
+            base_services=build_http_base_services({"url": url}),
+            clock=FakeClock(WEDNESDAY_NOON),  # Transportstyrelsen is open
+        )
+        server, port = await build_server(queries, address="127.0.0.1:0")
+        await server.start()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                yield pb_grpc.QueryServiceStub(channel), url
+        finally:
+            await server.stop(grace=None)
+            queries.close()
 
 
 @pytest.mark.timeout(LOAD_S + 60)
 async def test_one_hung_provider_under_steady_load_never_harms_the_others(
-    stub: tuple[pb_grpc.QueryServiceAsyncStub, FaultServer],
+    stub: tuple[pb_grpc.QueryServiceAsyncStub, str],
 ) -> None:
-    client, faults = stub
+    client, faults_url = stub
     rng = random.Random(26)
     loop = asyncio.get_running_loop()
 
@@ -132,7 +156,7 @@ async def test_one_hung_provider_under_steady_load_never_harms_the_others(
                 else:
                     assert part.outcome in HEALTHY_KINDS, (part.provider, part.error.code)
     assert hung_parts > 500
-    assert faults.requests[Provider.ARBETSFORMEDLINGEN] < hung_parts / 2
+    assert (await requests_seen(faults_url))["ARBETSFORMEDLINGEN"] < hung_parts / 2
 
     csn_latencies = sorted(elapsed for elapsed, _ in csn_answers)
     assert csn_latencies[-1] < 1.0, csn_latencies
