@@ -53,6 +53,7 @@ from domain.query.values import Period
 DEFAULT_MAX_ANSWER_BYTES: Final = 1_000_000
 DEFAULT_MAX_CONNECTIONS: Final = 256
 CHECK_CONNECTIONS: Final = 2
+KEEPALIVE_CONNECTIONS: Final = 20
 ERROR_BODY_BYTES: Final = 65_536
 """Read of an error answer at most: enough for the contract's error, not for a proxy's page."""
 
@@ -188,10 +189,16 @@ def build_http_base_services(options: Mapping[str, str]) -> dict[Provider, BaseS
 
 
 def _client(connections: int) -> httpx.AsyncClient:
-    """One provider's own pool; a call never waits for a connection (pool time-out 0)."""
+    """One provider's own pool; a call never waits for a connection (pool time-out 0).
+
+    At most ``KEEPALIVE_CONNECTIONS`` idle ones are kept: httpcore looks at every pooled
+    connection on every request, so a pool grown in a burst would cost CPU ever after."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(None, connect=5.0, pool=0.0),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        limits=httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=min(connections, KEEPALIVE_CONNECTIONS),
+        ),
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
 
 from adapters.providers.http_json import build_http_base_services
+from application.ports import BaseServiceBusy
 from domain.identity import PersonalIdentityNumber
 from domain.providers import Provider
 from domain.query.values import Period
@@ -40,3 +42,32 @@ def test_options_name_a_url_for_every_provider_and_nothing_unknown() -> None:
         {"url": "http://a.example", "CSN.url": "http://b.example", "max_answer_bytes": "10"}
     )
     assert set(services) == set(Provider)
+
+
+async def test_a_provider_s_full_pool_fails_the_call_at_once_and_leaves_the_others_alone() -> None:
+    """ADR 20: each provider its own connections; a call never waits for one."""
+    server = FaultServer({Provider.CSN: "hang"})
+    url = await server.start()
+    try:
+        services = build_http_base_services({"url": url, "CSN.max_connections": "2"})
+        hung = [asyncio.create_task(services[Provider.CSN].fetch(SUBJECT, PERIOD)) for _ in "ab"]
+        await asyncio.sleep(0.2)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(BaseServiceBusy):
+            await services[Provider.CSN].fetch(SUBJECT, PERIOD)
+        assert loop.time() - started < 0.1
+        answer = await services[Provider.SKATTEVERKET].fetch(SUBJECT, PERIOD)
+        assert answer.provider is Provider.SKATTEVERKET
+        assert (await services[Provider.SKATTEVERKET].check()).reachable
+        for task in hung:
+            task.cancel()
+        await asyncio.gather(*hung, return_exceptions=True)
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("value", ["0", "many"])
+def test_max_connections_is_a_whole_number(value: str) -> None:
+    with pytest.raises(ValueError, match="max_connections"):
+        build_http_base_services({"url": "http://a.example", "max_connections": value})
