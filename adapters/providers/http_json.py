@@ -17,7 +17,8 @@ Each provider has a connection pool of its own (``max_connections``, default 256
 than the fan-out's bulkhead lets through by default) and never waits for a connection:
 with the pool full the call fails at once (``BaseServiceBusy``, SSBT ``TOO_MANY_CALLS``).
 The test call has a second, small pool of its own, so a provider whose query calls are
-stuck is still checked as it is.
+stuck is still checked as it is. The client is aiohttp: about a seventh of httpx's CPU per
+request, which under load decides whether the event loop keeps up (ADR 20).
 Messages never hold the request or the answer. The readers of the provider formats are the
 ones the simulated providers use (``adapters.providers.simulated``); a production adapter
 for a provider brings its own reader for the provider's real contract.
@@ -29,12 +30,14 @@ url=http://base-services.example:8080,max_answer_bytes=1000000,max_connections=2
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Final
 
-import httpx
+import aiohttp
 
 from adapters.providers.simulated.catalogue import read_payload
 from application.ports import (
@@ -53,9 +56,42 @@ from domain.query.values import Period
 DEFAULT_MAX_ANSWER_BYTES: Final = 1_000_000
 DEFAULT_MAX_CONNECTIONS: Final = 256
 CHECK_CONNECTIONS: Final = 2
-KEEPALIVE_CONNECTIONS: Final = 20
 ERROR_BODY_BYTES: Final = 65_536
 """Read of an error answer at most: enough for the contract's error, not for a proxy's page."""
+
+
+class _Pool:
+    """One provider's connections: at most ``size`` calls at once, never a wait for one.
+
+    The session is made on first use, in the running event loop (and again in another
+    loop, as tests run one loop per test)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.in_use = 0
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _current(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.size, limit_per_host=0),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=5.0),
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[aiohttp.ClientSession]:
+        if self.in_use >= self.size:
+            raise BaseServiceBusy("no free connection to the base service")
+        self.in_use += 1
+        try:
+            yield self._current()
+        finally:
+            self.in_use -= 1
 
 
 class HttpJsonBaseService:
@@ -63,15 +99,14 @@ class HttpJsonBaseService:
         self,
         provider: Provider,
         url: str,
-        client: httpx.AsyncClient,
         *,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-        check_client: httpx.AsyncClient | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self._provider = provider
         self._url = f"{url.rstrip('/')}/{provider.value.lower()}"
-        self._client = client
-        self._check_client = check_client or client
+        self._calls = _Pool(max_connections)
+        self._checks = _Pool(CHECK_CONNECTIONS)
         self._max_answer_bytes = max_answer_bytes
 
     @property
@@ -88,16 +123,17 @@ class HttpJsonBaseService:
             "tom": period.end.isoformat(),
         }
         try:
-            async with self._client.stream(
-                "POST", f"{self._url}/bastjanst", json=request
-            ) as response:
-                status = response.status_code
+            async with (
+                self._calls.slot() as session,
+                session.post(f"{self._url}/bastjanst", json=request) as response,
+            ):
+                status = response.status
                 if not 200 <= status < 300:
                     raise self._failure(status, await _read_at_most(response, ERROR_BODY_BYTES))
                 body = await _read_at_most(response, self._max_answer_bytes)
-        except httpx.PoolTimeout:
-            raise BaseServiceBusy("no free connection to the base service") from None
-        except httpx.TransportError:
+        except aiohttp.ClientResponseError:  # not HTTP at all
+            raise MalformedAnswerError("the answer is not an HTTP response") from None
+        except (aiohttp.ClientError, OSError):
             raise BaseServiceUnreachable("the base service could not be reached") from None
         if body is None:
             raise MalformedAnswerError(f"the answer is larger than {self._max_answer_bytes} bytes")
@@ -130,22 +166,26 @@ class HttpJsonBaseService:
     async def check(self) -> BaseServiceHealth:
         started = time.monotonic()
         try:
-            response = await self._check_client.get(f"{self._url}/test")
-        except httpx.PoolTimeout:
+            async with (
+                self._checks.slot() as session,
+                session.get(f"{self._url}/test") as response,
+            ):
+                status = response.status
+        except BaseServiceBusy:
             return BaseServiceHealth(
                 self._provider, False, _ms(started), "earlier checks still wait for an answer"
             )
-        except httpx.TransportError:
+        except (aiohttp.ClientError, OSError):
             return BaseServiceHealth(self._provider, False, _ms(started), "could not connect")
-        reachable = response.status_code == 200
-        detail = "answered the test call" if reachable else f"HTTP {response.status_code}"
+        reachable = status == 200
+        detail = "answered the test call" if reachable else f"HTTP {status}"
         return BaseServiceHealth(self._provider, reachable, _ms(started), detail)
 
 
-async def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
     """The body, or ``None`` once it grows past ``limit`` bytes (the rest is never read)."""
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.content.iter_chunked(65_536):
         body += chunk
         if len(body) > limit:
             return None
@@ -179,27 +219,9 @@ def build_http_base_services(options: Mapping[str, str]) -> dict[Provider, BaseS
             _positive(options, "max_connections", DEFAULT_MAX_CONNECTIONS),
         )
         services[provider] = HttpJsonBaseService(
-            provider,
-            url,
-            _client(connections),
-            max_answer_bytes=limit,
-            check_client=_client(CHECK_CONNECTIONS),
+            provider, url, max_answer_bytes=limit, max_connections=connections
         )
     return services
-
-
-def _client(connections: int) -> httpx.AsyncClient:
-    """One provider's own pool; a call never waits for a connection (pool time-out 0).
-
-    At most ``KEEPALIVE_CONNECTIONS`` idle ones are kept: httpcore looks at every pooled
-    connection on every request, so a pool grown in a burst would cost CPU ever after."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(None, connect=5.0, pool=0.0),
-        limits=httpx.Limits(
-            max_connections=connections,
-            max_keepalive_connections=min(connections, KEEPALIVE_CONNECTIONS),
-        ),
-    )
 
 
 def _positive(options: Mapping[str, str], name: str, default: int) -> int:

@@ -10,7 +10,8 @@ every three seconds. Then:
 - every part of the seven healthy providers carries data (or says the provider has none);
 - Arbetsförmedlingen's parts are SSBT errors, and after its breaker opened most of its
   calls were never made (the server saw far fewer requests than there were parts);
-- the CSN-only query keeps its latency (well under a second, against 15 s before);
+- the CSN-only query keeps its latency: median under 0.5 s, none over 2 s (alone it takes
+  tens of milliseconds; before ADR 20 it took up to 15 s);
 - CheckProviders answers within its own time limit and shows the seven healthy providers
   reachable with closed breakers, Arbetsförmedlingen unreachable with its breaker open.
 """
@@ -28,8 +29,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import grpc
-import httpx
 import pytest
 from google.type.date_pb2 import Date
 
@@ -83,8 +84,8 @@ def fault_server_process(*modes: str) -> Iterator[str]:
 
 
 async def requests_seen(url: str) -> dict[str, int]:
-    async with httpx.AsyncClient() as client:
-        counts: dict[str, int] = (await client.get(f"{url}/stats")).json()
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/stats") as response:
+        counts: dict[str, int] = await response.json()
         return counts
 
 
@@ -184,7 +185,8 @@ async def test_one_hung_provider_under_steady_load_never_harms_the_others(
     assert (await requests_seen(faults_url))["ARBETSFORMEDLINGEN"] < hung_parts / 2
 
     csn_latencies = sorted(elapsed for elapsed, _ in csn_answers)
-    assert csn_latencies[-1] < 1.0, csn_latencies
+    assert csn_latencies[len(csn_latencies) // 2] < 0.5, csn_latencies  # tens of ms alone
+    assert csn_latencies[-1] < 2.0, csn_latencies  # against 15 s before ADR 20
     for _, response in csn_answers:
         (part,) = response.answer.subjects[0].parts
         assert part.outcome in HEALTHY_KINDS
