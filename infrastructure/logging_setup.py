@@ -35,6 +35,3 @@ def configure_logging(level: str, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx logs every request at INFO: one line per call, with its URL, costing as much
-    # CPU as the call itself at load (ADR 20). Its warnings still come through.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
