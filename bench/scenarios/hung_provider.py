@@ -5,8 +5,8 @@ Arbetsförmedlingen never answers (``ARBETSFORMEDLINGEN.hang_rate=1``); the othe
 answer with the demo latency. Open loop at ``hung_rate`` q/s for ``hung_s`` seconds on the
 full service (in-memory store, so the providers are what is measured), twice:
 
-- **before**: the breaker never opens (``SSBTEK_BREAKER_FAILURES`` out of reach), as before
-  ADR 20: every query waits the whole budget (5.6 s for one subject) for the hung provider;
+- **before**: the breaker never opens and the bulkhead never fills (``NO_GUARDS``), as
+  before ADR 20: every query waits the whole budget (5.6 s for one subject) for the hung provider;
 - **after**: the defaults: after 5 time-outs the breaker opens, and the hung provider's part
   says SSBT ``UNAVAILABLE`` at once; one probe every cool-down still waits the budget.
 """
@@ -19,15 +19,13 @@ import attrs
 
 from bench.config import Context
 from bench.drive import Load, measure
+from bench.scenarios.conformance import NO_GUARDS
 from bench.scenarios.failure import Failure, attempt
 from bench.scenarios.rungs import rung
 from bench.servers import running
 from bench.stats import RunSummary
 
-CASES = (
-    ("before", (("SSBTEK_BREAKER_FAILURES", "1000000000"),)),
-    ("after", ()),
-)
+CASES = (("before", NO_GUARDS), ("after", ()))
 
 
 @attrs.frozen
