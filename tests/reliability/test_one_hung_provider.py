@@ -114,7 +114,7 @@ def service_process(tmp_path: Path, provider_url: str) -> Iterator[str]:
 
 
 def _serving_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a start on a busy shared machine can take a minute
     while time.monotonic() < deadline:
         found = re.search(r"serving on [\d.]+:(\d+)", log_path.read_text(errors="replace"))
         if found:
@@ -135,7 +135,7 @@ async def stub(tmp_path: Path) -> AsyncIterator[tuple[pb_grpc.QueryServiceAsyncS
             yield pb_grpc.QueryServiceStub(channel), url
 
 
-@pytest.mark.timeout(LOAD_S + 60)
+@pytest.mark.timeout(LOAD_S + 210)  # starting two processes, 30 s of load, the last answers
 async def test_one_hung_provider_under_steady_load_never_harms_the_others(
     stub: tuple[pb_grpc.QueryServiceAsyncStub, str],
 ) -> None:
