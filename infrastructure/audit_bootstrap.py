@@ -36,9 +36,11 @@ from eventsourcing.utils import Environment
 from adapters.calendar.swedish_holidays import SwedishHolidays
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.server import ServiceRegistration
-from adapters.persistence.party_transcodings import party_transcodings
-from adapters.persistence.service_management_transcodings import incident_transcodings
-from adapters.persistence.transcodings import query_transcodings
+from adapters.persistence.transcodings import (
+    incident_transcodings,
+    party_transcodings,
+    query_transcodings,
+)
 from adapters.security.signing import (
     Ed25519Signer,
     Ed25519Verifier,

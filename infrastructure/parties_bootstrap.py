@@ -7,7 +7,7 @@ tables in the PostgreSQL database, so each notification log holds its own events
 from __future__ import annotations
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
-from adapters.persistence.party_transcodings import party_transcodings
+from adapters.persistence.transcodings import party_transcodings
 from application.agreements import Agreements
 from application.parties import Parties
 from application.ports import Clock, Pseudonymiser

@@ -15,7 +15,7 @@ from typing import Final
 import attrs
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
-from adapters.persistence.service_management_transcodings import (
+from adapters.persistence.transcodings import (
     escalation_transcodings,
     incident_transcodings,
 )
