@@ -36,11 +36,9 @@ from adapters.security.signing import (
     public_key_pem,
     raw_public_key,
 )
-from adapters.system_clock import SystemClock
 from application.audit.replay import ReplayFilter
 from application.audit.report_model import Month
 from infrastructure import settings as settings_module
-from infrastructure.audit_bootstrap import AuditCopy, open_audit_copy, signing_key, trusted_keys
 from infrastructure.audit_output import (
     anchors_in,
     event_line,
@@ -51,6 +49,8 @@ from infrastructure.audit_output import (
     verdict_document,
 )
 from infrastructure.client import channel_for, report_error
+from infrastructure.composition import AuditCopy, auditor_verifier, open_audit_copy
+from infrastructure.key_files import signing_key
 from infrastructure.settings import Settings, Store
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -86,18 +86,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _verifier(args: argparse.Namespace, settings: Settings) -> Ed25519Verifier | None:
     """The public keys to trust: --public-key files, SSBTEK_AUDIT_TRUSTED_KEYS, and the
     configured signing key's own (never a key file found in the copied data directory)."""
-    audit = settings.audit
-    keys = trusted_keys(audit, args.public_key or [])
-    if audit.signing_key_hex or audit.signing_key_file:
-        keys.append(signing_key(settings, audit).public_key())
-    return Ed25519Verifier(keys) if keys else None
+    return auditor_verifier(settings, args.public_key or [])
 
 
 @contextlib.contextmanager
 def _copy(args: argparse.Namespace, verifier: Ed25519Verifier | None = None) -> Iterator[AuditCopy]:
-    copy = open_audit_copy(
-        _settings(args), verifier=verifier or Ed25519Verifier([]), clock=SystemClock()
-    )
+    copy = open_audit_copy(_settings(args), verifier=verifier)
     try:
         yield copy
     finally:

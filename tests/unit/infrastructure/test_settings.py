@@ -5,9 +5,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from infrastructure.bootstrap import persistence_env
 from infrastructure.cli import main
 from infrastructure.settings import Settings, Store, from_environ
+from infrastructure.stores import persistence_env
 
 
 def test_an_empty_environment_gives_the_embedded_defaults() -> None:
