@@ -17,26 +17,15 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 import grpc
-from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
-from adapters.reporting.html_report import render_html
-from adapters.reporting.report_json import report_json
-from adapters.security.signing import (
-    Ed25519Verifier,
-    KeyFormatError,
-    load_signing_key,
-    public_key_pem,
-    raw_public_key,
-)
-from application.audit.replay import ReplayFilter
 from application.audit.report_model import Month
 from infrastructure import settings as settings_module
 from infrastructure.audit_output import (
@@ -49,9 +38,12 @@ from infrastructure.audit_output import (
     verdict_document,
 )
 from infrastructure.client import channel_for, report_error
-from infrastructure.composition import AuditCopy, auditor_verifier, open_audit_copy
-from infrastructure.key_files import signing_key
 from infrastructure.settings import Settings, Store
+
+if TYPE_CHECKING:  # the stores, the keys and the charts are imported by the commands that use them
+    from adapters.security.signing import Ed25519Verifier
+    from application.audit.replay import ReplayFilter
+    from infrastructure.composition import AuditCopy
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -86,11 +78,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _verifier(args: argparse.Namespace, settings: Settings) -> Ed25519Verifier | None:
     """The public keys to trust: --public-key files, SSBTEK_AUDIT_TRUSTED_KEYS, and the
     configured signing key's own (never a key file found in the copied data directory)."""
+    from infrastructure.composition import auditor_verifier
+
     return auditor_verifier(settings, args.public_key or [])
 
 
 @contextlib.contextmanager
 def _copy(args: argparse.Namespace, verifier: Ed25519Verifier | None = None) -> Iterator[AuditCopy]:
+    from infrastructure.composition import open_audit_copy
+
     copy = open_audit_copy(_settings(args), verifier=verifier)
     try:
         yield copy
@@ -112,6 +108,8 @@ def _guarded(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
+        from eventsourcing.persistence import PersistenceError
+
         try:
             return handler(args)
         except ValueError as error:
@@ -152,6 +150,8 @@ def _progress() -> Progress:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from application.audit.replay import ReplayFilter
+
     chosen = ReplayFilter(
         applications=frozenset(args.application or []),
         aggregate_types=frozenset(args.aggregate_type or []),
@@ -243,6 +243,8 @@ def _verify(args: argparse.Namespace) -> int:
                 return report_error(error)
         document = proto_verdict_document(response)
     else:
+        from adapters.security.signing import KeyFormatError
+
         settings = _settings(args)
         try:
             verifier = _verifier(args, settings)
@@ -268,6 +270,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export_key(args: argparse.Namespace) -> int:
+    from adapters.security.signing import (
+        KeyFormatError,
+        load_signing_key,
+        public_key_pem,
+        raw_public_key,
+    )
+    from infrastructure.key_files import signing_key
+
     settings = _settings(args)
     try:
         if args.signing_key_file:
@@ -309,6 +319,9 @@ def _report(args: argparse.Namespace) -> int:
         document = json.loads(response.report_json)  # typed: the Struct has only doubles
         html = response.html
     else:
+        from adapters.reporting.html_report import render_html  # matplotlib: only here
+        from adapters.reporting.report_json import report_json
+
         with _copy(args) as copy:
             report = copy.trail.report(month)
         document = json.loads(report_json(report))
