@@ -1,9 +1,12 @@
-"""The composition root builds the whole service; its administration list names exactly the
-services it registers besides the query and audit services."""
+"""The composition root builds the whole service, and nothing else builds an application or
+an adapter; its administration list names exactly the services it registers besides the
+query and audit services."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import grpc
@@ -40,3 +43,48 @@ async def test_the_administration_services_are_the_registered_ones_but_query_and
     ours = {name for name in listed if name.startswith("ssbtek.")}
     assert ours - {QUERY_SERVICE, AUDIT_SERVICE} == ADMINISTRATION_SERVICES
     assert len(ADMINISTRATION_SERVICES) == 4
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _classes(files: Iterable[Path], keep: Callable[[ast.ClassDef], bool]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in files:
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and keep(node):
+                found[node.name] = path
+    return found
+
+
+def _called(path: Path) -> Iterable[tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                yield node.lineno, func.id
+            elif isinstance(func, ast.Attribute):
+                yield node.lineno, func.attr
+
+
+def test_only_the_composition_root_constructs_an_application_or_an_adapter() -> None:
+    applications = _classes(
+        ROOT.glob("application/**/*.py"),
+        lambda c: any("ServiceApplication" in ast.unparse(base) for base in c.bases),
+    )
+    adapters = _classes(
+        (p for p in ROOT.glob("adapters/**/*.py") if "generated" not in p.parts),
+        lambda c: not c.name.endswith("Error"),
+    )
+    assert {"Queries", "Parties", "Incidents", "AuditSeals"} <= set(applications)
+    assert {"HmacPseudonymiser", "SystemClock", "PrometheusMetrics"} <= set(adapters)
+    built = {**applications, **adapters}
+    elsewhere = [
+        f"{path.relative_to(ROOT)}:{line} {name}"
+        for folder in ("infrastructure", "application", "domain", "bench")
+        for path in sorted(ROOT.glob(f"{folder}/**/*.py"))
+        if path.name != "composition.py"
+        for line, name in _called(path)
+        if name in built and built[name] != path
+    ]
+    assert elsewhere == []
