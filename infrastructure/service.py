@@ -1,4 +1,5 @@
-"""Running the service: the gRPC server, its metrics endpoint, and a clean shutdown.
+"""Running the service that ``infrastructure.composition`` builds: the gRPC server, its metrics
+endpoint, the background jobs, and a clean shutdown.
 
 ``run(settings, workers=N)`` starts N processes that share the port with SO_REUSEPORT;
 each is a complete service against the same store. What is per process: the in-flight
@@ -15,8 +16,10 @@ import signal
 
 import attrs
 
+from adapters.metrics.prometheus import serve_metrics
 from application.pacing import Pacer
 from application.queries import Queries
+from infrastructure.composition import build_grpc_server, build_service, prepare, seed_demo_data
 from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("ssbtek")
@@ -26,9 +29,6 @@ async def serve(
     settings: Settings, *, reuse_port: bool = False, worker: int = 0, prepared: bool = False
 ) -> None:
     """Serve until SIGINT or SIGTERM, then finish the calls in flight and close the stores."""
-    from adapters.metrics.prometheus import serve_metrics
-    from infrastructure.composition import build_grpc_server, build_service, seed_demo_data
-
     if settings.production and not settings.tls:
         raise SystemExit(
             "production mode needs mutual TLS: set SSBTEK_TLS_CERTIFICATE, _KEY, _CLIENT_CA"
@@ -117,8 +117,6 @@ def run(settings: Settings, *, workers: int = 1) -> None:
         return
     if settings.listen.endswith(":0"):
         raise SystemExit("--workers needs a fixed port: the processes must share it")
-    from infrastructure.composition import prepare
-
     prepare(settings)
     context = multiprocessing.get_context("spawn")
     processes = [
