@@ -25,7 +25,7 @@ import socket
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol, TypeVar
 from uuid import UUID
 
 import attrs
@@ -525,13 +525,9 @@ def open_read_only(
     transcoder = JSONTranscoder()  # with the transcodings the library's Application registers
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), *transcodings):
         transcoder.register(transcoding)
-    opened = ReadOnlyLog(factory.application_recorder(), factory.mapper(transcoder), factory)
-    try:
-        opened.recorder.max_notification_id()
-    except Exception:
-        opened.close()
-        return None  # e.g. the PostgreSQL table was never created
-    return opened
+    return _readable(
+        ReadOnlyLog(factory.application_recorder(), factory.mapper(transcoder), factory)
+    )
 
 
 @attrs.define
@@ -589,12 +585,7 @@ def _read_only_incidents(settings: Settings, clock: Clock) -> Incidents | None:
         env=values, clock=clock, hours=working_hours(), transcodings=incident_transcodings()
     )
     read_only_sessions(incidents.factory)
-    try:
-        incidents.recorder.max_notification_id()
-    except Exception:
-        incidents.close()
-        return None
-    return incidents
+    return _readable(incidents)
 
 
 def _read_only_seals(settings: Settings, clock: Clock) -> AuditSeals | None:
@@ -603,12 +594,27 @@ def _read_only_seals(settings: Settings, clock: Clock) -> AuditSeals | None:
         return None
     seals = AuditSeals(env=values, clock=clock)
     read_only_sessions(seals.factory)
+    return _readable(seals)
+
+
+class _Store(Protocol):
+    @property
+    def recorder(self) -> ApplicationRecorder: ...
+
+    def close(self) -> None: ...
+
+
+_Opened = TypeVar("_Opened", bound=_Store)
+
+
+def _readable(store: _Opened) -> _Opened | None:
+    """``store``, or None when it cannot be read (e.g. the PostgreSQL table was never created)."""
     try:
-        seals.recorder.max_notification_id()
+        store.recorder.max_notification_id()
     except Exception:
-        seals.close()
+        store.close()
         return None
-    return seals
+    return store
 
 
 def auditor_verifier(settings: Settings, key_files: Iterable[Path] = ()) -> Ed25519Verifier | None:
