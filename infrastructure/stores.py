@@ -10,8 +10,6 @@ has its own tables (``<name>_events``) in one database. The store name is the ap
 
 from __future__ import annotations
 
-from eventsourcing.postgres import PostgresFactory
-
 from infrastructure.settings import Settings, Store
 
 
@@ -77,6 +75,8 @@ def read_only_env(settings: Settings, name: str) -> dict[str, str] | None:
 
 def read_only_sessions(factory: object) -> None:
     """PostgreSQL: every session of the pool refuses writes (set before the pool first opens)."""
+    from eventsourcing.postgres import PostgresFactory  # psycopg: only for a copy to read
+
     if isinstance(factory, PostgresFactory):
         kwargs = factory.datastore.pool.kwargs
         assert isinstance(kwargs, dict)
