@@ -568,12 +568,7 @@ def _read_only_parties(settings: Settings, clock: Clock) -> Parties | None:
         transcodings=party_transcodings(),
     )
     read_only_sessions(parties.factory)
-    try:
-        parties.recorder.max_notification_id()
-    except Exception:
-        parties.close()
-        return None
-    return parties
+    return _readable(parties)
 
 
 def _read_only_incidents(settings: Settings, clock: Clock) -> Incidents | None:
