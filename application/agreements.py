@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol, TypeVar
-from uuid import UUID
+from typing import ClassVar, Protocol, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
-from eventsourcing.utils import Environment
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import Transcoding
 
+from application.base import ServiceApplication
 from application.errors import InvalidQueryError, NotFoundError, RuleViolationError
 from application.party_views import (
     Acceptance,
@@ -48,7 +47,7 @@ class PartyDirectory(Protocol):
         ...
 
 
-class Agreements(Application[UUID]):
+class Agreements(ServiceApplication):
     """The one SSBTEK agreement: documents, versions, acknowledgements and annual fees."""
 
     name = "Agreements"
@@ -62,19 +61,9 @@ class Agreements(Application[UUID]):
         directory: PartyDirectory,
         transcodings: Sequence[Transcoding],
     ) -> None:
-        self._transcodings = tuple(transcodings)
         self._clock = clock
         self._directory = directory
-        super().__init__(env=dict(env))
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        """Configuration comes only from the composition root, never from ``os.environ``."""
-        return Environment(name, {**type(self).env, **dict(env or {})})
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in self._transcodings:
-            transcoder.register(transcoding)
+        super().__init__(env=env, transcodings=transcodings)
 
     # -- documents (001 § 4; 000) -------------------------------------------------------------
 

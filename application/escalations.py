@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
-from eventsourcing.utils import Environment
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Transcoding
 
+from application.base import ServiceApplication
 from application.errors import ConflictError, NotFoundError
 from application.ports import Clock
 from application.registrations import Registrations
@@ -20,7 +19,7 @@ from domain.escalation.aggregate import Escalation
 from domain.escalation.values import Acting, Forum, Party
 
 
-class Escalations(Application[UUID]):
+class Escalations(ServiceApplication):
     """Raises disputes and moves them up (and back down) the ladder."""
 
     name = "Escalations"
@@ -32,19 +31,9 @@ class Escalations(Application[UUID]):
         clock: Clock,
         transcodings: Sequence[Transcoding],
     ) -> None:
-        self._transcodings = tuple(transcodings)
         self._clock = clock
-        super().__init__(env=dict(env))
+        super().__init__(env=env, transcodings=transcodings)
         self.registrations = Registrations(self.recorder, self.mapper, [Escalation.Raised])
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        """Configuration comes only from the composition root, never from ``os.environ``."""
-        return Environment(name, dict(env or {}))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in self._transcodings:
-            transcoder.register(transcoding)
 
     def raise_dispute(
         self,

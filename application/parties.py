@@ -16,11 +16,11 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import Transcoding
 
+from application.base import ServiceApplication
 from application.errors import InvalidQueryError, RuleViolationError
 from application.party_views import CaseworkerView, PartyView
 from application.ports import AccessDecision, Clock, Pseudonymiser
@@ -59,7 +59,7 @@ class _Remembered:
     """On the clock's monotonic time."""
 
 
-class Parties(Application[UUID]):
+class Parties(ServiceApplication):
     """The parties to the agreement, their caseworkers, and the access decision.
 
     Access decisions are remembered for ``decision_ttl_s`` (``decided``), so a busy
@@ -83,23 +83,13 @@ class Parties(Application[UUID]):
         transcodings: Sequence[Transcoding],
         decision_ttl_s: float = 1.0,
     ) -> None:
-        self._transcodings = tuple(transcodings)
         self._decision_ttl_s = decision_ttl_s
         self._remembered: dict[tuple[str, str], _Remembered] = {}
         self._generation = 0
         self._clock = clock
         self._pseudonymiser = pseudonymiser
         self._calendar = calendar
-        super().__init__(env=dict(env))
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        """Configuration comes only from the composition root, never from ``os.environ``."""
-        return Environment(name, {**type(self).env, **dict(env or {})})
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in self._transcodings:
-            transcoder.register(transcoding)
+        super().__init__(env=env, transcodings=transcodings)
 
     # -- joining (004 § 9) ------------------------------------------------------------------
 

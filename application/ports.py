@@ -1,7 +1,7 @@
 """Ports: what the application needs from the world, as Protocols.
 
 Adapters implement them (``adapters/``); the composition root wires them
-(``infrastructure/bootstrap.py``); unit tests use fakes (``tests/fakes.py``).
+(``infrastructure/composition.py``); unit tests use fakes (``tests/fakes.py``).
 """
 
 from __future__ import annotations

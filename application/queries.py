@@ -15,14 +15,12 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import IntegrityError, Transcoding
 
+from application.base import ServiceApplication
 from application.commands import QueryCommand
 from application.compilation import compile_answer
 from application.errors import (
@@ -107,7 +105,7 @@ class ProviderStatus:
     call_limit: int = 0
 
 
-class Queries(Application[UUID]):
+class Queries(ServiceApplication):
     """Receives queries, runs the aggregation saga, and keeps their audit trail."""
 
     name = "Queries"
@@ -138,7 +136,6 @@ class Queries(Application[UUID]):
             read_timeout_s=settings.store_read_timeout_s,
             probe_interval_s=settings.store_probe_interval_s,
         )
-        self._transcodings = tuple(transcodings)
         self._base_services = dict(base_services)
         self._clock = clock
         self._pseudonymiser = pseudonymiser
@@ -149,18 +146,9 @@ class Queries(Application[UUID]):
             attrs.evolve(settings.guards, hold_s=settings.budget_s(1, None)),
         )
         self._checkpoints: Checkpoints = checkpoints or NoCheckpoints()
-        super().__init__(env=dict(env))
+        super().__init__(env=env, transcodings=transcodings)
         self._group = GroupCommit(lambda *events: self.save(*events))
         self.recovery = Recovery(self, clock, grace=dt.timedelta(seconds=settings.abandon_grace_s))
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        """Configuration comes only from the composition root, never from ``os.environ``."""
-        return Environment(name, dict(env or {}))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in self._transcodings:
-            transcoder.register(transcoding)
 
     async def submit(
         self, command: QueryCommand, *, time_remaining_s: float | None = None

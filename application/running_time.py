@@ -22,16 +22,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.utils import Environment
-
+from application.base import ServiceApplication
 from application.ports import Clock
 from domain.running.service_run import HEARTBEAT_S, ServiceRun
 
 log = logging.getLogger(__name__)
 
 
-class ServiceRuns(Application[UUID]):
+class ServiceRuns(ServiceApplication):
     """The runs of the service's processes, in their own store (``serviceruns``)."""
 
     name = "ServiceRuns"
@@ -42,11 +40,7 @@ class ServiceRuns(Application[UUID]):
         self._lock = threading.Lock()
         self._live: dict[UUID, ServiceRun] = {}
         """This process's runs, kept so a heartbeat does not read the run back."""
-        super().__init__(env=dict(env))
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        """Configuration only from the composition root (ADR 2); snapshots keep a reread cheap."""
-        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **dict(env or {})})
+        super().__init__(env=env)
 
     def start(self, *, node: str, worker: int, heartbeat_s: int = HEARTBEAT_S) -> UUID:
         run = ServiceRun.start(

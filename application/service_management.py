@@ -14,17 +14,18 @@ import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking, Transcoding
+from eventsourcing.persistence import IntegrityError, Tracking, Transcoding
 from eventsourcing.system import ProcessApplication
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import get_topic
 
 from application.automatic_incidents import Monitor, QueryTrail, RepositoryQueryTrail
+from application.base import ServiceApplication
 from application.errors import ConflictError, NotFoundError, RuleViolationError
 from application.ports import Clock
 from application.registrations import Registrations
@@ -59,7 +60,7 @@ def reported_rules() -> Iterator[None]:
         raise RuleViolationError(error.rule, error.clause) from None
 
 
-class Incidents(ProcessApplication[UUID]):
+class Incidents(ServiceApplication, ProcessApplication[UUID]):
     """Incidents and problems, and the automatic incidents of the monitoring."""
 
     name = "Incidents"
@@ -76,13 +77,12 @@ class Incidents(ProcessApplication[UUID]):
         hours: BusinessHours,
         transcodings: Sequence[Transcoding],
     ) -> None:
-        self._transcodings = tuple(transcodings)
         self._clock = clock
         self._hours = hours
         self._trail: QueryTrail | None = None
         self._leader = ""
         self._settled: set[UUID] = set()
-        super().__init__(env=dict(env))
+        super().__init__(env=env, transcodings=transcodings)
         self.registrations = Registrations(
             self.recorder, self.mapper, [Incident.Registered, Problem.Registered]
         )
@@ -95,15 +95,6 @@ class Incidents(ProcessApplication[UUID]):
     @property
     def hours(self) -> BusinessHours:
         return self._hours
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        """Configuration comes only from the composition root, never from ``os.environ``."""
-        return Environment(name, dict(env or {}))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in self._transcodings:
-            transcoder.register(transcoding)
 
     # --- following the query audit trail -------------------------------------------------
 

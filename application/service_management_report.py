@@ -55,9 +55,9 @@ def _figures(
 
 
 class ServiceManagementFigures:
-    def __init__(self, incidents: Incidents) -> None:
+    def __init__(self, incidents: Incidents, changes: PlannedChanges) -> None:
         self._incidents = incidents
-        self._changes = PlannedChanges(incidents)
+        self._changes = changes
 
     def incidents_by_priority(
         self, start: dt.datetime, end: dt.datetime

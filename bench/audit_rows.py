@@ -24,8 +24,9 @@ from bench import pg
 from bench.config import Context
 from bench.servers import PSEUDONYM_KEY
 from bench.workload import submit_query_request
-from infrastructure.bootstrap import build_queries, persistence_env
+from infrastructure.composition import build_queries
 from infrastructure.settings import PostgresSettings, Settings, Store
+from infrastructure.stores import persistence_env
 
 EVENTS_TABLE = "queries_events"
 

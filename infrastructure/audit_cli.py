@@ -17,30 +17,17 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 import grpc
-from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
-from adapters.reporting.html_report import render_html
-from adapters.reporting.report_json import report_json
-from adapters.security.signing import (
-    Ed25519Verifier,
-    KeyFormatError,
-    load_signing_key,
-    public_key_pem,
-    raw_public_key,
-)
-from adapters.system_clock import SystemClock
-from application.audit.replay import ReplayFilter
 from application.audit.report_model import Month
 from infrastructure import settings as settings_module
-from infrastructure.audit_bootstrap import AuditCopy, open_audit_copy, signing_key, trusted_keys
 from infrastructure.audit_output import (
     anchors_in,
     event_line,
@@ -52,6 +39,11 @@ from infrastructure.audit_output import (
 )
 from infrastructure.client import channel_for, report_error
 from infrastructure.settings import Settings, Store
+
+if TYPE_CHECKING:  # the stores, the keys and the charts are imported by the commands that use them
+    from adapters.security.signing import Ed25519Verifier
+    from application.audit.replay import ReplayFilter
+    from infrastructure.composition import AuditCopy
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -86,18 +78,16 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _verifier(args: argparse.Namespace, settings: Settings) -> Ed25519Verifier | None:
     """The public keys to trust: --public-key files, SSBTEK_AUDIT_TRUSTED_KEYS, and the
     configured signing key's own (never a key file found in the copied data directory)."""
-    audit = settings.audit
-    keys = trusted_keys(audit, args.public_key or [])
-    if audit.signing_key_hex or audit.signing_key_file:
-        keys.append(signing_key(settings, audit).public_key())
-    return Ed25519Verifier(keys) if keys else None
+    from infrastructure.composition import auditor_verifier
+
+    return auditor_verifier(settings, args.public_key or [])
 
 
 @contextlib.contextmanager
 def _copy(args: argparse.Namespace, verifier: Ed25519Verifier | None = None) -> Iterator[AuditCopy]:
-    copy = open_audit_copy(
-        _settings(args), verifier=verifier or Ed25519Verifier([]), clock=SystemClock()
-    )
+    from infrastructure.composition import open_audit_copy
+
+    copy = open_audit_copy(_settings(args), verifier=verifier)
     try:
         yield copy
     finally:
@@ -118,6 +108,8 @@ def _guarded(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
+        from eventsourcing.persistence import PersistenceError
+
         try:
             return handler(args)
         except ValueError as error:
@@ -158,6 +150,8 @@ def _progress() -> Progress:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from application.audit.replay import ReplayFilter
+
     chosen = ReplayFilter(
         applications=frozenset(args.application or []),
         aggregate_types=frozenset(args.aggregate_type or []),
@@ -249,6 +243,8 @@ def _verify(args: argparse.Namespace) -> int:
                 return report_error(error)
         document = proto_verdict_document(response)
     else:
+        from adapters.security.signing import KeyFormatError
+
         settings = _settings(args)
         try:
             verifier = _verifier(args, settings)
@@ -274,6 +270,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export_key(args: argparse.Namespace) -> int:
+    from adapters.security.signing import (
+        KeyFormatError,
+        load_signing_key,
+        public_key_pem,
+        raw_public_key,
+    )
+    from infrastructure.key_files import signing_key
+
     settings = _settings(args)
     try:
         if args.signing_key_file:
@@ -315,6 +319,9 @@ def _report(args: argparse.Namespace) -> int:
         document = json.loads(response.report_json)  # typed: the Struct has only doubles
         html = response.html
     else:
+        from adapters.reporting.html_report import render_html  # matplotlib: only here
+        from adapters.reporting.report_json import report_json
+
         with _copy(args) as copy:
             report = copy.trail.report(month)
         document = json.loads(report_json(report))

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 from rich.table import Table
 
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
-from application.audit.replay import ReplayedEvent
 from application.audit.verdict import AuditVerdict, ChainBreak, ChainVerdict, SealAnchor
+
+if TYPE_CHECKING:
+    from application.audit.replay import ReplayedEvent
 
 
 def _state(text: str) -> Any:

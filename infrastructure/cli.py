@@ -12,11 +12,9 @@ from pathlib import Path
 
 import attrs
 
-from infrastructure import service
 from infrastructure import settings as settings_module
 from infrastructure.audit_cli import add_audit_commands
 from infrastructure.client import add_client_commands
-from infrastructure.logging_setup import configure_logging
 from infrastructure.party_cli import add_party_commands
 from infrastructure.service_management_cli import add_service_management_commands
 from infrastructure.settings import Settings, Store
@@ -76,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             settings = _serve_settings(args, settings_module.load())
+            from infrastructure import service  # the whole service: only when serving
+            from infrastructure.logging_setup import configure_logging
+
             configure_logging(settings.log_level, settings.log_format)
+
             service.run(settings, workers=args.workers)
             return 0
         exit_code: int = args.handler(args)

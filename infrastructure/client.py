@@ -21,7 +21,6 @@ from rich.table import Table
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
-from adapters.grpc.translation import PROTECTED_IDENTITY_TEXT
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
@@ -88,6 +87,8 @@ def _record_lines(part: pb.ProviderPart) -> str:
 
 
 def _print_answer(answer: pb.Answer, console: Console) -> None:
+    from adapters.grpc.translation import PROTECTED_IDENTITY_TEXT  # the server's own words
+
     summary = answer.summary
     console.print(
         f"[bold]Query {answer.query_id}[/bold]: {summary.subject_count} subject(s), "

@@ -22,9 +22,9 @@ from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
 from adapters.grpc.server import ServiceRegistration
 from adapters.grpc.status import Context
 from adapters.grpc.tls import authenticated_organisation
-from adapters.reporting.html_report import render_html
 from adapters.reporting.report_json import report_json, report_to_dict
 from application.audit.replay import POLL_INTERVAL_S
+from application.audit.report_model import MonthlyReport
 from application.audit.trail import AuditTrail
 from application.errors import PermissionDeniedError
 
@@ -76,7 +76,7 @@ class GrpcAuditServicer(pb_grpc.AuditServiceServicer):
         self._authorise(context)
         month = translation.month_from_proto(request)
         report = await asyncio.to_thread(self._trail.report, month)
-        html = await asyncio.to_thread(render_html, report) if request.include_html else ""
+        html = await asyncio.to_thread(_html, report) if request.include_html else ""
         return pb.GetReportResponse(
             report=translation.struct_of(report_to_dict(report)),
             html=html,
@@ -98,3 +98,11 @@ def register_audit_service(
         return AUDIT_SERVICE
 
     return audit_service
+
+
+def _html(report: MonthlyReport) -> str:
+    """The report's page; its charts' library is imported here, in the worker thread, only
+    when a page is asked for."""
+    from adapters.reporting.html_report import render_html
+
+    return render_html(report)

@@ -26,9 +26,9 @@ from domain.incident.service_levels import Impact
 
 
 class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
-    def __init__(self, incidents: Incidents) -> None:
+    def __init__(self, incidents: Incidents, changes: PlannedChanges) -> None:
         self._incidents = incidents
-        self._changes = PlannedChanges(incidents)
+        self._changes = changes
 
     @status.unary
     async def AnnounceChange(

@@ -14,6 +14,7 @@ from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_g
 from adapters.grpc.incident_servicer import GrpcIncidentServicer
 from adapters.grpc.server import ServiceRegistration
 from application.escalations import Escalations
+from application.planned_changes import PlannedChanges
 from application.service_management import Incidents
 
 INCIDENT_SERVICE: Final = ipb.DESCRIPTOR.services_by_name["IncidentService"].full_name
@@ -21,12 +22,14 @@ ESCALATION_SERVICE: Final = epb.DESCRIPTOR.services_by_name["EscalationService"]
 
 
 def register_service_management(
-    incidents: Incidents, escalations: Escalations
+    incidents: Incidents, escalations: Escalations, changes: PlannedChanges
 ) -> list[ServiceRegistration]:
-    """``build_server(..., services=register_service_management(incidents, escalations))``."""
+    """The registrations of the incident (with planned changes) and escalation services."""
 
     def incident_service(server: grpc.aio.Server) -> str:
-        ipb_grpc.add_IncidentServiceServicer_to_server(GrpcIncidentServicer(incidents), server)
+        ipb_grpc.add_IncidentServiceServicer_to_server(
+            GrpcIncidentServicer(incidents, changes), server
+        )
         return INCIDENT_SERVICE
 
     def escalation_service(server: grpc.aio.Server) -> str:

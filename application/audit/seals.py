@@ -14,16 +14,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from itertools import islice
-from typing import Any, Final
-from uuid import UUID
+from typing import Final
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.utils import Environment
 
 from application.audit.ports import Signer
 from application.audit.stored import link_of, notifications
+from application.base import ServiceApplication
 from application.pacing import Pace, no_pacing
 from application.ports import Clock
 from domain.audit.chain import SealContent, chain_digests
@@ -45,7 +44,7 @@ class StoredSeal:
     problem: str = ""
 
 
-class AuditSeals(Application[UUID]):
+class AuditSeals(ServiceApplication):
     """Seals the event logs of the other applications, and reads the seals back."""
 
     name = "AuditSeals"
@@ -64,11 +63,7 @@ class AuditSeals(Application[UUID]):
         self._signer = signer
         self._segment_limit = segment_limit
         self._sealing = threading.Lock()
-        super().__init__(env=dict(env))
-
-    def construct_env(self, name: str, env: Any = None) -> Environment:
-        """Configuration only from the composition root (ADR 2); snapshots keep loading cheap."""
-        return Environment(name, {"IS_SNAPSHOTTING_ENABLED": "y", **dict(env or {})})
+        super().__init__(env=env)
 
     def seal(
         self, application: str, log: ApplicationRecorder, *, pace: Pace = no_pacing

@@ -22,7 +22,7 @@ import pytest
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
-from infrastructure.service_management_bootstrap import FOLLOW_INTERVAL_S
+from infrastructure.composition import FOLLOW_INTERVAL_S
 from infrastructure.settings import PostgresSettings
 from tests.e2e.processes import SSBTEK, free_port, postgres_env
 from tests.e2e.test_query_service_over_grpc import request

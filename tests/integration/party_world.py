@@ -10,7 +10,7 @@ from adapters.security.pseudonymiser import HmacPseudonymiser
 from application.agreements import Agreements
 from application.parties import Parties
 from domain.providers import STOCKHOLM
-from infrastructure.parties_bootstrap import build_parties
+from infrastructure.composition import build_parties
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock
 

@@ -13,7 +13,7 @@ from application.ports import AccessPolicy
 from application.queries import Queries
 from domain.party.values import AccessRefusal
 from domain.query.aggregate import RejectionReason
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import fake_base_services

@@ -19,9 +19,7 @@ from adapters.grpc.tls import server_credentials
 from adapters.providers.simulated import build_simulated_base_services
 from adapters.security.pseudonymiser import HmacPseudonymiser
 from adapters.system_clock import SystemClock
-from infrastructure.bootstrap import build_queries
-from infrastructure.parties_bootstrap import build_parties
-from infrastructure.service import ADMINISTRATION_SERVICES
+from infrastructure.composition import ADMINISTRATION_SERVICES, build_parties, build_queries
 from infrastructure.settings import Settings, Store
 from tests.certificates import CertificateAuthority, Issued
 

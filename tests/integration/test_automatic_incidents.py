@@ -34,9 +34,9 @@ from domain.query.values import (
     ProviderSelection,
     Purpose,
 )
-from infrastructure.bootstrap import build_queries
-from infrastructure.service_management_bootstrap import (
+from infrastructure.composition import (
     ServiceManagement,
+    build_queries,
     build_service_management,
 )
 from infrastructure.settings import Settings

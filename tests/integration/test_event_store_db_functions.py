@@ -15,8 +15,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
-from infrastructure.bootstrap import persistence_env
 from infrastructure.settings import PostgresSettings, Settings, Store
+from infrastructure.stores import persistence_env
 
 
 class First(Application[UUID]):

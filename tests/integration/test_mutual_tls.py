@@ -15,7 +15,7 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.server import build_server
 from adapters.grpc.tls import organisation_of, server_credentials
 from adapters.providers.simulated import build_simulated_base_services
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.certificates import CertificateAuthority, Issued
 

@@ -30,7 +30,7 @@ from domain import provider_data as data
 from domain.identity import PersonalIdentityNumber
 from domain.providers import STOCKHOLM, Provider
 from domain.query.values import Period
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests import canaries
 from tests.fakes import FakeBaseService, FakeClock

@@ -12,10 +12,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_grpc
 from adapters.grpc.server import build_server
-from adapters.grpc.service_management import register_service_management
 from domain.providers import STOCKHOLM
-from infrastructure.bootstrap import build_queries
-from infrastructure.service_management_bootstrap import build_service_management
+from infrastructure.composition import build_queries, build_service_management
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock, fake_base_services
 
@@ -42,7 +40,7 @@ async def running(
     server, port = await build_server(
         queries,
         address="127.0.0.1:0",
-        services=register_service_management(management.incidents, management.escalations),
+        services=management.registrations(),
     )
     await server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

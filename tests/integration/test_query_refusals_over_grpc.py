@@ -20,7 +20,7 @@ from application.demo import DEMO_CASEWORKER, seed_demo
 from application.queries import Queries
 from domain.providers import STOCKHOLM
 from domain.query.aggregate import Query
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings
 from tests.integration.party_world import DEMO, DEMO_DIGITS, OPERATOR, World, open_world
 

@@ -15,7 +15,7 @@ from application.queries import Queries
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query, QueryStatus, RejectionReason
 from domain.query.values import CallOutcome, ErrorSource, OutcomeKind
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings
 from tests.fakes import FakeBaseService, FakeClock, fake_base_services
 from tests.unit.application.test_query_saga import SUBJECTS, command

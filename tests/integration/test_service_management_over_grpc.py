@@ -22,9 +22,8 @@ from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as epb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
-from adapters.grpc.service_management import register_service_management
 from domain.providers import STOCKHOLM
-from infrastructure.service_management_bootstrap import (
+from infrastructure.composition import (
     ServiceManagement,
     build_service_management,
 )
@@ -49,7 +48,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     settings = Settings(store=Store.MEMORY, data_dir=tmp_path / "var")
     management = build_service_management(settings, clock=clock)
     server = grpc.aio.server()
-    for register in register_service_management(management.incidents, management.escalations):
+    for register in management.registrations():
         register(server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

@@ -21,8 +21,7 @@ from adapters.system_clock import SystemClock
 from application.ports import BaseService
 from application.queries import Queries, SagaSettings
 from domain.providers import Provider
-from infrastructure.bootstrap import build_queries
-from infrastructure.service_management_bootstrap import build_service_management
+from infrastructure.composition import build_queries, build_service_management
 from infrastructure.settings import Settings, Store
 
 

@@ -24,7 +24,7 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.security.pseudonymiser import HmacPseudonymiser
 from domain.query.aggregate import Query, QueryStatus
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests import canaries
 

@@ -17,7 +17,7 @@ import pytest
 
 from adapters.providers.simulated import build_simulated_base_services
 from application.errors import AuditUnavailableError
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
 from tests.reliability.store_recovery import answers_again_with_every_audit_complete

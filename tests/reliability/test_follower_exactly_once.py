@@ -14,8 +14,7 @@ import pytest
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.system_clock import SystemClock
 from domain.incident.conditions import Condition
-from infrastructure.bootstrap import build_queries
-from infrastructure.service_management_bootstrap import build_service_management
+from infrastructure.composition import build_queries, build_service_management
 from infrastructure.settings import Settings, Store
 from tests.reliability.test_crash_recovery import KEY, request, start
 

@@ -26,7 +26,7 @@ from adapters.grpc.status import status_for
 from adapters.providers.simulated import build_simulated_base_services
 from application.errors import InvalidQueryError
 from application.validation import validate
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 
 INT32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)

@@ -18,7 +18,7 @@ from adapters.providers.http_json import build_http_base_services
 from application.ports import BaseService
 from domain.providers import Provider
 from domain.query.values import ErrorSource, OutcomeKind
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
 from tests.reliability.fault_http_server import FaultServer

@@ -27,7 +27,7 @@ from application.ports import BaseService
 from application.queries import Queries, SagaSettings
 from domain.providers import Provider
 from domain.query.values import ErrorSource, OutcomeKind
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests import canaries
 from tests.fakes import FakeClock

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from application.errors import AuditUnavailableError
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock, fake_base_services
 from tests.reliability.store_recovery import answers_again_with_every_audit_complete

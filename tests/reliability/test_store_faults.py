@@ -23,7 +23,7 @@ from adapters.grpc.server import build_server
 from adapters.providers.simulated import build_simulated_base_services
 from application.queries import Queries
 from domain.query.aggregate import Query, QueryStatus
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import PostgresSettings, Settings, Store
 from tests import canaries
 from tests.reliability.private_postgres import PrivatePostgres

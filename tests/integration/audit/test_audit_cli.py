@@ -13,8 +13,8 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from adapters.security.signing import Ed25519Signer, public_key_pem
-from infrastructure.audit_bootstrap import open_read_only
 from infrastructure.audit_cli import add_audit_commands
+from infrastructure.composition import open_read_only
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
 from tests.integration.audit.world import (

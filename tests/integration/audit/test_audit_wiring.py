@@ -11,7 +11,8 @@ import grpc
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
 from adapters.grpc.server import build_server
-from infrastructure.audit_bootstrap import DEV_KEY_FILE, audited, build_audit, prepare_audit
+from infrastructure.composition import audited, build_audit, build_audit_seals
+from infrastructure.key_files import DEV_KEY_FILE
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeClock
@@ -26,7 +27,7 @@ from tests.integration.audit.world import (
 async def test_the_service_seals_while_running_and_once_more_when_it_stops(tmp_path: Path) -> None:
     settings = Settings(store=Store.SQLITE, data_dir=tmp_path / "var", pseudonym_key_hex=TEST_KEY)
     clock = FakeClock(WEDNESDAY_MORNING)
-    prepare_audit(settings, clock=clock)
+    build_audit_seals(settings, clock=clock, signer=None).close()  # as prepare() does
     queries = open_queries(settings, clock)
     audit = build_audit(settings, clock=clock, applications=audited(queries))
     server, port = await build_server(queries, address="127.0.0.1:0", services=[audit.registration])

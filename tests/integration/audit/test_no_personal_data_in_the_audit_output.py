@@ -21,9 +21,8 @@ from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
 from adapters.grpc.server import build_server
 from adapters.security.signing import public_key_pem
-from infrastructure.audit_bootstrap import audited, build_audit_trail
 from infrastructure.audit_cli import add_audit_commands
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import audited, build_audit_trail, build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
 from tests.integration.audit.world import EVENTS_PER_QUERY, new_signer, seals_for, verifier_of

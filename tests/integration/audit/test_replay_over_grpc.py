@@ -23,8 +23,8 @@ from adapters.grpc.server import build_server
 from application.audit.replay import ReplayFilter
 from application.audit.seals import AuditSeals
 from application.queries import Queries
-from infrastructure.audit_bootstrap import audited, build_audit_trail
 from infrastructure.audit_output import event_line
+from infrastructure.composition import audited, build_audit_trail
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock
 from tests.integration.audit.test_audit_cli import run_cli

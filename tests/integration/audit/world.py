@@ -19,8 +19,7 @@ from application.audit.seals import AuditSeals
 from application.audit.trail import AuditTrail
 from application.queries import Queries
 from domain.providers import STOCKHOLM
-from infrastructure.audit_bootstrap import AuditCopy, build_audit_seals, open_audit_copy
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import AuditCopy, build_audit_seals, build_queries, open_audit_copy
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock, fake_base_services
 from tests.unit.application.test_query_saga import SUBJECTS, command

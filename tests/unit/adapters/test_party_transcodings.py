@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from eventsourcing.persistence import DecimalAsStr, JSONTranscoder
 
-from adapters.persistence.party_transcodings import party_transcodings
+from adapters.persistence.transcodings import party_transcodings
 from domain.agreement.values import AgreementDocument
 from domain.party.values import (
     BreachNotifier,

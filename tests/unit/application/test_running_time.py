@@ -15,7 +15,7 @@ from adapters.system_clock import SystemClock
 from application.running_time import RunTimeRecorder, ServiceRuns
 from domain.providers import STOCKHOLM
 from domain.running.service_run import ServiceRun, ServiceRunError
-from infrastructure.run_time import node_name
+from infrastructure.composition import node_name
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeClock

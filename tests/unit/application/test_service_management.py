@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
-from adapters.persistence.service_management_transcodings import (
+from adapters.persistence.transcodings import (
     escalation_transcodings,
     incident_transcodings,
 )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from application.planned_changes import PlannedChanges
 from application.service_management_report import ServiceManagementFigures
 from domain.incident.reporter import Reporter
 from domain.incident.service_levels import Impact, Priority
 from domain.providers import STOCKHOLM
-from infrastructure.service_management_bootstrap import build_service_management
+from infrastructure.composition import build_service_management
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
 
@@ -33,13 +32,13 @@ def test_incidents_by_priority_outages_and_overrun_changes_come_from_the_store(
     incidents.respond_to_incident(critical)
     clock.advance(dt.timedelta(hours=2))
     incidents.resolve_incident(critical)  # within 8 support hours
-    changes = PlannedChanges(incidents)
+    changes = management.changes
     change = changes.announce(
         "CHG-7",
         dt.datetime(2026, 12, 6, 22, tzinfo=STOCKHOLM),
         dt.datetime(2026, 12, 7, 6, tzinfo=STOCKHOLM),
     )
-    figures = ServiceManagementFigures(incidents)
+    figures = ServiceManagementFigures(incidents, changes)
 
     by_priority = {f.priority: f for f in figures.incidents_by_priority(MONTH_START, MONTH_END)}
     assert (by_priority["CRITICAL"].opened, by_priority["CRITICAL"].resolved_in_time) == (1, 1)

@@ -36,8 +36,7 @@ from domain.query.values import (
     ProviderSelection,
     Purpose,
 )
-from infrastructure.audit_bootstrap import working_hours
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries, working_hours
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeClock, fake_base_services

@@ -18,7 +18,7 @@ from application.queries import Queries
 from domain.audit.seal_chain import seal_chain_id
 from domain.providers import STOCKHOLM
 from domain.query.aggregate import Query, RejectionReason
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeClock, fake_base_services

@@ -10,8 +10,7 @@ from pathlib import Path
 from domain.incident.conditions import Condition
 from domain.incident.service_levels import DeadlineKind
 from domain.providers import STOCKHOLM
-from infrastructure.bootstrap import build_queries
-from infrastructure.service_management_bootstrap import build_service_management
+from infrastructure.composition import build_queries, build_service_management
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import FakeClock, fake_base_services

@@ -6,9 +6,9 @@ import attrs
 import pytest
 
 from domain.providers import Provider
-from infrastructure.bootstrap import persistence_env
 from infrastructure.cli import main
 from infrastructure.settings import Settings, Store, from_environ
+from infrastructure.stores import persistence_env
 
 
 def test_an_empty_environment_gives_the_embedded_defaults() -> None:

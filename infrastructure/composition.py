@@ -1,0 +1,668 @@
+"""The composition root: the one module that builds the applications and their adapters.
+
+Everything is built here from explicit settings, nothing at import time, and nothing
+elsewhere: ``ssbtek serve`` (``build_service`` and ``build_grpc_server``, after ``prepare``
+when several workers share a store), the auditor's offline commands (``open_audit_copy``),
+the benchmarks and the tests all take their parts from here (ADR 17).
+
+    service = build_service(settings)            # the applications, their adapters and jobs
+    server, port = await build_grpc_server(service, settings)
+    ...
+    service.close()
+
+Base-service adapters are found through the ``ssbtek.providers`` entry-point group, so a
+real provider adapter plugs in from its own package without a change here (see README,
+"Plugging in a real base service"). Which store each application opens is
+``infrastructure.stores``; the keys are read by ``infrastructure.key_files``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Final, Protocol, TypeVar
+from uuid import UUID
+
+import attrs
+import grpc
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    DatetimeAsISO,
+    DecimalAsStr,
+    InfrastructureFactory,
+    JSONTranscoder,
+    Mapper,
+    TrackingRecorder,
+    Transcoding,
+    UUIDAsHex,
+)
+from eventsourcing.utils import Environment
+from prometheus_client import CollectorRegistry
+
+from adapters.calendar.swedish_holidays import SwedishHolidays
+from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE
+from adapters.grpc.audit_servicer import register_audit_service
+from adapters.grpc.authorisation import AdministratorsOnly
+from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
+from adapters.grpc.server import ServiceRegistration, build_server
+from adapters.grpc.service_management import (
+    ESCALATION_SERVICE,
+    INCIDENT_SERVICE,
+    register_service_management,
+)
+from adapters.grpc.tls import server_credentials
+from adapters.metrics.prometheus import PrometheusMetrics
+from adapters.metrics.rate_limit import MovingWindowPerOrganisation
+from adapters.persistence.transcodings import (
+    escalation_transcodings,
+    incident_transcodings,
+    party_transcodings,
+    query_transcodings,
+)
+from adapters.security.pseudonymiser import HmacPseudonymiser
+from adapters.security.signing import Ed25519Signer, Ed25519Verifier
+from adapters.system_clock import SystemClock
+from application.agreements import Agreements
+from application.audit.party_names import PartyNames
+from application.audit.ports import EventLog
+from application.audit.report import MonthlyReports
+from application.audit.report_sources import ReportSources
+from application.audit.sealer import run_sealer, seal_now
+from application.audit.seals import AuditSeals
+from application.audit.trail import AuditTrail
+from application.audit.verification import NoSeals, SealSource
+from application.demo import seed_demo
+from application.escalations import Escalations
+from application.parties import Parties
+from application.planned_changes import PlannedChanges
+from application.ports import AccessPolicy, BaseService, Checkpoints, Clock, Metrics, Pseudonymiser
+from application.queries import Queries, SagaSettings
+from application.running_time import RunTimeRecorder, ServiceRuns
+from application.service_management import Incidents, RecordedBreach
+from application.service_management_report import ServiceManagementFigures
+from domain.business_hours import BusinessHours
+from domain.calendar import HolidayCalendar, WorkingCalendar
+from domain.incident.service_levels import Priority
+from domain.providers import Provider
+from infrastructure.key_files import pseudonym_key, signing_key, trusted_keys
+from infrastructure.scheduler import run_periodically
+from infrastructure.settings import Settings, Store
+from infrastructure.stores import persistence_env, read_only_env, read_only_sessions
+
+PROVIDER_GROUP: Final = "ssbtek.providers"
+SEALS_STORE: Final = "auditseals"
+"""``AuditSeals.name.lower()``: ``auditseals.sqlite3``, or the table ``auditseals_events``."""
+RUNS_STORE: Final = "serviceruns"
+"""``ServiceRuns.name.lower()``: ``serviceruns.sqlite3``, or the table ``serviceruns_events``."""
+AUDITED: Final = ("queries", "parties", "agreements", "incidents", "escalations", "serviceruns")
+"""The logs of the service, by store name (an application's ``name`` in lower case)."""
+ADMINISTRATION_SERVICES: Final = frozenset(
+    {PARTY_SERVICE, AGREEMENT_SERVICE, INCIDENT_SERVICE, ESCALATION_SERVICE}
+)
+"""The services only ``SSBTEK_ADMINS`` may call, by their descriptors' full names."""
+FOLLOW_INTERVAL_S: Final = 2.0
+BREACH_INTERVAL_S: Final = 60.0
+
+
+def working_hours(holidays: HolidayCalendar | None = None) -> BusinessHours:
+    """Opening hours: Monday-Friday 08:00-17:00 Stockholm, no Swedish public holidays."""
+    return BusinessHours(WorkingCalendar(holidays or SwedishHolidays()))
+
+
+# --- the query saga ------------------------------------------------------------------------
+
+
+def load_base_services(name: str, options: Mapping[str, str]) -> dict[Provider, BaseService]:
+    """Build the base services from the entry point ``name`` of group ``ssbtek.providers``."""
+    found = {ep.name: ep for ep in entry_points(group=PROVIDER_GROUP)}
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise ValueError(f"no base-service adapter named {name!r} (installed: {known})")
+    factory = found[name].load()
+    base_services: dict[Provider, BaseService] = factory(options)
+    return base_services
+
+
+def build_queries(
+    settings: Settings,
+    *,
+    base_services: Mapping[Provider, BaseService] | None = None,
+    clock: Clock | None = None,
+    access_policy: AccessPolicy | None = None,
+    metrics: Metrics | None = None,
+    checkpoints: Checkpoints | None = None,
+    saga: SagaSettings | None = None,
+) -> Queries:
+    """The Queries application on the configured store and base services."""
+    return Queries(
+        access_policy=access_policy,
+        metrics=metrics,
+        checkpoints=checkpoints,
+        rate_limiter=MovingWindowPerOrganisation(settings.rate_limit)
+        if settings.rate_limit
+        else None,
+        env=persistence_env(settings, "queries"),
+        base_services=base_services
+        if base_services is not None
+        else load_base_services(settings.providers, settings.provider_options),
+        clock=clock or SystemClock(),
+        pseudonymiser=HmacPseudonymiser(pseudonym_key(settings)),
+        transcodings=query_transcodings(),
+        settings=saga
+        or SagaSettings(
+            budget_fraction=settings.budget_fraction,
+            max_in_flight=settings.max_in_flight,
+            guards=settings.provider_guards,
+        ),
+    )
+
+
+# --- parties and the agreement -------------------------------------------------------------
+
+
+def build_parties(
+    settings: Settings, *, clock: Clock, pseudonymiser: Pseudonymiser
+) -> tuple[Parties, Agreements]:
+    """The Parties application (also the query saga's ``AccessPolicy``) and Agreements."""
+    parties = Parties(
+        env=persistence_env(settings, "parties"),
+        clock=clock,
+        pseudonymiser=pseudonymiser,
+        calendar=WorkingCalendar(SwedishHolidays()),
+        transcodings=party_transcodings(),
+        decision_ttl_s=settings.access_decision_ttl_s,
+    )
+    agreements = Agreements(
+        env=persistence_env(settings, "agreements"),
+        clock=clock,
+        directory=parties,
+        transcodings=party_transcodings(),
+    )
+    return parties, agreements
+
+
+# --- service management --------------------------------------------------------------------
+
+
+@attrs.frozen
+class ServiceManagement:
+    """``Incidents`` (with its planned changes) and ``Escalations``, the clock they share, and
+    the jobs to schedule. ``Incidents`` follows the ``Queries`` log when wired to it; the
+    jobs run the synchronous store work in a worker thread."""
+
+    incidents: Incidents
+    changes: PlannedChanges
+    escalations: Escalations
+    clock: Clock
+
+    async def process_queries(self) -> None:
+        """Open, update and clear automatic incidents from the new query events."""
+        await asyncio.to_thread(self.incidents.process_queries)
+
+    async def record_breaches(self) -> list[RecordedBreach]:
+        """Record the deadlines that have passed unmet, by the clock's time now."""
+        return await asyncio.to_thread(self.incidents.record_breaches, self.clock.now())
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        follow_interval_s: float = FOLLOW_INTERVAL_S,
+        breach_interval_s: float = BREACH_INTERVAL_S,
+    ) -> None:
+        """Both jobs until ``stop`` is set (following the queries only when wired to them)."""
+        jobs = [run_periodically(breach_interval_s, self._record_breaches, stop)]
+        if self.incidents.follows_queries:
+            jobs.append(run_periodically(follow_interval_s, self.process_queries, stop))
+        await asyncio.gather(*jobs)
+
+    async def _record_breaches(self) -> None:
+        await self.record_breaches()
+
+    def report_sources(self) -> ReportSources:
+        """The monthly report's service-management sections."""
+        return ServiceManagementFigures(self.incidents, self.changes).sources()
+
+    def registrations(self) -> list[ServiceRegistration]:
+        """The incident and escalation services, for ``build_server``."""
+        return register_service_management(self.incidents, self.escalations, self.changes)
+
+    def close(self) -> None:
+        self.incidents.close()
+        self.escalations.close()
+
+
+def build_service_management(
+    settings: Settings,
+    *,
+    clock: Clock,
+    queries: Queries | None = None,
+    holidays: HolidayCalendar | None = None,
+) -> ServiceManagement:
+    """The applications on the configured store; ``Incidents`` follows ``queries`` if given."""
+    incidents = Incidents(
+        env=persistence_env(settings, "incidents"),
+        clock=clock,
+        hours=working_hours(holidays),
+        transcodings=incident_transcodings(),
+    )
+    if queries is not None:
+        incidents.follow_queries(queries)
+    escalations = Escalations(
+        env=persistence_env(settings, "escalations"),
+        clock=clock,
+        transcodings=escalation_transcodings(),
+    )
+    return ServiceManagement(incidents, PlannedChanges(incidents), escalations, clock)
+
+
+# --- the audit trail of the running service ------------------------------------------------
+
+
+def build_audit_seals(
+    settings: Settings, *, clock: Clock, signer: Ed25519Signer | None
+) -> AuditSeals:
+    """The seals application on the configured store (``signer`` None: read only)."""
+    return AuditSeals(env=persistence_env(settings, SEALS_STORE), clock=clock, signer=signer)
+
+
+def audited(*applications: Application[UUID]) -> dict[str, Application[UUID]]:
+    """The applications whose logs are sealed, by store name: ``{"queries": queries, ...}``."""
+    return {application.name.lower(): application for application in applications}
+
+
+def monthly_reports(
+    logs: Mapping[str, EventLog], sources: ReportSources | None, clock: Clock
+) -> MonthlyReports | None:
+    """The report over the Queries log and the records of running time (``serviceruns``)."""
+    queries = logs.get("queries")
+    if queries is None:
+        return None
+    return MonthlyReports(
+        queries, working_hours(), sources, running_time=logs.get("serviceruns"), clock=clock
+    )
+
+
+def build_audit_trail(
+    applications: Mapping[str, EventLog],
+    seals: SealSource,
+    verifier: Ed25519Verifier,
+    *,
+    clock: Clock,
+    sources: ReportSources | None = None,
+) -> AuditTrail:
+    """The audit use cases over the running service's applications."""
+    return AuditTrail(
+        {name: application.recorder for name, application in applications.items()},
+        seals,
+        verifier,
+        monthly_reports(applications, sources, clock),
+    )
+
+
+@attrs.define
+class Audit:
+    """The audit trail of the running service: the seals, the sealer, and the gRPC service.
+
+    One worker runs the sealer until ``stop`` is set (after ``server.stop(grace)``; it seals
+    once more, then returns); every other worker seals once with ``seal_now`` on shutdown.
+    """
+
+    seals: AuditSeals
+    applications: dict[str, EventLog]
+    trail: AuditTrail
+    registration: ServiceRegistration
+    interval_s: float
+
+    async def run_sealer(self, stop: asyncio.Event) -> None:
+        await run_sealer(self.seals, self.applications, self.interval_s, stop)
+
+    async def seal_now(self) -> None:
+        await seal_now(self.seals, self.applications)
+
+    def close(self) -> None:
+        self.seals.close()
+
+
+def build_audit(
+    settings: Settings,
+    *,
+    clock: Clock,
+    applications: Mapping[str, EventLog],
+    sources: ReportSources | None = None,
+) -> Audit:
+    """Everything the server needs for the audit trail, from ``Settings.audit``."""
+    audit = settings.audit
+    signer = Ed25519Signer(signing_key(settings, audit))
+    seals = build_audit_seals(settings, clock=clock, signer=signer)
+    verifier = Ed25519Verifier([signer.public_key, *trusted_keys(audit)])
+    trail = build_audit_trail(applications, seals, verifier, clock=clock, sources=sources)
+    return Audit(
+        seals=seals,
+        applications=dict(applications),
+        trail=trail,
+        registration=register_audit_service(trail, auditors=audit.auditors),
+        interval_s=audit.seal_interval_s,
+    )
+
+
+# --- the service's record of its own running time (ADR 12) ----------------------------------
+
+
+def build_service_runs(settings: Settings, *, clock: Clock) -> ServiceRuns:
+    """The records of the processes' running time, in their own store (``serviceruns``)."""
+    return ServiceRuns(env=persistence_env(settings, RUNS_STORE), clock=clock)
+
+
+def node_name(settings: Settings) -> str:
+    """This node in the records: a keyed digest of the host's name (a host may be named after
+    a person; the digest names it without saying it), the same on every start."""
+    digest = hmac.new(pseudonym_key(settings), socket.gethostname().encode(), hashlib.sha256)
+    return f"node-{digest.hexdigest()[:12]}"
+
+
+# --- the whole service ---------------------------------------------------------------------
+
+
+@attrs.define
+class Service:
+    """One process's service: its applications, their adapters, and the background jobs."""
+
+    clock: Clock
+    metrics: PrometheusMetrics
+    parties: Parties
+    agreements: Agreements
+    queries: Queries
+    management: ServiceManagement
+    runs: ServiceRuns
+    audit: Audit
+
+    def running_time(self, settings: Settings, *, worker: int) -> RunTimeRecorder:
+        """This process's record of its running time: started, still up, stopped."""
+        return RunTimeRecorder(self.runs, node=node_name(settings), worker=worker)
+
+    def registrations(self) -> list[ServiceRegistration]:
+        """The services beside the query service, for ``build_server``."""
+        return [
+            *register_party_services(self.parties, self.agreements),
+            *self.management.registrations(),
+            self.audit.registration,
+        ]
+
+    def close(self) -> None:
+        for part in (
+            self.management,
+            self.queries,
+            self.agreements,
+            self.parties,
+            self.runs,
+            self.audit,
+        ):
+            part.close()
+
+
+def _applications(
+    settings: Settings, clock: Clock, metrics: Metrics | None = None
+) -> tuple[Parties, Agreements, Queries, ServiceManagement]:
+    pseudonymiser = HmacPseudonymiser(pseudonym_key(settings))
+    parties, agreements = build_parties(settings, clock=clock, pseudonymiser=pseudonymiser)
+    queries = build_queries(settings, metrics=metrics, clock=clock, access_policy=parties)
+    management = build_service_management(settings, clock=clock, queries=queries)
+    return parties, agreements, queries, management
+
+
+def build_service(settings: Settings) -> Service:
+    """The service on the configured store, base services and keys (not yet serving)."""
+    clock = SystemClock()
+    metrics = PrometheusMetrics(CollectorRegistry())
+    parties, agreements, queries, management = _applications(settings, clock, metrics)
+    runs = build_service_runs(settings, clock=clock)  # this process's running time (ADR 12)
+    audit = build_audit(
+        settings,
+        clock=clock,
+        applications=audited(
+            queries, parties, agreements, management.incidents, management.escalations, runs
+        ),
+        sources=attrs.evolve(
+            management.report_sources(),
+            organisations=PartyNames(parties),  # the report names the municipalities
+        ),
+    )
+    metrics.gauge_per_label(
+        "ssbtek_open_incidents",
+        "Open incidents by priority.",
+        "priority",
+        lambda: _open_incidents(management.incidents),
+    )
+    return Service(clock, metrics, parties, agreements, queries, management, runs, audit)
+
+
+def _open_incidents(incidents: Incidents) -> dict[str, float]:
+    counts = dict.fromkeys((priority.name for priority in Priority), 0.0)
+    for incident in incidents.list_incidents(open_only=True, limit=10_000):
+        counts[incident.priority.name] += 1
+    return counts
+
+
+def seed_demo_data(service: Service) -> None:
+    """A connected demo municipality (212000-0142) with caseworker HL000001 (development)."""
+    seed_demo(service.parties, service.agreements, service.clock.now())
+
+
+def prepare(settings: Settings) -> None:
+    """Create every application's tables (and the development demo data) once, before
+    several workers open the same store: SQLite refuses concurrent schema creation."""
+    clock = SystemClock()
+    parties, agreements, queries, management = _applications(settings, clock)
+    if not settings.production:
+        seed_demo(parties, agreements, clock.now())
+    for app in (
+        management,
+        queries,
+        agreements,
+        parties,
+        build_service_runs(settings, clock=clock),
+    ):
+        app.close()
+    build_audit_seals(settings, clock=clock, signer=None).close()
+
+
+def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    if settings.tls_certificate is None or settings.tls_private_key is None:
+        return None
+    if settings.tls_client_ca is None:
+        return None
+    return server_credentials(
+        settings.tls_certificate.read_bytes(),
+        settings.tls_private_key.read_bytes(),
+        settings.tls_client_ca.read_bytes(),
+    )
+
+
+async def build_grpc_server(
+    service: Service, settings: Settings, *, reuse_port: bool = False
+) -> tuple[grpc.aio.Server, int]:
+    """The gRPC server of ``service`` (built, not started) and the port it is bound to."""
+    return await build_server(
+        service.queries,
+        address=settings.listen,
+        reuse_port=reuse_port,
+        credentials=_credentials(settings),
+        reflection_enabled=not settings.production,
+        interceptors=[AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators)],
+        services=service.registrations(),
+    )
+
+
+# --- an auditor's copy, opened read-only ---------------------------------------------------
+
+
+@attrs.frozen
+class ReadOnlyLog:
+    """One application's store opened read-only: the ``EventLog`` port without the application."""
+
+    recorder: ApplicationRecorder
+    mapper: Mapper[UUID]
+    factory: InfrastructureFactory[TrackingRecorder]
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+def open_read_only(
+    settings: Settings, name: str, transcodings: Sequence[Transcoding] = ()
+) -> ReadOnlyLog | None:
+    """One store, read-only; ``None`` when it is missing."""
+    values = read_only_env(settings, name)
+    if values is None:
+        return None
+    factory = InfrastructureFactory[TrackingRecorder].construct(Environment(name, values))
+    read_only_sessions(factory)
+    transcoder = JSONTranscoder()  # with the transcodings the library's Application registers
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), *transcodings):
+        transcoder.register(transcoding)
+    return _readable(
+        ReadOnlyLog(factory.application_recorder(), factory.mapper(transcoder), factory)
+    )
+
+
+@attrs.define
+class AuditCopy:
+    """The audit use cases on stores opened read-only; ``close()`` when done."""
+
+    trail: AuditTrail
+    opened: list[ReadOnlyLog]
+    seals: AuditSeals | None
+    incidents: Incidents | None = None
+    parties: Parties | None = None
+
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+        for application in (self.seals, self.incidents, self.parties):
+            if application is not None:
+                application.close()
+
+
+class _NoPseudonyms:
+    """A copy opened to read party names makes no pseudonym (it has no key)."""
+
+    def pseudonym(self, purpose: str, value: str) -> str:
+        raise RuntimeError("an auditor's copy makes no pseudonyms")
+
+
+def _read_only_parties(settings: Settings, clock: Clock) -> Parties | None:
+    """The Parties store of the copy, read-only, for the names of the organisations."""
+    values = read_only_env(settings, "parties")
+    if values is None:
+        return None
+    parties = Parties(
+        env=values,
+        clock=clock,
+        pseudonymiser=_NoPseudonyms(),
+        calendar=WorkingCalendar(SwedishHolidays()),
+        transcodings=party_transcodings(),
+    )
+    read_only_sessions(parties.factory)
+    return _readable(parties)
+
+
+def _read_only_incidents(settings: Settings, clock: Clock) -> Incidents | None:
+    """The Incidents store of the copy, read-only, for the report's service-management sections."""
+    values = read_only_env(settings, "incidents")
+    if values is None:
+        return None
+    incidents = Incidents(
+        env=values, clock=clock, hours=working_hours(), transcodings=incident_transcodings()
+    )
+    read_only_sessions(incidents.factory)
+    return _readable(incidents)
+
+
+def _read_only_seals(settings: Settings, clock: Clock) -> AuditSeals | None:
+    values = read_only_env(settings, SEALS_STORE)
+    if values is None:
+        return None
+    seals = AuditSeals(env=values, clock=clock)
+    read_only_sessions(seals.factory)
+    return _readable(seals)
+
+
+class _Store(Protocol):
+    @property
+    def recorder(self) -> ApplicationRecorder: ...
+
+    def close(self) -> None: ...
+
+
+_Opened = TypeVar("_Opened", bound=_Store)
+
+
+def _readable(store: _Opened) -> _Opened | None:
+    """``store``, or None when it cannot be read (e.g. the PostgreSQL table was never created)."""
+    try:
+        store.recorder.max_notification_id()
+    except Exception:
+        store.close()
+        return None
+    return store
+
+
+def auditor_verifier(settings: Settings, key_files: Iterable[Path] = ()) -> Ed25519Verifier | None:
+    """The public keys an auditor trusts: ``key_files``, ``SSBTEK_AUDIT_TRUSTED_KEYS``, and the
+    configured signing key's own (never a key file found in a copied data directory)."""
+    audit = settings.audit
+    keys = trusted_keys(audit, key_files)
+    if audit.signing_key_hex or audit.signing_key_file:
+        keys.append(signing_key(settings, audit).public_key())
+    return Ed25519Verifier(keys) if keys else None
+
+
+def open_audit_copy(
+    settings: Settings,
+    *,
+    verifier: Ed25519Verifier | None = None,
+    clock: Clock | None = None,
+    applications: Sequence[str] = AUDITED,
+    sources: ReportSources | None = None,
+) -> AuditCopy:
+    """Open a copy of the stores (``settings``: its data dir or database) read-only.
+
+    Without a ``verifier`` no key is trusted: every seal's signature is reported unverified."""
+    clock = clock or SystemClock()
+    opened: list[ReadOnlyLog] = []
+    logs: dict[str, ApplicationRecorder | None] = {}
+    readable: dict[str, ReadOnlyLog] = {}
+    for name in applications:
+        store = open_read_only(settings, name, query_transcodings() if name == "queries" else ())
+        logs[name] = store.recorder if store else None
+        if store is not None:
+            opened.append(store)
+            readable[name] = store
+    seals = _read_only_seals(settings, clock)
+    incidents = _read_only_incidents(settings, clock) if sources is None else None
+    if incidents is not None:
+        sources = ServiceManagementFigures(incidents, PlannedChanges(incidents)).sources()
+    parties = _read_only_parties(settings, clock)
+    if parties is not None:
+        sources = attrs.evolve(sources or ReportSources(), organisations=PartyNames(parties))
+    if not opened and seals is None:
+        where = settings.data_dir if settings.store is Store.SQLITE else settings.postgres.dbname
+        raise ValueError(f"no event store of this service found in {where}")
+    source: SealSource = seals if seals is not None else NoSeals()
+    # A store missing from the copy is only a finding when its log has seals.
+    present = {name: log for name, log in logs.items() if log is not None}
+    missing = {name: None for name in source.sealed_applications() if name not in present}
+    trail = AuditTrail(
+        {**present, **missing},
+        source,
+        verifier or Ed25519Verifier([]),
+        monthly_reports(readable, sources, clock),
+    )
+    return AuditCopy(trail, opened, seals, incidents, parties)
