@@ -36,7 +36,7 @@ from domain.providers import Provider
 from domain.query.aggregate import CancelReason, Query
 from domain.query.answer import ProviderAnswer
 from domain.query.values import Period
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock, fake_base_services
 from tests.integration.test_query_refusals_over_grpc import request
