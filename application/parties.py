@@ -42,6 +42,7 @@ from domain.party.values import (
     RemovalReason,
 )
 from domain.providers import Provider
+from domain.reference import public_name
 
 A = TypeVar("A", bound=Aggregate)
 MEMO_LIMIT = 10_000
@@ -429,7 +430,5 @@ def _organisation(raw: str, name: str = "organisation_number") -> str:
 
 
 def _name(raw: str) -> str:
-    text = raw.strip()
-    if not text or len(text) > 200 or not text.isprintable():
-        raise InvalidQueryError([FieldViolation("name", "must be 1 to 200 printable characters")])
-    return text
+    with field("name"):
+        return public_name(raw)

@@ -17,7 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from application.errors import ConflictError, InvalidQueryError, NotFoundError, RuleViolationError
 from domain.agreement.aggregate import UnknownVersionError
 from domain.clauses import RuleBrokenError
-from domain.errors import FieldViolation, InvalidValueError
+from domain.errors import FieldViolation, InvalidFieldError, InvalidValueError
 from domain.party.roster import UnknownCaseworkerError
 
 
@@ -28,6 +28,8 @@ def reported(missing: str) -> Iterator[None]:
         yield
     except RuleBrokenError as error:
         raise RuleViolationError(error.rule, error.clause) from None
+    except InvalidFieldError as error:
+        raise InvalidQueryError([FieldViolation(error.field, error.description)]) from None
     except UnknownCaseworkerError:
         raise NotFoundError("caseworker") from None
     except UnknownVersionError:

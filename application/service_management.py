@@ -26,11 +26,17 @@ from eventsourcing.utils import get_topic
 
 from application.automatic_incidents import Monitor, QueryTrail, RepositoryQueryTrail
 from application.base import ServiceApplication
-from application.errors import ConflictError, NotFoundError, RuleViolationError
+from application.errors import (
+    ConflictError,
+    InvalidQueryError,
+    NotFoundError,
+    RuleViolationError,
+)
 from application.ports import Clock
 from application.registrations import Registrations
 from domain.business_hours import BusinessHours
 from domain.clauses import RuleBrokenError
+from domain.errors import FieldViolation, InvalidFieldError
 from domain.incident.incident import Incident
 from domain.incident.problem import Problem
 from domain.incident.reporter import Reporter
@@ -53,11 +59,14 @@ class RecordedBreach:
 
 @contextmanager
 def reported_rules() -> Iterator[None]:
-    """A broken domain rule becomes the application's ``RuleViolationError``."""
+    """A broken domain rule becomes the application's ``RuleViolationError``; a field the
+    aggregate refused to record (``InvalidFieldError``) an ``InvalidQueryError`` naming it."""
     try:
         yield
     except RuleBrokenError as error:
         raise RuleViolationError(error.rule, error.clause) from None
+    except InvalidFieldError as error:
+        raise InvalidQueryError([FieldViolation(error.field, error.description)]) from None
 
 
 class Incidents(ServiceApplication, ProcessApplication[UUID]):
@@ -171,15 +180,16 @@ class Incidents(ServiceApplication, ProcessApplication[UUID]):
         priority: Priority | None = None,
         providers: Sequence[Provider] = (),
     ) -> UUID:
-        incident = Incident.register(
-            incident_id=uuid.uuid4(),
-            reporter=reporter,
-            impact=impact,
-            priority=priority,
-            providers=list(providers),
-            clock=self._hours,
-            at=self._clock.now(),
-        )
+        with reported_rules():
+            incident = Incident.register(
+                incident_id=uuid.uuid4(),
+                reporter=reporter,
+                impact=impact,
+                priority=priority,
+                providers=list(providers),
+                clock=self._hours,
+                at=self._clock.now(),
+            )
         self._save(incident)
         return incident.id
 

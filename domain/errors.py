@@ -26,3 +26,11 @@ class InvalidValueError(DomainError, ValueError):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+
+class InvalidFieldError(InvalidValueError):
+    """A value an aggregate was about to record broke a rule; names the field, not the value."""
+
+    def __init__(self, field: str, description: str) -> None:
+        super().__init__(description)
+        self.field = field

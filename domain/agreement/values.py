@@ -11,6 +11,7 @@ from typing import Final
 import attrs
 
 from domain.errors import InvalidValueError
+from domain.reference import IDENTITY_NUMBER_RULE, holds_identity_number
 
 _VERSION = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){0,3}")
 ORE: Final = Decimal("0.01")
@@ -66,6 +67,8 @@ class VersionNumber:
         text = raw.strip()
         if not _VERSION.fullmatch(text):
             raise InvalidValueError("must be a version number like 1.0 or 2.1")
+        if holds_identity_number(text):
+            raise InvalidValueError(IDENTITY_NUMBER_RULE)
         return cls(text)
 
     @property

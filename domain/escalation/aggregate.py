@@ -7,8 +7,9 @@ its view and the group prepares material and a recommendation; level 2, the dire
 (§ 10.3), who decide finally and may have the steering group or another group produce
 more material first. SKR assists municipalities under their power of attorney (§ 10.1).
 
-Subjects, views, recommendations, material and decisions are opaque references to the
-parties' documents: no free text, so nothing personal is stored.
+Subjects, views, recommendations, material, groups, decisions and powers of attorney are
+opaque references to the parties' documents (``domain.reference``, checked again here as
+each is recorded): no free text, so nothing personal is stored.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.clauses import RuleBrokenError
 from domain.escalation.values import COUNCILS, MEMBERS, Acting, Forum, Party, lowest_council
+from domain.reference import stored_reference
 
 CLAUSE_COUNCIL: Final = "004 § 10.1, § 5"
 CLAUSE_LEVEL_1: Final = "004 § 10.2"
@@ -166,9 +168,9 @@ class Escalation(Aggregate):
             cls.Raised,
             id=escalation_id,
             timestamp=at,
-            raised_by=raised_by,
+            raised_by=_checked(raised_by),
             parties=involved,
-            subject=subject,
+            subject=stored_reference("subject", subject),
             forum=chosen,
         )
 
@@ -196,7 +198,7 @@ class Escalation(Aggregate):
     def settle(self, outcome: str, *, at: dt.datetime) -> None:
         """Decided at the lowest effective level: the dispute ends there (§ 10.1)."""
         self._require(Stage.COUNCIL, CLAUSE_COUNCIL)
-        self.trigger_event(self.Settled, timestamp=at, outcome=outcome)
+        self.trigger_event(self.Settled, timestamp=at, outcome=stored_reference("outcome", outcome))
 
     def escalate(self, by: Acting, *, at: dt.datetime) -> None:
         """A party calls for the next level: council -> level 1 -> level 2."""
@@ -217,7 +219,13 @@ class Escalation(Aggregate):
         """A party (or SKR for it) formulates its view of the problem (§ 10.2)."""
         self._require(Stage.LEVEL_1, CLAUSE_LEVEL_1)
         self._require_party(by, CLAUSE_LEVEL_1)
-        self.trigger_event(self.ViewSubmitted, timestamp=at, party=by.principal, by=by, view=view)
+        self.trigger_event(
+            self.ViewSubmitted,
+            timestamp=at,
+            party=by.principal,
+            by=by,
+            view=stored_reference("view", view),
+        )
 
     def record_recommendation(self, recommendation: str, *, at: dt.datetime) -> None:
         """The steering group's recommendation to level 2, once every party's view is in."""
@@ -227,7 +235,11 @@ class Escalation(Aggregate):
                 "every involved party submits its view before the recommendation",
                 CLAUSE_LEVEL_1,
             )
-        self.trigger_event(self.RecommendationRecorded, timestamp=at, recommendation=recommendation)
+        self.trigger_event(
+            self.RecommendationRecorded,
+            timestamp=at,
+            recommendation=stored_reference("recommendation", recommendation),
+        )
 
     def request_material(self, from_forum: Forum, group: str, *, at: dt.datetime) -> None:
         """Level 2 sends the dispute back to the steering group or another group (§ 10.3)."""
@@ -236,17 +248,26 @@ class Escalation(Aggregate):
             raise RuleBrokenError(
                 "level 2 asks the steering group or another group for material", CLAUSE_LEVEL_2
             )
-        self.trigger_event(self.MaterialRequested, timestamp=at, from_forum=from_forum, group=group)
+        self.trigger_event(
+            self.MaterialRequested,
+            timestamp=at,
+            from_forum=from_forum,
+            group=stored_reference("group", group),
+        )
 
     def provide_material(self, material: str, *, at: dt.datetime) -> None:
         """The other group's material reaches level 2 again."""
         self._require(Stage.MATERIAL_REQUESTED, CLAUSE_LEVEL_2)
-        self.trigger_event(self.MaterialProvided, timestamp=at, material=material)
+        self.trigger_event(
+            self.MaterialProvided, timestamp=at, material=stored_reference("material", material)
+        )
 
     def decide(self, decision: str, *, at: dt.datetime) -> None:
         """Level 2 decides finally (§ 10.3)."""
         self._require(Stage.LEVEL_2, CLAUSE_LEVEL_2)
-        self.trigger_event(self.Decided, timestamp=at, decision=decision)
+        self.trigger_event(
+            self.Decided, timestamp=at, decision=stored_reference("decision", decision)
+        )
 
     def _require(self, stage: Stage, clause: str) -> None:
         if self.is_final:
@@ -255,7 +276,15 @@ class Escalation(Aggregate):
             raise RuleBrokenError(f"the dispute is not at {stage.value}", clause)
 
     def _require_party(self, by: Acting, clause: str) -> None:
+        _checked(by)
         if self.is_final:
             raise RuleBrokenError("the dispute has been decided", clause)
         if by.principal not in self.parties:
             raise RuleBrokenError("only a party to the dispute acts in it", clause)
+
+
+def _checked(by: Acting) -> Acting:
+    """The actor as it may be recorded: a power of attorney is an opaque reference."""
+    if by.power_of_attorney:
+        stored_reference("power_of_attorney", by.power_of_attorney)
+    return by

@@ -33,6 +33,7 @@ from domain.incident.service_levels import (
     missed,
 )
 from domain.providers import Provider
+from domain.reference import stored_reference
 
 CLAUSE_INCIDENTS = "004 Bilaga 4 § 3.3.1.1, 3.3.3"
 CLAUSE_MONITORING = "004 Bilaga 4 § 3.8"
@@ -158,6 +159,8 @@ class Incident(Aggregate):
         at: dt.datetime,
     ) -> Incident:
         """Registered at the single point of contact; the priority defaults to the impact's."""
+        if reporter.reference:
+            stored_reference("reporter.reference", reporter.reference)
         chosen = priority or impact.priority
         deadlines = Deadlines.compute(INCIDENT_TARGETS[chosen], clock, at)
         return cls._create(

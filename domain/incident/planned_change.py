@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.business_hours import BusinessHours
 from domain.clauses import RuleBrokenError
+from domain.reference import stored_reference
 
 NOTICE: Final = dt.timedelta(weeks=4)
 CLAUSE_NOTICE: Final = "004 Bilaga 4 § 3.5.5"
@@ -83,7 +84,7 @@ class PlannedChange(Aggregate):
             cls.Announced,
             id=change_id,
             timestamp=at,
-            reference=reference,
+            reference=stored_reference("reference", reference),
             window_start=window_start,
             window_end=window_end,
         )

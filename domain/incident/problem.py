@@ -25,6 +25,7 @@ from domain.incident.service_levels import (
     Priority,
     missed,
 )
+from domain.reference import stored_reference
 
 CLAUSE_PROBLEMS = "004 Bilaga 4 § 3.5, 3.5.1"
 
@@ -167,7 +168,7 @@ class Problem(Aggregate):
         self.trigger_event(
             self.KnownErrorEstablished,
             timestamp=at,
-            known_error=known_error,
+            known_error=stored_reference("known_error", known_error),
             workaround_available=workaround_available,
         )
         self.record_breaches(at)

@@ -11,6 +11,7 @@ import attrs
 
 from domain.errors import InvalidValueError
 from domain.providers import Provider
+from domain.reference import holds_identity_number
 
 MAX_PERIOD: Final = dt.timedelta(days=731)
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9_.\-]{0,31}")
@@ -81,10 +82,13 @@ def provider_error_code(raw: str) -> str:
     """A base service's error code as it may be stored: a short code, else ``UNSPECIFIED``.
 
     A provider's code is free text on the wire. Only something shaped like a code list
-    value is kept, so nothing personal can reach the audit trail through it.
+    value and free of identity numbers (``domain.reference``) is kept, so nothing
+    personal can reach the audit trail through it.
     """
     code = raw.strip().upper()
-    return code if _CODE.fullmatch(code) else UNSPECIFIED_PROVIDER_CODE
+    if not _CODE.fullmatch(code) or holds_identity_number(code):
+        return UNSPECIFIED_PROVIDER_CODE
+    return code
 
 
 @attrs.frozen
