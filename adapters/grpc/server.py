@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.servicer import GrpcQueryServicer
+from adapters.grpc.undecodable import UndecodableRequests
 from application.queries import Queries
 
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
@@ -40,7 +41,7 @@ async def build_server(
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
-    server = grpc.aio.server(options=options, interceptors=list(interceptors))
+    server = grpc.aio.server(options=options, interceptors=[UndecodableRequests(), *interceptors])
     pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)
     names = [QUERY_SERVICE, *(register(server) for register in services)]
     health_servicer = health.aio.HealthServicer()
