@@ -52,6 +52,7 @@ from application.recovery import Recovery
 from application.store_gate import StoreGate, StoreUnavailableError
 from application.validation import ValidQuery, validate
 from domain.identity import OrganisationNumber
+from domain.party.rules import local_date
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
 from domain.query.aggregate import CancelReason, Query, QueryStatus, RejectionReason
 from domain.query.answer import CompiledAnswer, ProviderPart
@@ -216,7 +217,7 @@ class Queries(ServiceApplication):
         if self._active >= self._settings.max_in_flight:
             raise OverloadedError("TOO_MANY_QUERIES_IN_FLIGHT")
         try:
-            query = validate(command)
+            query = validate(command, today=local_date(received_at))
         except InvalidQueryError as error:
             await self._record_rejection(
                 command.organisation_number,

@@ -24,6 +24,8 @@ from domain.service_level import MAX_SUBJECTS
 
 MAX_ID_LENGTH: Final = 64
 MAX_NAME_LENGTH: Final = 200
+FUTURE_REACH: Final = dt.timedelta(days=366)
+"""How far after today a query's period may end (``_period``)."""
 
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
@@ -94,7 +96,21 @@ def _date(violations: _Violations, field: str, parts: DateParts) -> dt.date | No
         return None
 
 
-def _period(violations: _Violations, field: str, command: PeriodCommand | None) -> Period | None:
+def _period(
+    violations: _Violations, field: str, command: PeriodCommand | None, today: dt.date
+) -> Period | None:
+    """The period the providers report on, checked against the Swedish calendar day.
+
+    Rule: it starts no later than ``today`` and ends at most ``FUTURE_REACH`` (a year)
+    after it. Why: the service may be used only for handling an ongoing case of financial
+    assistance (004 § 12.4.2; 002, SoL 4 kap.), and such a case asks what the applicant has
+    been paid and been granted: payments made and payments decided ahead (the assistance is
+    paid out as wages and benefits are, 004 Bilaga 4 § 2.3). A period that has not begun
+    holds nothing paid, and one ending decades ahead (2100, 9999) asks for nothing any
+    provider has decided; both are refused, naming ``period.start`` or ``period.end``,
+    before any provider is asked. ``today`` is the Swedish date of the moment the query
+    arrived, never a clock of this module's own.
+    """
     if command is None:
         violations.add(field, "is required, with a start and an end date")
         return None
@@ -102,11 +118,22 @@ def _period(violations: _Violations, field: str, command: PeriodCommand | None) 
     end = _date(violations, f"{field}.end", command.end)
     if start is None or end is None:
         return None
-    return violations.parse(field, lambda: Period.of(start, end))
+    found = len(violations.found)
+    if start > today:
+        violations.add(f"{field}.start", "must not be after today")
+    if end > today + FUTURE_REACH:
+        violations.add(
+            f"{field}.end", f"must not be more than {FUTURE_REACH.days} days after today"
+        )
+    period = violations.parse(field, lambda: Period.of(start, end))
+    return period if len(violations.found) == found else None
 
 
-def validate(command: QueryCommand) -> ValidQuery:
-    """Return the validated query, or raise ``InvalidQueryError`` listing every violation."""
+def validate(command: QueryCommand, *, today: dt.date) -> ValidQuery:
+    """Return the validated query, or raise ``InvalidQueryError`` listing every violation.
+
+    ``today``: the Swedish date the query arrived, for the periods' rule (``_period``).
+    """
     v = _Violations()
     organisation = v.parse(
         "asking_organisation.organisation_number",
@@ -120,7 +147,7 @@ def validate(command: QueryCommand) -> ValidQuery:
         v.add("client_request_id", f"must be at most {MAX_ID_LENGTH} characters")
     purpose = _enum(v, "purpose", Purpose, command.purpose)
     legal_basis = _enum(v, "legal_basis", LegalBasis, command.legal_basis)
-    period = _period(v, "period", command.period)
+    period = _period(v, "period", command.period, today)
 
     subjects: list[PersonalIdentityNumber] = []
     if not 1 <= len(command.subjects) <= MAX_SUBJECTS:
@@ -143,7 +170,7 @@ def validate(command: QueryCommand) -> ValidQuery:
             field = f"providers[{index}]"
             provider = _enum(v, f"{field}.provider", Provider, selection.provider)
             own_period = (
-                _period(v, f"{field}.period", selection.period)
+                _period(v, f"{field}.period", selection.period, today)
                 if selection.period is not None
                 else period
             )

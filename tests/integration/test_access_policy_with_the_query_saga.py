@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from application.commands import PeriodCommand, QueryCommand
 from application.demo import DEMO_CASEWORKER, seed_demo
 from application.errors import PermissionDeniedError
 from application.ports import AccessPolicy
@@ -18,7 +19,16 @@ from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.fakes import fake_base_services
 from tests.integration.party_world import DEMO, MONDAY_MORNING, World, open_world
-from tests.unit.application.test_query_saga import command
+from tests.unit.application.test_query_saga import command as saga_command
+
+
+def command(*, organisation_number: str, caseworker_id: str) -> QueryCommand:
+    """The saga tests' query, for a period that has begun on the world's Monday in March."""
+    return saga_command(
+        organisation_number=organisation_number,
+        caseworker_id=caseworker_id,
+        period=PeriodCommand((2026, 1, 1), (2026, 2, 28)),
+    )
 
 
 @pytest.fixture

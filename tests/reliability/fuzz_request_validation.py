@@ -9,6 +9,7 @@ refusal whose status echoes a subject that was in the request.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import atheris
@@ -30,7 +31,7 @@ def test_one_input(data: bytes) -> None:
     except DecodeError:
         return  # the gRPC runtime refuses undecodable bytes before our code runs
     try:
-        validate(translation.query_command(request))
+        validate(translation.query_command(request), today=dt.date.today())
     except InvalidQueryError as error:
         rendered = status_for(error).SerializeToString()
         for subject in request.subjects:

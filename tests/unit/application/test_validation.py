@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from application.commands import PeriodCommand, ProviderSelectionCommand, QueryCommand
@@ -8,6 +10,7 @@ from application.validation import validate
 from domain.providers import Provider
 
 SUBJECT = "19121212-1212"
+TODAY = dt.date(2026, 11, 25)
 
 
 def command(**changes: object) -> QueryCommand:
@@ -29,19 +32,19 @@ def command(**changes: object) -> QueryCommand:
 
 def violations(cmd: QueryCommand) -> dict[str, str]:
     with pytest.raises(InvalidQueryError) as refused:
-        validate(cmd)
+        validate(cmd, today=TODAY)
     return {v.field: v.description for v in refused.value.violations}
 
 
 def test_a_complete_query_without_providers_includes_all_eight() -> None:
-    query = validate(command())
+    query = validate(command(), today=TODAY)
     assert [s.provider for s in query.selections] == list(Provider)
     assert all(s.period == query.period for s in query.selections)
 
 
 def test_a_provider_may_have_its_own_period() -> None:
     own = PeriodCommand((2026, 1, 1), (2026, 3, 31))
-    query = validate(command(providers=(ProviderSelectionCommand("CSN", own),)))
+    query = validate(command(providers=(ProviderSelectionCommand("CSN", own),)), today=TODAY)
     (selection,) = query.selections
     assert selection.provider is Provider.CSN
     assert selection.period.start.month == 1
@@ -76,7 +79,7 @@ def test_every_broken_rule_is_reported_at_once_by_field_name() -> None:
 def test_no_violation_ever_repeats_the_value_it_refused() -> None:
     bad = "19121212-1213"
     with pytest.raises(InvalidQueryError) as refused:
-        validate(command(subjects=(bad,), case_id="x" * 65))
+        validate(command(subjects=(bad,), case_id="x" * 65), today=TODAY)
     text = str(refused.value) + repr(refused.value.violations)
     assert bad not in text
     assert "x" * 65 not in text
@@ -119,3 +122,33 @@ def test_repeated_or_unknown_providers_are_refused() -> None:
 
 def test_control_characters_in_identifiers_are_refused() -> None:
     assert "printable" in violations(command(case_id="EKB\x00-1"))["case_id"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field", "rule"),
+    [
+        ((2026, 11, 26), (2026, 12, 31), "period.start", "must not be after today"),
+        ((2100, 1, 1), (2100, 12, 31), "period.start", "must not be after today"),
+        ((9999, 1, 1), (9999, 12, 31), "period.start", "must not be after today"),
+        ((2026, 1, 1), (2027, 11, 27), "period.end", "must not be more than 366 days after today"),
+    ],
+)
+def test_a_period_that_has_not_begun_or_ends_far_ahead_is_refused_naming_the_end(
+    start: tuple[int, int, int], end: tuple[int, int, int], field: str, rule: str
+) -> None:
+    found = violations(command(period=PeriodCommand(start, end)))
+    assert found[field] == rule
+    own = PeriodCommand(start, end)
+    found = violations(command(providers=(ProviderSelectionCommand("CSN", own),)))
+    assert found[f"providers[0].{field}"] == rule
+
+
+def test_a_period_up_to_today_and_reaching_a_year_ahead_is_accepted() -> None:
+    today = validate(command(period=PeriodCommand((2026, 11, 25), (2027, 11, 26))), today=TODAY)
+    assert today.period.start == TODAY
+    assert today.period.end == dt.date(2027, 11, 26)
+    with pytest.raises(InvalidQueryError):  # the same period, seen a day earlier
+        validate(
+            command(period=PeriodCommand((2026, 11, 25), (2027, 11, 26))),
+            today=TODAY - dt.timedelta(days=1),
+        )
