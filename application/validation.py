@@ -158,6 +158,9 @@ def validate(command: QueryCommand, *, today: dt.date) -> ValidQuery:
             subject = v.parse(field, partial(PersonalIdentityNumber.parse, raw))
             if subject is None:
                 continue
+            if subject.birth_date > today:
+                v.add(field, "must not hold a date of birth after today")
+                continue
             if subject in subjects:
                 v.add(field, "repeats an earlier subject of the query")
             else:

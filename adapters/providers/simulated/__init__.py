@@ -39,6 +39,8 @@ the provider's name, never Python's salted ``hash()``):
   Skatteverket taxation years decided up to its end (see ``skatteverket``).
   Transportstyrelsen answers with current holdings. A provider holding a subject can
   still have nothing for a period (no payment fell in it), so its record is empty too.
+  Records span 1850-2199 (``SIMULATED_YEARS``): a period is cut to those years, and
+  nobody born after them is known, so no date arithmetic leaves the calendar.
 - Payments follow per-month (or per-term, per-quarter) draws seeded by the subject and
   the month, so a shorter period sees exactly the payments of a longer one that fall
   in it.

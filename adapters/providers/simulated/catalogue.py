@@ -20,6 +20,7 @@ from adapters.providers.simulated import (
     forsakringskassan,
     migrationsverket,
     pensionsmyndigheten,
+    rules,
     skatteverket,
     transportstyrelsen,
     unemployment_funds,
@@ -54,8 +55,9 @@ _GARBLED: Final = ["\ufffd\ufffd"]
 def simulated_payload(
     provider: Provider, subject: PersonalIdentityNumber, period: Period
 ) -> Payload:
-    """The raw answer the simulated ``provider`` gives about ``subject`` for ``period``."""
-    return SIMULATIONS[provider].answer(subject, period)
+    """The raw answer the simulated ``provider`` gives about ``subject`` for ``period``
+    (cut to the years the simulation keeps records of, ``rules.SIMULATED_YEARS``)."""
+    return SIMULATIONS[provider].answer(subject, rules.within_simulated_years(period))
 
 
 def simulated_failure_payload(provider: Provider, source: random.Random) -> Payload:

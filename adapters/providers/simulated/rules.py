@@ -8,6 +8,7 @@ of ``adapters.providers.simulated``.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import random
@@ -92,13 +93,31 @@ def _known_share(subject: PersonalIdentityNumber, provider: Provider) -> float:
             return 0.45 if adult else 0.0
 
 
+SIMULATED_YEARS: Final = Period(dt.date(1850, 1, 1), dt.date(2199, 12, 31))
+"""The days the simulated providers keep records of: from the earliest date of birth an
+identity number may hold (1850) to the end of 2199. Their date arithmetic (a month's
+last day, a permit's validity, a fortnight's payment) then never leaves the calendar,
+which ends on 31 December 9999 (``ValueError``, ``OverflowError``)."""
+
+
+def within_simulated_years(period: Period) -> Period:
+    """``period`` cut to ``SIMULATED_YEARS``; wholly outside them, the nearest end day of
+    them (where, as outside, the providers have recorded nothing that falls in it)."""
+    first, last = SIMULATED_YEARS.start, SIMULATED_YEARS.end
+    start = min(max(period.start, first), last)
+    return Period(start, max(min(period.end, last), start))
+
+
 def simulates_data_for(subject: PersonalIdentityNumber, provider: Provider) -> bool:
     """True when ``provider`` holds data about ``subject`` in the simulation.
 
     A provider that does not hold the subject answers with an empty record for every
     period. One that does may still have nothing for a given period (no payment fell in
-    it, the permit had expired), so its record can be empty too.
+    it, the permit had expired), so its record can be empty too. Nobody born after
+    ``SIMULATED_YEARS`` is known to any provider.
     """
+    if subject.birth_date > SIMULATED_YEARS.end:
+        return False
     return fraction("known", provider.value, subject.digits) < _known_share(subject, provider)
 
 
@@ -121,8 +140,9 @@ def months(start: dt.date, end: dt.date) -> Iterator[tuple[int, int]]:
 
 
 def last_day_of(year: int, month: int) -> dt.date:
-    following = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
-    return following - dt.timedelta(days=1)
+    """The month's last day, found without stepping into the next month (which, after
+    December 9999, does not exist: Pensionsmyndigheten raised ``ValueError`` on it)."""
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def weekday_on_or_before(day: dt.date) -> dt.date:

@@ -152,3 +152,9 @@ def test_a_period_up_to_today_and_reaching_a_year_ahead_is_accepted() -> None:
             command(period=PeriodCommand((2026, 11, 25), (2027, 11, 26))),
             today=TODAY - dt.timedelta(days=1),
         )
+
+
+def test_a_subject_born_after_today_is_refused() -> None:
+    tomorrow = "20261126-0007"  # born the day after TODAY (a valid check digit)
+    found = violations(command(subjects=(tomorrow,)))
+    assert found == {"subjects[0]": "must not hold a date of birth after today"}
