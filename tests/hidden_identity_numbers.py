@@ -80,3 +80,17 @@ def hidden_identity_numbers(draw: st.DrawFn, *, code_shaped: bool = True) -> Hid
         prefix += draw(st.sampled_from(["", *separators]))
     suffix = draw(st.sampled_from(["", *separators])) + draw(st.text(alphabet, max_size=6))
     return Hidden(number, prefix + written + suffix)
+
+
+@st.composite
+def hidden_in_version_numbers(draw: st.DrawFn) -> Hidden:
+    """A number written as a version number (``1977.0125.1618``): at most four groups of
+    one to four digits, padded with zeros or not."""
+    number = draw(identity_numbers())
+    digits = number if draw(st.booleans()) else number[2:]
+    digits = "0" * draw(st.integers(0, 16 - len(digits))) + digits
+    cuts = sorted(draw(st.sets(st.integers(1, len(digits) - 1), min_size=3, max_size=3)))
+    groups = [digits[a:b] for a, b in zip([0, *cuts], [*cuts, len(digits)], strict=True)]
+    if any(len(group) > 4 for group in groups):
+        groups = [digits[i : i + 4] for i in range(0, len(digits), 4)]
+    return Hidden(number, ".".join(groups))
