@@ -51,7 +51,6 @@ from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_g
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as ppb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as ppb_grpc
 from adapters.grpc.party_servicer import register_party_services
-from adapters.grpc.service_management import register_service_management
 from adapters.security.pseudonymiser import HmacPseudonymiser
 from application.demo import seed_demo
 from domain.escalation.values import Acting, Forum, Party
@@ -60,8 +59,7 @@ from domain.incident.service_levels import Impact, Priority
 from domain.party.values import PartyRole
 from domain.providers import STOCKHOLM
 from domain.reference import IDENTITY_NUMBER_RULE
-from infrastructure.parties_bootstrap import build_parties
-from infrastructure.service_management_bootstrap import build_service_management
+from infrastructure.composition import build_parties, build_service_management
 from infrastructure.settings import PostgresSettings, Settings, Store
 from tests import canaries
 from tests.conftest import TEST_KEY
@@ -240,7 +238,7 @@ class Served:
         self._server = grpc.aio.server()
         for register in [
             *register_party_services(self.parties, self.agreements),
-            *register_service_management(self.management.incidents, self.management.escalations),
+            *self.management.registrations(),
         ]:
             register(self._server)
         port = self._server.add_insecure_port("127.0.0.1:0")
@@ -298,8 +296,7 @@ class Served:
         asyncio.run_coroutine_threadsafe(self._server.stop(grace=1), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
-        self.management.incidents.close()
-        self.management.escalations.close()
+        self.management.close()
         self.agreements.close()
         self.parties.close()
 
