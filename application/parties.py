@@ -52,6 +52,17 @@ RosterChange = Callable[[CaseworkerRoster, str, dt.datetime], None]
 
 
 @attrs.frozen
+class _ProviderStanding:
+    """Which data providers are parties, and which of them are not connected on ``day``."""
+
+    by_organisation: Mapping[str, Provider]
+    not_connected: frozenset[Provider]
+    day: dt.date
+    generation: int
+    until: float
+
+
+@attrs.frozen
 class _Remembered:
     decision: AccessDecision
     day: dt.date
@@ -86,6 +97,9 @@ class Parties(ServiceApplication):
     ) -> None:
         self._decision_ttl_s = decision_ttl_s
         self._remembered: dict[tuple[str, str], _Remembered] = {}
+        self._standing: _ProviderStanding | None = None
+        self._provider_of: dict[str, Provider | None] = {}
+        """Which base service a party provides: fixed when it is founded or applies."""
         self._generation = 0
         self._clock = clock
         self._pseudonymiser = pseudonymiser
@@ -338,9 +352,55 @@ class Parties(ServiceApplication):
             if roster is None
             else roster.refusal(caseworker_pseudonym, day)
         )
-        return AccessDecision(
-            None if refusal is None else refusal.value, party.has_vehicle_register_consent(day)
+        standing = self._provider_standing(day)
+        stopped = frozenset(
+            standing.by_organisation[o]
+            for o in party.stopped_providers
+            if o in standing.by_organisation
         )
+        return AccessDecision(
+            None if refusal is None else refusal.value,
+            party.has_vehicle_register_consent(day),
+            providers_not_connected=standing.not_connected,
+            providers_stopped=stopped - standing.not_connected,
+        )
+
+    def _provider_standing(self, day: dt.date) -> _ProviderStanding:
+        """The data provider parties and which are not connected on ``day`` (004 § 17.1,
+        17.3, 18.1). A provider with no party recorded is asked as before; one whose every
+        party is not connected on the day is not. Remembered like an access decision."""
+        standing = self._standing
+        if (
+            standing is not None
+            and standing.generation == self._generation
+            and standing.until > self._clock.monotonic()
+            and standing.day == day
+        ):
+            return standing
+        generation = self._generation
+        register = self._read(REGISTER_ID, PartyRegister)
+        connected: dict[Provider, bool] = {}
+        by_organisation: dict[str, Provider] = {}
+        for organisation in register.organisations if register else []:
+            if organisation not in self._provider_of:
+                known = self._read(party_id(organisation), Party)
+                self._provider_of[organisation] = None if known is None else known.provider
+            provider = self._provider_of[organisation]
+            if provider is None:
+                continue
+            by_organisation[organisation] = provider
+            provider_party = self._read(party_id(organisation), Party)
+            on = provider_party is not None and provider_party.is_connected_on(day)
+            connected[provider] = connected.get(provider, False) or on
+        standing = _ProviderStanding(
+            by_organisation=by_organisation,
+            not_connected=frozenset(p for p, on in connected.items() if not on),
+            day=day,
+            generation=generation,
+            until=self._clock.monotonic() + self._decision_ttl_s,
+        )
+        self._standing = standing
+        return standing
 
     # -- the PartyDirectory of the Agreements application -----------------------------------
 

@@ -102,11 +102,16 @@ class AccessDecision:
     """Whether an organisation's caseworker may query now, and under which terms.
 
     ``refusal`` is ``None`` when the query may go ahead; otherwise a reason code
-    (``domain.query.aggregate.RejectionReason`` name). No personal data.
+    (``domain.query.aggregate.RejectionReason`` name). ``providers_not_connected``: data
+    providers that are parties but not connected on the query's day (004 § 17.1, 17.3,
+    18.1); ``providers_stopped``: providers that stopped serving this municipality
+    (001 § 7.2). Neither is asked. No personal data.
     """
 
     refusal: str | None
     vehicle_register_consent: bool
+    providers_not_connected: frozenset[Provider] = frozenset()
+    providers_stopped: frozenset[Provider] = frozenset()
 
 
 class AccessPolicy(Protocol):

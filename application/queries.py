@@ -56,6 +56,7 @@ from domain.party.rules import local_date
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
 from domain.query.aggregate import CancelReason, Query, QueryStatus, RejectionReason
 from domain.query.answer import CompiledAnswer, ProviderPart
+from domain.query.values import OutcomeKind
 from domain.service_level import answer_target
 
 log = logging.getLogger(__name__)
@@ -327,10 +328,11 @@ class Queries(ServiceApplication):
         assert audit.deadline is not None
         budget_s = (audit.deadline - audit.created_on).total_seconds()
         parts: list[ProviderPart] = []
+        not_asked = _not_asked(access)
         async with aclosing(
             self._fan_out.run(
                 query.subjects,
-                query.selections,
+                tuple(s for s in query.selections if s.provider not in not_asked),
                 received_at=audit.created_on,
                 budget_s=budget_s,
                 not_entitled=frozenset()
@@ -338,7 +340,7 @@ class Queries(ServiceApplication):
                 else frozenset({Provider.TRANSPORTSTYRELSEN}),
             )
         ) as calls:
-            async for part in calls:
+            async for part in _chain(_uncalled(query, not_asked), calls):
                 parts.append(part)
                 self._checkpoints.reached("fan-out")
                 self._metrics.call_finished(
@@ -466,6 +468,35 @@ class Queries(ServiceApplication):
             ProviderDescription(profile, profile.opening_hours.is_open_at(now))
             for profile in CATALOGUE
         ]
+
+
+async def _uncalled(
+    query: ValidQuery, not_asked: Mapping[Provider, OutcomeKind]
+) -> AsyncGenerator[ProviderPart, None]:
+    """The parts of the providers not asked: said at once, one per subject."""
+    for selection in query.selections:
+        kind = not_asked.get(selection.provider)
+        if kind is None:
+            continue
+        for index, subject in enumerate(query.subjects):
+            yield ProviderPart(selection.provider, index, subject, kind, latency_ms=0)
+
+
+async def _chain(
+    *sources: AsyncGenerator[ProviderPart, None],
+) -> AsyncGenerator[ProviderPart, None]:
+    for source in sources:
+        async for part in source:
+            yield part
+
+
+def _not_asked(access: AccessDecision) -> dict[Provider, OutcomeKind]:
+    """Providers the agreement says are not to be asked for this municipality now."""
+    not_asked = dict.fromkeys(access.providers_stopped, OutcomeKind.PROVIDER_STOPPED)
+    not_asked.update(
+        dict.fromkeys(access.providers_not_connected, OutcomeKind.PROVIDER_NOT_CONNECTED)
+    )
+    return not_asked
 
 
 def _refusal_code(refusal: Exception) -> str:

@@ -71,6 +71,10 @@ def _record_lines(part: pb.ProviderPart) -> str:
         return "outside the base service's opening hours"
     if part.outcome == pb.OUTCOME_KIND_NOT_ENTITLED:
         return "not entitled: no written consent for direct access to the vehicle register"
+    if part.outcome == pb.OUTCOME_KIND_PROVIDER_NOT_CONNECTED:
+        return "not asked: the provider is not connected to the service (004 § 17)"
+    if part.outcome == pb.OUTCOME_KIND_PROVIDER_STOPPED:
+        return "not asked: the provider has stopped serving this municipality (001 § 7.2)"
     if part.HasField("error"):
         error = part.error
         source = pb.ErrorSource.Name(error.source).removeprefix("ERROR_SOURCE_")
@@ -94,6 +98,7 @@ def _print_answer(answer: pb.Answer, console: Console) -> None:
         f"[bold]Query {answer.query_id}[/bold]: {summary.subject_count} subject(s), "
         f"{summary.answered} answered, {summary.no_data} no data, {summary.errors} errors, "
         f"{summary.closed} closed, {summary.not_entitled} not entitled, "
+        f"{summary.provider_not_connected + summary.provider_stopped} not asked, "
         f"in {summary.elapsed.ToMilliseconds()} ms"
     )
     for subject in answer.subjects:

@@ -135,6 +135,8 @@ def summary_to_proto(answer: CompiledAnswer) -> pb.Summary:
         errors=kinds.count(OutcomeKind.ERROR),
         closed=kinds.count(OutcomeKind.CLOSED),
         not_entitled=kinds.count(OutcomeKind.NOT_ENTITLED),
+        provider_not_connected=kinds.count(OutcomeKind.PROVIDER_NOT_CONNECTED),
+        provider_stopped=kinds.count(OutcomeKind.PROVIDER_STOPPED),
         protected_identity_notices=[_notice_to_proto(n) for n in answer.notices],
         received_at=_timestamp(answer.received_at),
         compiled_at=_timestamp(answer.compiled_at),

@@ -218,6 +218,11 @@ def _performance(report: MonthlyReport) -> list[str]:
             for p in perf.providers
         ],
     )
+    reasons = [count.reason for count in perf.providers[0].not_asked] if perf.providers else []
+    not_asked = _table(
+        ["provider", *(f"not asked: {r.lower().replace('_', ' ')}" for r in reasons)],
+        [(p.provider, *(count.queries for count in p.not_asked)) for p in perf.providers],
+    )
     latencies = _table(
         ["provider", "calls made", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"],
         [(p.provider, *_percentiles(p.latency_ms)) for p in perf.providers],
@@ -237,6 +242,8 @@ def _performance(report: MonthlyReport) -> list[str]:
         ),
         "<h3>Per provider: calls (usage, 004 § 7.2)</h3>",
         counts,
+        "<h3>Per provider: queries where it was not asked, by reason</h3>",
+        not_asked,
         "<h3>Per provider: latencies of the calls made</h3>",
         latencies,
     ]

@@ -29,6 +29,7 @@ from application.audit.report_model import (
     HistogramBin,
     Month,
     MonthlyReport,
+    NotAskedCount,
     OrganisationUsage,
     Percentiles,
     Performance,
@@ -43,7 +44,7 @@ from application.ports import Clock
 from domain.business_hours import BusinessHours
 from domain.providers import Provider
 from domain.query.aggregate import Query
-from domain.query.values import CallOutcome, ErrorSource, OutcomeKind
+from domain.query.values import NOT_CALLED, CallOutcome, ErrorSource, OutcomeKind
 from domain.service_level import answer_limit, answer_target
 
 MARGIN: Final = dt.timedelta(days=1)
@@ -274,7 +275,7 @@ def _histogram(values: Iterable[int]) -> tuple[HistogramBin, ...]:
 def _provider(provider: Provider, queries: Sequence[_QueryFacts]) -> ProviderFigures:
     outcomes = [o for q in queries for o in q.outcomes.get(provider, [])]
     kinds = Counter(o.kind for o in outcomes)
-    made = [o for o in outcomes if o.kind not in (OutcomeKind.CLOSED, OutcomeKind.NOT_ENTITLED)]
+    made = [o for o in outcomes if o.kind not in NOT_CALLED]
     errors = [o for o in outcomes if o.kind is OutcomeKind.ERROR]
     return ProviderFigures(
         provider=provider.value,
@@ -288,6 +289,14 @@ def _provider(provider: Provider, queries: Sequence[_QueryFacts]) -> ProviderFig
         closed=kinds[OutcomeKind.CLOSED],
         not_entitled=kinds[OutcomeKind.NOT_ENTITLED],
         latency_ms=Percentiles.of([o.latency_ms for o in made]),
+        not_asked=tuple(
+            NotAskedCount(
+                kind.value,
+                sum(any(o.kind is kind for o in q.outcomes.get(provider, [])) for q in queries),
+            )
+            for kind in OutcomeKind
+            if kind in NOT_CALLED
+        ),
     )
 
 

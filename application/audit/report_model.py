@@ -97,9 +97,18 @@ class HistogramBin:
 
 
 @attrs.frozen
+class NotAskedCount:
+    """Queries in which the provider was not asked, for one reason (an outcome kind that
+    sends no call: CLOSED, NOT_ENTITLED, PROVIDER_NOT_CONNECTED, PROVIDER_STOPPED)."""
+
+    reason: str
+    queries: int
+
+
+@attrs.frozen
 class ProviderFigures:
-    """One provider's calls in the month. Latencies cover the calls made (not CLOSED or
-    NOT_ENTITLED, which were never sent)."""
+    """One provider's calls in the month. Latencies cover the calls made (not the ones
+    never sent: closed, not entitled, provider not connected or stopped)."""
 
     provider: str
     queries: int
@@ -112,6 +121,8 @@ class ProviderFigures:
     closed: int
     not_entitled: int
     latency_ms: Percentiles
+    not_asked: tuple[NotAskedCount, ...]
+    """Per reason, every reason listed: queries where the provider was not asked."""
 
 
 @attrs.frozen

@@ -17,8 +17,8 @@ condition                  a query shows it when                            impa
 ``CALLS_UNANSWERED``       at least one call failed otherwise               single calls (4)
 =========================  ===============================================  =====================
 
-A provider that was closed or that the municipality is not entitled to was not called;
-that is not a failure. Nor is a call the service refused itself (SSBT ``UNAVAILABLE`` while
+A provider that was closed, that the municipality is not entitled to, that has left the
+service or that stopped serving the municipality was not called; that is not a failure. Nor is a call the service refused itself (SSBT ``UNAVAILABLE`` while
 the provider's circuit breaker is open, ``TOO_MANY_CALLS`` when its bulkhead is full, ADR
 20): the failures that tripped the breaker opened the incident, and a refused call can tell
 neither that the provider is still down nor that it recovered. A condition concerns the
@@ -38,13 +38,13 @@ from domain.incident.service_levels import Impact, Priority
 from domain.providers import Provider
 from domain.query.values import (
     NOT_ASKED,
+    NOT_CALLED,
     CallOutcome,
     ErrorSource,
     OutcomeKind,
     ServiceErrorCode,
 )
 
-_NOT_CALLED = frozenset({OutcomeKind.CLOSED, OutcomeKind.NOT_ENTITLED})
 _ANSWERED = frozenset({OutcomeKind.ANSWERED, OutcomeKind.NO_DATA})
 
 
@@ -58,7 +58,7 @@ class Condition(enum.Enum):
 
 
 def _not_called(outcome: CallOutcome) -> bool:
-    return outcome.kind in _NOT_CALLED or (
+    return outcome.kind in NOT_CALLED or (
         outcome.error_source is ErrorSource.SSBT and outcome.error_code in NOT_ASKED
     )
 

@@ -44,6 +44,24 @@ class OutcomeKind(enum.Enum):
     CLOSED = "CLOSED"
     NOT_ENTITLED = "NOT_ENTITLED"
     """The municipality may not receive this provider's data (e.g. vehicles without consent)."""
+    PROVIDER_NOT_CONNECTED = "PROVIDER_NOT_CONNECTED"
+    """The provider is not connected to the service on the query's day: it has withdrawn
+    (004 § 17.1: the service ends for it on 31 December of the notice's year), was
+    disconnected (004 § 18.1) or had to leave early (004 § 17.3)."""
+    PROVIDER_STOPPED = "PROVIDER_STOPPED"
+    """The provider has stopped providing data to this municipality, which did not comply
+    with its changed qualification conditions within 30 days (001 § 7.2)."""
+
+
+NOT_CALLED: Final = frozenset(
+    {
+        OutcomeKind.CLOSED,
+        OutcomeKind.NOT_ENTITLED,
+        OutcomeKind.PROVIDER_NOT_CONNECTED,
+        OutcomeKind.PROVIDER_STOPPED,
+    }
+)
+"""Outcomes of a provider that was not asked at all: neither answered nor failed."""
 
 
 class ErrorSource(enum.Enum):

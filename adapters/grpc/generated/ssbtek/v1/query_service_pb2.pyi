@@ -125,6 +125,14 @@ class _OutcomeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OutcomeKi
     """The municipality may not receive this provider's data (Transportstyrelsen without
     the written consent for direct access to the vehicle register). Not a failure.
     """
+    OUTCOME_KIND_PROVIDER_NOT_CONNECTED: _OutcomeKind.ValueType  # 6
+    """Not asked: the provider is not connected on the query's day (it has withdrawn,
+    004 § 17.1, or otherwise left the service). Not a failure.
+    """
+    OUTCOME_KIND_PROVIDER_STOPPED: _OutcomeKind.ValueType  # 7
+    """Not asked: the provider has stopped providing data to this municipality (001 § 7.2).
+    Not a failure.
+    """
 
 class OutcomeKind(_OutcomeKind, metaclass=_OutcomeKindEnumTypeWrapper):
     """What came of one provider's call about one subject."""
@@ -141,6 +149,14 @@ OUTCOME_KIND_CLOSED: OutcomeKind.ValueType  # 4
 OUTCOME_KIND_NOT_ENTITLED: OutcomeKind.ValueType  # 5
 """The municipality may not receive this provider's data (Transportstyrelsen without
 the written consent for direct access to the vehicle register). Not a failure.
+"""
+OUTCOME_KIND_PROVIDER_NOT_CONNECTED: OutcomeKind.ValueType  # 6
+"""Not asked: the provider is not connected on the query's day (it has withdrawn,
+004 § 17.1, or otherwise left the service). Not a failure.
+"""
+OUTCOME_KIND_PROVIDER_STOPPED: OutcomeKind.ValueType  # 7
+"""Not asked: the provider has stopped providing data to this municipality (001 § 7.2).
+Not a failure.
 """
 Global___OutcomeKind: _TypeAlias = OutcomeKind  # noqa: Y015
 
@@ -589,6 +605,8 @@ class Summary(_message.Message):
     CLOSED_FIELD_NUMBER: _builtins.int
     PROTECTED_IDENTITY_NOTICES_FIELD_NUMBER: _builtins.int
     NOT_ENTITLED_FIELD_NUMBER: _builtins.int
+    PROVIDER_NOT_CONNECTED_FIELD_NUMBER: _builtins.int
+    PROVIDER_STOPPED_FIELD_NUMBER: _builtins.int
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
     COMPILED_AT_FIELD_NUMBER: _builtins.int
     ELAPSED_FIELD_NUMBER: _builtins.int
@@ -599,6 +617,8 @@ class Summary(_message.Message):
     errors: _builtins.int
     closed: _builtins.int
     not_entitled: _builtins.int
+    provider_not_connected: _builtins.int
+    provider_stopped: _builtins.int
     @_builtins.property
     def protected_identity_notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProtectedIdentityNotice]: ...
     @_builtins.property
@@ -618,13 +638,15 @@ class Summary(_message.Message):
         closed: _builtins.int = ...,
         protected_identity_notices: _abc.Iterable[Global___ProtectedIdentityNotice] | None = ...,
         not_entitled: _builtins.int = ...,
+        provider_not_connected: _builtins.int = ...,
+        provider_stopped: _builtins.int = ...,
         received_at: _timestamp_pb2.Timestamp | None = ...,
         compiled_at: _timestamp_pb2.Timestamp | None = ...,
         elapsed: _duration_pb2.Duration | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["compiled_at", b"compiled_at", "elapsed", b"elapsed", "received_at", b"received_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "closed", b"closed", "compiled_at", b"compiled_at", "elapsed", b"elapsed", "errors", b"errors", "no_data", b"no_data", "not_entitled", b"not_entitled", "protected_identity_notices", b"protected_identity_notices", "query_id", b"query_id", "received_at", b"received_at", "subject_count", b"subject_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "closed", b"closed", "compiled_at", b"compiled_at", "elapsed", b"elapsed", "errors", b"errors", "no_data", b"no_data", "not_entitled", b"not_entitled", "protected_identity_notices", b"protected_identity_notices", "provider_not_connected", b"provider_not_connected", "provider_stopped", b"provider_stopped", "query_id", b"query_id", "received_at", b"received_at", "subject_count", b"subject_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
