@@ -1,0 +1,209 @@
+"""The party and agreement model reaches the query saga: a provider that has left the
+service, or stopped serving a municipality, is not asked; the answer says why per provider,
+the audit trail records it and the monthly report counts it by reason. Over real gRPC
+channels (the query, party and audit services of one server), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import attrs
+import grpc
+import pytest
+from google.type.date_pb2 import Date
+
+from adapters.grpc.audit_servicer import register_audit_service
+from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as apb
+from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as apb_grpc
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from adapters.grpc.party_servicer import register_party_services
+from adapters.grpc.server import build_server
+from adapters.providers.simulated import build_simulated_base_services
+from application.audit.seals import AuditSeals
+from application.demo import DEMO_CASEWORKER, PROVIDERS, seed_demo
+from application.queries import Queries
+from domain.party.values import OrderForm, PartyRole
+from domain.providers import Provider
+from domain.query.aggregate import Query
+from infrastructure.audit_bootstrap import audited, build_audit_trail
+from infrastructure.bootstrap import build_queries
+from infrastructure.settings import Settings
+from tests.integration.audit.world import new_signer, seals_for, verifier_of
+from tests.integration.party_world import DEMO, GOTHENBURG, World, open_world
+
+CSN = PROVIDERS[Provider.CSN][0]
+ASKED = {pb.OUTCOME_KIND_ANSWERED, pb.OUTCOME_KIND_NO_DATA}
+
+
+@attrs.frozen
+class Served:
+    queries_stub: pb_grpc.QueryServiceAsyncStub
+    audit_stub: apb_grpc.AuditServiceAsyncStub
+    world: World
+    queries: Queries
+
+
+@pytest.fixture
+async def served(durable_store_settings: Settings) -> AsyncIterator[Served]:
+    world = open_world(durable_store_settings)  # Monday 2 March 2026, 09:00
+    seed_demo(world.parties, world.agreements, world.clock.now())
+    queries = build_queries(
+        durable_store_settings,
+        base_services=build_simulated_base_services({"latency": "none"}),
+        clock=world.clock,
+        access_policy=world.parties,
+    )
+    signer = new_signer()
+    seals: AuditSeals = seals_for(durable_store_settings, signer, world.clock)
+    trail = build_audit_trail(audited(queries), seals, verifier_of(signer), clock=world.clock)
+    server, port = await build_server(
+        queries,
+        address="127.0.0.1:0",
+        services=[
+            *register_party_services(world.parties, world.agreements),
+            register_audit_service(trail),
+        ],
+    )
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield Served(
+                pb_grpc.QueryServiceStub(channel),
+                apb_grpc.AuditServiceStub(channel),
+                world,
+                queries,
+            )
+    finally:
+        await server.stop(grace=None)
+        queries.close()
+        seals.close()
+        world.close()
+
+
+def request(organisation: str = DEMO, caseworker: str = DEMO_CASEWORKER) -> pb.SubmitQueryRequest:
+    return pb.SubmitQueryRequest(
+        asking_organisation=pb.AskingOrganisation(organisation_number=organisation),
+        caseworker_id=caseworker,
+        case_id="EKB-2026-0019",
+        purpose=pb.PURPOSE_FINANCIAL_ASSISTANCE_CASE,
+        legal_basis=pb.LEGAL_BASIS_SOL_11_KAP_11,
+        period=pb.Period(
+            start=Date(year=2026, month=1, day=1), end=Date(year=2026, month=2, day=28)
+        ),
+        subjects=["19121212-1212", "19900101-0017"],
+        providers=[
+            pb.ProviderSelection(provider=pb.PROVIDER_CSN),
+            pb.ProviderSelection(provider=pb.PROVIDER_SKATTEVERKET),
+        ],
+    )
+
+
+async def outcomes(served: Served, call: pb.SubmitQueryRequest) -> tuple[pb.Answer, set[Any]]:
+    """The answer, and each (provider, outcome) it holds over all subjects."""
+    answer = (await served.queries_stub.SubmitQuery(call, timeout=10)).answer
+    return answer, {(p.provider, p.outcome) for s in answer.subjects for p in s.parts}
+
+
+def recorded_csn_kinds(queries: Queries) -> list[list[str]]:
+    """Per compiled query in the trail, the outcome kinds recorded for CSN's calls."""
+    events = [
+        queries.mapper.to_domain_event(n) for n in queries.recorder.select_notifications(1, 10_000)
+    ]
+    return [
+        [o.kind.value for c in e.calls if c.provider is Provider.CSN for o in c.outcomes]
+        for e in events
+        if isinstance(e, Query.Compiled)
+    ]
+
+
+async def not_asked_in_report(served: Served, year: int, month: int) -> dict[str, int]:
+    report = await served.audit_stub.GetReport(
+        apb.GetReportRequest(year=year, month=month), timeout=60
+    )
+    document = json.loads(report.report_json)
+    (csn,) = [p for p in document["performance"]["providers"] if p["provider"] == "CSN"]
+    return {count["reason"]: count["queries"] for count in csn["not_asked"]}
+
+
+def connect_municipality(world: World, number: str, name: str, caseworker: str) -> None:
+    """A second municipality through the whole connection procedure (004 § 9)."""
+    parties = world.parties
+    party = parties.apply(number, name, PartyRole.MUNICIPALITY)
+    for acceptor in party.pending_acceptances:
+        parties.accept(number, acceptor)
+    parties.commission_operator(number)
+    day = world.clock.now().date()
+    parties.submit_order_form(number, OrderForm(day, True, True, True))
+    parties.approve_integration(number)
+    parties.record_vehicle_register_consent(number, day)
+    parties.connect(number)
+    parties.register_caseworker(number, caseworker)
+    parties.sign_assurance(number, caseworker, day)
+
+
+async def test_a_withdrawn_provider_is_asked_until_31_december_and_not_after(
+    served: Served,
+) -> None:
+    """004 § 17.1: "Uppgiftslämnare och Kommun äger rätt att, genom skriftlig uppsägning
+    senast sex (6) månader före varje kalenderårs utgång, ensidigt frånträda Tjänsten.
+    Tjänsten upphör då att gälla den 31 december samma år som uppsägningen gjorts."
+    CSN gives notice on 2 March 2026; it is asked on 31 December and not on 4 January 2027,
+    where its part says PROVIDER_NOT_CONNECTED, not an error, for every subject."""
+    world = served.world
+    notice = world.parties.give_withdrawal_notice(CSN)
+    assert notice.deadlines.withdrawal_effective_on == dt.date(2026, 12, 31)
+
+    world.move_to(dt.date(2026, 12, 31))
+    _, last_day = await outcomes(served, request())
+    assert {outcome for provider, outcome in last_day if provider == pb.PROVIDER_CSN} <= ASKED
+
+    world.move_to(dt.date(2027, 1, 4))
+    answer, after = await outcomes(served, request())
+    assert {o for p, o in after if p == pb.PROVIDER_CSN} == {pb.OUTCOME_KIND_PROVIDER_NOT_CONNECTED}
+    assert {o for p, o in after if p == pb.PROVIDER_SKATTEVERKET} <= ASKED
+    assert answer.summary.provider_not_connected == 2
+    assert answer.summary.errors == 0
+    csn_parts = [p for s in answer.subjects for p in s.parts if p.provider == pb.PROVIDER_CSN]
+    assert all(not p.HasField("error") and not p.HasField("data") for p in csn_parts)
+
+    assert recorded_csn_kinds(served.queries)[-1] == ["PROVIDER_NOT_CONNECTED"] * 2
+    assert (await not_asked_in_report(served, 2027, 1))["PROVIDER_NOT_CONNECTED"] == 1
+    assert (await not_asked_in_report(served, 2026, 12))["PROVIDER_NOT_CONNECTED"] == 0
+
+
+async def test_a_provider_that_stopped_serving_a_municipality_is_not_asked_for_it(
+    served: Served,
+) -> None:
+    """001 § 7.2: "[...] äger Kommun rätt att inom trettio (30) dagar från
+    Uppgiftslämnarens skriftliga påtalande, uppfylla Uppgiftslämnarens förändrade
+    förutsättningar. Vidtar inte Kommunen begärda ändringar, äger Uppgiftslämnaren rätt att
+    sluta tillhandahålla uppgifter till Kommunen som inte längre uppfyller
+    Uppgiftslämnarens kvalificering."
+    CSN stops serving the demo municipality after its 30 days; the demo municipality's
+    query says PROVIDER_STOPPED for CSN, while another municipality's query still asks it."""
+    world = served.world
+    connect_municipality(world, GOTHENBURG, "Göteborgs kommun", "GBG0001")
+    world.parties.notify_qualification_change(DEMO, CSN)
+    world.move_to(dt.date(2026, 4, 2))
+    world.parties.stop_provider_service(DEMO, CSN)
+
+    answer, stopped = await outcomes(served, request())
+    assert {o for p, o in stopped if p == pb.PROVIDER_CSN} == {pb.OUTCOME_KIND_PROVIDER_STOPPED}
+    assert {o for p, o in stopped if p == pb.PROVIDER_SKATTEVERKET} <= ASKED
+    assert (answer.summary.provider_stopped, answer.summary.errors) == (2, 0)
+
+    _, other = await outcomes(served, request(GOTHENBURG, "GBG0001"))
+    assert {o for p, o in other if p == pb.PROVIDER_CSN} <= ASKED
+
+    assert recorded_csn_kinds(served.queries)[-2] == ["PROVIDER_STOPPED"] * 2
+    counted = await not_asked_in_report(served, 2026, 4)
+    assert counted == {
+        "CLOSED": 0,
+        "NOT_ENTITLED": 0,
+        "PROVIDER_NOT_CONNECTED": 0,
+        "PROVIDER_STOPPED": 1,
+    }
