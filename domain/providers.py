@@ -60,7 +60,10 @@ TRANSPORTSTYRELSEN_HOURS = OpeningHours(
 
 @attrs.frozen
 class ProviderProfile:
-    """What a provider returns, under which legal basis, and when its base service answers."""
+    """What a provider returns, under which legal basis, and when its base service answers.
+
+    ``legal_basis``: every statute 004 Bilaga 2 gives for the provider's data, in its order
+    and words, so a caseworker's ``lagtext`` can be checked against it."""
 
     provider: Provider
     name: str
@@ -69,61 +72,105 @@ class ProviderProfile:
     opening_hours: OpeningHours
 
 
+_UPPGIFTSSKYLDIGHET = (
+    "förordningen (2008:975) om uppgiftsskyldighet i vissa fall enligt socialtjänstlagen"
+)
+_GDPR = "(Europaparlamentets och rådets förordning (EU) 2016/679, allmän dataskyddsförordning)"
+
 CATALOGUE: tuple[ProviderProfile, ...] = (
     ProviderProfile(
         Provider.ARBETSFORMEDLINGEN,
         "Arbetsförmedlingen",
         ("registration as job seeker", "activity and establishment support"),
-        ("förordning (2002:623) 16 §", "SoL 11 kap. 11 a §", "förordning (2008:975) 5 §"),
+        (
+            "16 § förordningen (2002:623) om behandling av personuppgifter i den "
+            "arbetsmarknadspolitiska verksamheten",
+            "11 kap. 11 a § socialtjänstlagen (2001:453)",
+            f"5 § {_UPPGIFTSSKYLDIGHET}",
+            "11 c § lagen (2010:197) om etableringsinsatser för vissa nyanlända invandrare",
+        ),
         ALWAYS_OPEN,
     ),
     ProviderProfile(
         Provider.CSN,
         "Centrala studiestödsnämnden",
         ("student grants and loans paid",),
-        ("studiestödsdataförordningen (2009:321) 13 §", "förordning (2008:975) 2 §"),
+        (
+            "13 § studiestödsdataförordningen (2009:321)",
+            f"2 § {_UPPGIFTSSKYLDIGHET} (2001:453)",
+            "11 kap. 11 § socialtjänstlagen (2001:453)",
+        ),
         ALWAYS_OPEN,
     ),
     ProviderProfile(
         Provider.FORSAKRINGSKASSAN,
         "Försäkringskassan",
         ("benefits and allowances: amounts and payment dates",),
-        ("socialförsäkringsbalken 114 kap. 8 § p. 4 och 24 §", "förordning (2008:975) 3 §"),
+        (
+            "114 kap. 8 § punkt 4 socialförsäkringsbalken (2010:110)",
+            "114 kap. 24 § socialförsäkringsbalken (2010:110)",
+            f"3 § {_UPPGIFTSSKYLDIGHET} (2001:453)",
+            "3 § förordningen (1980:995) om skyldighet för Försäkringskassan och "
+            "Pensionsmyndigheten att lämna uppgifter till andra myndigheter",
+            "11 kap. 11 § socialtjänstlagen (2001:453)",
+        ),
         ALWAYS_OPEN,
     ),
     ProviderProfile(
         Provider.MIGRATIONSVERKET,
         "Migrationsverket",
         ("residence and work permits: kind, validity, decision and revocation dates",),
-        ("OSL 6 kap. 5 §", "utlänningsdatalagen (2016:27) 11-13 §§", "GDPR art. 6.1 e"),
+        (
+            "6 kap. 5 § offentlighets- och sekretesslagen (2009:400)",
+            "11, 12 och 13 §§ utlänningsdatalagen (2016:27)",
+            f"artikel 6.1 e {_GDPR}",
+        ),
         ALWAYS_OPEN,
     ),
     ProviderProfile(
         Provider.PENSIONSMYNDIGHETEN,
         "Pensionsmyndigheten",
         ("pensions and pension-related benefits",),
-        ("socialförsäkringsbalken 114 kap.", "förordning (2008:975) 3 §"),
+        (
+            "114 kap. 8 § punkt 4 socialförsäkringsbalken (2010:110)",
+            "114 kap. 24 § socialförsäkringsbalken (2010:110)",
+            f"3 § {_UPPGIFTSSKYLDIGHET} (2001:453)",
+            "11 kap. 11 § socialtjänstlagen (2001:453)",
+        ),
         ALWAYS_OPEN,
     ),
     ProviderProfile(
         Provider.SKATTEVERKET,
         "Skatteverket",
         ("taxed income and tax assessment",),
-        ("lag (2001:181) 2 kap. 8 a §", "förordning (2008:975) 3 §"),
+        (
+            "2 kap. 8 a § lagen (2001:181) om behandling av Skatteverkets beskattningsverksamhet",
+            f"3 § {_UPPGIFTSSKYLDIGHET} (2001:453)",
+            "11 kap. 11 b § socialtjänstlagen (2001:453)",
+        ),
         ALWAYS_OPEN,
     ),
     ProviderProfile(
         Provider.UNEMPLOYMENT_FUNDS,
         "Sveriges a-kassor",
         ("unemployment insurance payments",),
-        ("SoL 11 kap. 11 §", "förordning (2008:975) 4 §", "GDPR art. 6.1 c"),
+        (
+            "11 kap. 11 § socialtjänstlagen (2001:453)",
+            f"4 § {_UPPGIFTSSKYLDIGHET} (2001:453)",
+            "lagen (1997:238) om arbetslöshetsförsäkring",
+            "lagen (1997:239) om arbetslöshetskassor",
+            f"artikel 6.1 c {_GDPR}",
+        ),
         ALWAYS_OPEN,
     ),
     ProviderProfile(
         Provider.TRANSPORTSTYRELSEN,
         "Transportstyrelsen",
         ("vehicles owned: registration number, make, model year, type, trade name",),
-        ("vägtrafikdatalagen (2019:369) 3 kap. 4 §",),
+        (
+            "3 kap. 4 § vägtrafikdatalagen (2019:369)",
+            "4 kap. 13-14 §§ vägtrafikdataförordningen (2019:382)",
+        ),
         TRANSPORTSTYRELSEN_HOURS,
     ),
 )

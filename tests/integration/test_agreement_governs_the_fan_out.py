@@ -207,3 +207,77 @@ async def test_a_provider_that_stopped_serving_a_municipality_is_not_asked_for_i
         "PROVIDER_NOT_CONNECTED": 0,
         "PROVIDER_STOPPED": 1,
     }
+
+
+BILAGA_2 = {
+    pb.PROVIDER_ARBETSFORMEDLINGEN: [
+        "16 § förordningen (2002:623)",
+        "11 kap. 11 a § socialtjänstlagen",
+        "5 § förordningen (2008:975)",
+        "11 c § lagen (2010:197)",
+    ],
+    pb.PROVIDER_CSN: [
+        "13 § studiestödsdataförordningen (2009:321)",
+        "2 § förordningen (2008:975)",
+        "11 kap. 11 § socialtjänstlagen",
+    ],
+    pb.PROVIDER_FORSAKRINGSKASSAN: [
+        "114 kap. 8 § punkt 4 socialförsäkringsbalken",
+        "114 kap. 24 § socialförsäkringsbalken",
+        "3 § förordningen (2008:975)",
+        "3 § förordningen (1980:995)",
+        "11 kap. 11 § socialtjänstlagen",
+    ],
+    pb.PROVIDER_MIGRATIONSVERKET: [
+        "6 kap. 5 § offentlighets- och sekretesslagen (2009:400)",
+        "11, 12 och 13 §§ utlänningsdatalagen (2016:27)",
+        "artikel 6.1 e",
+    ],
+    pb.PROVIDER_PENSIONSMYNDIGHETEN: [
+        "114 kap. 8 § punkt 4 socialförsäkringsbalken",
+        "114 kap. 24 § socialförsäkringsbalken",
+        "3 § förordningen (2008:975)",
+        "11 kap. 11 § socialtjänstlagen",
+    ],
+    pb.PROVIDER_SKATTEVERKET: [
+        "2 kap. 8 a § lagen (2001:181)",
+        "3 § förordningen (2008:975)",
+        "11 kap. 11 b § socialtjänstlagen",
+    ],
+    pb.PROVIDER_UNEMPLOYMENT_FUNDS: [
+        "11 kap. 11 § socialtjänstlagen",
+        "4 § förordningen (2008:975)",
+        "lagen (1997:238) om arbetslöshetsförsäkring",
+        "lagen (1997:239) om arbetslöshetskassor",
+        "artikel 6.1 c",
+    ],
+    pb.PROVIDER_TRANSPORTSTYRELSEN: [
+        "3 kap. 4 § vägtrafikdatalagen (2019:369)",
+        "4 kap. 13-14 §§ vägtrafikdataförordningen (2019:382)",
+    ],
+}
+"""004 Bilaga 2, point by point (2.1.1 to 2.8.2): the start of each statute's citation."""
+
+
+async def test_the_catalogue_names_every_legal_basis_of_bilaga_2(served: Served) -> None:
+    """004 Bilaga 2 § 1.1: "Denna bilaga 2 beskriver laglig grund för Uppgiftslämnares
+    elektroniska utlämnande av personuppgifter." DescribeProviders lists, per provider,
+    every statute Bilaga 2 gives, in its order: for example 2.2.3, 2.3.5, 2.5.4 and 2.7.1
+    "11 kap. 11 § socialtjänstlagen (2001:453)" for CSN, Försäkringskassan,
+    Pensionsmyndigheten and the unemployment funds."""
+    described = await served.queries_stub.DescribeProviders(
+        pb.DescribeProvidersRequest(), timeout=10
+    )
+    listed = {d.provider: list(d.legal_basis) for d in described.providers}
+    assert set(listed) == set(BILAGA_2)
+    for provider, citations in BILAGA_2.items():
+        assert len(listed[provider]) == len(citations), pb.Provider.Name(provider)
+        for statute, citation in zip(listed[provider], citations, strict=True):
+            assert statute.startswith(citation), (pb.Provider.Name(provider), statute)
+    sol_11_11 = "11 kap. 11 § socialtjänstlagen (2001:453)"
+    assert {p for p, statutes in listed.items() if sol_11_11 in statutes} == {
+        pb.PROVIDER_CSN,
+        pb.PROVIDER_FORSAKRINGSKASSAN,
+        pb.PROVIDER_PENSIONSMYNDIGHETEN,
+        pb.PROVIDER_UNEMPLOYMENT_FUNDS,
+    }
