@@ -2,10 +2,11 @@
 
 § 10.1: a dispute is first negotiated and decided at the lowest effective level of the
 cooperation of § 5 (an operations council, or the expert council). Then a party may have
-it escalated: level 1, the steering group (§ 10.2), where every involved party formulates
-its view and the group prepares material and a recommendation; level 2, the directors
-(§ 10.3), who decide finally and may have the steering group or another group produce
-more material first. SKR assists municipalities under their power of attorney (§ 10.1).
+it escalated: level 1, the steering group (§ 10.2), where each involved party formulates
+its view when needed ("vid behov") and the group prepares material and a recommendation;
+level 2, the directors (§ 10.3), who decide finally and may have the steering group or
+another group produce more material first. SKR assists municipalities under their power
+of attorney (§ 10.1).
 
 Subjects, views, recommendations, material, groups, decisions and powers of attorney are
 opaque references to the parties' documents (``domain.reference``, checked again here as
@@ -89,7 +90,18 @@ class Escalation(Aggregate):
             aggregate.views[self.party.organisation_number] = self.view
 
     class RecommendationRecorded(Aggregate.Event):
+        """``without_view``: the parties (organisation numbers) that had given no view when
+        the recommendation was made; § 10.2 asks a view "vid behov", so none is required."""
+
         recommendation: str
+        without_view: list[str]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 was recorded only once every party had given its view."""
+            state["without_view"] = []
 
         def apply(self, aggregate: Any) -> None:
             aggregate.recommendations.append(self.recommendation)
@@ -228,17 +240,15 @@ class Escalation(Aggregate):
         )
 
     def record_recommendation(self, recommendation: str, *, at: dt.datetime) -> None:
-        """The steering group's recommendation to level 2, once every party's view is in."""
+        """The steering group's recommendation to level 2. Each party gives its view "vid
+        behov" (when needed, § 10.2): a missing view does not hold the ladder up; the event
+        records who had given none."""
         self._require(Stage.LEVEL_1, CLAUSE_LEVEL_1)
-        if self.missing_views:
-            raise RuleBrokenError(
-                "every involved party submits its view before the recommendation",
-                CLAUSE_LEVEL_1,
-            )
         self.trigger_event(
             self.RecommendationRecorded,
             timestamp=at,
             recommendation=stored_reference("recommendation", recommendation),
+            without_view=[p.organisation_number for p in self.missing_views],
         )
 
     def request_material(self, from_forum: Forum, group: str, *, at: dt.datetime) -> None:

@@ -18,20 +18,29 @@ from google.type.date_pb2 import Date
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as apb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as apb_grpc
+from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as epb
+from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as epb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.party_servicer import register_party_services
 from adapters.grpc.server import build_server
+from adapters.grpc.service_management import register_service_management
 from adapters.providers.simulated import build_simulated_base_services
 from application.audit.seals import AuditSeals
 from application.demo import DEMO_CASEWORKER, PROVIDERS, seed_demo
 from application.queries import Queries
+from domain.escalation.aggregate import Escalation
 from domain.party.values import OrderForm, PartyRole
-from domain.providers import Provider
+from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query
 from infrastructure.audit_bootstrap import audited, build_audit_trail
 from infrastructure.bootstrap import build_queries
+from infrastructure.service_management_bootstrap import (
+    ServiceManagement,
+    build_service_management,
+)
 from infrastructure.settings import Settings
+from tests.fakes import FakeClock
 from tests.integration.audit.world import new_signer, seals_for, verifier_of
 from tests.integration.party_world import DEMO, GOTHENBURG, World, open_world
 
@@ -281,3 +290,86 @@ async def test_the_catalogue_names_every_legal_basis_of_bilaga_2(served: Served)
         pb.PROVIDER_PENSIONSMYNDIGHETEN,
         pb.PROVIDER_UNEMPLOYMENT_FUNDS,
     }
+
+
+@pytest.fixture
+async def escalations(
+    durable_store_settings: Settings,
+) -> AsyncIterator[tuple[epb_grpc.EscalationServiceAsyncStub, ServiceManagement]]:
+    clock = FakeClock(dt.datetime(2026, 11, 25, 10, 0, tzinfo=STOCKHOLM))
+    management = build_service_management(durable_store_settings, clock=clock)
+    server = grpc.aio.server()
+    for register in register_service_management(management.incidents, management.escalations):
+        register(server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield epb_grpc.EscalationServiceStub(channel), management
+    finally:
+        await server.stop(grace=None)
+        management.close()
+
+
+def dispute_party(number: str, role: int) -> epb.DisputeParty:
+    return epb.DisputeParty(organisation_number=number, role=role)  # type: ignore[arg-type]
+
+
+async def test_a_missing_view_does_not_hold_up_the_ladder_and_is_recorded(
+    escalations: tuple[epb_grpc.EscalationServiceAsyncStub, ServiceManagement],
+) -> None:
+    """004 § 10.2: "Första nivån utgör Tjänstens objektstyrgrupp. Det åligger
+    objektstyrgruppen att ta fram underlag och formulera rekommendationer till nästa nivå.
+    Det åligger varje Part att vid behov formulera sin syn på problemet."
+    The municipality gives its view, the operator does not; the recommendation is made and
+    the dispute reaches level 2; the escalation shows who gave a view and who did not, and
+    the recommendation's event records the operator as without a view."""
+    stub, management = escalations
+    municipality = dispute_party(DEMO, epb.DISPUTE_PARTY_ROLE_MUNICIPALITY)
+    operator = dispute_party("202100-5521", epb.DISPUTE_PARTY_ROLE_OPERATOR)
+    by_municipality = epb.DisputeActor(party=municipality)
+    raised = await stub.RaiseDispute(
+        epb.RaiseDisputeRequest(
+            raised_by=by_municipality, parties=[municipality, operator], subject="DNR-2026/19"
+        )
+    )
+    escalation_id = raised.escalation.escalation_id
+    await stub.EscalateDispute(
+        epb.EscalateDisputeRequest(escalation_id=escalation_id, by=by_municipality)
+    )
+    await stub.SubmitView(
+        epb.SubmitViewRequest(escalation_id=escalation_id, by=by_municipality, view="SYN-1")
+    )
+    await stub.RecordRecommendation(
+        epb.RecordRecommendationRequest(escalation_id=escalation_id, recommendation="REK-1")
+    )
+    at_2 = (
+        await stub.EscalateDispute(
+            epb.EscalateDisputeRequest(escalation_id=escalation_id, by=by_municipality)
+        )
+    ).escalation
+    assert (at_2.level, list(at_2.recommendations)) == (2, ["REK-1"])
+    assert [(v.party.organisation_number, v.view) for v in at_2.views] == [(DEMO, "SYN-1")]
+    assert [p.organisation_number for p in at_2.missing_views] == ["202100-5521"]
+
+    application = management.escalations
+    events = [
+        application.mapper.to_domain_event(n)
+        for n in application.recorder.select_notifications(1, 1000)
+    ]
+    (recorded,) = [e for e in events if isinstance(e, Escalation.RecommendationRecorded)]
+    assert recorded.without_view == ["2021005521"]
+
+    stored = application.mapper.to_stored_event(recorded)
+    state = application.mapper.transcoder.decode(stored.state)
+    del state["without_view"]
+    del state["class_version"]
+    version_1 = type(stored)(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=application.mapper.transcoder.encode(state),
+    )
+    upcast = application.mapper.to_domain_event(version_1)
+    assert isinstance(upcast, Escalation.RecommendationRecorded)
+    assert (upcast.recommendation, upcast.without_view) == ("REK-1", [])

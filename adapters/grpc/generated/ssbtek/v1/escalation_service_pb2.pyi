@@ -228,7 +228,9 @@ class Escalation(_message.Message):
     def views(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartyView]: ...
     @_builtins.property
     def missing_views(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputeParty]:
-        """Parties whose view level 1 still waits for."""
+        """Parties that have given no view. § 10.2 asks for one "vid behov" (when needed): a
+        missing view does not hold up the recommendation or the ladder.
+        """
 
     @_builtins.property
     def recommendations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
