@@ -139,19 +139,25 @@ async def not_asked_in_report(served: Served, year: int, month: int) -> dict[str
 
 
 def connect_municipality(world: World, number: str, name: str, caseworker: str) -> None:
-    """A second municipality through the whole connection procedure (004 § 9)."""
+    """A second municipality through the whole connection procedure (004 § 9.2)."""
     parties = world.parties
-    party = parties.apply(number, name, PartyRole.MUNICIPALITY)
-    for acceptor in party.pending_acceptances:
-        parties.accept(number, acceptor)
-    parties.commission_operator(number)
     day = world.clock.now().date()
-    parties.submit_order_form(number, OrderForm(day, True, True, True))
-    parties.approve_integration(number)
+    parties.apply(number, name, PartyRole.MUNICIPALITY)
+    approve_integration(world, number)
     parties.record_vehicle_register_consent(number, day)
     parties.connect(number)
     parties.register_caseworker(number, caseworker)
     parties.sign_assurance(number, caseworker, day)
+
+
+def approve_integration(world: World, number: str) -> None:
+    """An applicant accepted by every party, commissioned, its signed form approved (004 § 9)."""
+    parties = world.parties
+    for acceptor in parties.party(number).pending_acceptances:
+        parties.accept(number, acceptor)
+    parties.commission_operator(number)
+    parties.submit_order_form(number, OrderForm(world.clock.now().date(), True, True, True))
+    parties.approve_integration(number)
 
 
 async def test_a_withdrawn_provider_is_asked_until_31_december_and_not_after(
@@ -216,6 +222,32 @@ async def test_a_provider_that_stopped_serving_a_municipality_is_not_asked_for_i
         "PROVIDER_NOT_CONNECTED": 0,
         "PROVIDER_STOPPED": 1,
     }
+
+
+async def test_a_provider_is_asked_only_once_the_operator_has_connected_it(
+    served: Served,
+) -> None:
+    """004 § 9.3.8: "SSBTEK – Anslutningsavtal uppgiftslämnare ska anses ha träffats när
+    Driftsparten har möjliggjort faktisk åtkomst till Tjänstens tekniska infrastruktur."
+    A provider still on its way in (applied, integration approved) is not asked; once
+    connected it is."""
+    world = served.world
+    funds = "802999-9995"  # a test number: no party with it exists in the demo
+    world.parties.apply(funds, "Test a-kassa", PartyRole.DATA_PROVIDER, Provider.UNEMPLOYMENT_FUNDS)
+    call = request()
+    call.providers.append(pb.ProviderSelection(provider=pb.PROVIDER_UNEMPLOYMENT_FUNDS))
+
+    def funds_outcomes(found: set[Any]) -> set[int]:
+        return {o for p, o in found if p == pb.PROVIDER_UNEMPLOYMENT_FUNDS}
+
+    _, applied = await outcomes(served, call)
+    assert funds_outcomes(applied) == {pb.OUTCOME_KIND_PROVIDER_NOT_CONNECTED}
+    approve_integration(world, funds)
+    _, approved = await outcomes(served, call)
+    assert funds_outcomes(approved) == {pb.OUTCOME_KIND_PROVIDER_NOT_CONNECTED}
+    world.parties.connect(funds)
+    _, connected = await outcomes(served, call)
+    assert funds_outcomes(connected) <= ASKED
 
 
 BILAGA_2 = {
