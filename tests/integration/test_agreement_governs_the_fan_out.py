@@ -30,7 +30,7 @@ from application.audit.seals import AuditSeals
 from application.demo import DEMO_CASEWORKER, PROVIDERS, seed_demo
 from application.queries import Queries
 from domain.escalation.aggregate import Escalation
-from domain.party.values import OrderForm, PartyRole
+from domain.party.values import BreachNotifier, DecisionBody, OrderForm, PartyRole
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query
 from infrastructure.audit_bootstrap import audited, build_audit_trail
@@ -248,6 +248,26 @@ async def test_a_provider_is_asked_only_once_the_operator_has_connected_it(
     world.parties.connect(funds)
     _, connected = await outcomes(served, call)
     assert funds_outcomes(connected) <= ASKED
+
+
+async def test_a_provider_disconnected_or_forced_out_early_is_not_asked(served: Served) -> None:
+    """004 § 18.1: "[...] äger Driftsparten rätt att, på Parts bekostnad, avveckla Parts
+    anslutning till Tjänstens tekniska infrastruktur." 004 § 17.3: "[...] har Part rätt att
+    frånträda Tjänsten tidigare [...]". CSN is disconnected after 60 days without cure;
+    Skatteverket leaves early by a government decision: neither is asked from that day."""
+    world = served.world
+    world.parties.notify_breach(CSN, BreachNotifier.SKR)
+    world.move_to(dt.date(2026, 5, 4))
+    world.parties.terminate_for_breach(CSN)
+    world.parties.record_forced_exit(
+        PROVIDERS[Provider.SKATTEVERKET][0], DecisionBody.GOVERNMENT, None
+    )
+    answer, found = await outcomes(served, request())
+    assert found == {
+        (pb.PROVIDER_CSN, pb.OUTCOME_KIND_PROVIDER_NOT_CONNECTED),
+        (pb.PROVIDER_SKATTEVERKET, pb.OUTCOME_KIND_PROVIDER_NOT_CONNECTED),
+    }
+    assert (answer.summary.provider_not_connected, answer.summary.errors) == (4, 0)
 
 
 BILAGA_2 = {
