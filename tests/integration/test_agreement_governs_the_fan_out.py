@@ -14,6 +14,12 @@ import attrs
 import grpc
 import pytest
 from google.type.date_pb2 import Date
+from infrastructure.audit_bootstrap import audited, build_audit_trail
+from infrastructure.bootstrap import build_queries
+from infrastructure.service_management_bootstrap import (
+    ServiceManagement,
+    build_service_management,
+)
 
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as apb
@@ -33,12 +39,6 @@ from domain.escalation.aggregate import Escalation
 from domain.party.values import BreachNotifier, DecisionBody, OrderForm, PartyRole
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query
-from infrastructure.audit_bootstrap import audited, build_audit_trail
-from infrastructure.bootstrap import build_queries
-from infrastructure.service_management_bootstrap import (
-    ServiceManagement,
-    build_service_management,
-)
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock
 from tests.integration.audit.world import new_signer, seals_for, verifier_of
