@@ -14,12 +14,6 @@ import attrs
 import grpc
 import pytest
 from google.type.date_pb2 import Date
-from infrastructure.audit_bootstrap import audited, build_audit_trail
-from infrastructure.bootstrap import build_queries
-from infrastructure.service_management_bootstrap import (
-    ServiceManagement,
-    build_service_management,
-)
 
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as apb
@@ -30,7 +24,6 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.party_servicer import register_party_services
 from adapters.grpc.server import build_server
-from adapters.grpc.service_management import register_service_management
 from adapters.providers.simulated import build_simulated_base_services
 from application.audit.seals import AuditSeals
 from application.demo import DEMO_CASEWORKER, PROVIDERS, seed_demo
@@ -39,6 +32,13 @@ from domain.escalation.aggregate import Escalation
 from domain.party.values import BreachNotifier, DecisionBody, OrderForm, PartyRole
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query
+from infrastructure.composition import (
+    ServiceManagement,
+    audited,
+    build_audit_trail,
+    build_queries,
+    build_service_management,
+)
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock
 from tests.integration.audit.world import new_signer, seals_for, verifier_of
@@ -351,7 +351,7 @@ async def escalations(
     clock = FakeClock(dt.datetime(2026, 11, 25, 10, 0, tzinfo=STOCKHOLM))
     management = build_service_management(durable_store_settings, clock=clock)
     server = grpc.aio.server()
-    for register in register_service_management(management.incidents, management.escalations):
+    for register in management.registrations():
         register(server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
