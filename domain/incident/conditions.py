@@ -18,13 +18,14 @@ condition                  a query shows it when                            impa
 =========================  ===============================================  =====================
 
 A provider that was closed, that the municipality is not entitled to, that has left the
-service or that stopped serving the municipality was not called; that is not a failure. Nor is a call the service refused itself (SSBT ``UNAVAILABLE`` while
-the provider's circuit breaker is open, ``TOO_MANY_CALLS`` when its bulkhead is full, ADR
-20): the failures that tripped the breaker opened the incident, and a refused call can tell
-neither that the provider is still down nor that it recovered. A condition concerns the
-providers that failed in that way. It clears at a later query that does not show it and
-that called at least one of the providers it concerns (for ``NO_ANSWER``: any provider):
-a query that did not ask them cannot tell whether they recovered.
+service or that stopped serving the municipality was not called; that is not a failure.
+Nor is a call the service refused itself (SSBT ``UNAVAILABLE`` while the provider's circuit
+breaker is open, ``TOO_MANY_CALLS`` when its bulkhead is full, ADR 20): the failures that
+tripped the breaker opened the incident, and a refused call can tell neither that the
+provider is still down nor that it recovered. A condition concerns the providers that
+failed in that way. It clears at a later query that does not show it and that called at
+least one of the providers it concerns (for ``NO_ANSWER``: any provider): a query that did
+not ask them cannot tell whether they recovered.
 """
 
 from __future__ import annotations
