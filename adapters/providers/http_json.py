@@ -124,18 +124,58 @@ def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
+def _url(text: str) -> str:
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        url = httpx.URL()
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("needs an http:// or https:// URL with a host")
+    return text
+
+
+def _bytes(text: str) -> str:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError("needs a whole number of bytes, 1 or more")
+    return text
+
+
+def option_problems(options: Mapping[str, str]) -> list[str]:
+    """Every problem with these options, one line each naming the option (none: usable)."""
+    checks = {"url": _url, "max_answer_bytes": _bytes} | {f"{p.name}.url": _url for p in Provider}
+    problems: list[str] = []
+    for key, value in options.items():
+        if key not in checks:
+            problems.append(
+                f"{key}: unknown option for the http base services; known: url, "
+                "max_answer_bytes, <PROVIDER>.url"
+            )
+            continue
+        try:
+            checks[key](value)
+        except ValueError as error:
+            problems.append(f"{key}: {error}")
+    problems += [
+        f"{provider.name}.url: no url for {provider.name}: give url= or {provider.name}.url="
+        for provider in Provider
+        if not (options.get(f"{provider.name}.url") or options.get("url"))
+    ]
+    return problems
+
+
 def build_http_base_services(options: Mapping[str, str]) -> dict[Provider, BaseService]:
     """The ``http`` entry point: ``url`` for all providers, ``<PROVIDER>.url`` for one."""
-    known = {"url", "max_answer_bytes"} | {f"{p.name}.url" for p in Provider}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ValueError(f"unknown option(s) for the http base services: {', '.join(unknown)}")
+    problems = option_problems(options)
+    if problems:
+        raise ValueError("; ".join(problems))
     limit = int(options.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES))
     client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=5.0))
-    services: dict[Provider, BaseService] = {}
-    for provider in Provider:
-        url = options.get(f"{provider.name}.url") or options.get("url")
-        if not url:
-            raise ValueError(f"no url for {provider.name}: give url= or {provider.name}.url=")
-        services[provider] = HttpJsonBaseService(provider, url, client, max_answer_bytes=limit)
-    return services
+    return {
+        provider: HttpJsonBaseService(
+            provider,
+            options.get(f"{provider.name}.url") or options["url"],
+            client,
+            max_answer_bytes=limit,
+        )
+        for provider in Provider
+    }
