@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 SYNC := $(UV) sync --frozen --quiet
 
 .PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak bench bench-quick \
-	profile lock lock-upgrade lock-check sync-run sync-dev
+	profile lock lock-upgrade lock-check sync-run sync-dev config-docs
 
 $(UV): requirements-uv.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -28,6 +28,10 @@ sync-run: $(UV)
 ## sync-dev: the service and the dev group (tests, mypy, ruff, import-linter, grpcio-tools)
 sync-dev: $(UV)
 	$(SYNC) --group dev
+
+## config-docs: the README's configuration table, from the settings model (ADR 16)
+config-docs: sync-dev
+	$(BIN)/python -m infrastructure.settings_table
 
 ## lock: re-resolve uv.lock after a change to pyproject.toml (keeps the pinned versions it can)
 lock: $(UV)

@@ -18,7 +18,7 @@ from infrastructure.cli_kit import (
     Show,
     add_command,
     arg,
-    date,
+    day_arg,
     names,
     short,
     text,
@@ -73,13 +73,13 @@ def _document(a: argparse.Namespace) -> apb.AgreementDocument.ValueType:
 def _governing(a: argparse.Namespace) -> Message:
     request = apb.GetGoverningDocumentsRequest()
     if a.on:
-        request.day.CopyFrom(date(a.on))
+        request.day.CopyFrom(a.on)
     return request
 
 
 def _announce(a: argparse.Namespace) -> Message:
     return apb.AnnounceDocumentVersionRequest(
-        document=_document(a), version=a.version, effective_from=date(a.effective_from)
+        document=_document(a), version=a.version, effective_from=a.effective_from
     )
 
 
@@ -112,7 +112,7 @@ def add_agreement_actions(actions: Commands) -> None:
         lambda r, c: _show_documents(
             [g.version for g in r.documents], c, "Governing, first prevails"
         ),
-        arg("--on", help="the day, default today"),
+        day_arg("--on", "the day, default today"),
     )
     add(
         "versions",
@@ -129,7 +129,7 @@ def add_agreement_actions(actions: Commands) -> None:
         lambda r, c: _show_documents([r.version], c, "Announced"),
         document,
         version,
-        arg("--effective-from", required=True),
+        day_arg("--effective-from", "the first day it governs", required=True),
     )
     add(
         "acknowledge",

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, TypeAlias
 
-import attrs
 import grpc
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -37,7 +35,9 @@ from infrastructure.audit_output import (
     proto_verdict_document,
     verdict_document,
 )
+from infrastructure.cli_dates import UTC_MOMENT_HELP, utc_moment
 from infrastructure.client import channel_for, report_error
+from infrastructure.postgres_reach import postgres_problem
 from infrastructure.settings import Settings, Store
 
 if TYPE_CHECKING:  # the stores, the keys and the charts are imported by the commands that use them
@@ -64,15 +64,16 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    base = settings_module.load()
-    changes: dict[str, Any] = {}
-    if args.store:
-        changes["store"] = Store(args.store)
-    if args.data_dir:
-        changes["data_dir"] = args.data_dir
-    if args.postgres_dbname:
-        changes["postgres"] = attrs.evolve(base.postgres, dbname=args.postgres_dbname)
-    return attrs.evolve(base, **changes)
+    """The variables with ``--store``, ``--data-dir`` and ``--postgres-dbname`` over them;
+    a PostgreSQL database that cannot be reached is one line (``ValueError``)."""
+    given = {"SSBTEK_STORE": args.store, "SSBTEK_DATA_DIR": args.data_dir}
+    given["SSBTEK_POSTGRES_DBNAME"] = args.postgres_dbname
+    settings = settings_module.load({name: str(v) for name, v in given.items() if v is not None})
+    if settings.store is Store.POSTGRES:
+        problem = postgres_problem(settings.postgres)
+        if problem:
+            raise ValueError(problem)
+    return settings
 
 
 def _verifier(args: argparse.Namespace, settings: Settings) -> Ed25519Verifier | None:
@@ -95,7 +96,7 @@ def _copy(args: argparse.Namespace, verifier: Ed25519Verifier | None = None) -> 
 
 
 def _fail(message: str) -> int:
-    Console(stderr=True).print(f"error: {message}", markup=False)
+    print(f"error: {message}", file=sys.stderr)  # noqa: T201 (one line, never wrapped)
     return EXIT_FAILED
 
 
@@ -114,6 +115,8 @@ def _guarded(handler: Handler) -> Handler:
             return handler(args)
         except ValueError as error:
             return _fail(str(error))
+        except BrokenPipeError:
+            raise  # the reader of the output went away: ``ssbtek`` says so
         except (OSError, PersistenceError) as error:
             return _fail(f"the store could not be read ({type(error).__name__})")
 
@@ -121,11 +124,6 @@ def _guarded(handler: Handler) -> Handler:
 
 
 # --- replay ------------------------------------------------------------------------------------
-
-
-def _time(text: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _position(text: str) -> tuple[str, int]:
@@ -348,8 +346,10 @@ def add_audit_commands(commands: Commands) -> None:
     replay.add_argument("--application", action="append", help="store name, e.g. queries")
     replay.add_argument("--aggregate-type", action="append", help="e.g. Query")
     replay.add_argument("--event-type", action="append", help="e.g. Query.Received")
-    replay.add_argument("--since", type=_time, help="ISO 8601 time (UTC unless given)")
-    replay.add_argument("--until", type=_time, help="ISO 8601 time, exclusive")
+    replay.add_argument("--since", type=utc_moment, metavar="TIME", help=f"from: {UTC_MOMENT_HELP}")
+    replay.add_argument(
+        "--until", type=utc_moment, metavar="TIME", help=f"before (exclusive): {UTC_MOMENT_HELP}"
+    )
     replay.add_argument("--organisation", action="append", help="asking organisation number")
     replay.add_argument("--after", action="append", type=_position, help="resume: APP=POSITION")
     replay.add_argument("--follow", action="store_true", help="keep sending new events (--target)")

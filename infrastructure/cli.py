@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Final, NoReturn
 
 import attrs
 
@@ -16,74 +17,147 @@ from infrastructure import settings as settings_module
 from infrastructure.audit_cli import add_audit_commands
 from infrastructure.client import add_client_commands
 from infrastructure.party_cli import add_party_commands
+from infrastructure.postgres_reach import postgres_problem
 from infrastructure.service_management_cli import add_service_management_commands
 from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("ssbtek")
 
+EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE, what a shell reports for a command whose reader went away."""
+EXIT_INTERRUPTED = 130
 
-def _serve_settings(args: argparse.Namespace, base: Settings) -> Settings:
-    changes: dict[str, object] = {}
-    if args.store:
-        changes["store"] = Store(args.store)
-    if args.data_dir:
-        changes["data_dir"] = args.data_dir
-    if args.listen:
-        changes["listen"] = args.listen
+
+class Parser(argparse.ArgumentParser):
+    """A mistyped command, option or value: one line on standard error, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class UserError(Exception):
+    """Something the person running ``ssbtek`` can fix: one line, no traceback."""
+
+
+_SERVE_OPTIONS: Final = {
+    "store": "SSBTEK_STORE",
+    "data_dir": "SSBTEK_DATA_DIR",
+    "listen": "SSBTEK_LISTEN",
+    "providers": "SSBTEK_PROVIDERS",
+    "provider_options": "SSBTEK_PROVIDER_OPTIONS",
+    "metrics_listen": "SSBTEK_METRICS_LISTEN",
+    "postgres_dbname": "SSBTEK_POSTGRES_DBNAME",
+}
+"""``ssbtek serve`` options and the variables they override (read with them, checked alike)."""
+
+
+def serve_options(args: argparse.Namespace) -> dict[str, str]:
+    """The given ``serve`` options, by the variable each overrides."""
+    return {
+        variable: str(getattr(args, name))
+        for name, variable in _SERVE_OPTIONS.items()
+        if getattr(args, name, None) is not None
+    }
+
+
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    """The variables with the options over them; every problem at once, before anything opens."""
+    for line in settings_module.unknown_variables():
+        print(f"ssbtek: {line}", file=sys.stderr)
+    options = serve_options(args)
+    settings = settings_module.load(options)
     if args.port is not None:
-        host = (args.listen or base.listen).rsplit(":", 1)[0]
-        changes["listen"] = f"{host}:{args.port}"
-    if args.providers:
-        changes["providers"] = args.providers
-    if args.provider_options is not None:
-        changes["provider_options"] = settings_module.parse_options(args.provider_options)
-    if args.metrics_listen is not None:
-        changes["metrics_listen"] = args.metrics_listen
-    if args.postgres_dbname:
-        changes["postgres"] = attrs.evolve(base.postgres, dbname=args.postgres_dbname)
-    return attrs.evolve(base, **changes)  # type: ignore[arg-type]
+        host = settings.listen.rsplit(":", 1)[0]
+        settings = attrs.evolve(settings, listen=f"{host}:{args.port}")
+    problems = settings_module.check(settings, options)
+    if problems:
+        raise settings_module.SettingsError(problems)
+    if settings.store is Store.POSTGRES:
+        problem = postgres_problem(settings.postgres)
+        if problem:
+            raise UserError(problem)
+    return settings
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0 to 65535 (0: any free port)")
+    return int(text)
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("a number of processes, 1 or more")
+    return int(text)
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = commands.add_parser("serve", help="run the gRPC service")
+    serve = commands.add_parser(
+        "serve", help="run the gRPC service", description="Options override SSBTEK_* variables."
+    )
     serve.add_argument("--store", choices=[s.value for s in Store], help="default: sqlite")
-    serve.add_argument("--data-dir", type=Path, help="default: ./var")
+    serve.add_argument("--data-dir", help="default: ./var")
     serve.add_argument("--postgres-dbname", help="PostgreSQL database (with --store postgres)")
     serve.add_argument("--listen", help="host:port, default 127.0.0.1:50051")
-    serve.add_argument("--port", type=int, help="port on the --listen host (0: any free port)")
+    serve.add_argument("--port", type=_port, help="port on the --listen host (0: any free port)")
     serve.add_argument("--providers", help="base-service adapter entry point, default simulated")
     serve.add_argument("--provider-options", help="key=value,... for the base-service adapter")
     serve.add_argument("--metrics-listen", help="host:port for Prometheus /metrics ('' for none)")
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_workers,
         default=1,
         help="processes sharing the port with SO_REUSEPORT (needs a fixed port)",
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ssbtek", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    top: argparse.ArgumentParser = Parser(prog="ssbtek", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
     _add_serve(commands)
     add_client_commands(commands)
     add_audit_commands(commands)
     add_party_commands(commands)
     add_service_management_commands(commands)
-    args = parser.parse_args(argv)
+    return top
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        settings = _serve_settings(args)
+        from infrastructure import service  # the whole service: only once the settings are good
+        from infrastructure.logging_setup import configure_logging
+
+        configure_logging(settings.log_level, settings.log_format)
+
+        service.run(settings, workers=args.workers)
+        return 0
+    exit_code: int = args.handler(args)
+    return exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``ssbtek``: a person's mistake ends it with one line on standard error and a non-zero
+    exit code (2, or 141 when the reader of its output went away, 130 on Ctrl-C); a bug keeps
+    its traceback."""
+    top = parser()
     try:
-        if args.command == "serve":
-            settings = _serve_settings(args, settings_module.load())
-            from infrastructure import service  # the whole service: only when serving
-            from infrastructure.logging_setup import configure_logging
-
-            configure_logging(settings.log_level, settings.log_format)
-
-            service.run(settings, workers=args.workers)
-            return 0
-        exit_code: int = args.handler(args)
+        exit_code = _run(top.parse_args(argv))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handling below
     except settings_module.SettingsError as error:
-        parser.exit(2, f"ssbtek: {error}\n")
+        top.exit(EXIT_USAGE, "".join(f"ssbtek: {line}\n" for line in error.lines))
+    except UserError as error:
+        top.exit(EXIT_USAGE, f"ssbtek: {error}\n")
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as error:
+        if error.filename is None:
+            raise
+        top.exit(EXIT_USAGE, f"ssbtek: cannot read {error.filename}: {error.strerror}\n")
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        top.exit(EXIT_BROKEN_PIPE, "ssbtek: the output was closed before the end\n")
+    except KeyboardInterrupt:
+        top.exit(EXIT_INTERRUPTED, "ssbtek: interrupted\n")
     return exit_code
 
 

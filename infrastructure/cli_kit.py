@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any, TypeAlias
@@ -15,6 +14,7 @@ from google.type.date_pb2 import Date
 from rich.console import Console
 from rich.table import Table
 
+from infrastructure.cli_dates import DAY_HELP, date
 from infrastructure.client import add_connection_options, channel_for, report_error
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -25,11 +25,6 @@ Arg = tuple[tuple[str, ...], dict[str, Any]]
 
 def names(wrapper: Any, prefix: str) -> list[str]:
     return [name.removeprefix(prefix) for name in wrapper.keys()[1:]]
-
-
-def date(iso: str) -> Date:
-    day = dt.date.fromisoformat(iso)
-    return Date(year=day.year, month=day.month, day=day.day)
 
 
 def text(day: Date) -> str:
@@ -97,3 +92,8 @@ def add_command(
 
 def arg(*flags: str, **options: Any) -> Arg:
     return flags, options
+
+
+def day_arg(flag: str, meaning: str = "the day", **options: Any) -> Arg:
+    """A date option: parsed as it is typed (``cli_dates``), its format in ``--help``."""
+    return arg(flag, type=date, metavar="DAY", help=f"{meaning}: {DAY_HELP}", **options)

@@ -15,12 +15,12 @@ from typing import Any
 import grpc
 from google.protobuf.json_format import MessageToDict
 from google.rpc import error_details_pb2
-from google.type.date_pb2 import Date
 from rich.console import Console
 from rich.table import Table
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from infrastructure.cli_dates import DAY_HELP, date
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
@@ -42,11 +42,6 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-certificate", help="client certificate (PEM) for mutual TLS")
     parser.add_argument("--tls-private-key", help="its private key (PEM)")
     parser.add_argument("--tls-server-ca", help="the CA that issued the server's certificate")
-
-
-def _date(text: str) -> Date:
-    day = dt.date.fromisoformat(text)
-    return Date(year=day.year, month=day.month, day=day.day)
 
 
 def _short(name: str, prefix: str) -> str:
@@ -135,8 +130,8 @@ def _query(args: argparse.Namespace) -> int:
         purpose=pb.Purpose.Value(f"PURPOSE_{args.purpose}"),
         legal_basis=pb.LegalBasis.Value(f"LEGAL_BASIS_{args.legal_basis}"),
         period=pb.Period(
-            start=_date(args.start or (today - dt.timedelta(days=180)).isoformat()),
-            end=_date(args.end or today.isoformat()),
+            start=args.start or date((today - dt.timedelta(days=180)).isoformat()),
+            end=args.end or date(today.isoformat()),
         ),
         subjects=args.subjects,
         providers=[
@@ -249,8 +244,16 @@ def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         default="SOL_11_KAP_11",
         choices=[n.removeprefix("LEGAL_BASIS_") for n in pb.LegalBasis.keys()[1:]],
     )
-    query.add_argument("--from", dest="start", help="period start, default 180 days ago")
-    query.add_argument("--to", dest="end", help="period end, default today")
+    query.add_argument(
+        "--from",
+        dest="start",
+        type=date,
+        metavar="DAY",
+        help=f"period start: {DAY_HELP}; default 180 days ago",
+    )
+    query.add_argument(
+        "--to", dest="end", type=date, metavar="DAY", help=f"period end: {DAY_HELP}; default today"
+    )
     query.add_argument(
         "--provider",
         action="append",

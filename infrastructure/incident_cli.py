@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
-from domain.providers import STOCKHOLM
+from infrastructure.cli_dates import MOMENT_HELP, timestamp
 from infrastructure.unary_commands import by_id, unary_command
 
 if TYPE_CHECKING:
@@ -86,16 +83,6 @@ def add_incident_commands(commands: Commands) -> None:
     _add_change_commands(change.add_subparsers(dest="change_command", required=True))
 
 
-def _stamp(text: str) -> Timestamp:
-    """An ISO date-time; without a zone it is Stockholm time."""
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=STOCKHOLM)
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
 def _add_change_commands(commands: Commands) -> None:
     stub = ipb_grpc.IncidentServiceStub
     announce = unary_command(
@@ -105,12 +92,16 @@ def _add_change_commands(commands: Commands) -> None:
         stub,
         "AnnounceChange",
         lambda a: ipb.AnnounceChangeRequest(
-            reference=a.reference, window_start=_stamp(a.start), window_end=_stamp(a.end)
+            reference=a.reference, window_start=a.start, window_end=a.end
         ),
     )
     announce.add_argument("reference", help="the change's reference, e.g. CHG-0042")
-    announce.add_argument("--start", required=True, help="e.g. 2027-01-08T18:00")
-    announce.add_argument("--end", required=True, help="e.g. 2027-01-08T23:00")
+    announce.add_argument(
+        "--start", required=True, type=timestamp, metavar="TIME", help=f"start: {MOMENT_HELP}"
+    )
+    announce.add_argument(
+        "--end", required=True, type=timestamp, metavar="TIME", help=f"end: {MOMENT_HELP}"
+    )
     unary_command(
         commands,
         "complete",

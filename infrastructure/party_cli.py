@@ -25,7 +25,7 @@ from infrastructure.cli_kit import (
     Show,
     add_command,
     arg,
-    date,
+    day_arg,
     names,
     short,
     text,
@@ -160,7 +160,7 @@ def _accept(a: argparse.Namespace) -> Message:
 
 def _order_form(a: argparse.Namespace) -> Message:
     form = pb.OrderForm(
-        signed_on=date(a.signed_on),
+        signed_on=a.signed_on,
         signed_by_authorised_representative=a.authorised,
         power_of_attorney_attached=a.power_of_attorney,
         proof_of_authority_attached=a.proof_of_authority,
@@ -170,7 +170,7 @@ def _order_form(a: argparse.Namespace) -> Message:
 
 def _consent(a: argparse.Namespace) -> Message:
     return pb.RecordVehicleRegisterConsentRequest(
-        organisation_number=a.organisation, granted_on=date(a.granted_on)
+        organisation_number=a.organisation, granted_on=a.granted_on
     )
 
 
@@ -178,7 +178,7 @@ def _caseworker_request(request: Callable[..., Message]) -> Build:
     def build(a: argparse.Namespace) -> Message:
         extra: dict[str, Any] = {}
         if getattr(a, "signed_on", None):
-            extra["signed_on"] = date(a.signed_on)
+            extra["signed_on"] = a.signed_on
         if getattr(a, "reason", None):
             extra["reason"] = pb.RemovalReason.Value(f"REMOVAL_REASON_{a.reason}")
         return request(organisation_number=a.organisation, caseworker_id=a.caseworker, **extra)
@@ -197,7 +197,7 @@ def _forced_exit(a: argparse.Namespace) -> Message:
         decided_by=pb.DecisionBody.Value(f"DECISION_BODY_{a.decided_by}"),
     )
     if a.effective_on:
-        request.effective_on.CopyFrom(date(a.effective_on))
+        request.effective_on.CopyFrom(a.effective_on)
     return request
 
 
@@ -295,7 +295,7 @@ def _add_party_actions(actions: Commands) -> None:
         _order_form,
         _party,
         ORG,
-        arg("--signed-on", required=True),
+        day_arg("--signed-on", "the day it was signed", required=True),
         arg("--authorised", action="store_true", help="signed by an authorised representative"),
         arg("--power-of-attorney", action="store_true"),
         arg("--proof-of-authority", action="store_true"),
@@ -319,7 +319,7 @@ def _add_party_actions(actions: Commands) -> None:
         _consent,
         _party,
         ORG,
-        arg("--granted-on", required=True),
+        day_arg("--granted-on", "the day consent was granted", required=True),
     )
     change(
         "withdraw-consent",
@@ -344,7 +344,7 @@ def _add_party_actions(actions: Commands) -> None:
         _caseworker,
         ORG,
         CASEWORKER,
-        arg("--signed-on", required=True),
+        day_arg("--signed-on", "the day it was signed", required=True),
     )
     add(
         "revoke-caseworker",
@@ -400,7 +400,7 @@ def _add_party_actions(actions: Commands) -> None:
         _party,
         ORG,
         arg("--decided-by", required=True, choices=names(pb.DecisionBody, "DECISION_BODY_")),
-        arg("--effective-on", help="first day without access, default today"),
+        day_arg("--effective-on", "first day without access, default today"),
     )
     add(
         "qualification-change",

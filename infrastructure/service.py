@@ -31,7 +31,8 @@ async def serve(
     """Serve until SIGINT or SIGTERM, then finish the calls in flight and close the stores."""
     if settings.production and not settings.tls:
         raise SystemExit(
-            "production mode needs mutual TLS: set SSBTEK_TLS_CERTIFICATE, _KEY, _CLIENT_CA"
+            "production mode needs mutual TLS: set SSBTEK_TLS_CERTIFICATE, "
+            "SSBTEK_TLS_PRIVATE_KEY and SSBTEK_TLS_CLIENT_CA"
         )
     service = build_service(settings)
     if not settings.production and not prepared:

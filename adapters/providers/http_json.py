@@ -36,6 +36,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Final
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -196,41 +197,62 @@ def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
+def _url(text: str) -> str:
+    url = urlsplit(text)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError("needs an http:// or https:// URL with a host")
+    return text
+
+
+def _whole(text: str) -> str:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError("needs a whole number, 1 or more")
+    return text
+
+
+def option_problems(options: Mapping[str, str]) -> list[str]:
+    """Every problem with these options, one line each naming the option (none: usable)."""
+    checks = {"url": _url, "max_answer_bytes": _whole, "max_connections": _whole}
+    for provider in Provider:
+        checks |= {f"{provider.name}.url": _url, f"{provider.name}.max_connections": _whole}
+    problems: list[str] = []
+    for key, value in options.items():
+        if key not in checks:
+            problems.append(
+                f"{key}: unknown option for the http base services; known: url, "
+                "max_answer_bytes, max_connections, <PROVIDER>.url, <PROVIDER>.max_connections"
+            )
+            continue
+        try:
+            checks[key](value)
+        except ValueError as error:
+            problems.append(f"{key}: {error}")
+    problems += [
+        f"{provider.name}.url: no url for {provider.name}: give url= or {provider.name}.url="
+        for provider in Provider
+        if not (options.get(f"{provider.name}.url") or options.get("url"))
+    ]
+    return problems
+
+
 def build_http_base_services(options: Mapping[str, str]) -> dict[Provider, BaseService]:
     """The ``http`` entry point: ``url`` for all providers, ``<PROVIDER>.url`` for one;
     ``max_connections`` (each provider's pool) for all, ``<PROVIDER>.max_connections`` for one.
     """
-    per_provider = {"url", "max_connections"}
-    known = {"url", "max_answer_bytes", "max_connections"} | {
-        f"{p.name}.{option}" for p in Provider for option in per_provider
-    }
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ValueError(f"unknown option(s) for the http base services: {', '.join(unknown)}")
-    limit = _positive(options, "max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES)
+    problems = option_problems(options)
+    if problems:
+        raise ValueError("; ".join(problems))
+    limit = int(options.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES))
     services: dict[Provider, BaseService] = {}
     for provider in Provider:
-        url = options.get(f"{provider.name}.url") or options.get("url")
-        if not url:
-            raise ValueError(f"no url for {provider.name}: give url= or {provider.name}.url=")
-        connections = _positive(
-            options,
-            f"{provider.name}.max_connections",
-            _positive(options, "max_connections", DEFAULT_MAX_CONNECTIONS),
+        url = options.get(f"{provider.name}.url") or options["url"]
+        connections = int(
+            options.get(
+                f"{provider.name}.max_connections",
+                options.get("max_connections", DEFAULT_MAX_CONNECTIONS),
+            )
         )
         services[provider] = HttpJsonBaseService(
             provider, url, max_answer_bytes=limit, max_connections=connections
         )
     return services
-
-
-def _positive(options: Mapping[str, str], name: str, default: int) -> int:
-    if name not in options:
-        return default
-    try:
-        value = int(options[name])
-    except ValueError:
-        raise ValueError(f"option {name!r} needs a whole number, 1 or more") from None
-    if value < 1:
-        raise ValueError(f"option {name!r} needs a whole number, 1 or more")
-    return value

@@ -61,9 +61,10 @@ from adapters.providers.simulated.catalogue import (
 )
 from adapters.providers.simulated.factory import (
     OPTIONS,
+    build_profiles,
     build_simulated_base_services,
+    option_problems,
     parse_latency,
-    profile_from_options,
 )
 from adapters.providers.simulated.profile import (
     DEMO_LATENCY,
@@ -99,10 +100,11 @@ __all__ = [
     "NoLatency",
     "SimulatedBaseService",
     "SimulationProfile",
+    "build_profiles",
     "build_simulated_base_services",
     "garbled",
+    "option_problems",
     "parse_latency",
-    "profile_from_options",
     "read_payload",
     "simulated_failure_payload",
     "simulated_payload",

@@ -12,13 +12,15 @@ optional:
 - ``<PROVIDER>.<option>``: any option above for one provider only, over the shared ones,
   e.g. ``latency=sla,MIGRATIONSVERKET.hang_rate=1`` (a provider that never answers).
 
-An unknown key or a bad value raises ``ValueError`` naming the option.
+An unknown key or a bad value raises ``ValueError`` naming every bad option;
+``option_problems`` lists them without building anything (``ssbtek serve`` checks first).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from adapters.providers.simulated.profile import (
@@ -44,13 +46,13 @@ _PRESETS: Final[Mapping[str, Latency]] = {
 _LATENCY_FORMS: Final = "none, demo, sla, fixed:<seconds> or lognormal:<median>:<p99>"
 
 
-def _seconds(text: str, option: str) -> float:
+def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"option {option!r} needs a number of seconds, got {text!r}") from None
+        raise ValueError(f"needs a number of seconds, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"option {option!r} needs a finite number of seconds, 0 or more")
+        raise ValueError("needs a finite number of seconds, 0 or more")
     return value
 
 
@@ -60,22 +62,22 @@ def parse_latency(text: str) -> Latency:
     if form in _PRESETS and not numbers:
         return _PRESETS[form]
     if form == "fixed" and len(numbers) == 1:
-        return FixedLatency(_seconds(numbers[0], "latency"))
+        return FixedLatency(_seconds(numbers[0]))
     if form == "lognormal" and len(numbers) == 2:
-        median, p99 = (_seconds(number, "latency") for number in numbers)
+        median, p99 = (_seconds(number) for number in numbers)
         if not 0 < median <= p99:
-            raise ValueError("option 'latency' lognormal:<median>:<p99> needs 0 < median <= p99")
+            raise ValueError("lognormal:<median>:<p99> needs 0 < median <= p99")
         return LogNormalLatency(median=median, p99=p99)
-    raise ValueError(f"option 'latency' must be {_LATENCY_FORMS}, got {text!r}")
+    raise ValueError(f"must be {_LATENCY_FORMS}, got {text!r}")
 
 
-def _rate(text: str, option: str) -> float:
+def _rate(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"option {option!r} needs a number from 0 to 1, got {text!r}") from None
+        value = math.nan
     if not math.isfinite(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"option {option!r} needs a number from 0 to 1, got {text!r}")
+        raise ValueError(f"needs a number from 0 to 1, got {text!r}")
     return value
 
 
@@ -83,43 +85,77 @@ def _seed(text: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise ValueError(f"option 'seed' needs an integer, got {text!r}") from None
+        raise ValueError(f"needs an integer, got {text!r}") from None
 
 
-def profile_from_options(options: Mapping[str, str]) -> SimulationProfile:
-    """The ``SimulationProfile`` the options describe (see the module docstring)."""
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise ValueError(
-            f"unknown option(s) {', '.join(map(repr, unknown))} for the simulated providers; "
-            f"known options: {', '.join(OPTIONS)}"
-        )
-    rates = {option: _rate(options[option], option) for option in RATE_OPTIONS if option in options}
-    if sum(rates.values()) > 1.0:
-        raise ValueError(f"options {', '.join(RATE_OPTIONS)} must add up to 1 at most")
-    return SimulationProfile(
-        latency=parse_latency(options["latency"]) if "latency" in options else DEMO_LATENCY,
-        seed=_seed(options["seed"]) if "seed" in options else 0,
-        **rates,
-    )
+_PARSERS: Final[Mapping[str, Callable[[str], object]]] = {
+    "latency": parse_latency,
+    "seed": _seed,
+    **dict.fromkeys(RATE_OPTIONS, _rate),
+}
+
+
+def _split(
+    options: Mapping[str, str], problems: list[str]
+) -> tuple[dict[str, object], dict[Provider, dict[str, object]]]:
+    """Shared and per-provider options, parsed; a line in ``problems`` for each bad one."""
+    shared: dict[str, object] = {}
+    own: dict[Provider, dict[str, object]] = {}
+    for key, text in options.items():
+        name, dot, option = key.rpartition(".")
+        if dot and name.upper() not in Provider.__members__:
+            problems.append(f"{key}: names no provider; known: {', '.join(Provider.__members__)}")
+            continue
+        if option not in _PARSERS:
+            problems.append(
+                f"{key}: unknown option for the simulated providers; known: {', '.join(OPTIONS)}"
+            )
+            continue
+        try:
+            value = _PARSERS[option](text)
+        except ValueError as error:
+            problems.append(f"{key}: {error}")
+            continue
+        (own.setdefault(Provider[name.upper()], {}) if dot else shared)[option] = value
+    return shared, own
+
+
+def _profiles(
+    options: Mapping[str, str],
+) -> tuple[dict[Provider, SimulationProfile], list[str]]:
+    problems: list[str] = []
+    shared, own = _split(options, problems)
+    profiles: dict[Provider, SimulationProfile] = {}
+    for provider in Provider:
+        values = {**shared, **own.get(provider, {})}
+        rates = {option: values[option] for option in RATE_OPTIONS if option in values}
+        if sum(typing.cast(float, rate) for rate in rates.values()) > 1.0:
+            where = f" for {provider.name}" if provider in own else ""
+            line = f"{', '.join(RATE_OPTIONS)}: must add up to 1 at most{where}"
+            if line not in problems:
+                problems.append(line)
+            continue
+        if not problems:
+            profiles[provider] = SimulationProfile(**values)  # type: ignore[arg-type]
+    return profiles, problems
+
+
+def option_problems(options: Mapping[str, str]) -> list[str]:
+    """Every problem with these options, one line each naming the option (none: usable)."""
+    return _profiles(options)[1]
+
+
+def build_profiles(options: Mapping[str, str]) -> dict[Provider, SimulationProfile]:
+    """Each provider's ``SimulationProfile``; ``ValueError`` naming every bad option."""
+    profiles, problems = _profiles(options)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return profiles
 
 
 def build_simulated_base_services(options: Mapping[str, str]) -> dict[Provider, BaseService]:
     """The eight SIMULATED base services, configured by ``options`` (all optional)."""
-    shared = {key: value for key, value in options.items() if "." not in key}
-    own: dict[Provider, dict[str, str]] = {}
-    for key, value in options.items():
-        if "." not in key:
-            continue
-        name, _, option = key.partition(".")
-        if name.upper() not in Provider.__members__:
-            raise ValueError(
-                f"option {key!r} names no provider; known: {', '.join(Provider.__members__)}"
-            )
-        own.setdefault(Provider[name.upper()], {})[option] = value
     return {
-        provider: SimulatedBaseService(
-            provider, profile_from_options({**shared, **own.get(provider, {})})
-        )
-        for provider in Provider
+        provider: SimulatedBaseService(provider, profile)
+        for provider, profile in build_profiles(options).items()
     }

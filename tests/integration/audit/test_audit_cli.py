@@ -65,7 +65,9 @@ async def copy(durable_store_settings: Settings, tmp_path: Path) -> Copy:
     key.write_bytes(public_key_pem(signer.public_key))
     if settings.store is Store.SQLITE:
         copied = tmp_path / "copy"
-        shutil.copytree(settings.data_dir, copied)
+        copied.mkdir()
+        for store in settings.data_dir.glob("*.sqlite3*"):  # the stores only, as README says
+            shutil.copy2(store, copied)
         settings = attrs.evolve(settings, data_dir=copied)
         options: tuple[str, ...] = ("--data-dir", str(copied))
     else:
