@@ -15,6 +15,7 @@ the two descriptors.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import shutil
 import sys
@@ -22,13 +23,16 @@ import tarfile
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
-from google.protobuf.descriptor import FileDescriptor
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
 # Not imported by the contract, but part of it: the error details every RPC may return
 # (google.rpc.Status, ErrorInfo, BadRequest, ...) and the standard health service.
-EXTRA_IMPORTS = ("google/rpc/status.proto", "google/rpc/error_details.proto", "google/rpc/code.proto")
+EXTRA_IMPORTS = (
+    "google/rpc/status.proto",
+    "google/rpc/error_details.proto",
+    "google/rpc/code.proto",
+)
 HEALTH_PROTO = "grpc/health/v1/health.proto"
 _IMPORT = re.compile(r'^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.MULTILINE)
 
@@ -36,11 +40,13 @@ _IMPORT = re.compile(r'^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.MUL
 def include_roots() -> list[Path]:
     """Where the installed packages keep the protos the contract imports."""
     import google.type.date_pb2
-    import grpc_tools
 
+    tools = importlib.util.find_spec("grpc_tools")
+    if tools is None or tools.origin is None:
+        raise ModuleNotFoundError("grpcio-tools is not installed: run `make sync-dev`")
     return [
         Path(google.type.date_pb2.__file__).resolve().parents[2],
-        Path(grpc_tools.__file__).resolve().parent / "_proto",
+        Path(tools.origin).parent / "_proto",
     ]
 
 
@@ -115,8 +121,13 @@ _SCALARS = {
     _F.TYPE_SINT32: "sint32",
     _F.TYPE_SINT64: "sint64",
 }
-_STRING_OPTIONS = ("java_package", "java_outer_classname", "go_package", "objc_class_prefix")
-_STRING_OPTIONS += ("csharp_namespace",)
+_STRING_OPTIONS = (
+    "java_package",
+    "java_outer_classname",
+    "go_package",
+    "objc_class_prefix",
+    "csharp_namespace",
+)
 
 
 def print_proto(proto: descriptor_pb2.FileDescriptorProto) -> str:
@@ -129,7 +140,8 @@ def print_proto(proto: descriptor_pb2.FileDescriptorProto) -> str:
         if proto.options.HasField(option):  # type: ignore[arg-type]
             lines.append(f'option {option} = "{getattr(proto.options, option)}";')
     if proto.options.HasField("java_multiple_files"):
-        lines.append(f"option java_multiple_files = {str(proto.options.java_multiple_files).lower()};")
+        multiple = str(proto.options.java_multiple_files).lower()
+        lines.append(f"option java_multiple_files = {multiple};")
     for enum in proto.enum_type:
         lines += ["", *_enum(enum, "")]
     for message in proto.message_type:
@@ -184,12 +196,6 @@ def _message(message: descriptor_pb2.DescriptorProto, indent: str, scope: str) -
 
 def _type(field: descriptor_pb2.FieldDescriptorProto) -> str:
     return _SCALARS.get(field.type, field.type_name)
-
-
-def file_descriptor(descriptor: FileDescriptor) -> descriptor_pb2.FileDescriptorProto:
-    proto = descriptor_pb2.FileDescriptorProto()
-    descriptor.CopyToProto(proto)
-    return proto
 
 
 def main() -> int:
