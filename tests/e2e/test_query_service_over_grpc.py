@@ -266,7 +266,7 @@ def test_a_retry_with_the_same_client_request_id_gets_already_exists_naming_the_
     with pytest.raises(grpc.RpcError) as refused:
         stub.SubmitQuery(request(client_request_id="vendor-req-0001"), timeout=30)
     assert refused.value.code() is grpc.StatusCode.ALREADY_EXISTS
-    status = rpc_status.from_call(refused.value)  # type: ignore[arg-type]
+    status = rpc_status.from_call(refused.value)
     assert status is not None
     detail = errors_pb.QueryAlreadyReceived()
     assert status.details[0].Unpack(detail)
