@@ -80,7 +80,7 @@ def test_rule_not_found_conflict_and_permission_map_to_their_codes_with_details(
 
 
 def _error_info(status: status_pb2.Status) -> error_details_pb2.ErrorInfo:
-    infos = [d for d in status.details if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR)]
+    infos = [d for d in status.details if d.TypeName() == "google.rpc.ErrorInfo"]
     assert len(infos) == 1, "every error status carries exactly one ErrorInfo"
     info = error_details_pb2.ErrorInfo()
     infos[0].Unpack(info)
