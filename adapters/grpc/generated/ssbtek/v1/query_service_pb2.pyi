@@ -862,16 +862,18 @@ class ProviderDescription(_message.Message):
     name: _builtins.str
     """The provider's name in Swedish, e.g. "Försäkringskassan"."""
     opening_hours: _builtins.str
-    """Its opening hours in words (Europe/Stockholm), e.g. "Mon-Fri 08:00-16:30"."""
+    """Its opening hours in words, e.g. "always open" or "Monday-Friday 08:00-16:30
+    Europe/Stockholm (004 Bilaga 4 § 3.3.3)".
+    """
     open_now: _builtins.bool
     """Whether it is open now."""
     @_builtins.property
     def data_kinds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The kinds of data it gives, in words, e.g. "Bostadsbidrag"."""
+        """The kinds of data it gives, in words, e.g. "student grants and loans paid"."""
 
     @_builtins.property
     def legal_basis(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The statutes it answers under, in words."""
+        """The statutes it answers under, e.g. "förordning (2008:975) 2 §"."""
 
     def __init__(
         self,
