@@ -13,7 +13,14 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 SYNC := $(UV) sync --frozen --quiet
 
 .PHONY: run test lint typecheck contracts proto proto-check unit clean fuzz soak bench bench-quick \
-	profile lock lock-upgrade lock-check sync-run sync-dev config-docs
+	profile lock lock-upgrade lock-check sync-run sync-dev config-docs node-deps buf protos proto-release
+
+# The Node.js tools (the buf CLI, and the example client's packages) come from
+# clients/node/package-lock.json through `npm ci`, never `npm install` (ADR 5).
+NODE_DIR := clients/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
+BUF := $(NODE_DIR)/node_modules/.bin/buf
+PROTO_IMPORTS := build/proto-imports
 
 $(UV): requirements-uv.txt
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -49,8 +56,8 @@ lock-check: $(UV)
 run: sync-run
 	$(BIN)/ssbtek serve
 
-## test: lint, generated-code drift, mypy --strict, import-linter contracts, every pytest tier
-test: lint proto-check typecheck contracts
+## test: lint, generated-code drift, buf lint and breaking, mypy --strict, import-linter, every pytest tier
+test: lint proto-check buf typecheck contracts node-deps
 	$(BIN)/pytest -q
 
 lint: sync-dev
@@ -69,11 +76,33 @@ proto: sync-dev
 proto-check: sync-dev
 	$(BIN)/python proto/generate.py --check
 
+## node-deps: the Node.js packages, exactly as clients/node/package-lock.json pins them
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "needs Node.js 20 and npm on PATH"; exit 1; }
+	cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+## buf: buf lint (standard rules and comments) and buf breaking against proto/released.binpb
+buf: sync-dev node-deps
+	$(BIN)/python proto/bundle.py $(PROTO_IMPORTS) --imports-only
+	$(BUF) lint proto
+	$(BUF) breaking proto --against proto/released.binpb
+
+## protos: the self-contained proto bundle for vendors: build/protos and build/protos.tar.gz
+protos: sync-dev
+	$(BIN)/python proto/bundle.py build/protos --archive
+
+## proto-release: record the current contract as the released API buf breaking compares with
+proto-release: sync-dev node-deps
+	$(BIN)/python proto/bundle.py $(PROTO_IMPORTS) --imports-only
+	$(BUF) build proto --exclude-source-info -o proto/released.binpb
+
 unit: sync-dev
 	$(BIN)/pytest -q tests/unit
 
 clean:
-	rm -rf $(VENV) $(UV_HOME) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(UV_HOME) .mypy_cache .ruff_cache .pytest_cache $(NODE_DIR)/node_modules build
 
 ## fuzz: a bounded atheris run over request decoding, translation and validation
 FUZZ_RUNS ?= 200000

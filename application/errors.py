@@ -5,7 +5,9 @@ No message or attribute holds personal data: violations name fields and rules on
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from uuid import UUID
 
 from domain.errors import FieldViolation
 
@@ -23,10 +25,24 @@ class InvalidQueryError(ApplicationError):
 
 
 class DuplicateQueryError(ApplicationError):
-    """A query with the same client request id was already received from the organisation."""
+    """A query with the same client request id was already received from the organisation.
 
-    def __init__(self) -> None:
+    Names the first query (its id, when it was received and where it stands now: a
+    ``QueryStatus`` value) so that a caller whose first call timed out can tell what
+    happened. None of it is personal data. ``received_at`` and ``state`` are ``None`` when
+    the first query could not be read back.
+    """
+
+    def __init__(
+        self,
+        query_id: UUID,
+        received_at: dt.datetime | None = None,
+        state: str | None = None,
+    ) -> None:
         super().__init__("a query with this client_request_id was already received")
+        self.query_id = query_id
+        self.received_at = received_at
+        self.state = state
 
 
 class AuditUnavailableError(ApplicationError):

@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError, Transcoding
 from application.base import ServiceApplication
 from application.errors import ConflictError, NotFoundError
 from application.ports import Clock
-from application.registrations import Registrations
+from application.registrations import Page, Registrations
 from application.service_management import reported_rules
 from domain.escalation.aggregate import Escalation
 from domain.escalation.values import Acting, Forum, Party
@@ -106,14 +106,18 @@ class Escalations(ServiceApplication):
 
     def list_escalations(self, *, open_only: bool = False, limit: int = 100) -> list[Escalation]:
         """Newest first; ``open_only`` leaves out settled and decided disputes."""
-        found: list[Escalation] = []
-        for escalation_id in reversed(self.registrations.ids()):
-            if len(found) >= limit:
-                break
+        return self.page_escalations(open_only=open_only, limit=limit).items
+
+    def page_escalations(
+        self, *, open_only: bool = False, limit: int = 100, before: int | None = None
+    ) -> Page[Escalation]:
+        """One page of ``list_escalations``: newest first, raised before position ``before``."""
+
+        def load(escalation_id: UUID) -> Escalation | None:
             escalation = self.get_escalation(escalation_id)
-            if not (open_only and escalation.is_final):
-                found.append(escalation)
-        return found
+            return None if open_only and escalation.is_final else escalation
+
+        return self.registrations.page(load, limit=limit, before=before)
 
     @contextmanager
     def _changing(self, escalation_id: UUID) -> Iterator[Escalation]:

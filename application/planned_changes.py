@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from uuid import UUID
 
-from application.registrations import Registrations
+from application.registrations import Page, Registrations
 from application.service_management import Incidents, reported_rules
 from domain.incident.planned_change import PlannedChange
 
@@ -50,5 +50,8 @@ class PlannedChanges:
 
     def list(self, *, limit: int = 100) -> list[PlannedChange]:
         """Newest first."""
-        ids = list(reversed(self._registrations.ids()))[:limit]
-        return [self.get(change_id) for change_id in ids]
+        return self.page(limit=limit).items
+
+    def page(self, *, limit: int = 100, before: int | None = None) -> Page[PlannedChange]:
+        """One page of ``list``: newest first, announced before position ``before``."""
+        return self._registrations.page(self.get, limit=limit, before=before)

@@ -312,10 +312,19 @@ class Queries(ServiceApplication):
                 RejectionReason.DUPLICATE_REQUEST,
                 ["client_request_id"],
             )
-            raise DuplicateQueryError from None
+            raise await self._duplicate(query_id) from None
         except StoreUnavailableError:
             raise AuditUnavailableError from None
         return audit
+
+    async def _duplicate(self, query_id: UUID) -> DuplicateQueryError:
+        """The refusal of a retry, naming the query first received under its id."""
+        try:
+            first: Query = await asyncio.to_thread(self.repository.get, query_id)
+        except Exception:  # the refusal stands without the details
+            log.warning("the query first received under a retried id could not be read")
+            return DuplicateQueryError(query_id)
+        return DuplicateQueryError(query_id, first.created_on, first.status.value)
 
     async def _aggregate(
         self,

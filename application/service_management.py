@@ -33,7 +33,7 @@ from application.errors import (
     RuleViolationError,
 )
 from application.ports import Clock
-from application.registrations import Registrations
+from application.registrations import Page, Registrations
 from domain.business_hours import BusinessHours
 from domain.clauses import RuleBrokenError
 from domain.errors import FieldViolation, InvalidFieldError
@@ -268,6 +268,18 @@ class Incidents(ServiceApplication, ProcessApplication[UUID]):
     def list_problems(self, *, open_only: bool = False, limit: int = 100) -> list[Problem]:
         return self._list(Problem, open_only, limit)
 
+    def page_incidents(
+        self, *, open_only: bool = False, limit: int = 100, before: int | None = None
+    ) -> Page[Incident]:
+        """One page of ``list_incidents``: newest first, registered before position ``before``."""
+        return self._page(Incident, open_only, limit, before)
+
+    def page_problems(
+        self, *, open_only: bool = False, limit: int = 100, before: int | None = None
+    ) -> Page[Problem]:
+        """One page of ``list_problems``: newest first, registered before position ``before``."""
+        return self._page(Problem, open_only, limit, before)
+
     # --- the scheduled check -------------------------------------------------------------
 
     def record_breaches(self, now: dt.datetime) -> list[RecordedBreach]:
@@ -317,15 +329,15 @@ class Incidents(ServiceApplication, ProcessApplication[UUID]):
         return found
 
     def _list(self, kind: type[A], open_only: bool, limit: int) -> list[A]:
-        created = Incident.Registered if kind is Incident else Problem.Registered
-        found: list[A] = []
-        for aggregate_id in reversed(self.registrations.ids(created)):
-            if len(found) >= limit:
-                break
+        return self._page(kind, open_only, limit, before=None).items
+
+    def _page(self, kind: type[A], open_only: bool, limit: int, before: int | None) -> Page[A]:
+        def load(aggregate_id: UUID) -> A | None:
             aggregate = self._get(aggregate_id, kind)
-            if not (open_only and getattr(aggregate, "is_resolved", False)):
-                found.append(aggregate)
-        return found
+            return None if open_only and getattr(aggregate, "is_resolved", False) else aggregate
+
+        created = Incident.Registered if kind is Incident else Problem.Registered
+        return self.registrations.page(load, limit=limit, before=before, kind=created)
 
     @contextmanager
     def _changing(self, aggregate_id: UUID, kind: type[A]) -> Iterator[A]:

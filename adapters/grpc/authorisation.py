@@ -3,8 +3,9 @@
 Municipalities query (``QueryService``); the operator and SKR run the life of the parties,
 the agreement, the incidents and the escalations. On a mutual-TLS connection the caller's
 organisation comes from its certificate; a caller that is not an administrator gets
-``PERMISSION_DENIED`` before the servicer runs. On a plaintext connection (development,
-127.0.0.1 only) there is no identity to check, and production refuses to run without TLS.
+``PERMISSION_DENIED`` (ErrorInfo reason ``ADMINISTRATORS_ONLY``) before the servicer runs.
+On a plaintext connection (development, 127.0.0.1 only) there is no identity to check,
+and production refuses to run without TLS.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from grpc_status import rpc_status
 
+from adapters.grpc import status
 from adapters.grpc.tls import authenticated_organisation
 
 
@@ -41,10 +44,8 @@ class AdministratorsOnly(grpc.aio.ServerInterceptor):
         async def refuse_outsiders(context: Any) -> None:
             organisation = authenticated_organisation(context)
             if organisation is not None and organisation not in administrators:
-                await context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED,
-                    "permission denied: ADMINISTRATORS_ONLY (the operator or SKR)",
-                )
+                refusal = status.permission_denied("ADMINISTRATORS_ONLY")
+                await context.abort_with_status(rpc_status.to_status(refusal))
 
         if handler.unary_unary is not None:
             inner_unary = handler.unary_unary

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.grpc import status
+from adapters.grpc import paging, status
 from adapters.grpc.change_translation import change_to_proto, moment
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as pb_grpc
@@ -61,8 +61,14 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def ListChanges(
         self, request: pb.ListChangesRequest, context: Context
     ) -> pb.ListChangesResponse:
-        changes = await asyncio.to_thread(self._changes.list, limit=limit(request.limit))
-        return pb.ListChangesResponse(changes=[change_to_proto(c) for c in changes])
+        before = paging.decode(request.page_token, "changes")
+        page = await asyncio.to_thread(
+            self._changes.page, limit=limit(request.limit), before=before
+        )
+        return pb.ListChangesResponse(
+            changes=[change_to_proto(c) for c in page.items],
+            next_page_token=paging.encode("changes", page.next_before),
+        )
 
     @status.unary
     async def RegisterIncident(
@@ -137,10 +143,18 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def ListIncidents(
         self, request: pb.ListIncidentsRequest, context: Context
     ) -> pb.ListIncidentsResponse:
-        found = await asyncio.to_thread(
-            self._incidents.list_incidents, open_only=request.open_only, limit=limit(request.limit)
+        open_only = request.open_only
+        before = paging.decode(request.page_token, "incidents", open_only=open_only)
+        page = await asyncio.to_thread(
+            self._incidents.page_incidents,
+            open_only=open_only,
+            limit=limit(request.limit),
+            before=before,
         )
-        return pb.ListIncidentsResponse(incidents=[incident_to_proto(i) for i in found])
+        return pb.ListIncidentsResponse(
+            incidents=[incident_to_proto(i) for i in page.items],
+            next_page_token=paging.encode("incidents", page.next_before, open_only=open_only),
+        )
 
     @status.unary
     async def RegisterProblem(
@@ -222,7 +236,15 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def ListProblems(
         self, request: pb.ListProblemsRequest, context: Context
     ) -> pb.ListProblemsResponse:
-        found = await asyncio.to_thread(
-            self._incidents.list_problems, open_only=request.open_only, limit=limit(request.limit)
+        open_only = request.open_only
+        before = paging.decode(request.page_token, "problems", open_only=open_only)
+        page = await asyncio.to_thread(
+            self._incidents.page_problems,
+            open_only=open_only,
+            limit=limit(request.limit),
+            before=before,
         )
-        return pb.ListProblemsResponse(problems=[problem_to_proto(p) for p in found])
+        return pb.ListProblemsResponse(
+            problems=[problem_to_proto(p) for p in page.items],
+            next_page_token=paging.encode("problems", page.next_before, open_only=open_only),
+        )

@@ -1,4 +1,4 @@
-"""The gRPC server: the query service, standard health checking and server reflection."""
+"""The gRPC server: the query service, standard health checking, server reflection (v1, v1alpha)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any, Final
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from adapters.grpc.reflection import enable_server_reflection
 from adapters.grpc.servicer import GrpcQueryServicer
 from adapters.grpc.undecodable import UndecodableRequests
 from application.queries import Queries
@@ -49,9 +49,7 @@ async def build_server(
     for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     if reflection_enabled:
-        reflection.enable_server_reflection(
-            (*names, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
+        enable_server_reflection(server, (*names, health.SERVICE_NAME))
     if credentials is None:
         port = server.add_insecure_port(address)
     else:

@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Final, NoReturn, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from adapters.grpc.generated.ssbtek.v1 import errors_pb2
 from application.errors import (
     AuditUnavailableError,
     ConflictError,
@@ -43,13 +44,50 @@ Res = TypeVar("Res")
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-def _status(code: int, message: str, *details: Message) -> status_pb2.Status:
+DOMAIN: Final = "ssbtek.se"
+"""The ``google.rpc.ErrorInfo.domain`` of every error status."""
+
+
+def _status(
+    code: int, message: str, *details: Message, reason: str, **metadata: str
+) -> status_pb2.Status:
+    """A status with its details, then the ErrorInfo every error status carries (errors.proto).
+
+    ``reason`` is the name of an ``ssbtek.v1.ErrorReason`` value; a test holds the two equal.
+    """
     status = status_pb2.Status(code=code, message=message)
-    for detail in details:
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata)
+    for detail in (*details, info):
         packed = any_pb2.Any()
         packed.Pack(detail)
         status.details.append(packed)
     return status
+
+
+def _already_received(error: DuplicateQueryError) -> status_pb2.Status:
+    """ALREADY_EXISTS naming the first query: a typed detail, and the same as metadata."""
+    detail = errors_pb2.QueryAlreadyReceived(query_id=str(error.query_id))
+    metadata = {"query_id": str(error.query_id)}
+    if error.received_at is not None:
+        detail.received_at.FromDatetime(error.received_at)
+        metadata["received_at"] = detail.received_at.ToJsonString()
+    if error.state is not None:
+        detail.state = errors_pb2.QueryState.Value(f"QUERY_STATE_{error.state}")
+        metadata["state"] = error.state
+    return _status(
+        code_pb2.ALREADY_EXISTS, str(error), detail, reason="DUPLICATE_REQUEST", **metadata
+    )
+
+
+def _retry_after(milliseconds: int) -> error_details_pb2.RetryInfo:
+    retry = error_details_pb2.RetryInfo()
+    retry.retry_delay.FromMilliseconds(milliseconds)
+    return retry
+
+
+def permission_denied(reason: str) -> status_pb2.Status:
+    """PERMISSION_DENIED for ``reason`` (an ``ErrorReason`` name), e.g. from an interceptor."""
+    return _status(code_pb2.PERMISSION_DENIED, f"permission denied: {reason}", reason=reason)
 
 
 def status_for(error: Exception) -> status_pb2.Status:
@@ -64,9 +102,14 @@ def status_for(error: Exception) -> status_pb2.Status:
             ]
         )
         fields = ", ".join(v.field for v in error.violations)
-        return _status(code_pb2.INVALID_ARGUMENT, f"invalid request: {fields}", bad_request)
+        return _status(
+            code_pb2.INVALID_ARGUMENT,
+            f"invalid request: {fields}",
+            bad_request,
+            reason="INVALID_ARGUMENT",
+        )
     if isinstance(error, DuplicateQueryError):
-        return _status(code_pb2.ALREADY_EXISTS, str(error))
+        return _already_received(error)
     if isinstance(error, RuleViolationError):
         failure = error_details_pb2.PreconditionFailure(
             violations=[
@@ -75,28 +118,27 @@ def status_for(error: Exception) -> status_pb2.Status:
                 )
             ]
         )
-        return _status(code_pb2.FAILED_PRECONDITION, str(error), failure)
+        return _status(code_pb2.FAILED_PRECONDITION, str(error), failure, reason="AGREEMENT_RULE")
     if isinstance(error, NotFoundError):
-        return _status(code_pb2.NOT_FOUND, str(error))
+        return _status(code_pb2.NOT_FOUND, str(error), reason="NOT_FOUND", kind=error.kind)
     if isinstance(error, ConflictError):
-        return _status(code_pb2.ABORTED, str(error))
+        return _status(code_pb2.ABORTED, str(error), reason="CONCURRENT_CHANGE")
     if isinstance(error, OverloadedError):
         quota = error_details_pb2.QuotaFailure(
             violations=[error_details_pb2.QuotaFailure.Violation(description=error.reason)]
         )
-        retry = error_details_pb2.RetryInfo()
-        retry.retry_delay.FromMilliseconds(1000)
-        return _status(code_pb2.RESOURCE_EXHAUSTED, str(error), quota, retry)
+        return _status(
+            code_pb2.RESOURCE_EXHAUSTED, str(error), quota, _retry_after(1000), reason=error.reason
+        )
     if isinstance(error, PermissionDeniedError):
-        info = error_details_pb2.ErrorInfo(reason=error.reason, domain="ssbtek.se")
-        return _status(code_pb2.PERMISSION_DENIED, str(error), info)
+        return permission_denied(error.reason)
     if isinstance(error, DeadlineExceededError):
-        return _status(code_pb2.DEADLINE_EXCEEDED, str(error))
+        return _status(code_pb2.DEADLINE_EXCEEDED, str(error), reason="DEADLINE_PASSED")
     if isinstance(error, AuditUnavailableError):
-        retry = error_details_pb2.RetryInfo()
-        retry.retry_delay.FromMilliseconds(1000)
-        return _status(code_pb2.UNAVAILABLE, str(error), retry)
-    return _status(code_pb2.INTERNAL, "the service failed to handle the request")
+        return _status(
+            code_pb2.UNAVAILABLE, str(error), _retry_after(1000), reason="AUDIT_UNAVAILABLE"
+        )
+    return _status(code_pb2.INTERNAL, "the service failed to handle the request", reason="INTERNAL")
 
 
 async def _abort(context: Context, error: Exception) -> NoReturn:

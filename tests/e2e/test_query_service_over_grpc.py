@@ -20,6 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
+from adapters.grpc.generated.ssbtek.v1 import errors_pb2 as errors_pb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as party_pb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as party_pb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
@@ -259,13 +260,27 @@ def test_bad_input_gets_invalid_argument_with_field_details_and_no_personal_data
     assert CASE_ID not in shown
 
 
-def test_a_retry_with_the_same_client_request_id_gets_already_exists(channel: grpc.Channel) -> None:
+def test_a_retry_with_the_same_client_request_id_gets_already_exists_naming_the_first_query(
+    channel: grpc.Channel,
+) -> None:
     stub = pb_grpc.QueryServiceStub(channel)
     first = stub.SubmitQuery(request(client_request_id="vendor-req-0001"), timeout=30)
     assert first.answer.query_id
     with pytest.raises(grpc.RpcError) as refused:
         stub.SubmitQuery(request(client_request_id="vendor-req-0001"), timeout=30)
     assert refused.value.code() is grpc.StatusCode.ALREADY_EXISTS
+    status = rpc_status.from_call(refused.value)
+    assert status is not None
+    detail = errors_pb.QueryAlreadyReceived()
+    assert status.details[0].Unpack(detail)
+    assert detail.query_id == first.answer.query_id
+    assert detail.received_at == first.answer.summary.received_at
+    assert detail.state in (errors_pb.QUERY_STATE_DELIVERED, errors_pb.QUERY_STATE_ERASED)
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[-1].Unpack(info)
+    assert info.reason == "DUPLICATE_REQUEST"
+    assert info.metadata["query_id"] == first.answer.query_id
+    assert info.metadata["received_at"] == first.answer.summary.received_at.ToJsonString()
 
 
 def run_cli(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,6 +10,7 @@ import sqlite3
 import pytest
 
 from tests import canaries
+from tests.e2e import test_vendor_clients as vendor
 from tests.e2e.conftest import RunningServer
 from tests.e2e.test_query_service_over_grpc import CASE_ID, CASEWORKER_ID, SEEN_IN_ANSWERS, SUBJECTS
 
@@ -20,8 +21,8 @@ def test_no_subject_case_caseworker_or_answer_value_is_on_disk_or_in_the_log(
     server: RunningServer,
 ) -> None:
     assert SEEN_IN_ANSWERS, "the earlier tests must have seen provider answers to hunt for"
-    hunted = [form for s in SUBJECTS for form in canaries.forms(s)]
-    hunted += [CASE_ID, CASEWORKER_ID, *SEEN_IN_ANSWERS]
+    hunted = [form for s in (*SUBJECTS, vendor.SUBJECT) for form in canaries.forms(s)]
+    hunted += [CASE_ID, CASEWORKER_ID, *SEEN_IN_ANSWERS, vendor.CASE_ID, vendor.CASEWORKER_ID]
     files = [p for p in server.data_dir.rglob("*") if p.is_file()]
     assert any(p.name.startswith("queries.sqlite3") for p in files)
     stored = b"".join(p.read_bytes() for p in files)

@@ -111,7 +111,12 @@ async def test_reflection_is_off_in_production_mode(target: str) -> None:
         # for its own failed write (seen once in CI). The status alone is what is asked.
         call = reflection_pb2_grpc.ServerReflectionStub(opened).ServerReflectionInfo(timeout=5)
         code = await call.code()
+        v1: grpc.aio.StreamStreamMultiCallable[bytes, bytes] = opened.stream_stream(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        )
+        v1_code = await v1(timeout=5).code()
     assert code is grpc.StatusCode.UNIMPLEMENTED
+    assert v1_code is grpc.StatusCode.UNIMPLEMENTED
 
 
 def test_the_organisation_is_read_from_the_organisation_identifier_or_not_at_all() -> None:

@@ -332,3 +332,54 @@ async def test_the_command_line_registers_and_lists_incidents_and_raises_a_dispu
     assert raised == 0
     assert json.loads(capsys.readouterr().out)["escalation"].get("level", 0) == 0
     assert await asyncio.to_thread(_cli, target, "incident", "respond", "not-a-uuid") == 2
+
+
+async def test_incidents_are_listed_in_pages_that_new_registrations_never_shift(
+    incidents: ipb_grpc.IncidentServiceAsyncStub,
+) -> None:
+    async def register() -> str:
+        request = ipb.RegisterIncidentRequest(
+            reporter=REPORTER, impact=ipb.INCIDENT_IMPACT_SINGLE_CALLS_UNANSWERED
+        )
+        return (await incidents.RegisterIncident(request)).incident.incident_id
+
+    registered = [await register() for _ in range(5)]
+    first = await incidents.ListIncidents(ipb.ListIncidentsRequest(limit=2))
+    assert [i.incident_id for i in first.incidents] == registered[:2:-1]
+    assert first.next_page_token
+    newer = await register()  # between the pages: it must neither shift nor repeat one
+    second = await incidents.ListIncidents(
+        ipb.ListIncidentsRequest(limit=2, page_token=first.next_page_token)
+    )
+    assert [i.incident_id for i in second.incidents] == registered[2:0:-1]
+    last = await incidents.ListIncidents(
+        ipb.ListIncidentsRequest(limit=2, page_token=second.next_page_token)
+    )
+    assert [i.incident_id for i in last.incidents] == registered[:1]
+    assert last.next_page_token == ""
+    restarted = await incidents.ListIncidents(ipb.ListIncidentsRequest(limit=2))
+    assert [i.incident_id for i in restarted.incidents] == [newer, registered[4]]
+
+
+@pytest.mark.parametrize("token_of_the_other_filter", [True, False])
+async def test_a_page_token_of_another_list_filter_or_none_at_all_is_invalid(
+    incidents: ipb_grpc.IncidentServiceAsyncStub, token_of_the_other_filter: bool
+) -> None:
+    for _ in range(2):
+        await incidents.RegisterIncident(
+            ipb.RegisterIncidentRequest(reporter=REPORTER, impact=ipb.INCIDENT_IMPACT_TIMEOUTS)
+        )
+    token = (await incidents.ListIncidents(ipb.ListIncidentsRequest(limit=1))).next_page_token
+    request = (
+        ipb.ListIncidentsRequest(open_only=True, page_token=token)
+        if token_of_the_other_filter
+        else ipb.ListIncidentsRequest(page_token=token[:-2] + "!!")
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await incidents.ListIncidents(request)
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(refused.value)
+    assert status is not None
+    bad_request = error_details_pb2.BadRequest()
+    assert status.details[0].Unpack(bad_request)
+    assert [v.field for v in bad_request.field_violations] == ["page_token"]

@@ -89,7 +89,11 @@ def check_refusal(request: pb.SubmitQueryRequest, error: InvalidQueryError) -> N
     for violation in bad_request.field_violations:
         assert FIELD_PATH.fullmatch(violation.field), violation.field
     rendered = status.SerializeToString()
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[-1].Unpack(info)
+    # What the service writes itself: the rules, and the ErrorInfo's reason and domain.
     vocabulary = b"".join(v.description.encode() for v in bad_request.field_violations)
+    vocabulary += f"{info.reason} {info.domain}".encode()
     for value in _echoed_values(request):
         if value.encode() not in vocabulary:
             assert value.encode() not in rendered
@@ -142,7 +146,11 @@ async def test_over_a_real_channel_every_request_gets_ok_or_invalid_argument(
     assert status is not None
     bad_request = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(bad_request)
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[-1].Unpack(info)
+    # What the service writes itself: the rules, and the ErrorInfo's reason and domain.
     vocabulary = b"".join(v.description.encode() for v in bad_request.field_violations)
+    vocabulary += f"{info.reason} {info.domain}".encode()
     for value in _echoed_values(request):
         if value.encode() not in vocabulary:
             assert value.encode() not in status.SerializeToString()

@@ -173,3 +173,21 @@ def test_an_escalation_rule_is_reported_and_an_unknown_one_is_not_found(
     assert raised.value.clause == "004 § 10.3"
     with pytest.raises(NotFoundError, match="no such escalation"):
         escalations.settle(uuid.uuid4(), "X")
+
+
+def test_pages_of_open_incidents_skip_resolved_ones_and_end_with_no_next_page(
+    incidents: Incidents,
+) -> None:
+    ids = [incidents.register_incident(REPORTER, Impact.TIMEOUTS) for _ in range(5)]
+    for resolved in (ids[3], ids[1]):
+        incidents.respond_to_incident(resolved)
+        incidents.resolve_incident(resolved)
+    first = incidents.page_incidents(open_only=True, limit=2)
+    assert [i.id for i in first.items] == [ids[4], ids[2]]
+    assert first.next_before is not None
+    second = incidents.page_incidents(open_only=True, limit=2, before=first.next_before)
+    assert [i.id for i in second.items] == [ids[0]]
+    assert second.next_before is None
+    exact = incidents.page_incidents(limit=5)
+    assert [i.id for i in exact.items] == ids[::-1]
+    assert exact.next_before is None

@@ -34,6 +34,7 @@ class _AgreementDocument:
 class _AgreementDocumentEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AgreementDocument.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     AGREEMENT_DOCUMENT_UNSPECIFIED: _AgreementDocument.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT where a document is required."""
     AGREEMENT_DOCUMENT_AGREEMENT: _AgreementDocument.ValueType  # 1
     """Överenskommelsen (rank 1, with the Definitions)."""
     AGREEMENT_DOCUMENT_DEFINITIONS: _AgreementDocument.ValueType  # 2
@@ -53,6 +54,7 @@ class AgreementDocument(_AgreementDocument, metaclass=_AgreementDocumentEnumType
     """The documents of 001 § 4.1."""
 
 AGREEMENT_DOCUMENT_UNSPECIFIED: AgreementDocument.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT where a document is required."""
 AGREEMENT_DOCUMENT_AGREEMENT: AgreementDocument.ValueType  # 1
 """Överenskommelsen (rank 1, with the Definitions)."""
 AGREEMENT_DOCUMENT_DEFINITIONS: AgreementDocument.ValueType  # 2
@@ -71,6 +73,8 @@ Global___AgreementDocument: _TypeAlias = AgreementDocument  # noqa: Y015
 
 @_typing.final
 class DocumentVersion(_message.Message):
+    """One version of one agreement document."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DOCUMENT_FIELD_NUMBER: _builtins.int
@@ -78,12 +82,17 @@ class DocumentVersion(_message.Message):
     EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
     ANNOUNCED_ON_FIELD_NUMBER: _builtins.int
     document: Global___AgreementDocument.ValueType
+    """The document."""
     version: _builtins.str
     """"1.0", "1.1", ..."""
     @_builtins.property
-    def effective_from(self) -> _date_pb2.Date: ...
+    def effective_from(self) -> _date_pb2.Date:
+        """The first day the version governs."""
+
     @_builtins.property
-    def announced_on(self) -> _date_pb2.Date: ...
+    def announced_on(self) -> _date_pb2.Date:
+        """The day it was announced to the parties."""
+
     def __init__(
         self,
         *,
@@ -102,6 +111,8 @@ Global___DocumentVersion: _TypeAlias = DocumentVersion  # noqa: Y015
 
 @_typing.final
 class GoverningDocument(_message.Message):
+    """A document version that governs on a day, with its precedence."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RANK_FIELD_NUMBER: _builtins.int
@@ -109,7 +120,9 @@ class GoverningDocument(_message.Message):
     rank: _builtins.int
     """Place in the falling order of 001 § 4.1; 1 prevails over 2."""
     @_builtins.property
-    def version(self) -> Global___DocumentVersion: ...
+    def version(self) -> Global___DocumentVersion:
+        """The version that governs."""
+
     def __init__(
         self,
         *,
@@ -126,13 +139,18 @@ Global___GoverningDocument: _TypeAlias = GoverningDocument  # noqa: Y015
 
 @_typing.final
 class Acknowledgement(_message.Message):
+    """One party's acknowledgement of a document version."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     ACKNOWLEDGED_ON_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The acknowledging party's organisation number, NNNNNN-NNNN."""
     @_builtins.property
-    def acknowledged_on(self) -> _date_pb2.Date: ...
+    def acknowledged_on(self) -> _date_pb2.Date:
+        """The day it acknowledged."""
+
     def __init__(
         self,
         *,
@@ -149,6 +167,8 @@ Global___Acknowledgement: _TypeAlias = Acknowledgement  # noqa: Y015
 
 @_typing.final
 class Acknowledgements(_message.Message):
+    """Who acknowledged one document version, and who has not yet."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DOCUMENT_FIELD_NUMBER: _builtins.int
@@ -156,9 +176,13 @@ class Acknowledgements(_message.Message):
     ACKNOWLEDGED_FIELD_NUMBER: _builtins.int
     PENDING_FIELD_NUMBER: _builtins.int
     document: Global___AgreementDocument.ValueType
+    """The document."""
     version: _builtins.str
+    """The version, e.g. "1.1"."""
     @_builtins.property
-    def acknowledged(self) -> _containers.RepeatedCompositeFieldContainer[Global___Acknowledgement]: ...
+    def acknowledged(self) -> _containers.RepeatedCompositeFieldContainer[Global___Acknowledgement]:
+        """The parties that acknowledged, in the order they did."""
+
     @_builtins.property
     def pending(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Addressees that have not acknowledged yet."""
@@ -181,16 +205,21 @@ Global___Acknowledgements: _TypeAlias = Acknowledgements  # noqa: Y015
 
 @_typing.final
 class AnnualFee(_message.Message):
+    """The per-capita fee SKR set for one year (004 § 13.6)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     YEAR_FIELD_NUMBER: _builtins.int
     PER_INHABITANT_FIELD_NUMBER: _builtins.int
     DECIDED_ON_FIELD_NUMBER: _builtins.int
     year: _builtins.int
+    """The calendar year, e.g. 2026."""
     per_inhabitant: _builtins.str
     """SEK per inhabitant, e.g. "0.60"."""
     @_builtins.property
-    def decided_on(self) -> _date_pb2.Date: ...
+    def decided_on(self) -> _date_pb2.Date:
+        """The day SKR set it."""
+
     def __init__(
         self,
         *,
@@ -208,6 +237,8 @@ Global___AnnualFee: _TypeAlias = AnnualFee  # noqa: Y015
 
 @_typing.final
 class Invoice(_message.Message):
+    """A municipality's fee for one year: population times the per-capita fee."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
@@ -216,9 +247,13 @@ class Invoice(_message.Message):
     PER_INHABITANT_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The municipality's organisation number, NNNNNN-NNNN."""
     year: _builtins.int
+    """The calendar year."""
     population: _builtins.int
+    """The municipality's population (inhabitants), as given in the request."""
     per_inhabitant: _builtins.str
+    """SEK per inhabitant, decimal string with öre, e.g. "0.60"."""
     amount: _builtins.str
     """SEK with öre."""
     def __init__(
@@ -240,15 +275,21 @@ Global___Invoice: _TypeAlias = Invoice  # noqa: Y015
 
 @_typing.final
 class AnnounceDocumentVersionRequest(_message.Message):
+    """Announce a version."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DOCUMENT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     EFFECTIVE_FROM_FIELD_NUMBER: _builtins.int
     document: Global___AgreementDocument.ValueType
+    """The document. Required."""
     version: _builtins.str
+    """The version, e.g. "1.1"; new for the document. Required."""
     @_builtins.property
-    def effective_from(self) -> _date_pb2.Date: ...
+    def effective_from(self) -> _date_pb2.Date:
+        """The first day it governs. Required."""
+
     def __init__(
         self,
         *,
@@ -266,11 +307,15 @@ Global___AnnounceDocumentVersionRequest: _TypeAlias = AnnounceDocumentVersionReq
 
 @_typing.final
 class AnnounceDocumentVersionResponse(_message.Message):
+    """The announced version."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     VERSION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def version(self) -> Global___DocumentVersion: ...
+    def version(self) -> Global___DocumentVersion:
+        """The version as recorded."""
+
     def __init__(
         self,
         *,
@@ -286,14 +331,19 @@ Global___AnnounceDocumentVersionResponse: _TypeAlias = AnnounceDocumentVersionRe
 
 @_typing.final
 class AcknowledgeDocumentVersionRequest(_message.Message):
+    """A party acknowledges a version."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DOCUMENT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     document: Global___AgreementDocument.ValueType
+    """The document. Required."""
     version: _builtins.str
+    """The announced version. Required."""
     organisation_number: _builtins.str
+    """The acknowledging party, NNNNNN-NNNN: one the version was announced to. Required."""
     def __init__(
         self,
         *,
@@ -311,11 +361,15 @@ Global___AcknowledgeDocumentVersionRequest: _TypeAlias = AcknowledgeDocumentVers
 
 @_typing.final
 class AcknowledgeDocumentVersionResponse(_message.Message):
+    """The acknowledgements after the new one."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ACKNOWLEDGEMENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def acknowledgements(self) -> Global___Acknowledgements: ...
+    def acknowledgements(self) -> Global___Acknowledgements:
+        """Who acknowledged the version, and who has not yet."""
+
     def __init__(
         self,
         *,
@@ -331,12 +385,16 @@ Global___AcknowledgeDocumentVersionResponse: _TypeAlias = AcknowledgeDocumentVer
 
 @_typing.final
 class GetAcknowledgementsRequest(_message.Message):
+    """Read a version's acknowledgements."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DOCUMENT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     document: Global___AgreementDocument.ValueType
+    """The document. Required."""
     version: _builtins.str
+    """The announced version. Required."""
     def __init__(
         self,
         *,
@@ -353,11 +411,15 @@ Global___GetAcknowledgementsRequest: _TypeAlias = GetAcknowledgementsRequest  # 
 
 @_typing.final
 class GetAcknowledgementsResponse(_message.Message):
+    """A version's acknowledgements."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ACKNOWLEDGEMENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def acknowledgements(self) -> Global___Acknowledgements: ...
+    def acknowledgements(self) -> Global___Acknowledgements:
+        """Who acknowledged the version, and who has not yet."""
+
     def __init__(
         self,
         *,
@@ -373,6 +435,8 @@ Global___GetAcknowledgementsResponse: _TypeAlias = GetAcknowledgementsResponse  
 
 @_typing.final
 class GetGoverningDocumentsRequest(_message.Message):
+    """Which versions govern on a day."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DAY_FIELD_NUMBER: _builtins.int
@@ -395,14 +459,20 @@ Global___GetGoverningDocumentsRequest: _TypeAlias = GetGoverningDocumentsRequest
 
 @_typing.final
 class GetGoverningDocumentsResponse(_message.Message):
+    """The governing documents of a day."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DAY_FIELD_NUMBER: _builtins.int
     DOCUMENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def day(self) -> _date_pb2.Date: ...
+    def day(self) -> _date_pb2.Date:
+        """The day asked about (today when the request left it unset)."""
+
     @_builtins.property
-    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___GoverningDocument]: ...
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___GoverningDocument]:
+        """The governing version of each document, highest precedence first."""
+
     def __init__(
         self,
         *,
@@ -419,6 +489,8 @@ Global___GetGoverningDocumentsResponse: _TypeAlias = GetGoverningDocumentsRespon
 
 @_typing.final
 class ListDocumentVersionsRequest(_message.Message):
+    """List the document versions. No fields."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -434,11 +506,15 @@ Global___ListDocumentVersionsRequest: _TypeAlias = ListDocumentVersionsRequest  
 
 @_typing.final
 class ListDocumentVersionsResponse(_message.Message):
+    """Every announced version."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     VERSIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentVersion]: ...
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentVersion]:
+        """The versions, by document, then version."""
+
     def __init__(
         self,
         *,
@@ -454,12 +530,18 @@ Global___ListDocumentVersionsResponse: _TypeAlias = ListDocumentVersionsResponse
 
 @_typing.final
 class SetAnnualFeeRequest(_message.Message):
+    """Set a year's fee."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     YEAR_FIELD_NUMBER: _builtins.int
     PER_INHABITANT_FIELD_NUMBER: _builtins.int
     year: _builtins.int
+    """The calendar year, 2015 or later (FAILED_PRECONDITION, AGREEMENT_RULE before).
+    Required.
+    """
     per_inhabitant: _builtins.str
+    """SEK per inhabitant, a decimal string, e.g. "0.60". Required."""
     def __init__(
         self,
         *,
@@ -476,11 +558,15 @@ Global___SetAnnualFeeRequest: _TypeAlias = SetAnnualFeeRequest  # noqa: Y015
 
 @_typing.final
 class SetAnnualFeeResponse(_message.Message):
+    """The fee as recorded."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FEE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def fee(self) -> Global___AnnualFee: ...
+    def fee(self) -> Global___AnnualFee:
+        """The year's fee."""
+
     def __init__(
         self,
         *,
@@ -496,6 +582,8 @@ Global___SetAnnualFeeResponse: _TypeAlias = SetAnnualFeeResponse  # noqa: Y015
 
 @_typing.final
 class ListAnnualFeesRequest(_message.Message):
+    """List the fees. No fields."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -511,11 +599,15 @@ Global___ListAnnualFeesRequest: _TypeAlias = ListAnnualFeesRequest  # noqa: Y015
 
 @_typing.final
 class ListAnnualFeesResponse(_message.Message):
+    """Every year's fee."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FEES_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def fees(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnnualFee]: ...
+    def fees(self) -> _containers.RepeatedCompositeFieldContainer[Global___AnnualFee]:
+        """The fees, oldest year first."""
+
     def __init__(
         self,
         *,
@@ -531,14 +623,19 @@ Global___ListAnnualFeesResponse: _TypeAlias = ListAnnualFeesResponse  # noqa: Y0
 
 @_typing.final
 class ComputeInvoiceRequest(_message.Message):
+    """Compute a municipality's fee."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     YEAR_FIELD_NUMBER: _builtins.int
     POPULATION_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The municipality, NNNNNN-NNNN. Required."""
     year: _builtins.int
+    """The calendar year; its fee must be set. Required."""
     population: _builtins.int
+    """The municipality's population, a positive number of inhabitants. Required."""
     def __init__(
         self,
         *,
@@ -556,11 +653,15 @@ Global___ComputeInvoiceRequest: _TypeAlias = ComputeInvoiceRequest  # noqa: Y015
 
 @_typing.final
 class ComputeInvoiceResponse(_message.Message):
+    """The computed invoice."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INVOICE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def invoice(self) -> Global___Invoice: ...
+    def invoice(self) -> Global___Invoice:
+        """The fee."""
+
     def __init__(
         self,
         *,

@@ -26,7 +26,15 @@ if _version_not_supported:
 
 
 class AgreementServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """The agreement documents, their versions and acknowledgements, and the annual fee. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Not personal data: parties are organisations. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -77,7 +85,15 @@ class AgreementServiceStub:
 
 
 class AgreementServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The agreement documents, their versions and acknowledgements, and the annual fee. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Not personal data: parties are organisations. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
 
     def AnnounceDocumentVersion(self, request, context):
         """Announce a new version of a document to every party in force today.
@@ -108,7 +124,8 @@ class AgreementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListDocumentVersions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every announced version of every document, by document, then version.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -121,7 +138,8 @@ class AgreementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAnnualFees(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every year's fee, oldest first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -185,7 +203,15 @@ def add_AgreementServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AgreementService:
-    """Missing associated documentation comment in .proto file."""
+    """The agreement documents, their versions and acknowledgements, and the annual fee. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Not personal data: parties are organisations. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
 
     @staticmethod
     def AnnounceDocumentVersion(request,

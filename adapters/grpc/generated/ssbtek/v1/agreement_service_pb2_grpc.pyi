@@ -34,6 +34,16 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AgreementServiceStub:
+    """The agreement documents, their versions and acknowledgements, and the annual fee. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Not personal data: parties are organisations. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -47,14 +57,26 @@ class AgreementServiceStub:
     GetGoverningDocuments: _grpc.UnaryUnaryMultiCallable[_agreement_service_pb2.GetGoverningDocumentsRequest, _agreement_service_pb2.GetGoverningDocumentsResponse]
     """Which version of which document governs on a day, highest precedence first."""
     ListDocumentVersions: _grpc.UnaryUnaryMultiCallable[_agreement_service_pb2.ListDocumentVersionsRequest, _agreement_service_pb2.ListDocumentVersionsResponse]
+    """Every announced version of every document, by document, then version."""
     SetAnnualFee: _grpc.UnaryUnaryMultiCallable[_agreement_service_pb2.SetAnnualFeeRequest, _agreement_service_pb2.SetAnnualFeeResponse]
     """SKR sets the per-capita fee of a year."""
     ListAnnualFees: _grpc.UnaryUnaryMultiCallable[_agreement_service_pb2.ListAnnualFeesRequest, _agreement_service_pb2.ListAnnualFeesResponse]
+    """Every year's fee, oldest first."""
     ComputeInvoice: _grpc.UnaryUnaryMultiCallable[_agreement_service_pb2.ComputeInvoiceRequest, _agreement_service_pb2.ComputeInvoiceResponse]
     """A municipality's fee for a year, from its population."""
 
 @_typing.type_check_only
 class AgreementServiceAsyncStub(AgreementServiceStub):
+    """The agreement documents, their versions and acknowledgements, and the annual fee. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Not personal data: parties are organisations. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     AnnounceDocumentVersion: _aio.UnaryUnaryMultiCallable[_agreement_service_pb2.AnnounceDocumentVersionRequest, _agreement_service_pb2.AnnounceDocumentVersionResponse]  # type: ignore[assignment]
     """Announce a new version of a document to every party in force today."""
@@ -65,13 +87,25 @@ class AgreementServiceAsyncStub(AgreementServiceStub):
     GetGoverningDocuments: _aio.UnaryUnaryMultiCallable[_agreement_service_pb2.GetGoverningDocumentsRequest, _agreement_service_pb2.GetGoverningDocumentsResponse]  # type: ignore[assignment]
     """Which version of which document governs on a day, highest precedence first."""
     ListDocumentVersions: _aio.UnaryUnaryMultiCallable[_agreement_service_pb2.ListDocumentVersionsRequest, _agreement_service_pb2.ListDocumentVersionsResponse]  # type: ignore[assignment]
+    """Every announced version of every document, by document, then version."""
     SetAnnualFee: _aio.UnaryUnaryMultiCallable[_agreement_service_pb2.SetAnnualFeeRequest, _agreement_service_pb2.SetAnnualFeeResponse]  # type: ignore[assignment]
     """SKR sets the per-capita fee of a year."""
     ListAnnualFees: _aio.UnaryUnaryMultiCallable[_agreement_service_pb2.ListAnnualFeesRequest, _agreement_service_pb2.ListAnnualFeesResponse]  # type: ignore[assignment]
+    """Every year's fee, oldest first."""
     ComputeInvoice: _aio.UnaryUnaryMultiCallable[_agreement_service_pb2.ComputeInvoiceRequest, _agreement_service_pb2.ComputeInvoiceResponse]  # type: ignore[assignment]
     """A municipality's fee for a year, from its population."""
 
 class AgreementServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The agreement documents, their versions and acknowledgements, and the annual fee. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Not personal data: parties are organisations. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
+
     @_abc_1.abstractmethod
     def AnnounceDocumentVersion(
         self,
@@ -109,7 +143,8 @@ class AgreementServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _agreement_service_pb2.ListDocumentVersionsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_agreement_service_pb2.ListDocumentVersionsResponse, _abc.Awaitable[_agreement_service_pb2.ListDocumentVersionsResponse]]: ...
+    ) -> _typing.Union[_agreement_service_pb2.ListDocumentVersionsResponse, _abc.Awaitable[_agreement_service_pb2.ListDocumentVersionsResponse]]:
+        """Every announced version of every document, by document, then version."""
 
     @_abc_1.abstractmethod
     def SetAnnualFee(
@@ -124,7 +159,8 @@ class AgreementServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _agreement_service_pb2.ListAnnualFeesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_agreement_service_pb2.ListAnnualFeesResponse, _abc.Awaitable[_agreement_service_pb2.ListAnnualFeesResponse]]: ...
+    ) -> _typing.Union[_agreement_service_pb2.ListAnnualFeesResponse, _abc.Awaitable[_agreement_service_pb2.ListAnnualFeesResponse]]:
+        """Every year's fee, oldest first."""
 
     @_abc_1.abstractmethod
     def ComputeInvoice(

@@ -36,6 +36,7 @@ class _BreakKind:
 class _BreakKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BreakKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     BREAK_KIND_UNSPECIFIED: _BreakKind.ValueType  # 0
+    """Never sent."""
     BREAK_KIND_MODIFIED: _BreakKind.ValueType  # 1
     """The event at the position is not the one sealed there."""
     BREAK_KIND_DELETED: _BreakKind.ValueType  # 2
@@ -49,6 +50,7 @@ class _BreakKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BreakKind.V
     BREAK_KIND_SEAL_FORGED: _BreakKind.ValueType  # 6
     """A seal's signature does not verify under a trusted key."""
     BREAK_KIND_SEAL_UNREADABLE: _BreakKind.ValueType  # 7
+    """A seal cannot be decoded."""
     BREAK_KIND_SEAL_MISSING: _BreakKind.ValueType  # 8
     """A seal is gone from the middle of the chain of seals."""
     BREAK_KIND_SEAL_CHAIN_BROKEN: _BreakKind.ValueType  # 9
@@ -58,9 +60,11 @@ class _BreakKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BreakKind.V
     BREAK_KIND_STORE_MISSING: _BreakKind.ValueType  # 11
     """An application with seals has no event store."""
 
-class BreakKind(_BreakKind, metaclass=_BreakKindEnumTypeWrapper): ...
+class BreakKind(_BreakKind, metaclass=_BreakKindEnumTypeWrapper):
+    """The kinds of break of a hash chain."""
 
 BREAK_KIND_UNSPECIFIED: BreakKind.ValueType  # 0
+"""Never sent."""
 BREAK_KIND_MODIFIED: BreakKind.ValueType  # 1
 """The event at the position is not the one sealed there."""
 BREAK_KIND_DELETED: BreakKind.ValueType  # 2
@@ -74,6 +78,7 @@ BREAK_KIND_SEGMENT_MISMATCH: BreakKind.ValueType  # 5
 BREAK_KIND_SEAL_FORGED: BreakKind.ValueType  # 6
 """A seal's signature does not verify under a trusted key."""
 BREAK_KIND_SEAL_UNREADABLE: BreakKind.ValueType  # 7
+"""A seal cannot be decoded."""
 BREAK_KIND_SEAL_MISSING: BreakKind.ValueType  # 8
 """A seal is gone from the middle of the chain of seals."""
 BREAK_KIND_SEAL_CHAIN_BROKEN: BreakKind.ValueType  # 9
@@ -86,6 +91,8 @@ Global___BreakKind: _TypeAlias = BreakKind  # noqa: Y015
 
 @_typing.final
 class ReplayEventsRequest(_message.Message):
+    """Which events to replay, and whether to follow new ones."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     @_typing.final
@@ -170,11 +177,15 @@ Global___ReplayEventsRequest: _TypeAlias = ReplayEventsRequest  # noqa: Y015
 
 @_typing.final
 class ReplayEventsResponse(_message.Message):
+    """One message of the replay stream: one event."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def event(self) -> Global___ReplayedEvent: ...
+    def event(self) -> Global___ReplayedEvent:
+        """The event."""
+
     def __init__(
         self,
         *,
@@ -202,14 +213,21 @@ class ReplayedEvent(_message.Message):
     TIMESTAMP_FIELD_NUMBER: _builtins.int
     STATE_JSON_FIELD_NUMBER: _builtins.int
     application: _builtins.str
+    """The application (store name) the event belongs to, e.g. "queries"."""
     position: _builtins.int
     """The event's position in its application's notification log."""
     topic: _builtins.str
+    """The event's topic: its module and class, e.g. "domain.query.aggregate:Query.Received"."""
     originator_id: _builtins.str
+    """The aggregate's id, a UUID."""
     originator_version: _builtins.int
+    """The aggregate's version after the event, from 1."""
     state_json: _builtins.str
+    """The stored state as JSON text, byte for byte (no personal data: ADR 4)."""
     @_builtins.property
-    def timestamp(self) -> _timestamp_pb2.Timestamp: ...
+    def timestamp(self) -> _timestamp_pb2.Timestamp:
+        """When the event happened (UTC)."""
+
     def __init__(
         self,
         *,
@@ -231,6 +249,8 @@ Global___ReplayedEvent: _TypeAlias = ReplayedEvent  # noqa: Y015
 
 @_typing.final
 class VerifyChainRequest(_message.Message):
+    """What to verify."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     APPLICATIONS_FIELD_NUMBER: _builtins.int
@@ -259,18 +279,23 @@ Global___VerifyChainRequest: _TypeAlias = VerifyChainRequest  # noqa: Y015
 
 @_typing.final
 class VerifyChainResponse(_message.Message):
+    """The verdict over every application verified."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INTACT_FIELD_NUMBER: _builtins.int
     FIRST_BREAK_FIELD_NUMBER: _builtins.int
     CHAINS_FIELD_NUMBER: _builtins.int
     intact: _builtins.bool
+    """True when no application's chain has a break."""
     @_builtins.property
     def first_break(self) -> Global___ChainBreak:
         """The first break over all applications (unset when intact)."""
 
     @_builtins.property
-    def chains(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChainVerdict]: ...
+    def chains(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChainVerdict]:
+        """One verdict per application verified, by store name."""
+
     def __init__(
         self,
         *,
@@ -297,8 +322,11 @@ class SealAnchor(_message.Message):
     LAST_POSITION_FIELD_NUMBER: _builtins.int
     SEAL_HASH_FIELD_NUMBER: _builtins.int
     application: _builtins.str
+    """The application (store name)."""
     sequence: _builtins.int
+    """The seal's sequence number in its application, from 1."""
     last_position: _builtins.int
+    """The last event position the seal covers."""
     seal_hash: _builtins.str
     """SHA-256 of the seal's signed bytes, hex."""
     def __init__(
@@ -319,6 +347,8 @@ Global___SealAnchor: _TypeAlias = SealAnchor  # noqa: Y015
 
 @_typing.final
 class ChainVerdict(_message.Message):
+    """One application's chain: what verifies and where it breaks."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     APPLICATION_FIELD_NUMBER: _builtins.int
@@ -334,13 +364,17 @@ class ChainVerdict(_message.Message):
     LATEST_SEAL_FIELD_NUMBER: _builtins.int
     HEAD_DIGEST_FIELD_NUMBER: _builtins.int
     application: _builtins.str
+    """The application (store name)."""
     intact: _builtins.bool
+    """True when the application's chain has no break."""
     events: _builtins.int
     """Events in the log, and its newest position."""
     last_position: _builtins.int
+    """The newest position in its log (0 when empty)."""
     seals: _builtins.int
     """Seals that verify, and the last position they cover."""
     sealed_through: _builtins.int
+    """The last position the verifying seals cover (0 when none)."""
     unsealed_events: _builtins.int
     """Events after the last seal: nothing vouches for them yet."""
     unlisted_breaks: _builtins.int
@@ -348,9 +382,13 @@ class ChainVerdict(_message.Message):
     head_digest: _builtins.str
     """The chain digest over every event read, hex."""
     @_builtins.property
-    def first_break(self) -> Global___ChainBreak: ...
+    def first_break(self) -> Global___ChainBreak:
+        """The first break (unset when intact)."""
+
     @_builtins.property
-    def breaks(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChainBreak]: ...
+    def breaks(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChainBreak]:
+        """The breaks found, in log order, at most 1000 (see unlisted_breaks)."""
+
     @_builtins.property
     def latest_seal(self) -> Global___SealAnchor:
         """The newest seal that verifies: keep it as an anchor."""
@@ -381,6 +419,8 @@ Global___ChainVerdict: _TypeAlias = ChainVerdict  # noqa: Y015
 
 @_typing.final
 class ChainBreak(_message.Message):
+    """One break of a chain."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     APPLICATION_FIELD_NUMBER: _builtins.int
@@ -388,9 +428,13 @@ class ChainBreak(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
     application: _builtins.str
+    """The application (store name)."""
     position: _builtins.int
+    """The event position (or the seal's last position) where the break is."""
     kind: Global___BreakKind.ValueType
+    """What broke."""
     detail: _builtins.str
+    """The break in words, for people; no personal data."""
     def __init__(
         self,
         *,
@@ -409,12 +453,15 @@ Global___ChainBreak: _TypeAlias = ChainBreak  # noqa: Y015
 
 @_typing.final
 class GetReportRequest(_message.Message):
+    """Which month's report."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     YEAR_FIELD_NUMBER: _builtins.int
     MONTH_FIELD_NUMBER: _builtins.int
     INCLUDE_HTML_FIELD_NUMBER: _builtins.int
     year: _builtins.int
+    """The calendar year, e.g. 2026. Required."""
     month: _builtins.int
     """1-12."""
     include_html: _builtins.bool
@@ -436,12 +483,15 @@ Global___GetReportRequest: _TypeAlias = GetReportRequest  # noqa: Y015
 
 @_typing.final
 class GetReportResponse(_message.Message):
+    """The report."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REPORT_FIELD_NUMBER: _builtins.int
     HTML_FIELD_NUMBER: _builtins.int
     REPORT_JSON_FIELD_NUMBER: _builtins.int
     html: _builtins.str
+    """The same report as one self-contained HTML page; empty unless include_html."""
     report_json: _builtins.str
     """The report as JSON text, integers as integers: the same document, to the byte, as
     `ssbtek report monthly --json`.

@@ -26,7 +26,11 @@ if _version_not_supported:
 
 
 class AuditServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """For auditors: replay, verify and report. With mutual TLS and SSBTEK_AUDITORS set, a
+    caller outside the auditors gets PERMISSION_DENIED (reason NOT_AN_AUDITOR). Errors of
+    every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest, INTERNAL
+    (INTERNAL).
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -52,7 +56,11 @@ class AuditServiceStub:
 
 
 class AuditServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """For auditors: replay, verify and report. With mutual TLS and SSBTEK_AUDITORS set, a
+    caller outside the auditors gets PERMISSION_DENIED (reason NOT_AN_AUDITOR). Errors of
+    every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest, INTERNAL
+    (INTERNAL).
+    """
 
     def ReplayEvents(self, request, context):
         """Every stored event matching the filter, in each application's order (positions), the
@@ -104,7 +112,11 @@ def add_AuditServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AuditService:
-    """Missing associated documentation comment in .proto file."""
+    """For auditors: replay, verify and report. With mutual TLS and SSBTEK_AUDITORS set, a
+    caller outside the auditors gets PERMISSION_DENIED (reason NOT_AN_AUDITOR). Errors of
+    every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest, INTERNAL
+    (INTERNAL).
+    """
 
     @staticmethod
     def ReplayEvents(request,

@@ -35,6 +35,12 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AuditServiceStub:
+    """For auditors: replay, verify and report. With mutual TLS and SSBTEK_AUDITORS set, a
+    caller outside the auditors gets PERMISSION_DENIED (reason NOT_AN_AUDITOR). Errors of
+    every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest, INTERNAL
+    (INTERNAL).
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -51,6 +57,12 @@ class AuditServiceStub:
 
 @_typing.type_check_only
 class AuditServiceAsyncStub(AuditServiceStub):
+    """For auditors: replay, verify and report. With mutual TLS and SSBTEK_AUDITORS set, a
+    caller outside the auditors gets PERMISSION_DENIED (reason NOT_AN_AUDITOR). Errors of
+    every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest, INTERNAL
+    (INTERNAL).
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     ReplayEvents: _aio.UnaryStreamMultiCallable[_audit_service_pb2.ReplayEventsRequest, _audit_service_pb2.ReplayEventsResponse]  # type: ignore[assignment]
     """Every stored event matching the filter, in each application's order (positions), the
@@ -63,6 +75,12 @@ class AuditServiceAsyncStub(AuditServiceStub):
     """The monthly service-level report, rebuilt from the events."""
 
 class AuditServiceServicer(metaclass=_abc_1.ABCMeta):
+    """For auditors: replay, verify and report. With mutual TLS and SSBTEK_AUDITORS set, a
+    caller outside the auditors gets PERMISSION_DENIED (reason NOT_AN_AUDITOR). Errors of
+    every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest, INTERNAL
+    (INTERNAL).
+    """
+
     @_abc_1.abstractmethod
     def ReplayEvents(
         self,

@@ -38,19 +38,29 @@ class _DisputePartyRole:
 class _DisputePartyRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DisputePartyRole.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DISPUTE_PARTY_ROLE_UNSPECIFIED: _DisputePartyRole.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT."""
     DISPUTE_PARTY_ROLE_MUNICIPALITY: _DisputePartyRole.ValueType  # 1
+    """A municipality."""
     DISPUTE_PARTY_ROLE_DATA_PROVIDER: _DisputePartyRole.ValueType  # 2
+    """A data provider."""
     DISPUTE_PARTY_ROLE_OPERATOR: _DisputePartyRole.ValueType  # 3
+    """The operator (Driftsparten)."""
     DISPUTE_PARTY_ROLE_SKR: _DisputePartyRole.ValueType  # 4
+    """Sveriges Kommuner och Regioner."""
 
 class DisputePartyRole(_DisputePartyRole, metaclass=_DisputePartyRoleEnumTypeWrapper):
     """A party's role in the service (004 § 1.1, 2.3)."""
 
 DISPUTE_PARTY_ROLE_UNSPECIFIED: DisputePartyRole.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT."""
 DISPUTE_PARTY_ROLE_MUNICIPALITY: DisputePartyRole.ValueType  # 1
+"""A municipality."""
 DISPUTE_PARTY_ROLE_DATA_PROVIDER: DisputePartyRole.ValueType  # 2
+"""A data provider."""
 DISPUTE_PARTY_ROLE_OPERATOR: DisputePartyRole.ValueType  # 3
+"""The operator (Driftsparten)."""
 DISPUTE_PARTY_ROLE_SKR: DisputePartyRole.ValueType  # 4
+"""Sveriges Kommuner och Regioner."""
 Global___DisputePartyRole: _TypeAlias = DisputePartyRole  # noqa: Y015
 
 class _DisputeForum:
@@ -60,6 +70,7 @@ class _DisputeForum:
 class _DisputeForumEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DisputeForum.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DISPUTE_FORUM_UNSPECIFIED: _DisputeForum.ValueType  # 0
+    """Not set: where optional, the service chooses."""
     DISPUTE_FORUM_OPERATIONS_COUNCIL_MUNICIPALITIES: _DisputeForum.ValueType  # 1
     """Driftsråd of SKR, the municipalities and the operator."""
     DISPUTE_FORUM_OPERATIONS_COUNCIL_PROVIDERS: _DisputeForum.ValueType  # 2
@@ -77,6 +88,7 @@ class DisputeForum(_DisputeForum, metaclass=_DisputeForumEnumTypeWrapper):
     """Where a dispute is handled (§ 5, § 10)."""
 
 DISPUTE_FORUM_UNSPECIFIED: DisputeForum.ValueType  # 0
+"""Not set: where optional, the service chooses."""
 DISPUTE_FORUM_OPERATIONS_COUNCIL_MUNICIPALITIES: DisputeForum.ValueType  # 1
 """Driftsråd of SKR, the municipalities and the operator."""
 DISPUTE_FORUM_OPERATIONS_COUNCIL_PROVIDERS: DisputeForum.ValueType  # 2
@@ -98,26 +110,43 @@ class _DisputeStage:
 class _DisputeStageEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DisputeStage.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DISPUTE_STAGE_UNSPECIFIED: _DisputeStage.ValueType  # 0
+    """Never sent."""
     DISPUTE_STAGE_COUNCIL: _DisputeStage.ValueType  # 1
+    """At an operations council or the expert council."""
     DISPUTE_STAGE_LEVEL_1: _DisputeStage.ValueType  # 2
+    """At the steering group (level 1): views and a recommendation."""
     DISPUTE_STAGE_LEVEL_2: _DisputeStage.ValueType  # 3
+    """With the directors (level 2), who decide finally."""
     DISPUTE_STAGE_MATERIAL_REQUESTED: _DisputeStage.ValueType  # 4
+    """Level 2 waits for more material from another group."""
     DISPUTE_STAGE_SETTLED: _DisputeStage.ValueType  # 5
+    """Settled by a council: ended."""
     DISPUTE_STAGE_DECIDED: _DisputeStage.ValueType  # 6
+    """Decided by level 2: ended."""
 
-class DisputeStage(_DisputeStage, metaclass=_DisputeStageEnumTypeWrapper): ...
+class DisputeStage(_DisputeStage, metaclass=_DisputeStageEnumTypeWrapper):
+    """Where a dispute stands on the ladder."""
 
 DISPUTE_STAGE_UNSPECIFIED: DisputeStage.ValueType  # 0
+"""Never sent."""
 DISPUTE_STAGE_COUNCIL: DisputeStage.ValueType  # 1
+"""At an operations council or the expert council."""
 DISPUTE_STAGE_LEVEL_1: DisputeStage.ValueType  # 2
+"""At the steering group (level 1): views and a recommendation."""
 DISPUTE_STAGE_LEVEL_2: DisputeStage.ValueType  # 3
+"""With the directors (level 2), who decide finally."""
 DISPUTE_STAGE_MATERIAL_REQUESTED: DisputeStage.ValueType  # 4
+"""Level 2 waits for more material from another group."""
 DISPUTE_STAGE_SETTLED: DisputeStage.ValueType  # 5
+"""Settled by a council: ended."""
 DISPUTE_STAGE_DECIDED: DisputeStage.ValueType  # 6
+"""Decided by level 2: ended."""
 Global___DisputeStage: _TypeAlias = DisputeStage  # noqa: Y015
 
 @_typing.final
 class DisputeParty(_message.Message):
+    """A party to a dispute."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
@@ -125,6 +154,7 @@ class DisputeParty(_message.Message):
     organisation_number: _builtins.str
     """NNNNNN-NNNN; organisation numbers of the parties are public."""
     role: Global___DisputePartyRole.ValueType
+    """Its role in the service."""
     def __init__(
         self,
         *,
@@ -151,7 +181,9 @@ class DisputeActor(_message.Message):
     power_of_attorney: _builtins.str
     """The power of attorney's reference; required with on_behalf_of."""
     @_builtins.property
-    def party(self) -> Global___DisputeParty: ...
+    def party(self) -> Global___DisputeParty:
+        """The acting party."""
+
     @_builtins.property
     def on_behalf_of(self) -> Global___DisputeParty:
         """Set only when SKR acts for a municipality."""
@@ -173,13 +205,18 @@ Global___DisputeActor: _TypeAlias = DisputeActor  # noqa: Y015
 
 @_typing.final
 class PartyView(_message.Message):
+    """A party's view at level 1."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     VIEW_FIELD_NUMBER: _builtins.int
     view: _builtins.str
+    """A reference to its document: 1-64 letters, digits or _.:/#-."""
     @_builtins.property
-    def party(self) -> Global___DisputeParty: ...
+    def party(self) -> Global___DisputeParty:
+        """The party."""
+
     def __init__(
         self,
         *,
@@ -196,6 +233,8 @@ Global___PartyView: _TypeAlias = PartyView  # noqa: Y015
 
 @_typing.final
 class Escalation(_message.Message):
+    """A dispute and where it stands."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
@@ -213,19 +252,31 @@ class Escalation(_message.Message):
     RAISED_AT_FIELD_NUMBER: _builtins.int
     CHANGED_AT_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID."""
     stage: Global___DisputeStage.ValueType
+    """Where it stands."""
     forum: Global___DisputeForum.ValueType
+    """The forum that handles it now."""
     level: _builtins.int
     """0 at the council, 1 at the steering group, 2 with the directors."""
     subject: _builtins.str
+    """A reference to the parties' document naming the dispute: 1-64 letters, digits or
+    _.:/#-.
+    """
     outcome: _builtins.str
     """The council's settlement or level 2's decision."""
     @_builtins.property
-    def raised_by(self) -> Global___DisputeActor: ...
+    def raised_by(self) -> Global___DisputeActor:
+        """Who raised it."""
+
     @_builtins.property
-    def parties(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputeParty]: ...
+    def parties(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputeParty]:
+        """The parties to the dispute."""
+
     @_builtins.property
-    def views(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartyView]: ...
+    def views(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartyView]:
+        """The views submitted at level 1."""
+
     @_builtins.property
     def missing_views(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputeParty]:
         """Parties that have given no view. § 10.2 asks for one "vid behov" (when needed): a
@@ -233,13 +284,21 @@ class Escalation(_message.Message):
         """
 
     @_builtins.property
-    def recommendations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def recommendations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The steering group's recommendations (references)."""
+
     @_builtins.property
-    def material(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def material(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The material level 2 received (references)."""
+
     @_builtins.property
-    def raised_at(self) -> _timestamp_pb2.Timestamp: ...
+    def raised_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was raised (UTC)."""
+
     @_builtins.property
-    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def changed_at(self) -> _timestamp_pb2.Timestamp:
+        """When it last changed (UTC)."""
+
     def __init__(
         self,
         *,
@@ -268,6 +327,8 @@ Global___Escalation: _TypeAlias = Escalation  # noqa: Y015
 
 @_typing.final
 class RaiseDisputeRequest(_message.Message):
+    """Raise a dispute."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RAISED_BY_FIELD_NUMBER: _builtins.int
@@ -275,12 +336,17 @@ class RaiseDisputeRequest(_message.Message):
     SUBJECT_FIELD_NUMBER: _builtins.int
     FORUM_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
+    """A reference naming the dispute: 1-64 letters, digits or _.:/#-. Required."""
     forum: Global___DisputeForum.ValueType
     """Unspecified: the lowest council that seats every party."""
     @_builtins.property
-    def raised_by(self) -> Global___DisputeActor: ...
+    def raised_by(self) -> Global___DisputeActor:
+        """Who raises it. Required."""
+
     @_builtins.property
-    def parties(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputeParty]: ...
+    def parties(self) -> _containers.RepeatedCompositeFieldContainer[Global___DisputeParty]:
+        """The parties to the dispute. Required."""
+
     def __init__(
         self,
         *,
@@ -299,11 +365,15 @@ Global___RaiseDisputeRequest: _TypeAlias = RaiseDisputeRequest  # noqa: Y015
 
 @_typing.final
 class RaiseDisputeResponse(_message.Message):
+    """The dispute raised."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation as recorded."""
+
     def __init__(
         self,
         *,
@@ -319,13 +389,18 @@ Global___RaiseDisputeResponse: _TypeAlias = RaiseDisputeResponse  # noqa: Y015
 
 @_typing.final
 class ReferToExpertCouncilRequest(_message.Message):
+    """Refer a dispute to the expert council."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     BY_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     @_builtins.property
-    def by(self) -> Global___DisputeActor: ...
+    def by(self) -> Global___DisputeActor:
+        """Who refers it. Required."""
+
     def __init__(
         self,
         *,
@@ -342,11 +417,15 @@ Global___ReferToExpertCouncilRequest: _TypeAlias = ReferToExpertCouncilRequest  
 
 @_typing.final
 class ReferToExpertCouncilResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -362,12 +441,16 @@ Global___ReferToExpertCouncilResponse: _TypeAlias = ReferToExpertCouncilResponse
 
 @_typing.final
 class SettleDisputeRequest(_message.Message):
+    """Settle a dispute at its council."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     OUTCOME_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     outcome: _builtins.str
+    """A reference to the settlement: 1-64 letters, digits or _.:/#-. Required."""
     def __init__(
         self,
         *,
@@ -384,11 +467,15 @@ Global___SettleDisputeRequest: _TypeAlias = SettleDisputeRequest  # noqa: Y015
 
 @_typing.final
 class SettleDisputeResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -404,13 +491,18 @@ Global___SettleDisputeResponse: _TypeAlias = SettleDisputeResponse  # noqa: Y015
 
 @_typing.final
 class EscalateDisputeRequest(_message.Message):
+    """Call for the next level."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     BY_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     @_builtins.property
-    def by(self) -> Global___DisputeActor: ...
+    def by(self) -> Global___DisputeActor:
+        """Who calls for it: a party to the dispute (or SKR for one). Required."""
+
     def __init__(
         self,
         *,
@@ -427,11 +519,15 @@ Global___EscalateDisputeRequest: _TypeAlias = EscalateDisputeRequest  # noqa: Y0
 
 @_typing.final
 class EscalateDisputeResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -447,15 +543,21 @@ Global___EscalateDisputeResponse: _TypeAlias = EscalateDisputeResponse  # noqa: 
 
 @_typing.final
 class SubmitViewRequest(_message.Message):
+    """Submit a party's view at level 1."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     BY_FIELD_NUMBER: _builtins.int
     VIEW_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     view: _builtins.str
+    """A reference to the view: 1-64 letters, digits or _.:/#-. Required."""
     @_builtins.property
-    def by(self) -> Global___DisputeActor: ...
+    def by(self) -> Global___DisputeActor:
+        """The party (or SKR for it). Required."""
+
     def __init__(
         self,
         *,
@@ -473,11 +575,15 @@ Global___SubmitViewRequest: _TypeAlias = SubmitViewRequest  # noqa: Y015
 
 @_typing.final
 class SubmitViewResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -493,12 +599,16 @@ Global___SubmitViewResponse: _TypeAlias = SubmitViewResponse  # noqa: Y015
 
 @_typing.final
 class RecordRecommendationRequest(_message.Message):
+    """Record the steering group's recommendation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     RECOMMENDATION_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     recommendation: _builtins.str
+    """A reference to the recommendation: 1-64 letters, digits or _.:/#-. Required."""
     def __init__(
         self,
         *,
@@ -515,11 +625,15 @@ Global___RecordRecommendationRequest: _TypeAlias = RecordRecommendationRequest  
 
 @_typing.final
 class RecordRecommendationResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -535,12 +649,15 @@ Global___RecordRecommendationResponse: _TypeAlias = RecordRecommendationResponse
 
 @_typing.final
 class RequestMaterialRequest(_message.Message):
+    """Level 2 asks for more material."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     FROM_FORUM_FIELD_NUMBER: _builtins.int
     GROUP_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     from_forum: Global___DisputeForum.ValueType
     """DISPUTE_FORUM_STEERING_GROUP or DISPUTE_FORUM_OTHER_GROUP."""
     group: _builtins.str
@@ -562,11 +679,15 @@ Global___RequestMaterialRequest: _TypeAlias = RequestMaterialRequest  # noqa: Y0
 
 @_typing.final
 class RequestMaterialResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -582,12 +703,16 @@ Global___RequestMaterialResponse: _TypeAlias = RequestMaterialResponse  # noqa: 
 
 @_typing.final
 class ProvideMaterialRequest(_message.Message):
+    """Material reaches level 2."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     MATERIAL_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     material: _builtins.str
+    """A reference to the material: 1-64 letters, digits or _.:/#-. Required."""
     def __init__(
         self,
         *,
@@ -604,11 +729,15 @@ Global___ProvideMaterialRequest: _TypeAlias = ProvideMaterialRequest  # noqa: Y0
 
 @_typing.final
 class ProvideMaterialResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -624,12 +753,16 @@ Global___ProvideMaterialResponse: _TypeAlias = ProvideMaterialResponse  # noqa: 
 
 @_typing.final
 class DecideDisputeRequest(_message.Message):
+    """Level 2's final decision."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     DECISION_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     decision: _builtins.str
+    """A reference to the decision: 1-64 letters, digits or _.:/#-. Required."""
     def __init__(
         self,
         *,
@@ -646,11 +779,15 @@ Global___DecideDisputeRequest: _TypeAlias = DecideDisputeRequest  # noqa: Y015
 
 @_typing.final
 class DecideDisputeResponse(_message.Message):
+    """The escalation after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -666,10 +803,13 @@ Global___DecideDisputeResponse: _TypeAlias = DecideDisputeResponse  # noqa: Y015
 
 @_typing.final
 class GetEscalationRequest(_message.Message):
+    """Read one escalation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_ID_FIELD_NUMBER: _builtins.int
     escalation_id: _builtins.str
+    """The escalation's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -685,11 +825,15 @@ Global___GetEscalationRequest: _TypeAlias = GetEscalationRequest  # noqa: Y015
 
 @_typing.final
 class GetEscalationResponse(_message.Message):
+    """One escalation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def escalation(self) -> Global___Escalation: ...
+    def escalation(self) -> Global___Escalation:
+        """The escalation."""
+
     def __init__(
         self,
         *,
@@ -705,21 +849,33 @@ Global___GetEscalationResponse: _TypeAlias = GetEscalationResponse  # noqa: Y015
 
 @_typing.final
 class ListEscalationsRequest(_message.Message):
+    """One page of escalations, newest first."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     OPEN_ONLY_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     open_only: _builtins.bool
+    """Leave out settled and decided disputes."""
     limit: _builtins.int
+    """The page size: at most this many (0 or more than 500: 500)."""
+    page_token: _builtins.str
+    """Empty for the first page; else a previous response's next_page_token, with the same
+    open_only. Opaque: never build or change one. A page continues after the last
+    escalation of the page before, so escalations raised meanwhile never shift or repeat a
+    page.
+    """
     def __init__(
         self,
         *,
         open_only: _builtins.bool = ...,
         limit: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "open_only", b"open_only"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "open_only", b"open_only", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -727,19 +883,27 @@ Global___ListEscalationsRequest: _TypeAlias = ListEscalationsRequest  # noqa: Y0
 
 @_typing.final
 class ListEscalationsResponse(_message.Message):
+    """One page of escalations."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ESCALATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """The token of the next page; empty on the last page."""
     @_builtins.property
-    def escalations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Escalation]: ...
+    def escalations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Escalation]:
+        """The escalations, newest first."""
+
     def __init__(
         self,
         *,
         escalations: _abc.Iterable[Global___Escalation] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalations", b"escalations"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["escalations", b"escalations", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

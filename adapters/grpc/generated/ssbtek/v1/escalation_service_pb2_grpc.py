@@ -26,7 +26,15 @@ if _version_not_supported:
 
 
 class EscalationServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """The disputes and their escalation ladder (004 § 10). For the administrators (the operator
+    and SKR): another caller gets PERMISSION_DENIED (reason ADMINISTRATORS_ONLY). Not
+    personal data: parties are organisations, texts are references. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -92,7 +100,15 @@ class EscalationServiceStub:
 
 
 class EscalationServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The disputes and their escalation ladder (004 § 10). For the administrators (the operator
+    and SKR): another caller gets PERMISSION_DENIED (reason ADMINISTRATORS_ONLY). Not
+    personal data: parties are organisations, texts are references. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
 
     def RaiseDispute(self, request, context):
         """A party raises a dispute at a council (by default the lowest that seats every party).
@@ -158,7 +174,8 @@ class EscalationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetEscalation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """One escalation.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -237,7 +254,15 @@ def add_EscalationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EscalationService:
-    """Missing associated documentation comment in .proto file."""
+    """The disputes and their escalation ladder (004 § 10). For the administrators (the operator
+    and SKR): another caller gets PERMISSION_DENIED (reason ADMINISTRATORS_ONLY). Not
+    personal data: parties are organisations, texts are references. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
 
     @staticmethod
     def RaiseDispute(request,

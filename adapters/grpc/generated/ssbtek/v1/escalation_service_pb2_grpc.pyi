@@ -38,6 +38,16 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class EscalationServiceStub:
+    """The disputes and their escalation ladder (004 § 10). For the administrators (the operator
+    and SKR): another caller gets PERMISSION_DENIED (reason ADMINISTRATORS_ONLY). Not
+    personal data: parties are organisations, texts are references. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -61,11 +71,22 @@ class EscalationServiceStub:
     DecideDispute: _grpc.UnaryUnaryMultiCallable[_escalation_service_pb2.DecideDisputeRequest, _escalation_service_pb2.DecideDisputeResponse]
     """Level 2 decides finally (§ 10.3)."""
     GetEscalation: _grpc.UnaryUnaryMultiCallable[_escalation_service_pb2.GetEscalationRequest, _escalation_service_pb2.GetEscalationResponse]
+    """One escalation."""
     ListEscalations: _grpc.UnaryUnaryMultiCallable[_escalation_service_pb2.ListEscalationsRequest, _escalation_service_pb2.ListEscalationsResponse]
     """Escalations, newest first."""
 
 @_typing.type_check_only
 class EscalationServiceAsyncStub(EscalationServiceStub):
+    """The disputes and their escalation ladder (004 § 10). For the administrators (the operator
+    and SKR): another caller gets PERMISSION_DENIED (reason ADMINISTRATORS_ONLY). Not
+    personal data: parties are organisations, texts are references. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     RaiseDispute: _aio.UnaryUnaryMultiCallable[_escalation_service_pb2.RaiseDisputeRequest, _escalation_service_pb2.RaiseDisputeResponse]  # type: ignore[assignment]
     """A party raises a dispute at a council (by default the lowest that seats every party)."""
@@ -86,10 +107,21 @@ class EscalationServiceAsyncStub(EscalationServiceStub):
     DecideDispute: _aio.UnaryUnaryMultiCallable[_escalation_service_pb2.DecideDisputeRequest, _escalation_service_pb2.DecideDisputeResponse]  # type: ignore[assignment]
     """Level 2 decides finally (§ 10.3)."""
     GetEscalation: _aio.UnaryUnaryMultiCallable[_escalation_service_pb2.GetEscalationRequest, _escalation_service_pb2.GetEscalationResponse]  # type: ignore[assignment]
+    """One escalation."""
     ListEscalations: _aio.UnaryUnaryMultiCallable[_escalation_service_pb2.ListEscalationsRequest, _escalation_service_pb2.ListEscalationsResponse]  # type: ignore[assignment]
     """Escalations, newest first."""
 
 class EscalationServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The disputes and their escalation ladder (004 § 10). For the administrators (the operator
+    and SKR): another caller gets PERMISSION_DENIED (reason ADMINISTRATORS_ONLY). Not
+    personal data: parties are organisations, texts are references. Errors of every RPC:
+    INVALID_ARGUMENT (INVALID_ARGUMENT) with a google.rpc.BadRequest; NOT_FOUND (NOT_FOUND)
+    for an id that does not exist; FAILED_PRECONDITION (AGREEMENT_RULE) with a
+    google.rpc.PreconditionFailure when a rule does not allow the change now; ABORTED
+    (CONCURRENT_CHANGE) when another change to the same record won a race; INTERNAL
+    (INTERNAL). Reads (Get*, List*) never return FAILED_PRECONDITION or ABORTED.
+    """
+
     @_abc_1.abstractmethod
     def RaiseDispute(
         self,
@@ -167,7 +199,8 @@ class EscalationServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _escalation_service_pb2.GetEscalationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_escalation_service_pb2.GetEscalationResponse, _abc.Awaitable[_escalation_service_pb2.GetEscalationResponse]]: ...
+    ) -> _typing.Union[_escalation_service_pb2.GetEscalationResponse, _abc.Awaitable[_escalation_service_pb2.GetEscalationResponse]]:
+        """One escalation."""
 
     @_abc_1.abstractmethod
     def ListEscalations(

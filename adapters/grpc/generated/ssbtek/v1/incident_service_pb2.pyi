@@ -19,7 +19,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
-from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as _query_service_pb2
+from adapters.grpc.generated.ssbtek.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -38,19 +38,29 @@ class _IncidentPriority:
 class _IncidentPriorityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IncidentPriority.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INCIDENT_PRIORITY_UNSPECIFIED: _IncidentPriority.ValueType  # 0
+    """Not set: the impact's priority where optional, else INVALID_ARGUMENT."""
     INCIDENT_PRIORITY_CRITICAL: _IncidentPriority.ValueType  # 1
+    """1, critical."""
     INCIDENT_PRIORITY_HIGH: _IncidentPriority.ValueType  # 2
+    """2, high."""
     INCIDENT_PRIORITY_MEDIUM: _IncidentPriority.ValueType  # 3
+    """3, medium."""
     INCIDENT_PRIORITY_LOW: _IncidentPriority.ValueType  # 4
+    """4, low."""
 
 class IncidentPriority(_IncidentPriority, metaclass=_IncidentPriorityEnumTypeWrapper):
     """Priority 1-4 (Bilaga 4 § 3.3.3)."""
 
 INCIDENT_PRIORITY_UNSPECIFIED: IncidentPriority.ValueType  # 0
+"""Not set: the impact's priority where optional, else INVALID_ARGUMENT."""
 INCIDENT_PRIORITY_CRITICAL: IncidentPriority.ValueType  # 1
+"""1, critical."""
 INCIDENT_PRIORITY_HIGH: IncidentPriority.ValueType  # 2
+"""2, high."""
 INCIDENT_PRIORITY_MEDIUM: IncidentPriority.ValueType  # 3
+"""3, medium."""
 INCIDENT_PRIORITY_LOW: IncidentPriority.ValueType  # 4
+"""4, low."""
 Global___IncidentPriority: _TypeAlias = IncidentPriority  # noqa: Y015
 
 class _IncidentImpact:
@@ -60,6 +70,7 @@ class _IncidentImpact:
 class _IncidentImpactEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IncidentImpact.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INCIDENT_IMPACT_UNSPECIFIED: _IncidentImpact.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT."""
     INCIDENT_IMPACT_FLOW_BROKEN: _IncidentImpact.ValueType  # 1
     """1 critical: the flow is broken, no call can be answered."""
     INCIDENT_IMPACT_TIMEOUTS: _IncidentImpact.ValueType  # 2
@@ -73,6 +84,7 @@ class IncidentImpact(_IncidentImpact, metaclass=_IncidentImpactEnumTypeWrapper):
     """The users' impact (§ 3.3.3, "Påverkan för användare"); it sets the default priority."""
 
 INCIDENT_IMPACT_UNSPECIFIED: IncidentImpact.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT."""
 INCIDENT_IMPACT_FLOW_BROKEN: IncidentImpact.ValueType  # 1
 """1 critical: the flow is broken, no call can be answered."""
 INCIDENT_IMPACT_TIMEOUTS: IncidentImpact.ValueType  # 2
@@ -90,18 +102,29 @@ class _IncidentStatus:
 class _IncidentStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IncidentStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INCIDENT_STATUS_UNSPECIFIED: _IncidentStatus.ValueType  # 0
+    """Never sent."""
     INCIDENT_STATUS_REGISTERED: _IncidentStatus.ValueType  # 1
+    """Registered; work has not started."""
     INCIDENT_STATUS_RESPONDED: _IncidentStatus.ValueType  # 2
+    """Work has started (the response deadline is met)."""
     INCIDENT_STATUS_RESOLVED: _IncidentStatus.ValueType  # 3
+    """Resolved (the resolution deadline is met)."""
     INCIDENT_STATUS_REPORTED_BACK: _IncidentStatus.ValueType  # 4
+    """The reporter was told it is resolved."""
 
-class IncidentStatus(_IncidentStatus, metaclass=_IncidentStatusEnumTypeWrapper): ...
+class IncidentStatus(_IncidentStatus, metaclass=_IncidentStatusEnumTypeWrapper):
+    """Where an incident stands."""
 
 INCIDENT_STATUS_UNSPECIFIED: IncidentStatus.ValueType  # 0
+"""Never sent."""
 INCIDENT_STATUS_REGISTERED: IncidentStatus.ValueType  # 1
+"""Registered; work has not started."""
 INCIDENT_STATUS_RESPONDED: IncidentStatus.ValueType  # 2
+"""Work has started (the response deadline is met)."""
 INCIDENT_STATUS_RESOLVED: IncidentStatus.ValueType  # 3
+"""Resolved (the resolution deadline is met)."""
 INCIDENT_STATUS_REPORTED_BACK: IncidentStatus.ValueType  # 4
+"""The reporter was told it is resolved."""
 Global___IncidentStatus: _TypeAlias = IncidentStatus  # noqa: Y015
 
 class _IncidentCondition:
@@ -111,6 +134,7 @@ class _IncidentCondition:
 class _IncidentConditionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IncidentCondition.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INCIDENT_CONDITION_UNSPECIFIED: _IncidentCondition.ValueType  # 0
+    """Not set: the incident was reported by a party, not opened by the monitoring."""
     INCIDENT_CONDITION_NO_ANSWER: _IncidentCondition.ValueType  # 1
     """A query was not answered at all (critical)."""
     INCIDENT_CONDITION_PROVIDERS_UNAVAILABLE: _IncidentCondition.ValueType  # 2
@@ -124,6 +148,7 @@ class IncidentCondition(_IncidentCondition, metaclass=_IncidentConditionEnumType
     """The condition an incident of the monitoring was opened for (ADR 0010)."""
 
 INCIDENT_CONDITION_UNSPECIFIED: IncidentCondition.ValueType  # 0
+"""Not set: the incident was reported by a party, not opened by the monitoring."""
 INCIDENT_CONDITION_NO_ANSWER: IncidentCondition.ValueType  # 1
 """A query was not answered at all (critical)."""
 INCIDENT_CONDITION_PROVIDERS_UNAVAILABLE: IncidentCondition.ValueType  # 2
@@ -141,14 +166,17 @@ class _ServiceDeadlineKind:
 class _ServiceDeadlineKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ServiceDeadlineKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     SERVICE_DEADLINE_KIND_UNSPECIFIED: _ServiceDeadlineKind.ValueType  # 0
+    """Never sent."""
     SERVICE_DEADLINE_KIND_RESPONSE: _ServiceDeadlineKind.ValueType  # 1
     """Work has started ("Responstid")."""
     SERVICE_DEADLINE_KIND_RESOLUTION: _ServiceDeadlineKind.ValueType  # 2
     """Resolved, or a known error established ("Åtgärdstid")."""
 
-class ServiceDeadlineKind(_ServiceDeadlineKind, metaclass=_ServiceDeadlineKindEnumTypeWrapper): ...
+class ServiceDeadlineKind(_ServiceDeadlineKind, metaclass=_ServiceDeadlineKindEnumTypeWrapper):
+    """The two deadlines of an incident or a problem."""
 
 SERVICE_DEADLINE_KIND_UNSPECIFIED: ServiceDeadlineKind.ValueType  # 0
+"""Never sent."""
 SERVICE_DEADLINE_KIND_RESPONSE: ServiceDeadlineKind.ValueType  # 1
 """Work has started ("Responstid")."""
 SERVICE_DEADLINE_KIND_RESOLUTION: ServiceDeadlineKind.ValueType  # 2
@@ -162,16 +190,25 @@ class _ProblemStatus:
 class _ProblemStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProblemStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PROBLEM_STATUS_UNSPECIFIED: _ProblemStatus.ValueType  # 0
+    """Never sent."""
     PROBLEM_STATUS_REGISTERED: _ProblemStatus.ValueType  # 1
+    """Registered; the investigation has not started."""
     PROBLEM_STATUS_INVESTIGATING: _ProblemStatus.ValueType  # 2
+    """The root-cause investigation has started."""
     PROBLEM_STATUS_KNOWN_ERROR: _ProblemStatus.ValueType  # 3
+    """The root cause is found: a known error."""
 
-class ProblemStatus(_ProblemStatus, metaclass=_ProblemStatusEnumTypeWrapper): ...
+class ProblemStatus(_ProblemStatus, metaclass=_ProblemStatusEnumTypeWrapper):
+    """Where a problem stands."""
 
 PROBLEM_STATUS_UNSPECIFIED: ProblemStatus.ValueType  # 0
+"""Never sent."""
 PROBLEM_STATUS_REGISTERED: ProblemStatus.ValueType  # 1
+"""Registered; the investigation has not started."""
 PROBLEM_STATUS_INVESTIGATING: ProblemStatus.ValueType  # 2
+"""The root-cause investigation has started."""
 PROBLEM_STATUS_KNOWN_ERROR: ProblemStatus.ValueType  # 3
+"""The root cause is found: a known error."""
 Global___ProblemStatus: _TypeAlias = ProblemStatus  # noqa: Y015
 
 class _ChangeStatus:
@@ -181,18 +218,27 @@ class _ChangeStatus:
 class _ChangeStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChangeStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CHANGE_STATUS_UNSPECIFIED: _ChangeStatus.ValueType  # 0
+    """Never sent."""
     CHANGE_STATUS_ANNOUNCED: _ChangeStatus.ValueType  # 1
+    """Announced; the window is ahead or open."""
     CHANGE_STATUS_COMPLETED: _ChangeStatus.ValueType  # 2
+    """Done."""
 
-class ChangeStatus(_ChangeStatus, metaclass=_ChangeStatusEnumTypeWrapper): ...
+class ChangeStatus(_ChangeStatus, metaclass=_ChangeStatusEnumTypeWrapper):
+    """Where a planned change stands."""
 
 CHANGE_STATUS_UNSPECIFIED: ChangeStatus.ValueType  # 0
+"""Never sent."""
 CHANGE_STATUS_ANNOUNCED: ChangeStatus.ValueType  # 1
+"""Announced; the window is ahead or open."""
 CHANGE_STATUS_COMPLETED: ChangeStatus.ValueType  # 2
+"""Done."""
 Global___ChangeStatus: _TypeAlias = ChangeStatus  # noqa: Y015
 
 @_typing.final
 class IncidentReporter(_message.Message):
+    """Who reported an incident: an organisation and its own reference, never a person."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
@@ -221,14 +267,19 @@ Global___IncidentReporter: _TypeAlias = IncidentReporter  # noqa: Y015
 
 @_typing.final
 class ServiceDeadline(_message.Message):
+    """One deadline on the support-hours clock."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     KIND_FIELD_NUMBER: _builtins.int
     DUE_FIELD_NUMBER: _builtins.int
     MET_AT_FIELD_NUMBER: _builtins.int
     kind: Global___ServiceDeadlineKind.ValueType
+    """Response or resolution."""
     @_builtins.property
-    def due(self) -> _timestamp_pb2.Timestamp: ...
+    def due(self) -> _timestamp_pb2.Timestamp:
+        """When it falls due (UTC), computed on the support-hours clock."""
+
     @_builtins.property
     def met_at(self) -> _timestamp_pb2.Timestamp:
         """When the work was done; unset while it is not."""
@@ -259,12 +310,17 @@ class ServiceBreach(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     RECORDED_AT_FIELD_NUMBER: _builtins.int
     kind: Global___ServiceDeadlineKind.ValueType
+    """The deadline that was missed."""
     priority: Global___IncidentPriority.ValueType
     """The priority the deadline belonged to."""
     @_builtins.property
-    def due(self) -> _timestamp_pb2.Timestamp: ...
+    def due(self) -> _timestamp_pb2.Timestamp:
+        """When it fell due (UTC)."""
+
     @_builtins.property
-    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def recorded_at(self) -> _timestamp_pb2.Timestamp:
+        """When the breach was recorded (UTC)."""
+
     def __init__(
         self,
         *,
@@ -283,6 +339,8 @@ Global___ServiceBreach: _TypeAlias = ServiceBreach  # noqa: Y015
 
 @_typing.final
 class Incident(_message.Message):
+    """An incident and its deadlines. Not personal data."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_ID_FIELD_NUMBER: _builtins.int
@@ -302,9 +360,13 @@ class Incident(_message.Message):
     RECURRENCES_FIELD_NUMBER: _builtins.int
     EVIDENCE_QUERY_IDS_FIELD_NUMBER: _builtins.int
     incident_id: _builtins.str
+    """The incident's id, a UUID."""
     status: Global___IncidentStatus.ValueType
+    """Where it stands."""
     priority: Global___IncidentPriority.ValueType
+    """Its priority (1-4)."""
     impact: Global___IncidentImpact.ValueType
+    """The users' impact it was registered with."""
     condition: Global___IncidentCondition.ValueType
     """Set for the monitoring's incidents only."""
     condition_active: _builtins.bool
@@ -312,23 +374,37 @@ class Incident(_message.Message):
     recurrences: _builtins.int
     """How often the condition came back after it had cleared."""
     @_builtins.property
-    def reporter(self) -> Global___IncidentReporter: ...
+    def reporter(self) -> Global___IncidentReporter:
+        """Who reported it."""
+
     @_builtins.property
-    def providers(self) -> _containers.RepeatedScalarFieldContainer[_query_service_pb2.Provider.ValueType]:
+    def providers(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Provider.ValueType]:
         """The providers the incident concerns."""
 
     @_builtins.property
-    def registered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def registered_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was registered (UTC): the deadlines run from here."""
+
     @_builtins.property
-    def response(self) -> Global___ServiceDeadline: ...
+    def response(self) -> Global___ServiceDeadline:
+        """The response deadline (work started)."""
+
     @_builtins.property
-    def resolution(self) -> Global___ServiceDeadline: ...
+    def resolution(self) -> Global___ServiceDeadline:
+        """The resolution deadline."""
+
     @_builtins.property
-    def reported_back_at(self) -> _timestamp_pb2.Timestamp: ...
+    def reported_back_at(self) -> _timestamp_pb2.Timestamp:
+        """When the reporter was told it is resolved (UTC); unset until then."""
+
     @_builtins.property
-    def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceBreach]: ...
+    def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceBreach]:
+        """The deadlines that passed unmet."""
+
     @_builtins.property
-    def condition_cleared_at(self) -> _timestamp_pb2.Timestamp: ...
+    def condition_cleared_at(self) -> _timestamp_pb2.Timestamp:
+        """When the condition last cleared (UTC); unset while it holds."""
+
     @_builtins.property
     def evidence_query_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The queries (ids of the non-personal audit trail) that opened, cleared or renewed it."""
@@ -341,7 +417,7 @@ class Incident(_message.Message):
         priority: Global___IncidentPriority.ValueType = ...,
         impact: Global___IncidentImpact.ValueType = ...,
         reporter: Global___IncidentReporter | None = ...,
-        providers: _abc.Iterable[_query_service_pb2.Provider.ValueType] | None = ...,
+        providers: _abc.Iterable[_common_pb2.Provider.ValueType] | None = ...,
         registered_at: _timestamp_pb2.Timestamp | None = ...,
         response: Global___ServiceDeadline | None = ...,
         resolution: Global___ServiceDeadline | None = ...,
@@ -363,6 +439,8 @@ Global___Incident: _TypeAlias = Incident  # noqa: Y015
 
 @_typing.final
 class Problem(_message.Message):
+    """A problem: the root-cause investigation behind incidents (§ 3.5)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_ID_FIELD_NUMBER: _builtins.int
@@ -376,21 +454,35 @@ class Problem(_message.Message):
     KNOWN_ERROR_FIELD_NUMBER: _builtins.int
     WORKAROUND_AVAILABLE_FIELD_NUMBER: _builtins.int
     problem_id: _builtins.str
+    """The problem's id, a UUID."""
     status: Global___ProblemStatus.ValueType
+    """Where it stands."""
     priority: Global___IncidentPriority.ValueType
+    """Its priority (1-4)."""
     known_error: _builtins.str
     """The operator's known-error reference, once established."""
     workaround_available: _builtins.bool
+    """Whether a workaround is available for the known error."""
     @_builtins.property
-    def incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The incidents linked to it (UUIDs)."""
+
     @_builtins.property
-    def registered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def registered_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was registered (UTC): the deadlines run from here."""
+
     @_builtins.property
-    def response(self) -> Global___ServiceDeadline: ...
+    def response(self) -> Global___ServiceDeadline:
+        """The response deadline (investigation started)."""
+
     @_builtins.property
-    def resolution(self) -> Global___ServiceDeadline: ...
+    def resolution(self) -> Global___ServiceDeadline:
+        """The resolution deadline (known error established)."""
+
     @_builtins.property
-    def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceBreach]: ...
+    def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceBreach]:
+        """The deadlines that passed unmet."""
+
     def __init__(
         self,
         *,
@@ -415,6 +507,8 @@ Global___Problem: _TypeAlias = Problem  # noqa: Y015
 
 @_typing.final
 class RegisterIncidentRequest(_message.Message):
+    """Register an incident."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REPORTER_FIELD_NUMBER: _builtins.int
@@ -422,19 +516,24 @@ class RegisterIncidentRequest(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     PROVIDERS_FIELD_NUMBER: _builtins.int
     impact: Global___IncidentImpact.ValueType
+    """The users' impact. Required."""
     priority: Global___IncidentPriority.ValueType
     """Unspecified: the impact's priority."""
     @_builtins.property
-    def reporter(self) -> Global___IncidentReporter: ...
+    def reporter(self) -> Global___IncidentReporter:
+        """Who reports it. Required, with a reference."""
+
     @_builtins.property
-    def providers(self) -> _containers.RepeatedScalarFieldContainer[_query_service_pb2.Provider.ValueType]: ...
+    def providers(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Provider.ValueType]:
+        """The providers it concerns; may be empty."""
+
     def __init__(
         self,
         *,
         reporter: Global___IncidentReporter | None = ...,
         impact: Global___IncidentImpact.ValueType = ...,
         priority: Global___IncidentPriority.ValueType = ...,
-        providers: _abc.Iterable[_query_service_pb2.Provider.ValueType] | None = ...,
+        providers: _abc.Iterable[_common_pb2.Provider.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["reporter", b"reporter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -446,11 +545,15 @@ Global___RegisterIncidentRequest: _TypeAlias = RegisterIncidentRequest  # noqa: 
 
 @_typing.final
 class RegisterIncidentResponse(_message.Message):
+    """The incident registered."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def incident(self) -> Global___Incident: ...
+    def incident(self) -> Global___Incident:
+        """The incident as recorded, with its deadlines."""
+
     def __init__(
         self,
         *,
@@ -466,12 +569,16 @@ Global___RegisterIncidentResponse: _TypeAlias = RegisterIncidentResponse  # noqa
 
 @_typing.final
 class PrioritiseIncidentRequest(_message.Message):
+    """Change an incident's priority."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_ID_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     incident_id: _builtins.str
+    """The incident's id, a UUID. Required."""
     priority: Global___IncidentPriority.ValueType
+    """The new priority. Required."""
     def __init__(
         self,
         *,
@@ -488,11 +595,15 @@ Global___PrioritiseIncidentRequest: _TypeAlias = PrioritiseIncidentRequest  # no
 
 @_typing.final
 class PrioritiseIncidentResponse(_message.Message):
+    """The incident after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def incident(self) -> Global___Incident: ...
+    def incident(self) -> Global___Incident:
+        """The incident."""
+
     def __init__(
         self,
         *,
@@ -508,10 +619,13 @@ Global___PrioritiseIncidentResponse: _TypeAlias = PrioritiseIncidentResponse  # 
 
 @_typing.final
 class RespondToIncidentRequest(_message.Message):
+    """Record that work on an incident has started."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_ID_FIELD_NUMBER: _builtins.int
     incident_id: _builtins.str
+    """The incident's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -527,11 +641,15 @@ Global___RespondToIncidentRequest: _TypeAlias = RespondToIncidentRequest  # noqa
 
 @_typing.final
 class RespondToIncidentResponse(_message.Message):
+    """The incident after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def incident(self) -> Global___Incident: ...
+    def incident(self) -> Global___Incident:
+        """The incident."""
+
     def __init__(
         self,
         *,
@@ -547,10 +665,13 @@ Global___RespondToIncidentResponse: _TypeAlias = RespondToIncidentResponse  # no
 
 @_typing.final
 class ResolveIncidentRequest(_message.Message):
+    """Record that an incident is resolved."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_ID_FIELD_NUMBER: _builtins.int
     incident_id: _builtins.str
+    """The incident's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -566,11 +687,15 @@ Global___ResolveIncidentRequest: _TypeAlias = ResolveIncidentRequest  # noqa: Y0
 
 @_typing.final
 class ResolveIncidentResponse(_message.Message):
+    """The incident after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def incident(self) -> Global___Incident: ...
+    def incident(self) -> Global___Incident:
+        """The incident."""
+
     def __init__(
         self,
         *,
@@ -586,10 +711,13 @@ Global___ResolveIncidentResponse: _TypeAlias = ResolveIncidentResponse  # noqa: 
 
 @_typing.final
 class ReportIncidentBackRequest(_message.Message):
+    """Record that the reporter was told."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_ID_FIELD_NUMBER: _builtins.int
     incident_id: _builtins.str
+    """The incident's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -605,11 +733,15 @@ Global___ReportIncidentBackRequest: _TypeAlias = ReportIncidentBackRequest  # no
 
 @_typing.final
 class ReportIncidentBackResponse(_message.Message):
+    """The incident after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def incident(self) -> Global___Incident: ...
+    def incident(self) -> Global___Incident:
+        """The incident."""
+
     def __init__(
         self,
         *,
@@ -625,10 +757,13 @@ Global___ReportIncidentBackResponse: _TypeAlias = ReportIncidentBackResponse  # 
 
 @_typing.final
 class GetIncidentRequest(_message.Message):
+    """Read one incident."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_ID_FIELD_NUMBER: _builtins.int
     incident_id: _builtins.str
+    """The incident's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -644,11 +779,15 @@ Global___GetIncidentRequest: _TypeAlias = GetIncidentRequest  # noqa: Y015
 
 @_typing.final
 class GetIncidentResponse(_message.Message):
+    """One incident."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def incident(self) -> Global___Incident: ...
+    def incident(self) -> Global___Incident:
+        """The incident."""
+
     def __init__(
         self,
         *,
@@ -664,23 +803,32 @@ Global___GetIncidentResponse: _TypeAlias = GetIncidentResponse  # noqa: Y015
 
 @_typing.final
 class ListIncidentsRequest(_message.Message):
+    """One page of incidents, newest first."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     OPEN_ONLY_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     open_only: _builtins.bool
     """Leave out resolved incidents."""
     limit: _builtins.int
-    """At most this many (default and maximum 500)."""
+    """The page size: at most this many (0 or more than 500: 500)."""
+    page_token: _builtins.str
+    """Empty for the first page; else a previous response's next_page_token, with the same
+    open_only. Opaque: never build or change one. A page continues after the last incident
+    of the page before, so incidents registered meanwhile never shift or repeat a page.
+    """
     def __init__(
         self,
         *,
         open_only: _builtins.bool = ...,
         limit: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "open_only", b"open_only"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "open_only", b"open_only", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -688,19 +836,27 @@ Global___ListIncidentsRequest: _TypeAlias = ListIncidentsRequest  # noqa: Y015
 
 @_typing.final
 class ListIncidentsResponse(_message.Message):
+    """One page of incidents."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """The token of the next page; empty on the last page."""
     @_builtins.property
-    def incidents(self) -> _containers.RepeatedCompositeFieldContainer[Global___Incident]: ...
+    def incidents(self) -> _containers.RepeatedCompositeFieldContainer[Global___Incident]:
+        """The incidents, newest first."""
+
     def __init__(
         self,
         *,
         incidents: _abc.Iterable[Global___Incident] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["incidents", b"incidents"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["incidents", b"incidents", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -708,13 +864,18 @@ Global___ListIncidentsResponse: _TypeAlias = ListIncidentsResponse  # noqa: Y015
 
 @_typing.final
 class RegisterProblemRequest(_message.Message):
+    """Register a problem."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INCIDENT_IDS_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     priority: Global___IncidentPriority.ValueType
+    """Its priority. Required."""
     @_builtins.property
-    def incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The incidents behind it (UUIDs), at least one. Required."""
+
     def __init__(
         self,
         *,
@@ -731,11 +892,15 @@ Global___RegisterProblemRequest: _TypeAlias = RegisterProblemRequest  # noqa: Y0
 
 @_typing.final
 class RegisterProblemResponse(_message.Message):
+    """The problem registered."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def problem(self) -> Global___Problem: ...
+    def problem(self) -> Global___Problem:
+        """The problem as recorded, with its deadlines."""
+
     def __init__(
         self,
         *,
@@ -751,13 +916,18 @@ Global___RegisterProblemResponse: _TypeAlias = RegisterProblemResponse  # noqa: 
 
 @_typing.final
 class LinkIncidentsToProblemRequest(_message.Message):
+    """Link more incidents to a problem."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_ID_FIELD_NUMBER: _builtins.int
     INCIDENT_IDS_FIELD_NUMBER: _builtins.int
     problem_id: _builtins.str
+    """The problem's id, a UUID. Required."""
     @_builtins.property
-    def incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def incident_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The incidents to link (UUIDs), at least one. Required."""
+
     def __init__(
         self,
         *,
@@ -774,11 +944,15 @@ Global___LinkIncidentsToProblemRequest: _TypeAlias = LinkIncidentsToProblemReque
 
 @_typing.final
 class LinkIncidentsToProblemResponse(_message.Message):
+    """The problem after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def problem(self) -> Global___Problem: ...
+    def problem(self) -> Global___Problem:
+        """The problem."""
+
     def __init__(
         self,
         *,
@@ -794,12 +968,16 @@ Global___LinkIncidentsToProblemResponse: _TypeAlias = LinkIncidentsToProblemResp
 
 @_typing.final
 class PrioritiseProblemRequest(_message.Message):
+    """Change a problem's priority."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_ID_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     problem_id: _builtins.str
+    """The problem's id, a UUID. Required."""
     priority: Global___IncidentPriority.ValueType
+    """The new priority. Required."""
     def __init__(
         self,
         *,
@@ -816,11 +994,15 @@ Global___PrioritiseProblemRequest: _TypeAlias = PrioritiseProblemRequest  # noqa
 
 @_typing.final
 class PrioritiseProblemResponse(_message.Message):
+    """The problem after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def problem(self) -> Global___Problem: ...
+    def problem(self) -> Global___Problem:
+        """The problem."""
+
     def __init__(
         self,
         *,
@@ -836,10 +1018,13 @@ Global___PrioritiseProblemResponse: _TypeAlias = PrioritiseProblemResponse  # no
 
 @_typing.final
 class StartProblemInvestigationRequest(_message.Message):
+    """Record that the investigation has started."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_ID_FIELD_NUMBER: _builtins.int
     problem_id: _builtins.str
+    """The problem's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -855,11 +1040,15 @@ Global___StartProblemInvestigationRequest: _TypeAlias = StartProblemInvestigatio
 
 @_typing.final
 class StartProblemInvestigationResponse(_message.Message):
+    """The problem after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def problem(self) -> Global___Problem: ...
+    def problem(self) -> Global___Problem:
+        """The problem."""
+
     def __init__(
         self,
         *,
@@ -875,15 +1064,19 @@ Global___StartProblemInvestigationResponse: _TypeAlias = StartProblemInvestigati
 
 @_typing.final
 class EstablishKnownErrorRequest(_message.Message):
+    """Record the known error."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_ID_FIELD_NUMBER: _builtins.int
     KNOWN_ERROR_FIELD_NUMBER: _builtins.int
     WORKAROUND_AVAILABLE_FIELD_NUMBER: _builtins.int
     problem_id: _builtins.str
+    """The problem's id, a UUID. Required."""
     known_error: _builtins.str
     """The operator's known-error reference: 1-64 letters, digits or _.:/#-."""
     workaround_available: _builtins.bool
+    """Whether a workaround is available."""
     def __init__(
         self,
         *,
@@ -901,11 +1094,15 @@ Global___EstablishKnownErrorRequest: _TypeAlias = EstablishKnownErrorRequest  # 
 
 @_typing.final
 class EstablishKnownErrorResponse(_message.Message):
+    """The problem after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def problem(self) -> Global___Problem: ...
+    def problem(self) -> Global___Problem:
+        """The problem."""
+
     def __init__(
         self,
         *,
@@ -921,10 +1118,13 @@ Global___EstablishKnownErrorResponse: _TypeAlias = EstablishKnownErrorResponse  
 
 @_typing.final
 class GetProblemRequest(_message.Message):
+    """Read one problem."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_ID_FIELD_NUMBER: _builtins.int
     problem_id: _builtins.str
+    """The problem's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -940,11 +1140,15 @@ Global___GetProblemRequest: _TypeAlias = GetProblemRequest  # noqa: Y015
 
 @_typing.final
 class GetProblemResponse(_message.Message):
+    """One problem."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEM_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def problem(self) -> Global___Problem: ...
+    def problem(self) -> Global___Problem:
+        """The problem."""
+
     def __init__(
         self,
         *,
@@ -960,21 +1164,32 @@ Global___GetProblemResponse: _TypeAlias = GetProblemResponse  # noqa: Y015
 
 @_typing.final
 class ListProblemsRequest(_message.Message):
+    """One page of problems, newest first."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     OPEN_ONLY_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     open_only: _builtins.bool
+    """Leave out problems with a known error."""
     limit: _builtins.int
+    """The page size: at most this many (0 or more than 500: 500)."""
+    page_token: _builtins.str
+    """Empty for the first page; else a previous response's next_page_token, with the same
+    open_only. Opaque: never build or change one. A page continues after the last problem
+    of the page before, so problems registered meanwhile never shift or repeat a page.
+    """
     def __init__(
         self,
         *,
         open_only: _builtins.bool = ...,
         limit: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "open_only", b"open_only"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "open_only", b"open_only", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -982,19 +1197,27 @@ Global___ListProblemsRequest: _TypeAlias = ListProblemsRequest  # noqa: Y015
 
 @_typing.final
 class ListProblemsResponse(_message.Message):
+    """One page of problems."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROBLEMS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """The token of the next page; empty on the last page."""
     @_builtins.property
-    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___Problem]: ...
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___Problem]:
+        """The problems, newest first."""
+
     def __init__(
         self,
         *,
         problems: _abc.Iterable[Global___Problem] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["problems", b"problems"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "problems", b"problems"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1015,18 +1238,27 @@ class PlannedChange(_message.Message):
     OVERRUN_MINUTES_FIELD_NUMBER: _builtins.int
     OVERRUN_OPENING_MINUTES_FIELD_NUMBER: _builtins.int
     change_id: _builtins.str
+    """The change's id, a UUID."""
     reference: _builtins.str
     """The operator's own opaque change reference, e.g. "CHG-0042"."""
     status: Global___ChangeStatus.ValueType
+    """Where it stands."""
     overrun_minutes: _builtins.int
     """Minutes past the window's end, and how many of them fell in opening hours."""
     overrun_opening_minutes: _builtins.int
+    """Of overrun_minutes, those within opening hours: they count as unavailability."""
     @_builtins.property
-    def window_start(self) -> _timestamp_pb2.Timestamp: ...
+    def window_start(self) -> _timestamp_pb2.Timestamp:
+        """When the window opens (UTC)."""
+
     @_builtins.property
-    def window_end(self) -> _timestamp_pb2.Timestamp: ...
+    def window_end(self) -> _timestamp_pb2.Timestamp:
+        """When the window closes (UTC)."""
+
     @_builtins.property
-    def completed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def completed_at(self) -> _timestamp_pb2.Timestamp:
+        """When the work was done (UTC); unset until then."""
+
     def __init__(
         self,
         *,
@@ -1049,16 +1281,23 @@ Global___PlannedChange: _TypeAlias = PlannedChange  # noqa: Y015
 
 @_typing.final
 class AnnounceChangeRequest(_message.Message):
+    """Announce a planned change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REFERENCE_FIELD_NUMBER: _builtins.int
     WINDOW_START_FIELD_NUMBER: _builtins.int
     WINDOW_END_FIELD_NUMBER: _builtins.int
     reference: _builtins.str
+    """The operator's reference: 1-64 letters, digits or _.:/#-. Required."""
     @_builtins.property
-    def window_start(self) -> _timestamp_pb2.Timestamp: ...
+    def window_start(self) -> _timestamp_pb2.Timestamp:
+        """When the window opens: at least 4 weeks ahead, outside opening hours. Required."""
+
     @_builtins.property
-    def window_end(self) -> _timestamp_pb2.Timestamp: ...
+    def window_end(self) -> _timestamp_pb2.Timestamp:
+        """When the window closes: after it opens, outside opening hours. Required."""
+
     def __init__(
         self,
         *,
@@ -1076,11 +1315,15 @@ Global___AnnounceChangeRequest: _TypeAlias = AnnounceChangeRequest  # noqa: Y015
 
 @_typing.final
 class AnnounceChangeResponse(_message.Message):
+    """The change announced."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def change(self) -> Global___PlannedChange: ...
+    def change(self) -> Global___PlannedChange:
+        """The change as recorded."""
+
     def __init__(
         self,
         *,
@@ -1096,10 +1339,13 @@ Global___AnnounceChangeResponse: _TypeAlias = AnnounceChangeResponse  # noqa: Y0
 
 @_typing.final
 class CompleteChangeRequest(_message.Message):
+    """Record that a change is done."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANGE_ID_FIELD_NUMBER: _builtins.int
     change_id: _builtins.str
+    """The change's id, a UUID. Required."""
     def __init__(
         self,
         *,
@@ -1115,11 +1361,15 @@ Global___CompleteChangeRequest: _TypeAlias = CompleteChangeRequest  # noqa: Y015
 
 @_typing.final
 class CompleteChangeResponse(_message.Message):
+    """The change after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def change(self) -> Global___PlannedChange: ...
+    def change(self) -> Global___PlannedChange:
+        """The planned change."""
+
     def __init__(
         self,
         *,
@@ -1135,18 +1385,28 @@ Global___CompleteChangeResponse: _TypeAlias = CompleteChangeResponse  # noqa: Y0
 
 @_typing.final
 class ListChangesRequest(_message.Message):
+    """One page of planned changes, newest first."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     LIMIT_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     limit: _builtins.int
+    """The page size: at most this many (0 or more than 500: 500)."""
+    page_token: _builtins.str
+    """Empty for the first page; else a previous response's next_page_token. Opaque: never
+    build or change one. A page continues after the last change of the page before, so
+    changes announced meanwhile never shift or repeat a page.
+    """
     def __init__(
         self,
         *,
         limit: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1154,19 +1414,27 @@ Global___ListChangesRequest: _TypeAlias = ListChangesRequest  # noqa: Y015
 
 @_typing.final
 class ListChangesResponse(_message.Message):
+    """One page of planned changes."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANGES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """The token of the next page; empty on the last page."""
     @_builtins.property
-    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlannedChange]: ...
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlannedChange]:
+        """The changes, newest first."""
+
     def __init__(
         self,
         *,
         changes: _abc.Iterable[Global___PlannedChange] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,7 +26,15 @@ if _version_not_supported:
 
 
 class IncidentServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Incidents, problems and planned changes at the single point of contact. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest; NOT_FOUND (NOT_FOUND) for an id that does not exist;
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule
+    does not allow the change now; ABORTED (CONCURRENT_CHANGE) when another change to the
+    same record won a race; INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -122,7 +130,15 @@ class IncidentServiceStub:
 
 
 class IncidentServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Incidents, problems and planned changes at the single point of contact. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest; NOT_FOUND (NOT_FOUND) for an id that does not exist;
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule
+    does not allow the change now; ABORTED (CONCURRENT_CHANGE) when another change to the
+    same record won a race; INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
 
     def RegisterIncident(self, request, context):
         """Register an incident reported to the single point of contact.
@@ -340,7 +356,15 @@ def add_IncidentServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class IncidentService:
-    """Missing associated documentation comment in .proto file."""
+    """Incidents, problems and planned changes at the single point of contact. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest; NOT_FOUND (NOT_FOUND) for an id that does not exist;
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule
+    does not allow the change now; ABORTED (CONCURRENT_CHANGE) when another change to the
+    same record won a race; INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
 
     @staticmethod
     def RegisterIncident(request,

@@ -37,6 +37,16 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class IncidentServiceStub:
+    """Incidents, problems and planned changes at the single point of contact. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest; NOT_FOUND (NOT_FOUND) for an id that does not exist;
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule
+    does not allow the change now; ABORTED (CONCURRENT_CHANGE) when another change to the
+    same record won a race; INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -78,6 +88,16 @@ class IncidentServiceStub:
 
 @_typing.type_check_only
 class IncidentServiceAsyncStub(IncidentServiceStub):
+    """Incidents, problems and planned changes at the single point of contact. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest; NOT_FOUND (NOT_FOUND) for an id that does not exist;
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule
+    does not allow the change now; ABORTED (CONCURRENT_CHANGE) when another change to the
+    same record won a race; INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     RegisterIncident: _aio.UnaryUnaryMultiCallable[_incident_service_pb2.RegisterIncidentRequest, _incident_service_pb2.RegisterIncidentResponse]  # type: ignore[assignment]
     """Register an incident reported to the single point of contact."""
@@ -115,6 +135,16 @@ class IncidentServiceAsyncStub(IncidentServiceStub):
     """Planned changes, newest first."""
 
 class IncidentServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Incidents, problems and planned changes at the single point of contact. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest; NOT_FOUND (NOT_FOUND) for an id that does not exist;
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule
+    does not allow the change now; ABORTED (CONCURRENT_CHANGE) when another change to the
+    same record won a race; INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
+
     @_abc_1.abstractmethod
     def RegisterIncident(
         self,

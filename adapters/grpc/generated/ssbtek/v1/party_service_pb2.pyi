@@ -21,7 +21,7 @@ from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.type import date_pb2 as _date_pb2
-from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as _query_service_pb2
+from adapters.grpc.generated.ssbtek.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -40,9 +40,11 @@ class _PartyRole:
 class _PartyRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PartyRole.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PARTY_ROLE_UNSPECIFIED: _PartyRole.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT where a role is required."""
     PARTY_ROLE_MUNICIPALITY: _PartyRole.ValueType  # 1
     """A municipality, through its social welfare committee."""
     PARTY_ROLE_DATA_PROVIDER: _PartyRole.ValueType  # 2
+    """A state data provider (uppgiftslämnare)."""
     PARTY_ROLE_OPERATOR: _PartyRole.ValueType  # 3
     """Driftsparten (Försäkringskassan)."""
     PARTY_ROLE_SKR: _PartyRole.ValueType  # 4
@@ -52,9 +54,11 @@ class PartyRole(_PartyRole, metaclass=_PartyRoleEnumTypeWrapper):
     """What a party is in the service (004 § 1.1, 2.3)."""
 
 PARTY_ROLE_UNSPECIFIED: PartyRole.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT where a role is required."""
 PARTY_ROLE_MUNICIPALITY: PartyRole.ValueType  # 1
 """A municipality, through its social welfare committee."""
 PARTY_ROLE_DATA_PROVIDER: PartyRole.ValueType  # 2
+"""A state data provider (uppgiftslämnare)."""
 PARTY_ROLE_OPERATOR: PartyRole.ValueType  # 3
 """Driftsparten (Försäkringskassan)."""
 PARTY_ROLE_SKR: PartyRole.ValueType  # 4
@@ -68,29 +72,49 @@ class _PartyStatus:
 class _PartyStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PartyStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PARTY_STATUS_UNSPECIFIED: _PartyStatus.ValueType  # 0
+    """Never sent."""
     PARTY_STATUS_APPLIED: _PartyStatus.ValueType  # 1
+    """Applied to join; waiting for the existing parties' acceptance (004 § 9.1)."""
     PARTY_STATUS_QUALIFIED: _PartyStatus.ValueType  # 2
+    """Accepted by every existing party."""
     PARTY_STATUS_COMMISSIONED: _PartyStatus.ValueType  # 3
+    """SKR commissioned the operator to connect it (004 § 9.1.5)."""
     PARTY_STATUS_INTEGRATION_REQUESTED: _PartyStatus.ValueType  # 4
+    """The signed order form arrived; the technical integration is under way."""
     PARTY_STATUS_INTEGRATION_APPROVED: _PartyStatus.ValueType  # 5
+    """The operator approved the integration; the 10-working-day connection target runs."""
     PARTY_STATUS_CONNECTED: _PartyStatus.ValueType  # 6
+    """Connected: the connection agreement is in force and queries are allowed."""
     PARTY_STATUS_WITHDRAWN: _PartyStatus.ValueType  # 7
+    """Withdrew by notice (004 § 17.1); no access after the effective date."""
     PARTY_STATUS_TERMINATED: _PartyStatus.ValueType  # 8
+    """Terminated after an uncured breach (004 § 18)."""
     PARTY_STATUS_EXITED: _PartyStatus.ValueType  # 9
+    """Left early by a decision of an authority (004 § 17.3)."""
 
 class PartyStatus(_PartyStatus, metaclass=_PartyStatusEnumTypeWrapper):
     """Where a party stands today."""
 
 PARTY_STATUS_UNSPECIFIED: PartyStatus.ValueType  # 0
+"""Never sent."""
 PARTY_STATUS_APPLIED: PartyStatus.ValueType  # 1
+"""Applied to join; waiting for the existing parties' acceptance (004 § 9.1)."""
 PARTY_STATUS_QUALIFIED: PartyStatus.ValueType  # 2
+"""Accepted by every existing party."""
 PARTY_STATUS_COMMISSIONED: PartyStatus.ValueType  # 3
+"""SKR commissioned the operator to connect it (004 § 9.1.5)."""
 PARTY_STATUS_INTEGRATION_REQUESTED: PartyStatus.ValueType  # 4
+"""The signed order form arrived; the technical integration is under way."""
 PARTY_STATUS_INTEGRATION_APPROVED: PartyStatus.ValueType  # 5
+"""The operator approved the integration; the 10-working-day connection target runs."""
 PARTY_STATUS_CONNECTED: PartyStatus.ValueType  # 6
+"""Connected: the connection agreement is in force and queries are allowed."""
 PARTY_STATUS_WITHDRAWN: PartyStatus.ValueType  # 7
+"""Withdrew by notice (004 § 17.1); no access after the effective date."""
 PARTY_STATUS_TERMINATED: PartyStatus.ValueType  # 8
+"""Terminated after an uncured breach (004 § 18)."""
 PARTY_STATUS_EXITED: PartyStatus.ValueType  # 9
+"""Left early by a decision of an authority (004 § 17.3)."""
 Global___PartyStatus: _TypeAlias = PartyStatus  # noqa: Y015
 
 class _CaseworkerState:
@@ -100,20 +124,29 @@ class _CaseworkerState:
 class _CaseworkerStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CaseworkerState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CASEWORKER_STATE_UNSPECIFIED: _CaseworkerState.ValueType  # 0
+    """Never sent."""
     CASEWORKER_STATE_REGISTERED: _CaseworkerState.ValueType  # 1
     """Registered; may not query before signing the assurance."""
     CASEWORKER_STATE_AUTHORISED: _CaseworkerState.ValueType  # 2
+    """Signed the assurance: may query."""
     CASEWORKER_STATE_REVOKED: _CaseworkerState.ValueType  # 3
+    """Revoked for misuse (004 § 12.4.5): may not query."""
     CASEWORKER_STATE_REMOVED: _CaseworkerState.ValueType  # 4
+    """Removed (left employment or changed tasks): may not query."""
 
-class CaseworkerState(_CaseworkerState, metaclass=_CaseworkerStateEnumTypeWrapper): ...
+class CaseworkerState(_CaseworkerState, metaclass=_CaseworkerStateEnumTypeWrapper):
+    """Where a caseworker stands."""
 
 CASEWORKER_STATE_UNSPECIFIED: CaseworkerState.ValueType  # 0
+"""Never sent."""
 CASEWORKER_STATE_REGISTERED: CaseworkerState.ValueType  # 1
 """Registered; may not query before signing the assurance."""
 CASEWORKER_STATE_AUTHORISED: CaseworkerState.ValueType  # 2
+"""Signed the assurance: may query."""
 CASEWORKER_STATE_REVOKED: CaseworkerState.ValueType  # 3
+"""Revoked for misuse (004 § 12.4.5): may not query."""
 CASEWORKER_STATE_REMOVED: CaseworkerState.ValueType  # 4
+"""Removed (left employment or changed tasks): may not query."""
 Global___CaseworkerState: _TypeAlias = CaseworkerState  # noqa: Y015
 
 class _RemovalReason:
@@ -123,14 +156,21 @@ class _RemovalReason:
 class _RemovalReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RemovalReason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     REMOVAL_REASON_UNSPECIFIED: _RemovalReason.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT."""
     REMOVAL_REASON_LEFT_EMPLOYMENT: _RemovalReason.ValueType  # 1
+    """The caseworker left the municipality's employment."""
     REMOVAL_REASON_CHANGED_TASKS: _RemovalReason.ValueType  # 2
+    """The caseworker changed tasks."""
 
-class RemovalReason(_RemovalReason, metaclass=_RemovalReasonEnumTypeWrapper): ...
+class RemovalReason(_RemovalReason, metaclass=_RemovalReasonEnumTypeWrapper):
+    """Why a caseworker was removed."""
 
 REMOVAL_REASON_UNSPECIFIED: RemovalReason.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT."""
 REMOVAL_REASON_LEFT_EMPLOYMENT: RemovalReason.ValueType  # 1
+"""The caseworker left the municipality's employment."""
 REMOVAL_REASON_CHANGED_TASKS: RemovalReason.ValueType  # 2
+"""The caseworker changed tasks."""
 Global___RemovalReason: _TypeAlias = RemovalReason  # noqa: Y015
 
 class _BreachNotifier:
@@ -140,6 +180,7 @@ class _BreachNotifier:
 class _BreachNotifierEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BreachNotifier.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     BREACH_NOTIFIER_UNSPECIFIED: _BreachNotifier.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT."""
     BREACH_NOTIFIER_SKR: _BreachNotifier.ValueType  # 1
     """60 days to cure (004 § 18.1)."""
     BREACH_NOTIFIER_OPERATOR: _BreachNotifier.ValueType  # 2
@@ -149,6 +190,7 @@ class BreachNotifier(_BreachNotifier, metaclass=_BreachNotifierEnumTypeWrapper):
     """Whose written notice of a breach starts the cure period."""
 
 BREACH_NOTIFIER_UNSPECIFIED: BreachNotifier.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT."""
 BREACH_NOTIFIER_SKR: BreachNotifier.ValueType  # 1
 """60 days to cure (004 § 18.1)."""
 BREACH_NOTIFIER_OPERATOR: BreachNotifier.ValueType  # 2
@@ -162,21 +204,33 @@ class _DecisionBody:
 class _DecisionBodyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DecisionBody.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DECISION_BODY_UNSPECIFIED: _DecisionBody.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT."""
     DECISION_BODY_PARLIAMENT: _DecisionBody.ValueType  # 1
+    """Riksdagen."""
     DECISION_BODY_GOVERNMENT: _DecisionBody.ValueType  # 2
+    """Regeringen."""
     DECISION_BODY_COURT: _DecisionBody.ValueType  # 3
+    """A court."""
     DECISION_BODY_AUTHORITY: _DecisionBody.ValueType  # 4
+    """An authority."""
     DECISION_BODY_OTHER_SUPERIOR_BODY: _DecisionBody.ValueType  # 5
+    """Another superior body."""
 
 class DecisionBody(_DecisionBody, metaclass=_DecisionBodyEnumTypeWrapper):
     """Who decided that a party must leave early (004 § 17.3)."""
 
 DECISION_BODY_UNSPECIFIED: DecisionBody.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT."""
 DECISION_BODY_PARLIAMENT: DecisionBody.ValueType  # 1
+"""Riksdagen."""
 DECISION_BODY_GOVERNMENT: DecisionBody.ValueType  # 2
+"""Regeringen."""
 DECISION_BODY_COURT: DecisionBody.ValueType  # 3
+"""A court."""
 DECISION_BODY_AUTHORITY: DecisionBody.ValueType  # 4
+"""An authority."""
 DECISION_BODY_OTHER_SUPERIOR_BODY: DecisionBody.ValueType  # 5
+"""Another superior body."""
 Global___DecisionBody: _TypeAlias = DecisionBody  # noqa: Y015
 
 class _ConnectionTargetState:
@@ -188,10 +242,13 @@ class _ConnectionTargetStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[
     CONNECTION_TARGET_STATE_UNSPECIFIED: _ConnectionTargetState.ValueType  # 0
     """No target: not yet approved, or not a municipality."""
     CONNECTION_TARGET_STATE_PENDING: _ConnectionTargetState.ValueType  # 1
+    """Approved, not connected, the target day not passed."""
     CONNECTION_TARGET_STATE_OVERDUE: _ConnectionTargetState.ValueType  # 2
     """Approved, not connected, and the target day has passed."""
     CONNECTION_TARGET_STATE_MET: _ConnectionTargetState.ValueType  # 3
+    """Connected on or before the target day."""
     CONNECTION_TARGET_STATE_MISSED: _ConnectionTargetState.ValueType  # 4
+    """Connected after the target day."""
 
 class ConnectionTargetState(_ConnectionTargetState, metaclass=_ConnectionTargetStateEnumTypeWrapper):
     """The 10-working-day connection target (004 § 9.2.7)."""
@@ -199,14 +256,19 @@ class ConnectionTargetState(_ConnectionTargetState, metaclass=_ConnectionTargetS
 CONNECTION_TARGET_STATE_UNSPECIFIED: ConnectionTargetState.ValueType  # 0
 """No target: not yet approved, or not a municipality."""
 CONNECTION_TARGET_STATE_PENDING: ConnectionTargetState.ValueType  # 1
+"""Approved, not connected, the target day not passed."""
 CONNECTION_TARGET_STATE_OVERDUE: ConnectionTargetState.ValueType  # 2
 """Approved, not connected, and the target day has passed."""
 CONNECTION_TARGET_STATE_MET: ConnectionTargetState.ValueType  # 3
+"""Connected on or before the target day."""
 CONNECTION_TARGET_STATE_MISSED: ConnectionTargetState.ValueType  # 4
+"""Connected after the target day."""
 Global___ConnectionTargetState: _TypeAlias = ConnectionTargetState  # noqa: Y015
 
 @_typing.final
 class Party(_message.Message):
+    """A party as of today. Not personal data: parties are organisations."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
@@ -224,18 +286,27 @@ class Party(_message.Message):
     organisation_number: _builtins.str
     """NNNNNN-NNNN."""
     name: _builtins.str
-    provider: _query_service_pb2.Provider.ValueType
+    """The party's name, e.g. "Exempelby kommun, socialnämnden"."""
+    provider: _common_pb2.Provider.ValueType
     """The base service a data provider provides."""
     status: Global___PartyStatus.ValueType
+    """Where it stands today."""
     vehicle_register_consent: _builtins.bool
+    """The municipality's written consent for direct access to the vehicle register is in
+    force.
+    """
     @_builtins.property
-    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___PartyRole.ValueType]: ...
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___PartyRole.ValueType]:
+        """Its roles in the service."""
+
     @_builtins.property
     def as_of(self) -> _date_pb2.Date:
         """The day the status is computed for (today, Europe/Stockholm)."""
 
     @_builtins.property
-    def acceptances(self) -> _containers.RepeatedCompositeFieldContainer[Global___Acceptance]: ...
+    def acceptances(self) -> _containers.RepeatedCompositeFieldContainer[Global___Acceptance]:
+        """The existing parties that accepted it, in the order they did."""
+
     @_builtins.property
     def pending_acceptances(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Existing parties whose acceptance is still missing (004 § 9.1.2)."""
@@ -249,14 +320,16 @@ class Party(_message.Message):
         """Providers that stopped serving this municipality (001 § 7.2)."""
 
     @_builtins.property
-    def deadlines(self) -> Global___Deadlines: ...
+    def deadlines(self) -> Global___Deadlines:
+        """The dates that matter now."""
+
     def __init__(
         self,
         *,
         organisation_number: _builtins.str = ...,
         name: _builtins.str = ...,
         roles: _abc.Iterable[Global___PartyRole.ValueType] | None = ...,
-        provider: _query_service_pb2.Provider.ValueType = ...,
+        provider: _common_pb2.Provider.ValueType = ...,
         status: Global___PartyStatus.ValueType = ...,
         as_of: _date_pb2.Date | None = ...,
         acceptances: _abc.Iterable[Global___Acceptance] | None = ...,
@@ -276,13 +349,18 @@ Global___Party: _TypeAlias = Party  # noqa: Y015
 
 @_typing.final
 class Acceptance(_message.Message):
+    """One existing party's acceptance of an applicant."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     ACCEPTED_ON_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The accepting party, NNNNNN-NNNN."""
     @_builtins.property
-    def accepted_on(self) -> _date_pb2.Date: ...
+    def accepted_on(self) -> _date_pb2.Date:
+        """The day it accepted."""
+
     def __init__(
         self,
         *,
@@ -311,9 +389,13 @@ class Deadlines(_message.Message):
     FORCED_EXIT_FIELD_NUMBER: _builtins.int
     COMPLIANCE_DEADLINES_FIELD_NUMBER: _builtins.int
     connection_target_state: Global___ConnectionTargetState.ValueType
+    """Where the connection target stands."""
     cure_notified_by: Global___BreachNotifier.ValueType
+    """Who gave notice of the open breach."""
     @_builtins.property
-    def connection_target(self) -> _date_pb2.Date: ...
+    def connection_target(self) -> _date_pb2.Date:
+        """The day the municipality should be connected by: 10 working days after approval."""
+
     @_builtins.property
     def withdrawal_effective(self) -> _date_pb2.Date:
         """31 December of the year the withdrawal takes effect; no access from the next day."""
@@ -327,7 +409,9 @@ class Deadlines(_message.Message):
         """The first day without access after a forced exit."""
 
     @_builtins.property
-    def compliance_deadlines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ComplianceDeadline]: ...
+    def compliance_deadlines(self) -> _containers.RepeatedCompositeFieldContainer[Global___ComplianceDeadline]:
+        """The providers' changed qualification conditions and their comply-by days (001 § 7.2)."""
+
     def __init__(
         self,
         *,
@@ -349,14 +433,19 @@ Global___Deadlines: _TypeAlias = Deadlines  # noqa: Y015
 
 @_typing.final
 class ComplianceDeadline(_message.Message):
+    """A provider's changed qualification conditions the municipality must comply with."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROVIDER_ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     NOTIFIED_ON_FIELD_NUMBER: _builtins.int
     COMPLY_BY_FIELD_NUMBER: _builtins.int
     provider_organisation_number: _builtins.str
+    """The provider, NNNNNN-NNNN."""
     @_builtins.property
-    def notified_on(self) -> _date_pb2.Date: ...
+    def notified_on(self) -> _date_pb2.Date:
+        """The day the municipality was notified."""
+
     @_builtins.property
     def comply_by(self) -> _date_pb2.Date:
         """The last day to comply."""
@@ -390,16 +479,29 @@ class Caseworker(_message.Message):
     REMOVED_ON_FIELD_NUMBER: _builtins.int
     REMOVAL_REASON_FIELD_NUMBER: _builtins.int
     caseworker_pseudonym: _builtins.str
+    """A keyed pseudonym of the organisation and the caseworker id (32 hex characters):
+    stable, not reversible, not personal data.
+    """
     state: Global___CaseworkerState.ValueType
+    """Where the caseworker stands."""
     removal_reason: Global___RemovalReason.ValueType
+    """Why the caseworker was removed; unset unless they were."""
     @_builtins.property
-    def registered_on(self) -> _date_pb2.Date: ...
+    def registered_on(self) -> _date_pb2.Date:
+        """The day the caseworker was registered."""
+
     @_builtins.property
-    def assurance_signed_on(self) -> _date_pb2.Date: ...
+    def assurance_signed_on(self) -> _date_pb2.Date:
+        """The day the assurance was signed; unset until then."""
+
     @_builtins.property
-    def revoked_on(self) -> _date_pb2.Date: ...
+    def revoked_on(self) -> _date_pb2.Date:
+        """The day the authorisation was revoked; unset unless it was."""
+
     @_builtins.property
-    def removed_on(self) -> _date_pb2.Date: ...
+    def removed_on(self) -> _date_pb2.Date:
+        """The day the caseworker was removed; unset unless they were."""
+
     def __init__(
         self,
         *,
@@ -430,10 +532,15 @@ class OrderForm(_message.Message):
     POWER_OF_ATTORNEY_ATTACHED_FIELD_NUMBER: _builtins.int
     PROOF_OF_AUTHORITY_ATTACHED_FIELD_NUMBER: _builtins.int
     signed_by_authorised_representative: _builtins.bool
+    """Signed by an authorised representative."""
     power_of_attorney_attached: _builtins.bool
+    """A power of attorney is attached (needed when the signatory is not authorised by law)."""
     proof_of_authority_attached: _builtins.bool
+    """Proof of the signatory's authority is attached."""
     @_builtins.property
-    def signed_on(self) -> _date_pb2.Date: ...
+    def signed_on(self) -> _date_pb2.Date:
+        """The day it was signed. Required."""
+
     def __init__(
         self,
         *,
@@ -452,6 +559,8 @@ Global___OrderForm: _TypeAlias = OrderForm  # noqa: Y015
 
 @_typing.final
 class FoundPartyRequest(_message.Message):
+    """Record a founding signatory."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
@@ -459,17 +568,24 @@ class FoundPartyRequest(_message.Message):
     ROLES_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     name: _builtins.str
-    provider: _query_service_pb2.Provider.ValueType
+    """The party's name. Required."""
+    provider: _common_pb2.Provider.ValueType
+    """The base service it provides; required for a data provider, unset otherwise."""
     @_builtins.property
-    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___PartyRole.ValueType]: ...
+    def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___PartyRole.ValueType]:
+        """Its roles. Required."""
+
     def __init__(
         self,
         *,
         organisation_number: _builtins.str = ...,
         name: _builtins.str = ...,
         roles: _abc.Iterable[Global___PartyRole.ValueType] | None = ...,
-        provider: _query_service_pb2.Provider.ValueType = ...,
+        provider: _common_pb2.Provider.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -481,11 +597,15 @@ Global___FoundPartyRequest: _TypeAlias = FoundPartyRequest  # noqa: Y015
 
 @_typing.final
 class FoundPartyResponse(_message.Message):
+    """The answer to FoundParty."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -501,6 +621,8 @@ Global___FoundPartyResponse: _TypeAlias = FoundPartyResponse  # noqa: Y015
 
 @_typing.final
 class ApplyToJoinRequest(_message.Message):
+    """Apply to join."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
@@ -508,10 +630,14 @@ class ApplyToJoinRequest(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     name: _builtins.str
+    """The applicant's name. Required."""
     role: Global___PartyRole.ValueType
     """PARTY_ROLE_MUNICIPALITY or PARTY_ROLE_DATA_PROVIDER."""
-    provider: _query_service_pb2.Provider.ValueType
+    provider: _common_pb2.Provider.ValueType
     """For a data provider."""
     def __init__(
         self,
@@ -519,7 +645,7 @@ class ApplyToJoinRequest(_message.Message):
         organisation_number: _builtins.str = ...,
         name: _builtins.str = ...,
         role: Global___PartyRole.ValueType = ...,
-        provider: _query_service_pb2.Provider.ValueType = ...,
+        provider: _common_pb2.Provider.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -531,11 +657,15 @@ Global___ApplyToJoinRequest: _TypeAlias = ApplyToJoinRequest  # noqa: Y015
 
 @_typing.final
 class ApplyToJoinResponse(_message.Message):
+    """The answer to ApplyToJoin."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -551,11 +681,16 @@ Global___ApplyToJoinResponse: _TypeAlias = ApplyToJoinResponse  # noqa: Y015
 
 @_typing.final
 class RecordAcceptanceRequest(_message.Message):
+    """An existing party accepts an applicant."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     ACCEPTED_BY_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     accepted_by: _builtins.str
     """The existing party that accepts."""
     def __init__(
@@ -574,11 +709,15 @@ Global___RecordAcceptanceRequest: _TypeAlias = RecordAcceptanceRequest  # noqa: 
 
 @_typing.final
 class RecordAcceptanceResponse(_message.Message):
+    """The answer to RecordAcceptance."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -594,10 +733,15 @@ Global___RecordAcceptanceResponse: _TypeAlias = RecordAcceptanceResponse  # noqa
 
 @_typing.final
 class CommissionOperatorRequest(_message.Message):
+    """SKR commissions the operator to connect the applicant."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -613,11 +757,15 @@ Global___CommissionOperatorRequest: _TypeAlias = CommissionOperatorRequest  # no
 
 @_typing.final
 class CommissionOperatorResponse(_message.Message):
+    """The answer to CommissionOperator."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -633,13 +781,20 @@ Global___CommissionOperatorResponse: _TypeAlias = CommissionOperatorResponse  # 
 
 @_typing.final
 class SubmitOrderFormRequest(_message.Message):
+    """The signed order form arrives."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     ORDER_FORM_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     @_builtins.property
-    def order_form(self) -> Global___OrderForm: ...
+    def order_form(self) -> Global___OrderForm:
+        """The order form. Required."""
+
     def __init__(
         self,
         *,
@@ -656,11 +811,15 @@ Global___SubmitOrderFormRequest: _TypeAlias = SubmitOrderFormRequest  # noqa: Y0
 
 @_typing.final
 class SubmitOrderFormResponse(_message.Message):
+    """The answer to SubmitOrderForm."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -676,10 +835,15 @@ Global___SubmitOrderFormResponse: _TypeAlias = SubmitOrderFormResponse  # noqa: 
 
 @_typing.final
 class ApproveIntegrationRequest(_message.Message):
+    """The operator approves the integration."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -695,11 +859,15 @@ Global___ApproveIntegrationRequest: _TypeAlias = ApproveIntegrationRequest  # no
 
 @_typing.final
 class ApproveIntegrationResponse(_message.Message):
+    """The answer to ApproveIntegration."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -715,10 +883,15 @@ Global___ApproveIntegrationResponse: _TypeAlias = ApproveIntegrationResponse  # 
 
 @_typing.final
 class ConnectPartyRequest(_message.Message):
+    """Connect the party."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -734,11 +907,15 @@ Global___ConnectPartyRequest: _TypeAlias = ConnectPartyRequest  # noqa: Y015
 
 @_typing.final
 class ConnectPartyResponse(_message.Message):
+    """The answer to ConnectParty."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -754,13 +931,20 @@ Global___ConnectPartyResponse: _TypeAlias = ConnectPartyResponse  # noqa: Y015
 
 @_typing.final
 class RecordVehicleRegisterConsentRequest(_message.Message):
+    """Record the municipality's consent for the vehicle register."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     GRANTED_ON_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     @_builtins.property
-    def granted_on(self) -> _date_pb2.Date: ...
+    def granted_on(self) -> _date_pb2.Date:
+        """The day the consent was given. Required."""
+
     def __init__(
         self,
         *,
@@ -777,11 +961,15 @@ Global___RecordVehicleRegisterConsentRequest: _TypeAlias = RecordVehicleRegister
 
 @_typing.final
 class RecordVehicleRegisterConsentResponse(_message.Message):
+    """The answer to RecordVehicleRegisterConsent."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -797,10 +985,15 @@ Global___RecordVehicleRegisterConsentResponse: _TypeAlias = RecordVehicleRegiste
 
 @_typing.final
 class WithdrawVehicleRegisterConsentRequest(_message.Message):
+    """Withdraw the municipality's consent for the vehicle register."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -816,11 +1009,15 @@ Global___WithdrawVehicleRegisterConsentRequest: _TypeAlias = WithdrawVehicleRegi
 
 @_typing.final
 class WithdrawVehicleRegisterConsentResponse(_message.Message):
+    """The answer to WithdrawVehicleRegisterConsent."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -836,13 +1033,20 @@ Global___WithdrawVehicleRegisterConsentResponse: _TypeAlias = WithdrawVehicleReg
 
 @_typing.final
 class RegisterCaseworkerRequest(_message.Message):
+    """Register a caseworker."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     CASEWORKER_ID_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     caseworker_id: _builtins.str
-    """Personal data: turned into a pseudonym at once, never stored or echoed."""
+    """PERSONAL DATA: the caseworker's account id, as its queries send it. Required.
+    Turned into a pseudonym at once, never stored or echoed.
+    """
     def __init__(
         self,
         *,
@@ -859,11 +1063,15 @@ Global___RegisterCaseworkerRequest: _TypeAlias = RegisterCaseworkerRequest  # no
 
 @_typing.final
 class RegisterCaseworkerResponse(_message.Message):
+    """The answer to RegisterCaseworker."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CASEWORKER_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def caseworker(self) -> Global___Caseworker: ...
+    def caseworker(self) -> Global___Caseworker:
+        """The caseworker after the change, by pseudonym."""
+
     def __init__(
         self,
         *,
@@ -879,15 +1087,25 @@ Global___RegisterCaseworkerResponse: _TypeAlias = RegisterCaseworkerResponse  # 
 
 @_typing.final
 class SignAssuranceRequest(_message.Message):
+    """The caseworker signed the assurance."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     CASEWORKER_ID_FIELD_NUMBER: _builtins.int
     SIGNED_ON_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     caseworker_id: _builtins.str
+    """PERSONAL DATA. The caseworker's account id in the case system, as its queries send
+    it. Required. Turned into the pseudonym at once; never stored or echoed.
+    """
     @_builtins.property
-    def signed_on(self) -> _date_pb2.Date: ...
+    def signed_on(self) -> _date_pb2.Date:
+        """The day it was signed. Required."""
+
     def __init__(
         self,
         *,
@@ -905,11 +1123,15 @@ Global___SignAssuranceRequest: _TypeAlias = SignAssuranceRequest  # noqa: Y015
 
 @_typing.final
 class SignAssuranceResponse(_message.Message):
+    """The answer to SignAssurance."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CASEWORKER_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def caseworker(self) -> Global___Caseworker: ...
+    def caseworker(self) -> Global___Caseworker:
+        """The caseworker after the change, by pseudonym."""
+
     def __init__(
         self,
         *,
@@ -925,12 +1147,20 @@ Global___SignAssuranceResponse: _TypeAlias = SignAssuranceResponse  # noqa: Y015
 
 @_typing.final
 class RevokeCaseworkerRequest(_message.Message):
+    """Revoke a caseworker for misuse."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     CASEWORKER_ID_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     caseworker_id: _builtins.str
+    """PERSONAL DATA. The caseworker's account id in the case system, as its queries send
+    it. Required. Turned into the pseudonym at once; never stored or echoed.
+    """
     def __init__(
         self,
         *,
@@ -947,11 +1177,15 @@ Global___RevokeCaseworkerRequest: _TypeAlias = RevokeCaseworkerRequest  # noqa: 
 
 @_typing.final
 class RevokeCaseworkerResponse(_message.Message):
+    """The answer to RevokeCaseworker."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CASEWORKER_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def caseworker(self) -> Global___Caseworker: ...
+    def caseworker(self) -> Global___Caseworker:
+        """The caseworker after the change, by pseudonym."""
+
     def __init__(
         self,
         *,
@@ -967,14 +1201,23 @@ Global___RevokeCaseworkerResponse: _TypeAlias = RevokeCaseworkerResponse  # noqa
 
 @_typing.final
 class RemoveCaseworkerRequest(_message.Message):
+    """Remove a caseworker."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     CASEWORKER_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     caseworker_id: _builtins.str
+    """PERSONAL DATA. The caseworker's account id in the case system, as its queries send
+    it. Required. Turned into the pseudonym at once; never stored or echoed.
+    """
     reason: Global___RemovalReason.ValueType
+    """Why. Required."""
     def __init__(
         self,
         *,
@@ -992,11 +1235,15 @@ Global___RemoveCaseworkerRequest: _TypeAlias = RemoveCaseworkerRequest  # noqa: 
 
 @_typing.final
 class RemoveCaseworkerResponse(_message.Message):
+    """The answer to RemoveCaseworker."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CASEWORKER_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def caseworker(self) -> Global___Caseworker: ...
+    def caseworker(self) -> Global___Caseworker:
+        """The caseworker after the change, by pseudonym."""
+
     def __init__(
         self,
         *,
@@ -1012,10 +1259,15 @@ Global___RemoveCaseworkerResponse: _TypeAlias = RemoveCaseworkerResponse  # noqa
 
 @_typing.final
 class GiveWithdrawalNoticeRequest(_message.Message):
+    """Give written notice of withdrawal."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -1031,11 +1283,15 @@ Global___GiveWithdrawalNoticeRequest: _TypeAlias = GiveWithdrawalNoticeRequest  
 
 @_typing.final
 class GiveWithdrawalNoticeResponse(_message.Message):
+    """The answer to GiveWithdrawalNotice."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1051,12 +1307,18 @@ Global___GiveWithdrawalNoticeResponse: _TypeAlias = GiveWithdrawalNoticeResponse
 
 @_typing.final
 class NotifyBreachRequest(_message.Message):
+    """Give written notice of a material breach."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     NOTIFIED_BY_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     notified_by: Global___BreachNotifier.ValueType
+    """Who gives notice: it sets the cure period. Required."""
     def __init__(
         self,
         *,
@@ -1073,11 +1335,15 @@ Global___NotifyBreachRequest: _TypeAlias = NotifyBreachRequest  # noqa: Y015
 
 @_typing.final
 class NotifyBreachResponse(_message.Message):
+    """The answer to NotifyBreach."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1093,10 +1359,15 @@ Global___NotifyBreachResponse: _TypeAlias = NotifyBreachResponse  # noqa: Y015
 
 @_typing.final
 class RecordBreachRemediedRequest(_message.Message):
+    """Record that a breach was cured."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -1112,11 +1383,15 @@ Global___RecordBreachRemediedRequest: _TypeAlias = RecordBreachRemediedRequest  
 
 @_typing.final
 class RecordBreachRemediedResponse(_message.Message):
+    """The answer to RecordBreachRemedied."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1132,10 +1407,15 @@ Global___RecordBreachRemediedResponse: _TypeAlias = RecordBreachRemediedResponse
 
 @_typing.final
 class TerminateForBreachRequest(_message.Message):
+    """Terminate after an uncured breach."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -1151,11 +1431,15 @@ Global___TerminateForBreachRequest: _TypeAlias = TerminateForBreachRequest  # no
 
 @_typing.final
 class TerminateForBreachResponse(_message.Message):
+    """The answer to TerminateForBreach."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1171,13 +1455,19 @@ Global___TerminateForBreachResponse: _TypeAlias = TerminateForBreachResponse  # 
 
 @_typing.final
 class RecordForcedExitRequest(_message.Message):
+    """Record a forced exit."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     DECIDED_BY_FIELD_NUMBER: _builtins.int
     EFFECTIVE_ON_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     decided_by: Global___DecisionBody.ValueType
+    """Who decided it. Required."""
     @_builtins.property
     def effective_on(self) -> _date_pb2.Date:
         """The first day without access; unset means today."""
@@ -1199,11 +1489,15 @@ Global___RecordForcedExitRequest: _TypeAlias = RecordForcedExitRequest  # noqa: 
 
 @_typing.final
 class RecordForcedExitResponse(_message.Message):
+    """The answer to RecordForcedExit."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1219,6 +1513,8 @@ Global___RecordForcedExitResponse: _TypeAlias = RecordForcedExitResponse  # noqa
 
 @_typing.final
 class NotifyQualificationChangeRequest(_message.Message):
+    """A provider's qualification conditions changed for a municipality."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
@@ -1243,11 +1539,15 @@ Global___NotifyQualificationChangeRequest: _TypeAlias = NotifyQualificationChang
 
 @_typing.final
 class NotifyQualificationChangeResponse(_message.Message):
+    """The answer to NotifyQualificationChange."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1263,12 +1563,18 @@ Global___NotifyQualificationChangeResponse: _TypeAlias = NotifyQualificationChan
 
 @_typing.final
 class RecordQualificationComplianceRequest(_message.Message):
+    """The municipality complied with the changed conditions."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     PROVIDER_ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     provider_organisation_number: _builtins.str
+    """The data provider, NNNNNN-NNNN. Required."""
     def __init__(
         self,
         *,
@@ -1285,11 +1591,15 @@ Global___RecordQualificationComplianceRequest: _TypeAlias = RecordQualificationC
 
 @_typing.final
 class RecordQualificationComplianceResponse(_message.Message):
+    """The answer to RecordQualificationCompliance."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1305,12 +1615,18 @@ Global___RecordQualificationComplianceResponse: _TypeAlias = RecordQualification
 
 @_typing.final
 class StopProviderServiceRequest(_message.Message):
+    """The provider stops serving the municipality."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     PROVIDER_ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     provider_organisation_number: _builtins.str
+    """The data provider, NNNNNN-NNNN. Required."""
     def __init__(
         self,
         *,
@@ -1327,11 +1643,15 @@ Global___StopProviderServiceRequest: _TypeAlias = StopProviderServiceRequest  # 
 
 @_typing.final
 class StopProviderServiceResponse(_message.Message):
+    """The answer to StopProviderService."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1347,10 +1667,15 @@ Global___StopProviderServiceResponse: _TypeAlias = StopProviderServiceResponse  
 
 @_typing.final
 class GetPartyRequest(_message.Message):
+    """Read one party."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -1366,11 +1691,15 @@ Global___GetPartyRequest: _TypeAlias = GetPartyRequest  # noqa: Y015
 
 @_typing.final
 class GetPartyResponse(_message.Message):
+    """The answer to GetParty."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def party(self) -> Global___Party: ...
+    def party(self) -> Global___Party:
+        """The party after the change, as of today."""
+
     def __init__(
         self,
         *,
@@ -1386,6 +1715,8 @@ Global___GetPartyResponse: _TypeAlias = GetPartyResponse  # noqa: Y015
 
 @_typing.final
 class ListPartiesRequest(_message.Message):
+    """List the parties. No fields."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -1401,11 +1732,15 @@ Global___ListPartiesRequest: _TypeAlias = ListPartiesRequest  # noqa: Y015
 
 @_typing.final
 class ListPartiesResponse(_message.Message):
+    """Every party."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PARTIES_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def parties(self) -> _containers.RepeatedCompositeFieldContainer[Global___Party]: ...
+    def parties(self) -> _containers.RepeatedCompositeFieldContainer[Global___Party]:
+        """The parties, by organisation number."""
+
     def __init__(
         self,
         *,
@@ -1421,10 +1756,15 @@ Global___ListPartiesResponse: _TypeAlias = ListPartiesResponse  # noqa: Y015
 
 @_typing.final
 class ListCaseworkersRequest(_message.Message):
+    """List a municipality's caseworkers."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -1440,11 +1780,15 @@ Global___ListCaseworkersRequest: _TypeAlias = ListCaseworkersRequest  # noqa: Y0
 
 @_typing.final
 class ListCaseworkersResponse(_message.Message):
+    """A municipality's caseworkers."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CASEWORKERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def caseworkers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Caseworker]: ...
+    def caseworkers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Caseworker]:
+        """The caseworkers, by pseudonym only."""
+
     def __init__(
         self,
         *,
@@ -1460,10 +1804,15 @@ Global___ListCaseworkersResponse: _TypeAlias = ListCaseworkersResponse  # noqa: 
 
 @_typing.final
 class GetDeadlinesRequest(_message.Message):
+    """Read a party's deadlines."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party's organisation number: 10 digits, with or without the hyphen (NNNNNN-NNNN).
+    Required.
+    """
     def __init__(
         self,
         *,
@@ -1479,15 +1828,21 @@ Global___GetDeadlinesRequest: _TypeAlias = GetDeadlinesRequest  # noqa: Y015
 
 @_typing.final
 class GetDeadlinesResponse(_message.Message):
+    """A party's deadlines."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     DEADLINES_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
+    """The party, NNNNNN-NNNN."""
     status: Global___PartyStatus.ValueType
+    """Where it stands today."""
     @_builtins.property
-    def deadlines(self) -> Global___Deadlines: ...
+    def deadlines(self) -> Global___Deadlines:
+        """The dates that matter now."""
+
     def __init__(
         self,
         *,

@@ -26,7 +26,15 @@ if _version_not_supported:
 
 
 class PartyServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """The parties and their life in the agreement, and a municipality's caseworkers. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest, NOT_FOUND (NOT_FOUND) for an organisation that is not a party,
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule of
+    the agreement does not allow the change now, ABORTED (CONCURRENT_CHANGE) when another
+    change to the party won a race, INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -162,7 +170,15 @@ class PartyServiceStub:
 
 
 class PartyServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The parties and their life in the agreement, and a municipality's caseworkers. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest, NOT_FOUND (NOT_FOUND) for an organisation that is not a party,
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule of
+    the agreement does not allow the change now, ABORTED (CONCURRENT_CHANGE) when another
+    change to the party won a race, INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
 
     def FoundParty(self, request, context):
         """Record a signatory of the Överenskommelse (SKR, the operator, a data provider).
@@ -221,7 +237,8 @@ class PartyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WithdrawVehicleRegisterConsent(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The municipality withdraws its consent; Transportstyrelsen's parts become NOT_ENTITLED.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -269,7 +286,8 @@ class PartyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordBreachRemedied(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The breach was cured within the cure period.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -296,7 +314,8 @@ class PartyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordQualificationCompliance(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The municipality complied with the provider's changed conditions in time.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -316,7 +335,8 @@ class PartyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListParties(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every party, by organisation number. Not paged: the parties are a few hundred at most.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -472,7 +492,15 @@ def add_PartyServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PartyService:
-    """Missing associated documentation comment in .proto file."""
+    """The parties and their life in the agreement, and a municipality's caseworkers. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest, NOT_FOUND (NOT_FOUND) for an organisation that is not a party,
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule of
+    the agreement does not allow the change now, ABORTED (CONCURRENT_CHANGE) when another
+    change to the party won a race, INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
 
     @staticmethod
     def FoundParty(request,

@@ -39,6 +39,16 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class PartyServiceStub:
+    """The parties and their life in the agreement, and a municipality's caseworkers. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest, NOT_FOUND (NOT_FOUND) for an organisation that is not a party,
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule of
+    the agreement does not allow the change now, ABORTED (CONCURRENT_CHANGE) when another
+    change to the party won a race, INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -60,6 +70,7 @@ class PartyServiceStub:
     RecordVehicleRegisterConsent: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.RecordVehicleRegisterConsentRequest, _party_service_pb2.RecordVehicleRegisterConsentResponse]
     """The municipality's written consent for direct access to the vehicle register (002)."""
     WithdrawVehicleRegisterConsent: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.WithdrawVehicleRegisterConsentRequest, _party_service_pb2.WithdrawVehicleRegisterConsentResponse]
+    """The municipality withdraws its consent; Transportstyrelsen's parts become NOT_ENTITLED."""
     RegisterCaseworker: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.RegisterCaseworkerRequest, _party_service_pb2.RegisterCaseworkerResponse]
     """Register a caseworker of a municipality (by an opaque id, never stored)."""
     SignAssurance: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.SignAssuranceRequest, _party_service_pb2.SignAssuranceResponse]
@@ -73,6 +84,7 @@ class PartyServiceStub:
     NotifyBreach: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.NotifyBreachRequest, _party_service_pb2.NotifyBreachResponse]
     """A written notice of a material breach starts the cure period (004 § 18.1; 001 § 7.1)."""
     RecordBreachRemedied: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.RecordBreachRemediedRequest, _party_service_pb2.RecordBreachRemediedResponse]
+    """The breach was cured within the cure period."""
     TerminateForBreach: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.TerminateForBreachRequest, _party_service_pb2.TerminateForBreachResponse]
     """Disconnect after an uncured breach, once the cure period has ended."""
     RecordForcedExit: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.RecordForcedExitRequest, _party_service_pb2.RecordForcedExitResponse]
@@ -80,11 +92,13 @@ class PartyServiceStub:
     NotifyQualificationChange: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.NotifyQualificationChangeRequest, _party_service_pb2.NotifyQualificationChangeResponse]
     """A provider's qualification conditions changed: 30 days to comply (001 § 7.2)."""
     RecordQualificationCompliance: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.RecordQualificationComplianceRequest, _party_service_pb2.RecordQualificationComplianceResponse]
+    """The municipality complied with the provider's changed conditions in time."""
     StopProviderService: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.StopProviderServiceRequest, _party_service_pb2.StopProviderServiceResponse]
     """The provider stops serving the municipality after 30 days without compliance."""
     GetParty: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.GetPartyRequest, _party_service_pb2.GetPartyResponse]
     """A party's status, acceptances, consent and deadlines today."""
     ListParties: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.ListPartiesRequest, _party_service_pb2.ListPartiesResponse]
+    """Every party, by organisation number. Not paged: the parties are a few hundred at most."""
     ListCaseworkers: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.ListCaseworkersRequest, _party_service_pb2.ListCaseworkersResponse]
     """A municipality's caseworkers, by pseudonym only."""
     GetDeadlines: _grpc.UnaryUnaryMultiCallable[_party_service_pb2.GetDeadlinesRequest, _party_service_pb2.GetDeadlinesResponse]
@@ -92,6 +106,16 @@ class PartyServiceStub:
 
 @_typing.type_check_only
 class PartyServiceAsyncStub(PartyServiceStub):
+    """The parties and their life in the agreement, and a municipality's caseworkers. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest, NOT_FOUND (NOT_FOUND) for an organisation that is not a party,
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule of
+    the agreement does not allow the change now, ABORTED (CONCURRENT_CHANGE) when another
+    change to the party won a race, INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     FoundParty: _aio.UnaryUnaryMultiCallable[_party_service_pb2.FoundPartyRequest, _party_service_pb2.FoundPartyResponse]  # type: ignore[assignment]
     """Record a signatory of the Överenskommelse (SKR, the operator, a data provider)."""
@@ -110,6 +134,7 @@ class PartyServiceAsyncStub(PartyServiceStub):
     RecordVehicleRegisterConsent: _aio.UnaryUnaryMultiCallable[_party_service_pb2.RecordVehicleRegisterConsentRequest, _party_service_pb2.RecordVehicleRegisterConsentResponse]  # type: ignore[assignment]
     """The municipality's written consent for direct access to the vehicle register (002)."""
     WithdrawVehicleRegisterConsent: _aio.UnaryUnaryMultiCallable[_party_service_pb2.WithdrawVehicleRegisterConsentRequest, _party_service_pb2.WithdrawVehicleRegisterConsentResponse]  # type: ignore[assignment]
+    """The municipality withdraws its consent; Transportstyrelsen's parts become NOT_ENTITLED."""
     RegisterCaseworker: _aio.UnaryUnaryMultiCallable[_party_service_pb2.RegisterCaseworkerRequest, _party_service_pb2.RegisterCaseworkerResponse]  # type: ignore[assignment]
     """Register a caseworker of a municipality (by an opaque id, never stored)."""
     SignAssurance: _aio.UnaryUnaryMultiCallable[_party_service_pb2.SignAssuranceRequest, _party_service_pb2.SignAssuranceResponse]  # type: ignore[assignment]
@@ -123,6 +148,7 @@ class PartyServiceAsyncStub(PartyServiceStub):
     NotifyBreach: _aio.UnaryUnaryMultiCallable[_party_service_pb2.NotifyBreachRequest, _party_service_pb2.NotifyBreachResponse]  # type: ignore[assignment]
     """A written notice of a material breach starts the cure period (004 § 18.1; 001 § 7.1)."""
     RecordBreachRemedied: _aio.UnaryUnaryMultiCallable[_party_service_pb2.RecordBreachRemediedRequest, _party_service_pb2.RecordBreachRemediedResponse]  # type: ignore[assignment]
+    """The breach was cured within the cure period."""
     TerminateForBreach: _aio.UnaryUnaryMultiCallable[_party_service_pb2.TerminateForBreachRequest, _party_service_pb2.TerminateForBreachResponse]  # type: ignore[assignment]
     """Disconnect after an uncured breach, once the cure period has ended."""
     RecordForcedExit: _aio.UnaryUnaryMultiCallable[_party_service_pb2.RecordForcedExitRequest, _party_service_pb2.RecordForcedExitResponse]  # type: ignore[assignment]
@@ -130,17 +156,29 @@ class PartyServiceAsyncStub(PartyServiceStub):
     NotifyQualificationChange: _aio.UnaryUnaryMultiCallable[_party_service_pb2.NotifyQualificationChangeRequest, _party_service_pb2.NotifyQualificationChangeResponse]  # type: ignore[assignment]
     """A provider's qualification conditions changed: 30 days to comply (001 § 7.2)."""
     RecordQualificationCompliance: _aio.UnaryUnaryMultiCallable[_party_service_pb2.RecordQualificationComplianceRequest, _party_service_pb2.RecordQualificationComplianceResponse]  # type: ignore[assignment]
+    """The municipality complied with the provider's changed conditions in time."""
     StopProviderService: _aio.UnaryUnaryMultiCallable[_party_service_pb2.StopProviderServiceRequest, _party_service_pb2.StopProviderServiceResponse]  # type: ignore[assignment]
     """The provider stops serving the municipality after 30 days without compliance."""
     GetParty: _aio.UnaryUnaryMultiCallable[_party_service_pb2.GetPartyRequest, _party_service_pb2.GetPartyResponse]  # type: ignore[assignment]
     """A party's status, acceptances, consent and deadlines today."""
     ListParties: _aio.UnaryUnaryMultiCallable[_party_service_pb2.ListPartiesRequest, _party_service_pb2.ListPartiesResponse]  # type: ignore[assignment]
+    """Every party, by organisation number. Not paged: the parties are a few hundred at most."""
     ListCaseworkers: _aio.UnaryUnaryMultiCallable[_party_service_pb2.ListCaseworkersRequest, _party_service_pb2.ListCaseworkersResponse]  # type: ignore[assignment]
     """A municipality's caseworkers, by pseudonym only."""
     GetDeadlines: _aio.UnaryUnaryMultiCallable[_party_service_pb2.GetDeadlinesRequest, _party_service_pb2.GetDeadlinesResponse]  # type: ignore[assignment]
     """The dates that matter: connection target, withdrawal, cure period, forced exit, 001 § 7.2."""
 
 class PartyServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The parties and their life in the agreement, and a municipality's caseworkers. For the
+    administrators (the operator and SKR): another caller gets PERMISSION_DENIED (reason
+    ADMINISTRATORS_ONLY). Errors of every RPC: INVALID_ARGUMENT (INVALID_ARGUMENT) with a
+    google.rpc.BadRequest, NOT_FOUND (NOT_FOUND) for an organisation that is not a party,
+    FAILED_PRECONDITION (AGREEMENT_RULE) with a google.rpc.PreconditionFailure when a rule of
+    the agreement does not allow the change now, ABORTED (CONCURRENT_CHANGE) when another
+    change to the party won a race, INTERNAL (INTERNAL). Reads (Get*, List*) never return
+    FAILED_PRECONDITION or ABORTED.
+    """
+
     @_abc_1.abstractmethod
     def FoundParty(
         self,
@@ -210,7 +248,8 @@ class PartyServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _party_service_pb2.WithdrawVehicleRegisterConsentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_party_service_pb2.WithdrawVehicleRegisterConsentResponse, _abc.Awaitable[_party_service_pb2.WithdrawVehicleRegisterConsentResponse]]: ...
+    ) -> _typing.Union[_party_service_pb2.WithdrawVehicleRegisterConsentResponse, _abc.Awaitable[_party_service_pb2.WithdrawVehicleRegisterConsentResponse]]:
+        """The municipality withdraws its consent; Transportstyrelsen's parts become NOT_ENTITLED."""
 
     @_abc_1.abstractmethod
     def RegisterCaseworker(
@@ -265,7 +304,8 @@ class PartyServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _party_service_pb2.RecordBreachRemediedRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_party_service_pb2.RecordBreachRemediedResponse, _abc.Awaitable[_party_service_pb2.RecordBreachRemediedResponse]]: ...
+    ) -> _typing.Union[_party_service_pb2.RecordBreachRemediedResponse, _abc.Awaitable[_party_service_pb2.RecordBreachRemediedResponse]]:
+        """The breach was cured within the cure period."""
 
     @_abc_1.abstractmethod
     def TerminateForBreach(
@@ -296,7 +336,8 @@ class PartyServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _party_service_pb2.RecordQualificationComplianceRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_party_service_pb2.RecordQualificationComplianceResponse, _abc.Awaitable[_party_service_pb2.RecordQualificationComplianceResponse]]: ...
+    ) -> _typing.Union[_party_service_pb2.RecordQualificationComplianceResponse, _abc.Awaitable[_party_service_pb2.RecordQualificationComplianceResponse]]:
+        """The municipality complied with the provider's changed conditions in time."""
 
     @_abc_1.abstractmethod
     def StopProviderService(
@@ -319,7 +360,8 @@ class PartyServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _party_service_pb2.ListPartiesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_party_service_pb2.ListPartiesResponse, _abc.Awaitable[_party_service_pb2.ListPartiesResponse]]: ...
+    ) -> _typing.Union[_party_service_pb2.ListPartiesResponse, _abc.Awaitable[_party_service_pb2.ListPartiesResponse]]:
+        """Every party, by organisation number. Not paged: the parties are a few hundred at most."""
 
     @_abc_1.abstractmethod
     def ListCaseworkers(

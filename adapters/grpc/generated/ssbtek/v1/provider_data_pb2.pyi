@@ -49,21 +49,37 @@ class ProviderData(_message.Message):
     UNEMPLOYMENT_FUNDS_FIELD_NUMBER: _builtins.int
     TRANSPORTSTYRELSEN_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def arbetsformedlingen(self) -> Global___ArbetsformedlingenRecord: ...
+    def arbetsformedlingen(self) -> Global___ArbetsformedlingenRecord:
+        """Arbetsförmedlingen's record."""
+
     @_builtins.property
-    def csn(self) -> Global___CsnRecord: ...
+    def csn(self) -> Global___CsnRecord:
+        """CSN's record."""
+
     @_builtins.property
-    def forsakringskassan(self) -> Global___ForsakringskassanRecord: ...
+    def forsakringskassan(self) -> Global___ForsakringskassanRecord:
+        """Försäkringskassan's record."""
+
     @_builtins.property
-    def migrationsverket(self) -> Global___MigrationsverketRecord: ...
+    def migrationsverket(self) -> Global___MigrationsverketRecord:
+        """Migrationsverket's record."""
+
     @_builtins.property
-    def pensionsmyndigheten(self) -> Global___PensionsmyndighetenRecord: ...
+    def pensionsmyndigheten(self) -> Global___PensionsmyndighetenRecord:
+        """Pensionsmyndigheten's record."""
+
     @_builtins.property
-    def skatteverket(self) -> Global___SkatteverketRecord: ...
+    def skatteverket(self) -> Global___SkatteverketRecord:
+        """Skatteverket's record."""
+
     @_builtins.property
-    def unemployment_funds(self) -> Global___UnemploymentFundsRecord: ...
+    def unemployment_funds(self) -> Global___UnemploymentFundsRecord:
+        """The unemployment funds' record."""
+
     @_builtins.property
-    def transportstyrelsen(self) -> Global___TransportstyrelsenRecord: ...
+    def transportstyrelsen(self) -> Global___TransportstyrelsenRecord:
+        """Transportstyrelsen's record."""
+
     def __init__(
         self,
         *,
@@ -208,7 +224,9 @@ class CsnRecord(_message.Message):
     protected_identity: _builtins.bool
     """sekretess."""
     @_builtins.property
-    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___StudentFinancePayment]: ...
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___StudentFinancePayment]:
+        """The payments in the period, oldest first as the provider gave them."""
+
     def __init__(
         self,
         *,
@@ -290,7 +308,9 @@ class ForsakringskassanRecord(_message.Message):
     protected_identity: _builtins.bool
     """skyddad."""
     @_builtins.property
-    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___BenefitPayment]: ...
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___BenefitPayment]:
+        """The payments in the period, as the provider gave them."""
+
     def __init__(
         self,
         *,
@@ -380,7 +400,9 @@ class MigrationsverketRecord(_message.Message):
         """inresedatum."""
 
     @_builtins.property
-    def permits(self) -> _containers.RepeatedCompositeFieldContainer[Global___Permit]: ...
+    def permits(self) -> _containers.RepeatedCompositeFieldContainer[Global___Permit]:
+        """The permits, as the provider gave them."""
+
     def __init__(
         self,
         *,
@@ -486,7 +508,9 @@ class PensionsmyndighetenRecord(_message.Message):
     protected_identity: _builtins.bool
     """skyddad."""
     @_builtins.property
-    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___PensionPayment]: ...
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___PensionPayment]:
+        """The payments in the period, as the provider gave them."""
+
     def __init__(
         self,
         *,
@@ -599,9 +623,13 @@ class SkatteverketRecord(_message.Message):
     protected_identity: _builtins.bool
     """Sekretessmarkering."""
     @_builtins.property
-    def earned_income(self) -> _containers.RepeatedCompositeFieldContainer[Global___EarnedIncome]: ...
+    def earned_income(self) -> _containers.RepeatedCompositeFieldContainer[Global___EarnedIncome]:
+        """Taxed earned income, one entry per taxation year."""
+
     @_builtins.property
-    def capital_income(self) -> _containers.RepeatedCompositeFieldContainer[Global___CapitalIncome]: ...
+    def capital_income(self) -> _containers.RepeatedCompositeFieldContainer[Global___CapitalIncome]:
+        """Capital income, one entry per taxation year."""
+
     def __init__(
         self,
         *,
@@ -696,7 +724,9 @@ class UnemploymentFundsRecord(_message.Message):
     protected_identity: _builtins.bool
     """The unemployment funds' answer has no such flag: always false."""
     @_builtins.property
-    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnemploymentPayment]: ...
+    def payments(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnemploymentPayment]:
+        """The payments in the period, as the provider gave them."""
+
     def __init__(
         self,
         *,
@@ -774,7 +804,9 @@ class TransportstyrelsenRecord(_message.Message):
     protected_identity: _builtins.bool
     """Transportstyrelsen's answer has no such flag: always false."""
     @_builtins.property
-    def vehicles(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vehicle]: ...
+    def vehicles(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vehicle]:
+        """The vehicles the subject owns."""
+
     def __init__(
         self,
         *,

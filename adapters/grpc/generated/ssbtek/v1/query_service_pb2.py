@@ -25,66 +25,67 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
+from adapters.grpc.generated.ssbtek.v1 import common_pb2 as ssbtek_dot_v1_dot_common__pb2
 from adapters.grpc.generated.ssbtek.v1 import provider_data_pb2 as ssbtek_dot_v1_dot_provider__data__pb2
 
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import *
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dssbtek/v1/query_service.proto\x12\tssbtek.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x1dssbtek/v1/provider_data.proto\"J\n\x06Period\x12 \n\x05start\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\x1e\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"?\n\x12\x41skingOrganisation\x12\x1b\n\x13organisation_number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"]\n\x11ProviderSelection\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12!\n\x06period\x18\x02 \x01(\x0b\x32\x11.ssbtek.v1.Period\"\xca\x02\n\x12SubmitQueryRequest\x12\x19\n\x11\x63lient_request_id\x18\x01 \x01(\t\x12:\n\x13\x61sking_organisation\x18\x02 \x01(\x0b\x32\x1d.ssbtek.v1.AskingOrganisation\x12\x15\n\rcaseworker_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x04 \x01(\t\x12#\n\x07purpose\x18\x05 \x01(\x0e\x32\x12.ssbtek.v1.Purpose\x12*\n\x0blegal_basis\x18\x06 \x01(\x0e\x32\x15.ssbtek.v1.LegalBasis\x12!\n\x06period\x18\x07 \x01(\x0b\x32\x11.ssbtek.v1.Period\x12\x10\n\x08subjects\x18\x08 \x03(\t\x12/\n\tproviders\x18\t \x03(\x0b\x32\x1c.ssbtek.v1.ProviderSelection\"8\n\x13SubmitQueryResponse\x12!\n\x06\x61nswer\x18\x01 \x01(\x0b\x32\x11.ssbtek.v1.Answer\"\xca\x02\n\x12StreamQueryRequest\x12\x19\n\x11\x63lient_request_id\x18\x01 \x01(\t\x12:\n\x13\x61sking_organisation\x18\x02 \x01(\x0b\x32\x1d.ssbtek.v1.AskingOrganisation\x12\x15\n\rcaseworker_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x04 \x01(\t\x12#\n\x07purpose\x18\x05 \x01(\x0e\x32\x12.ssbtek.v1.Purpose\x12*\n\x0blegal_basis\x18\x06 \x01(\x0e\x32\x15.ssbtek.v1.LegalBasis\x12!\n\x06period\x18\x07 \x01(\x0b\x32\x11.ssbtek.v1.Period\x12\x10\n\x08subjects\x18\x08 \x03(\t\x12/\n\tproviders\x18\t \x03(\x0b\x32\x1c.ssbtek.v1.ProviderSelection\"n\n\x13StreamQueryResponse\x12\'\n\x04part\x18\x01 \x01(\x0b\x32\x17.ssbtek.v1.ProviderPartH\x00\x12%\n\x07summary\x18\x02 \x01(\x0b\x32\x12.ssbtek.v1.SummaryH\x00\x42\x07\n\x05\x65vent\"k\n\x06\x41nswer\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12*\n\x08subjects\x18\x02 \x03(\x0b\x32\x18.ssbtek.v1.SubjectAnswer\x12#\n\x07summary\x18\x03 \x01(\x0b\x32\x12.ssbtek.v1.Summary\"\x88\x01\n\rSubjectAnswer\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12&\n\x05parts\x18\x02 \x03(\x0b\x32\x17.ssbtek.v1.ProviderPart\x12>\n\x12protected_identity\x18\x03 \x01(\x0b\x32\".ssbtek.v1.ProtectedIdentityNotice\"\x90\x02\n\x0cProviderPart\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12\'\n\x07outcome\x18\x02 \x01(\x0e\x32\x16.ssbtek.v1.OutcomeKind\x12\'\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x17.ssbtek.v1.ProviderDataH\x00\x12)\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x18.ssbtek.v1.ProviderErrorH\x00\x12*\n\x07latency\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x15\n\rsubject_index\x18\x06 \x01(\x05\x12\x0f\n\x07subject\x18\x07 \x01(\tB\x08\n\x06result\"V\n\rProviderError\x12&\n\x06source\x18\x01 \x01(\x0e\x32\x16.ssbtek.v1.ErrorSource\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"x\n\x17ProtectedIdentityNotice\x12\x15\n\rsubject_index\x18\x01 \x01(\x05\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\'\n\nflagged_by\x18\x03 \x03(\x0e\x32\x13.ssbtek.v1.Provider\x12\x0c\n\x04text\x18\x04 \x01(\t\"\x9b\x03\n\x07Summary\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x15\n\rsubject_count\x18\x02 \x01(\x05\x12\x10\n\x08\x61nswered\x18\x03 \x01(\x05\x12\x0f\n\x07no_data\x18\x04 \x01(\x05\x12\x0e\n\x06\x65rrors\x18\x05 \x01(\x05\x12\x0e\n\x06\x63losed\x18\x06 \x01(\x05\x12\x46\n\x1aprotected_identity_notices\x18\x07 \x03(\x0b\x32\".ssbtek.v1.ProtectedIdentityNotice\x12\x14\n\x0cnot_entitled\x18\x0b \x01(\x05\x12\x1e\n\x16provider_not_connected\x18\x0c \x01(\x05\x12\x18\n\x10provider_stopped\x18\r \x01(\x05\x12/\n\x0breceived_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63ompiled_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x07\x65lapsed\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\"?\n\x15\x43heckProvidersRequest\x12&\n\tproviders\x18\x01 \x03(\x0e\x32\x13.ssbtek.v1.Provider\"F\n\x16\x43heckProvidersResponse\x12,\n\tproviders\x18\x01 \x03(\x0b\x32\x19.ssbtek.v1.ProviderStatus\"\xa8\x02\n\x0eProviderStatus\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12\x11\n\treachable\x18\x02 \x01(\x08\x12\x10\n\x08open_now\x18\x03 \x01(\x08\x12*\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12(\n\x07\x62reaker\x18\x06 \x01(\x0e\x32\x17.ssbtek.v1.BreakerState\x12\x35\n\x11unavailable_since\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x63\x61lls_in_progress\x18\x08 \x01(\x05\x12\x12\n\ncall_limit\x18\t \x01(\x05\"\x1a\n\x18\x44\x65scribeProvidersRequest\"N\n\x19\x44\x65scribeProvidersResponse\x12\x31\n\tproviders\x18\x01 \x03(\x0b\x32\x1e.ssbtek.v1.ProviderDescription\"\x9c\x01\n\x13ProviderDescription\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\ndata_kinds\x18\x03 \x03(\t\x12\x13\n\x0blegal_basis\x18\x04 \x03(\t\x12\x15\n\ropening_hours\x18\x05 \x01(\t\x12\x10\n\x08open_now\x18\x06 \x01(\x08*\x95\x02\n\x08Provider\x12\x18\n\x14PROVIDER_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPROVIDER_ARBETSFORMEDLINGEN\x10\x01\x12\x10\n\x0cPROVIDER_CSN\x10\x02\x12\x1e\n\x1aPROVIDER_FORSAKRINGSKASSAN\x10\x03\x12\x1d\n\x19PROVIDER_MIGRATIONSVERKET\x10\x04\x12 \n\x1cPROVIDER_PENSIONSMYNDIGHETEN\x10\x05\x12\x19\n\x15PROVIDER_SKATTEVERKET\x10\x06\x12\x1f\n\x1bPROVIDER_UNEMPLOYMENT_FUNDS\x10\x07\x12\x1f\n\x1bPROVIDER_TRANSPORTSTYRELSEN\x10\x08*n\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12%\n!PURPOSE_FINANCIAL_ASSISTANCE_CASE\x10\x01\x12#\n\x1fPURPOSE_APPLICATION_PREPARATION\x10\x02*m\n\nLegalBasis\x12\x1b\n\x17LEGAL_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n\x19LEGAL_BASIS_SOL_11_KAP_11\x10\x01\x12#\n\x1fLEGAL_BASIS_FORORDNING_2008_975\x10\x02*\xfc\x01\n\x0bOutcomeKind\x12\x1c\n\x18OUTCOME_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15OUTCOME_KIND_ANSWERED\x10\x01\x12\x18\n\x14OUTCOME_KIND_NO_DATA\x10\x02\x12\x16\n\x12OUTCOME_KIND_ERROR\x10\x03\x12\x17\n\x13OUTCOME_KIND_CLOSED\x10\x04\x12\x1d\n\x19OUTCOME_KIND_NOT_ENTITLED\x10\x05\x12\'\n#OUTCOME_KIND_PROVIDER_NOT_CONNECTED\x10\x06\x12!\n\x1dOUTCOME_KIND_PROVIDER_STOPPED\x10\x07*W\n\x0b\x45rrorSource\x12\x1c\n\x18\x45RROR_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45RROR_SOURCE_SSBT\x10\x01\x12\x13\n\x0f\x45RROR_SOURCE_BT\x10\x02*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03\x32\xe3\x02\n\x0cQueryService\x12L\n\x0bSubmitQuery\x12\x1d.ssbtek.v1.SubmitQueryRequest\x1a\x1e.ssbtek.v1.SubmitQueryResponse\x12N\n\x0bStreamQuery\x12\x1d.ssbtek.v1.StreamQueryRequest\x1a\x1e.ssbtek.v1.StreamQueryResponse0\x01\x12U\n\x0e\x43heckProviders\x12 .ssbtek.v1.CheckProvidersRequest\x1a!.ssbtek.v1.CheckProvidersResponse\x12^\n\x11\x44\x65scribeProviders\x12#.ssbtek.v1.DescribeProvidersRequest\x1a$.ssbtek.v1.DescribeProvidersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dssbtek/v1/query_service.proto\x12\tssbtek.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x16ssbtek/v1/common.proto\x1a\x1dssbtek/v1/provider_data.proto\"J\n\x06Period\x12 \n\x05start\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\x1e\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"?\n\x12\x41skingOrganisation\x12\x1b\n\x13organisation_number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"]\n\x11ProviderSelection\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12!\n\x06period\x18\x02 \x01(\x0b\x32\x11.ssbtek.v1.Period\"\xca\x02\n\x12SubmitQueryRequest\x12\x19\n\x11\x63lient_request_id\x18\x01 \x01(\t\x12:\n\x13\x61sking_organisation\x18\x02 \x01(\x0b\x32\x1d.ssbtek.v1.AskingOrganisation\x12\x15\n\rcaseworker_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x04 \x01(\t\x12#\n\x07purpose\x18\x05 \x01(\x0e\x32\x12.ssbtek.v1.Purpose\x12*\n\x0blegal_basis\x18\x06 \x01(\x0e\x32\x15.ssbtek.v1.LegalBasis\x12!\n\x06period\x18\x07 \x01(\x0b\x32\x11.ssbtek.v1.Period\x12\x10\n\x08subjects\x18\x08 \x03(\t\x12/\n\tproviders\x18\t \x03(\x0b\x32\x1c.ssbtek.v1.ProviderSelection\"8\n\x13SubmitQueryResponse\x12!\n\x06\x61nswer\x18\x01 \x01(\x0b\x32\x11.ssbtek.v1.Answer\"\xca\x02\n\x12StreamQueryRequest\x12\x19\n\x11\x63lient_request_id\x18\x01 \x01(\t\x12:\n\x13\x61sking_organisation\x18\x02 \x01(\x0b\x32\x1d.ssbtek.v1.AskingOrganisation\x12\x15\n\rcaseworker_id\x18\x03 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x04 \x01(\t\x12#\n\x07purpose\x18\x05 \x01(\x0e\x32\x12.ssbtek.v1.Purpose\x12*\n\x0blegal_basis\x18\x06 \x01(\x0e\x32\x15.ssbtek.v1.LegalBasis\x12!\n\x06period\x18\x07 \x01(\x0b\x32\x11.ssbtek.v1.Period\x12\x10\n\x08subjects\x18\x08 \x03(\t\x12/\n\tproviders\x18\t \x03(\x0b\x32\x1c.ssbtek.v1.ProviderSelection\"n\n\x13StreamQueryResponse\x12\'\n\x04part\x18\x01 \x01(\x0b\x32\x17.ssbtek.v1.ProviderPartH\x00\x12%\n\x07summary\x18\x02 \x01(\x0b\x32\x12.ssbtek.v1.SummaryH\x00\x42\x07\n\x05\x65vent\"k\n\x06\x41nswer\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12*\n\x08subjects\x18\x02 \x03(\x0b\x32\x18.ssbtek.v1.SubjectAnswer\x12#\n\x07summary\x18\x03 \x01(\x0b\x32\x12.ssbtek.v1.Summary\"\x88\x01\n\rSubjectAnswer\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12&\n\x05parts\x18\x02 \x03(\x0b\x32\x17.ssbtek.v1.ProviderPart\x12>\n\x12protected_identity\x18\x03 \x01(\x0b\x32\".ssbtek.v1.ProtectedIdentityNotice\"\x90\x02\n\x0cProviderPart\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12\'\n\x07outcome\x18\x02 \x01(\x0e\x32\x16.ssbtek.v1.OutcomeKind\x12\'\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x17.ssbtek.v1.ProviderDataH\x00\x12)\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x18.ssbtek.v1.ProviderErrorH\x00\x12*\n\x07latency\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x15\n\rsubject_index\x18\x06 \x01(\x05\x12\x0f\n\x07subject\x18\x07 \x01(\tB\x08\n\x06result\"V\n\rProviderError\x12&\n\x06source\x18\x01 \x01(\x0e\x32\x16.ssbtek.v1.ErrorSource\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"x\n\x17ProtectedIdentityNotice\x12\x15\n\rsubject_index\x18\x01 \x01(\x05\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\'\n\nflagged_by\x18\x03 \x03(\x0e\x32\x13.ssbtek.v1.Provider\x12\x0c\n\x04text\x18\x04 \x01(\t\"\x9b\x03\n\x07Summary\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x15\n\rsubject_count\x18\x02 \x01(\x05\x12\x10\n\x08\x61nswered\x18\x03 \x01(\x05\x12\x0f\n\x07no_data\x18\x04 \x01(\x05\x12\x0e\n\x06\x65rrors\x18\x05 \x01(\x05\x12\x0e\n\x06\x63losed\x18\x06 \x01(\x05\x12\x46\n\x1aprotected_identity_notices\x18\x07 \x03(\x0b\x32\".ssbtek.v1.ProtectedIdentityNotice\x12\x14\n\x0cnot_entitled\x18\x0b \x01(\x05\x12\x1e\n\x16provider_not_connected\x18\x0c \x01(\x05\x12\x18\n\x10provider_stopped\x18\r \x01(\x05\x12/\n\x0breceived_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63ompiled_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x07\x65lapsed\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\"?\n\x15\x43heckProvidersRequest\x12&\n\tproviders\x18\x01 \x03(\x0e\x32\x13.ssbtek.v1.Provider\"F\n\x16\x43heckProvidersResponse\x12,\n\tproviders\x18\x01 \x03(\x0b\x32\x19.ssbtek.v1.ProviderStatus\"\xa8\x02\n\x0eProviderStatus\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12\x11\n\treachable\x18\x02 \x01(\x08\x12\x10\n\x08open_now\x18\x03 \x01(\x08\x12*\n\x07latency\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12(\n\x07\x62reaker\x18\x06 \x01(\x0e\x32\x17.ssbtek.v1.BreakerState\x12\x35\n\x11unavailable_since\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11\x63\x61lls_in_progress\x18\x08 \x01(\x05\x12\x12\n\ncall_limit\x18\t \x01(\x05\"\x1a\n\x18\x44\x65scribeProvidersRequest\"N\n\x19\x44\x65scribeProvidersResponse\x12\x31\n\tproviders\x18\x01 \x03(\x0b\x32\x1e.ssbtek.v1.ProviderDescription\"\x9c\x01\n\x13ProviderDescription\x12%\n\x08provider\x18\x01 \x01(\x0e\x32\x13.ssbtek.v1.Provider\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\ndata_kinds\x18\x03 \x03(\t\x12\x13\n\x0blegal_basis\x18\x04 \x03(\t\x12\x15\n\ropening_hours\x18\x05 \x01(\t\x12\x10\n\x08open_now\x18\x06 \x01(\x08*n\n\x07Purpose\x12\x17\n\x13PURPOSE_UNSPECIFIED\x10\x00\x12%\n!PURPOSE_FINANCIAL_ASSISTANCE_CASE\x10\x01\x12#\n\x1fPURPOSE_APPLICATION_PREPARATION\x10\x02*m\n\nLegalBasis\x12\x1b\n\x17LEGAL_BASIS_UNSPECIFIED\x10\x00\x12\x1d\n\x19LEGAL_BASIS_SOL_11_KAP_11\x10\x01\x12#\n\x1fLEGAL_BASIS_FORORDNING_2008_975\x10\x02*\xfc\x01\n\x0bOutcomeKind\x12\x1c\n\x18OUTCOME_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15OUTCOME_KIND_ANSWERED\x10\x01\x12\x18\n\x14OUTCOME_KIND_NO_DATA\x10\x02\x12\x16\n\x12OUTCOME_KIND_ERROR\x10\x03\x12\x17\n\x13OUTCOME_KIND_CLOSED\x10\x04\x12\x1d\n\x19OUTCOME_KIND_NOT_ENTITLED\x10\x05\x12\'\n#OUTCOME_KIND_PROVIDER_NOT_CONNECTED\x10\x06\x12!\n\x1dOUTCOME_KIND_PROVIDER_STOPPED\x10\x07*W\n\x0b\x45rrorSource\x12\x1c\n\x18\x45RROR_SOURCE_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45RROR_SOURCE_SSBT\x10\x01\x12\x13\n\x0f\x45RROR_SOURCE_BT\x10\x02*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03\x32\xe3\x02\n\x0cQueryService\x12L\n\x0bSubmitQuery\x12\x1d.ssbtek.v1.SubmitQueryRequest\x1a\x1e.ssbtek.v1.SubmitQueryResponse\x12N\n\x0bStreamQuery\x12\x1d.ssbtek.v1.StreamQueryRequest\x1a\x1e.ssbtek.v1.StreamQueryResponse0\x01\x12U\n\x0e\x43heckProviders\x12 .ssbtek.v1.CheckProvidersRequest\x1a!.ssbtek.v1.CheckProvidersResponse\x12^\n\x11\x44\x65scribeProviders\x12#.ssbtek.v1.DescribeProvidersRequest\x1a$.ssbtek.v1.DescribeProvidersResponseBX\n\x0cse.ssbtek.v1B\x11QueryServiceProtoP\x01Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\xaa\x02\tSsbtek.V1P\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'adapters.grpc.generated.ssbtek.v1.query_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_PROVIDER']._serialized_start=3087
-  _globals['_PROVIDER']._serialized_end=3364
-  _globals['_PURPOSE']._serialized_start=3366
-  _globals['_PURPOSE']._serialized_end=3476
-  _globals['_LEGALBASIS']._serialized_start=3478
-  _globals['_LEGALBASIS']._serialized_end=3587
-  _globals['_OUTCOMEKIND']._serialized_start=3590
-  _globals['_OUTCOMEKIND']._serialized_end=3842
-  _globals['_ERRORSOURCE']._serialized_start=3844
-  _globals['_ERRORSOURCE']._serialized_end=3931
-  _globals['_BREAKERSTATE']._serialized_start=3933
-  _globals['_BREAKERSTATE']._serialized_end=4057
-  _globals['_PERIOD']._serialized_start=164
-  _globals['_PERIOD']._serialized_end=238
-  _globals['_ASKINGORGANISATION']._serialized_start=240
-  _globals['_ASKINGORGANISATION']._serialized_end=303
-  _globals['_PROVIDERSELECTION']._serialized_start=305
-  _globals['_PROVIDERSELECTION']._serialized_end=398
-  _globals['_SUBMITQUERYREQUEST']._serialized_start=401
-  _globals['_SUBMITQUERYREQUEST']._serialized_end=731
-  _globals['_SUBMITQUERYRESPONSE']._serialized_start=733
-  _globals['_SUBMITQUERYRESPONSE']._serialized_end=789
-  _globals['_STREAMQUERYREQUEST']._serialized_start=792
-  _globals['_STREAMQUERYREQUEST']._serialized_end=1122
-  _globals['_STREAMQUERYRESPONSE']._serialized_start=1124
-  _globals['_STREAMQUERYRESPONSE']._serialized_end=1234
-  _globals['_ANSWER']._serialized_start=1236
-  _globals['_ANSWER']._serialized_end=1343
-  _globals['_SUBJECTANSWER']._serialized_start=1346
-  _globals['_SUBJECTANSWER']._serialized_end=1482
-  _globals['_PROVIDERPART']._serialized_start=1485
-  _globals['_PROVIDERPART']._serialized_end=1757
-  _globals['_PROVIDERERROR']._serialized_start=1759
-  _globals['_PROVIDERERROR']._serialized_end=1845
-  _globals['_PROTECTEDIDENTITYNOTICE']._serialized_start=1847
-  _globals['_PROTECTEDIDENTITYNOTICE']._serialized_end=1967
-  _globals['_SUMMARY']._serialized_start=1970
-  _globals['_SUMMARY']._serialized_end=2381
-  _globals['_CHECKPROVIDERSREQUEST']._serialized_start=2383
-  _globals['_CHECKPROVIDERSREQUEST']._serialized_end=2446
-  _globals['_CHECKPROVIDERSRESPONSE']._serialized_start=2448
-  _globals['_CHECKPROVIDERSRESPONSE']._serialized_end=2518
-  _globals['_PROVIDERSTATUS']._serialized_start=2521
-  _globals['_PROVIDERSTATUS']._serialized_end=2817
-  _globals['_DESCRIBEPROVIDERSREQUEST']._serialized_start=2819
-  _globals['_DESCRIBEPROVIDERSREQUEST']._serialized_end=2845
-  _globals['_DESCRIBEPROVIDERSRESPONSE']._serialized_start=2847
-  _globals['_DESCRIBEPROVIDERSRESPONSE']._serialized_end=2925
-  _globals['_PROVIDERDESCRIPTION']._serialized_start=2928
-  _globals['_PROVIDERDESCRIPTION']._serialized_end=3084
-  _globals['_QUERYSERVICE']._serialized_start=4060
-  _globals['_QUERYSERVICE']._serialized_end=4415
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\014se.ssbtek.v1B\021QueryServiceProtoP\001Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\252\002\tSsbtek.V1'
+  _globals['_PURPOSE']._serialized_start=3110
+  _globals['_PURPOSE']._serialized_end=3220
+  _globals['_LEGALBASIS']._serialized_start=3222
+  _globals['_LEGALBASIS']._serialized_end=3331
+  _globals['_OUTCOMEKIND']._serialized_start=3334
+  _globals['_OUTCOMEKIND']._serialized_end=3586
+  _globals['_ERRORSOURCE']._serialized_start=3588
+  _globals['_ERRORSOURCE']._serialized_end=3675
+  _globals['_BREAKERSTATE']._serialized_start=3677
+  _globals['_BREAKERSTATE']._serialized_end=3801
+  _globals['_PERIOD']._serialized_start=188
+  _globals['_PERIOD']._serialized_end=262
+  _globals['_ASKINGORGANISATION']._serialized_start=264
+  _globals['_ASKINGORGANISATION']._serialized_end=327
+  _globals['_PROVIDERSELECTION']._serialized_start=329
+  _globals['_PROVIDERSELECTION']._serialized_end=422
+  _globals['_SUBMITQUERYREQUEST']._serialized_start=425
+  _globals['_SUBMITQUERYREQUEST']._serialized_end=755
+  _globals['_SUBMITQUERYRESPONSE']._serialized_start=757
+  _globals['_SUBMITQUERYRESPONSE']._serialized_end=813
+  _globals['_STREAMQUERYREQUEST']._serialized_start=816
+  _globals['_STREAMQUERYREQUEST']._serialized_end=1146
+  _globals['_STREAMQUERYRESPONSE']._serialized_start=1148
+  _globals['_STREAMQUERYRESPONSE']._serialized_end=1258
+  _globals['_ANSWER']._serialized_start=1260
+  _globals['_ANSWER']._serialized_end=1367
+  _globals['_SUBJECTANSWER']._serialized_start=1370
+  _globals['_SUBJECTANSWER']._serialized_end=1506
+  _globals['_PROVIDERPART']._serialized_start=1509
+  _globals['_PROVIDERPART']._serialized_end=1781
+  _globals['_PROVIDERERROR']._serialized_start=1783
+  _globals['_PROVIDERERROR']._serialized_end=1869
+  _globals['_PROTECTEDIDENTITYNOTICE']._serialized_start=1871
+  _globals['_PROTECTEDIDENTITYNOTICE']._serialized_end=1991
+  _globals['_SUMMARY']._serialized_start=1994
+  _globals['_SUMMARY']._serialized_end=2405
+  _globals['_CHECKPROVIDERSREQUEST']._serialized_start=2407
+  _globals['_CHECKPROVIDERSREQUEST']._serialized_end=2470
+  _globals['_CHECKPROVIDERSRESPONSE']._serialized_start=2472
+  _globals['_CHECKPROVIDERSRESPONSE']._serialized_end=2542
+  _globals['_PROVIDERSTATUS']._serialized_start=2545
+  _globals['_PROVIDERSTATUS']._serialized_end=2841
+  _globals['_DESCRIBEPROVIDERSREQUEST']._serialized_start=2843
+  _globals['_DESCRIBEPROVIDERSREQUEST']._serialized_end=2869
+  _globals['_DESCRIBEPROVIDERSRESPONSE']._serialized_start=2871
+  _globals['_DESCRIBEPROVIDERSRESPONSE']._serialized_end=2949
+  _globals['_PROVIDERDESCRIPTION']._serialized_start=2952
+  _globals['_PROVIDERDESCRIPTION']._serialized_end=3108
+  _globals['_QUERYSERVICE']._serialized_start=3804
+  _globals['_QUERYSERVICE']._serialized_end=4159
 # @@protoc_insertion_point(module_scope)

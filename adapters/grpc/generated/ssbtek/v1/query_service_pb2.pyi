@@ -6,10 +6,16 @@ SSBTEK Core query service, version 1.
 A municipality's case system sends ONE query about 1 to 10 applicants; the service
 asks every included provider's base service in parallel and returns one compiled
 answer. Each provider's part is either its data or a structured error (v10 `kalla`,
-`felkod`, `felmeddelande`). Partial answers are normal.
+`felkod`, `felmeddelande`). Partial answers are normal: a provider that fails, is
+closed or may not be asked gives its part an outcome, never fails the call.
 
-Personal data in these messages (subjects, case id, caseworker id, provider data)
-lives in the service's memory for the life of one query and is never stored.
+PERSONAL DATA in these messages: the subjects (personnummer), the case id, the
+caseworker id and every provider's data. They live in the service's memory for the life
+of one query and are never stored, logged or echoed in an error. Organisation numbers,
+enum values, counts, times and query ids are not personal data.
+
+Errors follow `errors.proto`: every error status carries a google.rpc.ErrorInfo whose
+reason is an `ErrorReason` name. Times are UTC; dates are calendar dates in Sweden.
 """
 
 from collections import abc as _abc
@@ -20,7 +26,18 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.type import date_pb2 as _date_pb2
+from adapters.grpc.generated.ssbtek.v1 import common_pb2 as _common_pb2
 from adapters.grpc.generated.ssbtek.v1 import provider_data_pb2 as _provider_data_pb2
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_ARBETSFORMEDLINGEN as PROVIDER_ARBETSFORMEDLINGEN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_CSN as PROVIDER_CSN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_FORSAKRINGSKASSAN as PROVIDER_FORSAKRINGSKASSAN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_MIGRATIONSVERKET as PROVIDER_MIGRATIONSVERKET
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_PENSIONSMYNDIGHETEN as PROVIDER_PENSIONSMYNDIGHETEN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_SKATTEVERKET as PROVIDER_SKATTEVERKET
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_TRANSPORTSTYRELSEN as PROVIDER_TRANSPORTSTYRELSEN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_UNEMPLOYMENT_FUNDS as PROVIDER_UNEMPLOYMENT_FUNDS
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_UNSPECIFIED as PROVIDER_UNSPECIFIED
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import Provider as Provider
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -32,36 +49,6 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
-class _Provider:
-    ValueType = _typing.NewType("ValueType", _builtins.int)
-    V: _TypeAlias = ValueType  # noqa: Y015
-
-class _ProviderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Provider.ValueType], _builtins.type):
-    DESCRIPTOR: _descriptor.EnumDescriptor
-    PROVIDER_UNSPECIFIED: _Provider.ValueType  # 0
-    PROVIDER_ARBETSFORMEDLINGEN: _Provider.ValueType  # 1
-    PROVIDER_CSN: _Provider.ValueType  # 2
-    PROVIDER_FORSAKRINGSKASSAN: _Provider.ValueType  # 3
-    PROVIDER_MIGRATIONSVERKET: _Provider.ValueType  # 4
-    PROVIDER_PENSIONSMYNDIGHETEN: _Provider.ValueType  # 5
-    PROVIDER_SKATTEVERKET: _Provider.ValueType  # 6
-    PROVIDER_UNEMPLOYMENT_FUNDS: _Provider.ValueType  # 7
-    PROVIDER_TRANSPORTSTYRELSEN: _Provider.ValueType  # 8
-
-class Provider(_Provider, metaclass=_ProviderEnumTypeWrapper):
-    """The eight data providers (uppgiftslämnare)."""
-
-PROVIDER_UNSPECIFIED: Provider.ValueType  # 0
-PROVIDER_ARBETSFORMEDLINGEN: Provider.ValueType  # 1
-PROVIDER_CSN: Provider.ValueType  # 2
-PROVIDER_FORSAKRINGSKASSAN: Provider.ValueType  # 3
-PROVIDER_MIGRATIONSVERKET: Provider.ValueType  # 4
-PROVIDER_PENSIONSMYNDIGHETEN: Provider.ValueType  # 5
-PROVIDER_SKATTEVERKET: Provider.ValueType  # 6
-PROVIDER_UNEMPLOYMENT_FUNDS: Provider.ValueType  # 7
-PROVIDER_TRANSPORTSTYRELSEN: Provider.ValueType  # 8
-Global___Provider: _TypeAlias = Provider  # noqa: Y015
-
 class _Purpose:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -69,6 +56,7 @@ class _Purpose:
 class _PurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Purpose.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PURPOSE_UNSPECIFIED: _Purpose.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT ("purpose is required")."""
     PURPOSE_FINANCIAL_ASSISTANCE_CASE: _Purpose.ValueType  # 1
     """Handling a case of financial assistance under SoL chapter 4."""
     PURPOSE_APPLICATION_PREPARATION: _Purpose.ValueType  # 2
@@ -78,6 +66,7 @@ class Purpose(_Purpose, metaclass=_PurposeEnumTypeWrapper):
     """Why the municipality asks (v10 `syfte`)."""
 
 PURPOSE_UNSPECIFIED: Purpose.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT ("purpose is required")."""
 PURPOSE_FINANCIAL_ASSISTANCE_CASE: Purpose.ValueType  # 1
 """Handling a case of financial assistance under SoL chapter 4."""
 PURPOSE_APPLICATION_PREPARATION: Purpose.ValueType  # 2
@@ -91,6 +80,7 @@ class _LegalBasis:
 class _LegalBasisEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LegalBasis.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LEGAL_BASIS_UNSPECIFIED: _LegalBasis.ValueType  # 0
+    """Not set: refused with INVALID_ARGUMENT ("legal_basis is required")."""
     LEGAL_BASIS_SOL_11_KAP_11: _LegalBasis.ValueType  # 1
     """Socialtjänstlagen 11 kap. 11 §."""
     LEGAL_BASIS_FORORDNING_2008_975: _LegalBasis.ValueType  # 2
@@ -100,6 +90,7 @@ class LegalBasis(_LegalBasis, metaclass=_LegalBasisEnumTypeWrapper):
     """The statute under which the providers answer (v10 `lagtext`)."""
 
 LEGAL_BASIS_UNSPECIFIED: LegalBasis.ValueType  # 0
+"""Not set: refused with INVALID_ARGUMENT ("legal_basis is required")."""
 LEGAL_BASIS_SOL_11_KAP_11: LegalBasis.ValueType  # 1
 """Socialtjänstlagen 11 kap. 11 §."""
 LEGAL_BASIS_FORORDNING_2008_975: LegalBasis.ValueType  # 2
@@ -113,6 +104,7 @@ class _OutcomeKind:
 class _OutcomeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_OutcomeKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     OUTCOME_KIND_UNSPECIFIED: _OutcomeKind.ValueType  # 0
+    """Never sent."""
     OUTCOME_KIND_ANSWERED: _OutcomeKind.ValueType  # 1
     """The provider answered with data."""
     OUTCOME_KIND_NO_DATA: _OutcomeKind.ValueType  # 2
@@ -138,6 +130,7 @@ class OutcomeKind(_OutcomeKind, metaclass=_OutcomeKindEnumTypeWrapper):
     """What came of one provider's call about one subject."""
 
 OUTCOME_KIND_UNSPECIFIED: OutcomeKind.ValueType  # 0
+"""Never sent."""
 OUTCOME_KIND_ANSWERED: OutcomeKind.ValueType  # 1
 """The provider answered with data."""
 OUTCOME_KIND_NO_DATA: OutcomeKind.ValueType  # 2
@@ -167,6 +160,7 @@ class _ErrorSource:
 class _ErrorSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorSource.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ERROR_SOURCE_UNSPECIFIED: _ErrorSource.ValueType  # 0
+    """Never sent."""
     ERROR_SOURCE_SSBT: _ErrorSource.ValueType  # 1
     """The composite service could not get an answer (time-out, unreachable, malformed)."""
     ERROR_SOURCE_BT: _ErrorSource.ValueType  # 2
@@ -176,6 +170,7 @@ class ErrorSource(_ErrorSource, metaclass=_ErrorSourceEnumTypeWrapper):
     """Where an error arose (v10 `kalla`)."""
 
 ERROR_SOURCE_UNSPECIFIED: ErrorSource.ValueType  # 0
+"""Never sent."""
 ERROR_SOURCE_SSBT: ErrorSource.ValueType  # 1
 """The composite service could not get an answer (time-out, unreachable, malformed)."""
 ERROR_SOURCE_BT: ErrorSource.ValueType  # 2
@@ -189,9 +184,13 @@ class _BreakerState:
 class _BreakerStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BreakerState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     BREAKER_STATE_UNSPECIFIED: _BreakerState.ValueType  # 0
+    """Never sent."""
     BREAKER_STATE_CLOSED: _BreakerState.ValueType  # 1
+    """Calls go through."""
     BREAKER_STATE_OPEN: _BreakerState.ValueType  # 2
+    """Calls fail at once (SSBT UNAVAILABLE) until the cool-down has passed."""
     BREAKER_STATE_HALF_OPEN: _BreakerState.ValueType  # 3
+    """The cool-down has passed: the next call is a probe; the others fail at once."""
 
 class BreakerState(_BreakerState, metaclass=_BreakerStateEnumTypeWrapper):
     """A provider's circuit breaker: after consecutive time-outs or connection failures its
@@ -199,23 +198,33 @@ class BreakerState(_BreakerState, metaclass=_BreakerStateEnumTypeWrapper):
     """
 
 BREAKER_STATE_UNSPECIFIED: BreakerState.ValueType  # 0
+"""Never sent."""
 BREAKER_STATE_CLOSED: BreakerState.ValueType  # 1
+"""Calls go through."""
 BREAKER_STATE_OPEN: BreakerState.ValueType  # 2
+"""Calls fail at once (SSBT UNAVAILABLE) until the cool-down has passed."""
 BREAKER_STATE_HALF_OPEN: BreakerState.ValueType  # 3
+"""The cool-down has passed: the next call is a probe; the others fail at once."""
 Global___BreakerState: _TypeAlias = BreakerState  # noqa: Y015
 
 @_typing.final
 class Period(_message.Message):
-    """A period of dates, both ends inclusive (v10 `Tidsperiod`)."""
+    """A period of dates, both ends inclusive (v10 `Tidsperiod`): at most 731 days, the end
+    not before the start. Not personal data.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     START_FIELD_NUMBER: _builtins.int
     END_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def start(self) -> _date_pb2.Date: ...
+    def start(self) -> _date_pb2.Date:
+        """The first day. Required: a valid calendar date."""
+
     @_builtins.property
-    def end(self) -> _date_pb2.Date: ...
+    def end(self) -> _date_pb2.Date:
+        """The last day, inclusive. Required: a valid calendar date, not before `start`."""
+
     def __init__(
         self,
         *,
@@ -232,15 +241,20 @@ Global___Period: _TypeAlias = Period  # noqa: Y015
 
 @_typing.final
 class AskingOrganisation(_message.Message):
-    """The organisation that asks: a municipality's social welfare committee."""
+    """The organisation that asks: a municipality's social welfare committee. Not personal data."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ORGANISATION_NUMBER_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     organisation_number: _builtins.str
-    """Organisationsnummer, 10 digits, with or without the hyphen: "212000-0142"."""
+    """Organisationsnummer, 10 digits, with or without the hyphen: "212000-0142". Required;
+    with mutual TLS it must be the organisation of the client certificate.
+    """
     name: _builtins.str
+    """The organisation's name, for people reading logs of the case system; at most 200
+    characters. Optional and not checked against anything.
+    """
     def __init__(
         self,
         *,
@@ -263,15 +277,16 @@ class ProviderSelection(_message.Message):
 
     PROVIDER_FIELD_NUMBER: _builtins.int
     PERIOD_FIELD_NUMBER: _builtins.int
-    provider: Global___Provider.ValueType
+    provider: _common_pb2.Provider.ValueType
+    """The provider. Required; each provider at most once per query."""
     @_builtins.property
     def period(self) -> Global___Period:
-        """Defaults to the query's period."""
+        """This provider's period. Unset: the query's period."""
 
     def __init__(
         self,
         *,
-        provider: Global___Provider.ValueType = ...,
+        provider: _common_pb2.Provider.ValueType = ...,
         period: Global___Period | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["period", b"period"]  # noqa: Y015
@@ -284,6 +299,10 @@ Global___ProviderSelection: _TypeAlias = ProviderSelection  # noqa: Y015
 
 @_typing.final
 class SubmitQueryRequest(_message.Message):
+    """A query. Every field is validated at once; every broken rule is reported together in
+    one google.rpc.BadRequest, by field path.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CLIENT_REQUEST_ID_FIELD_NUMBER: _builtins.int
@@ -296,24 +315,44 @@ class SubmitQueryRequest(_message.Message):
     SUBJECTS_FIELD_NUMBER: _builtins.int
     PROVIDERS_FIELD_NUMBER: _builtins.int
     client_request_id: _builtins.str
-    """Chosen by the case system; a retry with the same id is recognised. Optional."""
+    """Chosen by the case system to make retries safe: at most 64 characters, any printable
+    text, unique per asking organisation. Optional (empty: every call is a new query).
+    A call with an id already used by the organisation is refused with ALREADY_EXISTS
+    (reason DUPLICATE_REQUEST) whose QueryAlreadyReceived detail names the first query;
+    the providers are never asked twice. Not personal data: never put one in it.
+    """
     caseworker_id: _builtins.str
-    """The caseworker's account id in the case system (v10 `KontonamnHandlaggare`)."""
+    """PERSONAL DATA. The caseworker's account id in the case system (v10
+    `KontonamnHandlaggare`): 1 to 64 printable characters. Required. The service keeps only
+    a keyed pseudonym of it; the caseworker must be registered and have signed the assurance.
+    """
     case_id: _builtins.str
-    """The case of financial assistance the query is for."""
+    """PERSONAL DATA. The case of financial assistance the query is for: 1 to 64 printable
+    characters. Required. Never stored.
+    """
     purpose: Global___Purpose.ValueType
+    """Why the municipality asks. Required."""
     legal_basis: Global___LegalBasis.ValueType
+    """The statute the providers answer under. Required."""
     @_builtins.property
-    def asking_organisation(self) -> Global___AskingOrganisation: ...
+    def asking_organisation(self) -> Global___AskingOrganisation:
+        """The municipality that asks. Required."""
+
     @_builtins.property
-    def period(self) -> Global___Period: ...
+    def period(self) -> Global___Period:
+        """The period the query is about, at most 731 days. Required."""
+
     @_builtins.property
     def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """1 to 10 personnummer or samordningsnummer, 12 digits: "YYYYMMDDNNNC" or "YYYYMMDD-NNNC"."""
+        """PERSONAL DATA. 1 to 10 personnummer or samordningsnummer, 12 digits with a valid date
+        of birth and check digit: "YYYYMMDDNNNC" or "YYYYMMDD-NNNC"; no subject twice.
+        """
 
     @_builtins.property
     def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderSelection]:
-        """The providers to include; empty means all eight."""
+        """The providers to include, each at most once; empty means all eight with the query's
+        period.
+        """
 
     def __init__(
         self,
@@ -338,11 +377,15 @@ Global___SubmitQueryRequest: _TypeAlias = SubmitQueryRequest  # noqa: Y015
 
 @_typing.final
 class SubmitQueryResponse(_message.Message):
+    """The answer to SubmitQuery."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ANSWER_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def answer(self) -> Global___Answer: ...
+    def answer(self) -> Global___Answer:
+        """The compiled answer. PERSONAL DATA."""
+
     def __init__(
         self,
         *,
@@ -358,6 +401,10 @@ Global___SubmitQueryResponse: _TypeAlias = SubmitQueryResponse  # noqa: Y015
 
 @_typing.final
 class StreamQueryRequest(_message.Message):
+    """A streamed query: the same fields, numbers, rules and limits as SubmitQueryRequest (so
+    either message's bytes parse as the other).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CLIENT_REQUEST_ID_FIELD_NUMBER: _builtins.int
@@ -370,18 +417,31 @@ class StreamQueryRequest(_message.Message):
     SUBJECTS_FIELD_NUMBER: _builtins.int
     PROVIDERS_FIELD_NUMBER: _builtins.int
     client_request_id: _builtins.str
+    """As SubmitQueryRequest.client_request_id: at most 64 characters, retry-safe."""
     caseworker_id: _builtins.str
+    """PERSONAL DATA. As SubmitQueryRequest.caseworker_id: 1 to 64 characters. Required."""
     case_id: _builtins.str
+    """PERSONAL DATA. As SubmitQueryRequest.case_id: 1 to 64 characters. Required."""
     purpose: Global___Purpose.ValueType
+    """As SubmitQueryRequest.purpose. Required."""
     legal_basis: Global___LegalBasis.ValueType
+    """As SubmitQueryRequest.legal_basis. Required."""
     @_builtins.property
-    def asking_organisation(self) -> Global___AskingOrganisation: ...
+    def asking_organisation(self) -> Global___AskingOrganisation:
+        """As SubmitQueryRequest.asking_organisation. Required."""
+
     @_builtins.property
-    def period(self) -> Global___Period: ...
+    def period(self) -> Global___Period:
+        """As SubmitQueryRequest.period: at most 731 days. Required."""
+
     @_builtins.property
-    def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """PERSONAL DATA. As SubmitQueryRequest.subjects: 1 to 10 personnummer."""
+
     @_builtins.property
-    def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderSelection]: ...
+    def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderSelection]:
+        """As SubmitQueryRequest.providers; empty means all eight."""
+
     def __init__(
         self,
         *,
@@ -412,9 +472,13 @@ class StreamQueryResponse(_message.Message):
     PART_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def part(self) -> Global___ProviderPart: ...
+    def part(self) -> Global___ProviderPart:
+        """One provider's part about one subject (subject_index and subject are set). PERSONAL DATA."""
+
     @_builtins.property
-    def summary(self) -> Global___Summary: ...
+    def summary(self) -> Global___Summary:
+        """The last message: the counts and the query id."""
+
     def __init__(
         self,
         *,
@@ -433,7 +497,7 @@ Global___StreamQueryResponse: _TypeAlias = StreamQueryResponse  # noqa: Y015
 
 @_typing.final
 class Answer(_message.Message):
-    """The compiled answer."""
+    """The compiled answer. PERSONAL DATA (the subjects and the providers' data)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -441,10 +505,17 @@ class Answer(_message.Message):
     SUBJECTS_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
     query_id: _builtins.str
+    """The query's id, a UUID ("3f2b...-..."): the key of the query in the audit trail.
+    Not personal data.
+    """
     @_builtins.property
-    def subjects(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubjectAnswer]: ...
+    def subjects(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubjectAnswer]:
+        """One entry per subject, in the order of the request."""
+
     @_builtins.property
-    def summary(self) -> Global___Summary: ...
+    def summary(self) -> Global___Summary:
+        """The counts, times and protected-identity notices."""
+
     def __init__(
         self,
         *,
@@ -462,13 +533,15 @@ Global___Answer: _TypeAlias = Answer  # noqa: Y015
 
 @_typing.final
 class SubjectAnswer(_message.Message):
+    """Everything the providers said about one subject. PERSONAL DATA."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SUBJECT_FIELD_NUMBER: _builtins.int
     PARTS_FIELD_NUMBER: _builtins.int
     PROTECTED_IDENTITY_FIELD_NUMBER: _builtins.int
     subject: _builtins.str
-    """The subject as asked, in 12-digit form."""
+    """The subject as asked, in 12-digit form without hyphen ("191212121212")."""
     @_builtins.property
     def parts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderPart]:
         """One part per included provider, in the order of the Provider enum."""
@@ -494,7 +567,7 @@ Global___SubjectAnswer: _TypeAlias = SubjectAnswer  # noqa: Y015
 
 @_typing.final
 class ProviderPart(_message.Message):
-    """One provider's part of the answer about one subject."""
+    """One provider's part of the answer about one subject. PERSONAL DATA."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -505,21 +578,30 @@ class ProviderPart(_message.Message):
     LATENCY_FIELD_NUMBER: _builtins.int
     SUBJECT_INDEX_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
-    provider: Global___Provider.ValueType
+    provider: _common_pb2.Provider.ValueType
+    """The provider."""
     outcome: Global___OutcomeKind.ValueType
+    """What came of the call; `data` is set for ANSWERED, `error` for ERROR, neither otherwise."""
     subject_index: _builtins.int
-    """Position of the subject in the request, and the subject (for streamed parts)."""
+    """The subject's position in the request's `subjects`, from 0 (for streamed parts)."""
     subject: _builtins.str
+    """The subject in 12-digit form (for streamed parts)."""
     @_builtins.property
-    def data(self) -> _provider_data_pb2.ProviderData: ...
+    def data(self) -> _provider_data_pb2.ProviderData:
+        """The provider's record about the subject (outcome ANSWERED)."""
+
     @_builtins.property
-    def error(self) -> Global___ProviderError: ...
+    def error(self) -> Global___ProviderError:
+        """Why there is no usable answer (outcome ERROR)."""
+
     @_builtins.property
-    def latency(self) -> _duration_pb2.Duration: ...
+    def latency(self) -> _duration_pb2.Duration:
+        """How long the provider took to answer (or to fail), millisecond resolution."""
+
     def __init__(
         self,
         *,
-        provider: Global___Provider.ValueType = ...,
+        provider: _common_pb2.Provider.ValueType = ...,
         outcome: Global___OutcomeKind.ValueType = ...,
         data: _provider_data_pb2.ProviderData | None = ...,
         error: Global___ProviderError | None = ...,
@@ -539,14 +621,24 @@ Global___ProviderPart: _TypeAlias = ProviderPart  # noqa: Y015
 
 @_typing.final
 class ProviderError(_message.Message):
+    """A provider's structured error (v10 `felkod`, `felmeddelande`). Not personal data."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SOURCE_FIELD_NUMBER: _builtins.int
     CODE_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     source: Global___ErrorSource.ValueType
+    """Where the error arose."""
     code: _builtins.str
+    """Source SSBT: one of "TIMEOUT", "UNREACHABLE", "MALFORMED_ANSWER", "ANSWER_MISMATCH",
+    "INTERNAL". Source BT: the base service's own code, unchanged ("UNSPECIFIED" when it
+    gave none).
+    """
     message: _builtins.str
+    """A human-readable explanation in English or Swedish, at most a few hundred characters;
+    never holds personal data.
+    """
     def __init__(
         self,
         *,
@@ -564,7 +656,9 @@ Global___ProviderError: _TypeAlias = ProviderError  # noqa: Y015
 
 @_typing.final
 class ProtectedIdentityNotice(_message.Message):
-    """Särskild sekretessmarkering (003 § 1.3): handle the subject's data with care."""
+    """Särskild sekretessmarkering (003 § 1.3): handle the subject's data with care.
+    PERSONAL DATA (the subject).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -573,16 +667,21 @@ class ProtectedIdentityNotice(_message.Message):
     FLAGGED_BY_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     subject_index: _builtins.int
+    """The subject's position in the request's `subjects`, from 0."""
     subject: _builtins.str
+    """The subject in 12-digit form."""
     text: _builtins.str
+    """A fixed notice for the caseworker to read."""
     @_builtins.property
-    def flagged_by(self) -> _containers.RepeatedScalarFieldContainer[Global___Provider.ValueType]: ...
+    def flagged_by(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Provider.ValueType]:
+        """The providers whose records carry the flag."""
+
     def __init__(
         self,
         *,
         subject_index: _builtins.int = ...,
         subject: _builtins.str = ...,
-        flagged_by: _abc.Iterable[Global___Provider.ValueType] | None = ...,
+        flagged_by: _abc.Iterable[_common_pb2.Provider.ValueType] | None = ...,
         text: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
@@ -595,6 +694,8 @@ Global___ProtectedIdentityNotice: _TypeAlias = ProtectedIdentityNotice  # noqa: 
 
 @_typing.final
 class Summary(_message.Message):
+    """The counts and times of a compiled answer. Holds personal data only in the notices."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     QUERY_ID_FIELD_NUMBER: _builtins.int
@@ -611,22 +712,39 @@ class Summary(_message.Message):
     COMPILED_AT_FIELD_NUMBER: _builtins.int
     ELAPSED_FIELD_NUMBER: _builtins.int
     query_id: _builtins.str
+    """The query's id, a UUID (as Answer.query_id)."""
     subject_count: _builtins.int
+    """The number of subjects (1 to 10)."""
     answered: _builtins.int
+    """Parts with outcome ANSWERED."""
     no_data: _builtins.int
+    """Parts with outcome NO_DATA."""
     errors: _builtins.int
+    """Parts with outcome ERROR."""
     closed: _builtins.int
+    """Parts with outcome CLOSED."""
     not_entitled: _builtins.int
+    """Parts with outcome NOT_ENTITLED."""
     provider_not_connected: _builtins.int
+    """Parts with outcome PROVIDER_NOT_CONNECTED (the provider was not asked)."""
     provider_stopped: _builtins.int
+    """Parts with outcome PROVIDER_STOPPED (the provider was not asked)."""
     @_builtins.property
-    def protected_identity_notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProtectedIdentityNotice]: ...
+    def protected_identity_notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProtectedIdentityNotice]:
+        """One notice per flagged subject. PERSONAL DATA."""
+
     @_builtins.property
-    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    def received_at(self) -> _timestamp_pb2.Timestamp:
+        """When the service received the query (UTC)."""
+
     @_builtins.property
-    def compiled_at(self) -> _timestamp_pb2.Timestamp: ...
+    def compiled_at(self) -> _timestamp_pb2.Timestamp:
+        """When the answer was compiled (UTC)."""
+
     @_builtins.property
-    def elapsed(self) -> _duration_pb2.Duration: ...
+    def elapsed(self) -> _duration_pb2.Duration:
+        """compiled_at - received_at, millisecond resolution."""
+
     def __init__(
         self,
         *,
@@ -654,17 +772,19 @@ Global___Summary: _TypeAlias = Summary  # noqa: Y015
 
 @_typing.final
 class CheckProvidersRequest(_message.Message):
+    """Reach the base services."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROVIDERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def providers(self) -> _containers.RepeatedScalarFieldContainer[Global___Provider.ValueType]:
-        """Empty means all eight."""
+    def providers(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.Provider.ValueType]:
+        """The providers to check, each a known value; empty means all eight."""
 
     def __init__(
         self,
         *,
-        providers: _abc.Iterable[Global___Provider.ValueType] | None = ...,
+        providers: _abc.Iterable[_common_pb2.Provider.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -676,11 +796,15 @@ Global___CheckProvidersRequest: _TypeAlias = CheckProvidersRequest  # noqa: Y015
 
 @_typing.final
 class CheckProvidersResponse(_message.Message):
+    """The result of CheckProviders."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROVIDERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderStatus]: ...
+    def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderStatus]:
+        """One status per provider checked, in the order of the Provider enum."""
+
     def __init__(
         self,
         *,
@@ -696,6 +820,8 @@ Global___CheckProvidersResponse: _TypeAlias = CheckProvidersResponse  # noqa: Y0
 
 @_typing.final
 class ProviderStatus(_message.Message):
+    """One base service's reachability now. Not personal data."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROVIDER_FIELD_NUMBER: _builtins.int
@@ -707,18 +833,26 @@ class ProviderStatus(_message.Message):
     UNAVAILABLE_SINCE_FIELD_NUMBER: _builtins.int
     CALLS_IN_PROGRESS_FIELD_NUMBER: _builtins.int
     CALL_LIMIT_FIELD_NUMBER: _builtins.int
-    provider: Global___Provider.ValueType
+    provider: _common_pb2.Provider.ValueType
+    """The provider."""
     reachable: _builtins.bool
-    """What the test call found now (it does not pass the breaker or the bulkhead)."""
+    """The base service answered the check now (the test call does not pass the breaker or
+    the bulkhead).
+    """
     open_now: _builtins.bool
+    """The base service is within its opening hours now."""
     detail: _builtins.str
+    """Why it is not reachable, in words; empty when reachable."""
     breaker: Global___BreakerState.ValueType
     """How the query path treats the provider now."""
     calls_in_progress: _builtins.int
-    """Query calls to the provider in progress, and how many it may have at once."""
+    """Query calls to the provider in progress now."""
     call_limit: _builtins.int
+    """How many query calls the provider may have in progress at once (its bulkhead)."""
     @_builtins.property
-    def latency(self) -> _duration_pb2.Duration: ...
+    def latency(self) -> _duration_pb2.Duration:
+        """How long the check took, millisecond resolution."""
+
     @_builtins.property
     def unavailable_since(self) -> _timestamp_pb2.Timestamp:
         """While the breaker is not closed: since when the provider has not answered."""
@@ -726,7 +860,7 @@ class ProviderStatus(_message.Message):
     def __init__(
         self,
         *,
-        provider: Global___Provider.ValueType = ...,
+        provider: _common_pb2.Provider.ValueType = ...,
         reachable: _builtins.bool = ...,
         open_now: _builtins.bool = ...,
         latency: _duration_pb2.Duration | None = ...,
@@ -746,6 +880,8 @@ Global___ProviderStatus: _TypeAlias = ProviderStatus  # noqa: Y015
 
 @_typing.final
 class DescribeProvidersRequest(_message.Message):
+    """Read the catalogue. No fields."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -761,11 +897,15 @@ Global___DescribeProvidersRequest: _TypeAlias = DescribeProvidersRequest  # noqa
 
 @_typing.final
 class DescribeProvidersResponse(_message.Message):
+    """The catalogue."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROVIDERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderDescription]: ...
+    def providers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProviderDescription]:
+        """All eight providers, in the order of the Provider enum."""
+
     def __init__(
         self,
         *,
@@ -781,6 +921,8 @@ Global___DescribeProvidersResponse: _TypeAlias = DescribeProvidersResponse  # no
 
 @_typing.final
 class ProviderDescription(_message.Message):
+    """One provider in the catalogue. Not personal data."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PROVIDER_FIELD_NUMBER: _builtins.int
@@ -789,18 +931,28 @@ class ProviderDescription(_message.Message):
     LEGAL_BASIS_FIELD_NUMBER: _builtins.int
     OPENING_HOURS_FIELD_NUMBER: _builtins.int
     OPEN_NOW_FIELD_NUMBER: _builtins.int
-    provider: Global___Provider.ValueType
+    provider: _common_pb2.Provider.ValueType
+    """The provider."""
     name: _builtins.str
+    """The provider's name in Swedish, e.g. "Försäkringskassan"."""
     opening_hours: _builtins.str
+    """Its opening hours in words, e.g. "always open" or "Monday-Friday 08:00-16:30
+    Europe/Stockholm (004 Bilaga 4 § 3.3.3)".
+    """
     open_now: _builtins.bool
+    """Whether it is open now."""
     @_builtins.property
-    def data_kinds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def data_kinds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The kinds of data it gives, in words, e.g. "student grants and loans paid"."""
+
     @_builtins.property
-    def legal_basis(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def legal_basis(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The statutes it answers under, e.g. "förordning (2008:975) 2 §"."""
+
     def __init__(
         self,
         *,
-        provider: Global___Provider.ValueType = ...,
+        provider: _common_pb2.Provider.ValueType = ...,
         name: _builtins.str = ...,
         data_kinds: _abc.Iterable[_builtins.str] | None = ...,
         legal_basis: _abc.Iterable[_builtins.str] | None = ...,

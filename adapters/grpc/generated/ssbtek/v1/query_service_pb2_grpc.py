@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class QueryServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """The query service: one query about up to ten applicants, fanned out to the providers.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -57,17 +58,39 @@ class QueryServiceStub:
 
 
 class QueryServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The query service: one query about up to ten applicants, fanned out to the providers.
+    """
 
     def SubmitQuery(self, request, context):
         """Ask every included provider about every subject; one compiled answer.
+
+        The service answers within its service level (7 s for one subject, 1.5 s more per extra
+        subject); providers still silent then get outcome ERROR with code "TIMEOUT". A caller's
+        gRPC deadline shorter than that shortens the providers' time.
+
+        Errors (reason in the ErrorInfo):
+        - INVALID_ARGUMENT (INVALID_ARGUMENT): every broken field in a google.rpc.BadRequest.
+        - ALREADY_EXISTS (DUPLICATE_REQUEST): the client_request_id was used before; the
+        details hold the first query's id, received time and state (QueryAlreadyReceived).
+        - PERMISSION_DENIED (ORGANISATION_MISMATCH, ORGANISATION_NOT_CONNECTED,
+        CASEWORKER_UNKNOWN, CASEWORKER_WITHOUT_ASSURANCE, CASEWORKER_REVOKED): refused and
+        recorded in the audit trail; no provider was asked.
+        - RESOURCE_EXHAUSTED (TOO_MANY_QUERIES_IN_FLIGHT, ORGANISATION_RATE_LIMIT): not
+        started; google.rpc.QuotaFailure and google.rpc.RetryInfo.
+        - UNAVAILABLE (AUDIT_UNAVAILABLE): the audit trail could not be written, the answer
+        is withheld; google.rpc.RetryInfo.
+        - INTERNAL (INTERNAL).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StreamQuery(self, request, context):
-        """The same query, with each provider's part streamed as it arrives, then the summary.
+        """The same query as SubmitQuery, with each provider's part streamed as it arrives
+        (one StreamQueryResponse.part per subject and included provider, in no fixed order),
+        then exactly one StreamQueryResponse.summary, then the end of the stream. Same
+        validation, limits, retry semantics and errors as SubmitQuery; an error before the
+        first message ends the stream with that status.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -75,6 +98,7 @@ class QueryServiceServicer:
 
     def CheckProviders(self, request, context):
         """Reach every base service without personal data (v10 testaBastjanstInformation).
+        Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for an unknown provider, INTERNAL.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,6 +106,7 @@ class QueryServiceServicer:
 
     def DescribeProviders(self, request, context):
         """The catalogue: providers, kinds of data, legal basis, opening hours.
+        Errors: INTERNAL only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -119,7 +144,8 @@ def add_QueryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class QueryService:
-    """Missing associated documentation comment in .proto file."""
+    """The query service: one query about up to ten applicants, fanned out to the providers.
+    """
 
     @staticmethod
     def SubmitQuery(request,

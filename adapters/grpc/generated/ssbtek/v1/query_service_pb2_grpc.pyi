@@ -6,15 +6,31 @@ SSBTEK Core query service, version 1.
 A municipality's case system sends ONE query about 1 to 10 applicants; the service
 asks every included provider's base service in parallel and returns one compiled
 answer. Each provider's part is either its data or a structured error (v10 `kalla`,
-`felkod`, `felmeddelande`). Partial answers are normal.
+`felkod`, `felmeddelande`). Partial answers are normal: a provider that fails, is
+closed or may not be asked gives its part an outcome, never fails the call.
 
-Personal data in these messages (subjects, case id, caseworker id, provider data)
-lives in the service's memory for the life of one query and is never stored.
+PERSONAL DATA in these messages: the subjects (personnummer), the case id, the
+caseworker id and every provider's data. They live in the service's memory for the life
+of one query and are never stored, logged or echoed in an error. Organisation numbers,
+enum values, counts, times and query ids are not personal data.
+
+Errors follow `errors.proto`: every error status carries a google.rpc.ErrorInfo whose
+reason is an `ErrorReason` name. Times are UTC; dates are calendar dates in Sweden.
 """
 
 from collections import abc as _abc
 from grpc import aio as _aio
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as _query_service_pb2
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_ARBETSFORMEDLINGEN as PROVIDER_ARBETSFORMEDLINGEN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_CSN as PROVIDER_CSN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_FORSAKRINGSKASSAN as PROVIDER_FORSAKRINGSKASSAN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_MIGRATIONSVERKET as PROVIDER_MIGRATIONSVERKET
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_PENSIONSMYNDIGHETEN as PROVIDER_PENSIONSMYNDIGHETEN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_SKATTEVERKET as PROVIDER_SKATTEVERKET
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_TRANSPORTSTYRELSEN as PROVIDER_TRANSPORTSTYRELSEN
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_UNEMPLOYMENT_FUNDS as PROVIDER_UNEMPLOYMENT_FUNDS
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import PROVIDER_UNSPECIFIED as PROVIDER_UNSPECIFIED
+from adapters.grpc.generated.ssbtek.v1.common_pb2 import Provider as Provider
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -36,39 +52,117 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class QueryServiceStub:
+    """The query service: one query about up to ten applicants, fanned out to the providers."""
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> QueryServiceAsyncStub: ...
     SubmitQuery: _grpc.UnaryUnaryMultiCallable[_query_service_pb2.SubmitQueryRequest, _query_service_pb2.SubmitQueryResponse]
-    """Ask every included provider about every subject; one compiled answer."""
+    """Ask every included provider about every subject; one compiled answer.
+
+    The service answers within its service level (7 s for one subject, 1.5 s more per extra
+    subject); providers still silent then get outcome ERROR with code "TIMEOUT". A caller's
+    gRPC deadline shorter than that shortens the providers' time.
+
+    Errors (reason in the ErrorInfo):
+    - INVALID_ARGUMENT (INVALID_ARGUMENT): every broken field in a google.rpc.BadRequest.
+    - ALREADY_EXISTS (DUPLICATE_REQUEST): the client_request_id was used before; the
+      details hold the first query's id, received time and state (QueryAlreadyReceived).
+    - PERMISSION_DENIED (ORGANISATION_MISMATCH, ORGANISATION_NOT_CONNECTED,
+      CASEWORKER_UNKNOWN, CASEWORKER_WITHOUT_ASSURANCE, CASEWORKER_REVOKED): refused and
+      recorded in the audit trail; no provider was asked.
+    - RESOURCE_EXHAUSTED (TOO_MANY_QUERIES_IN_FLIGHT, ORGANISATION_RATE_LIMIT): not
+      started; google.rpc.QuotaFailure and google.rpc.RetryInfo.
+    - UNAVAILABLE (AUDIT_UNAVAILABLE): the audit trail could not be written, the answer
+      is withheld; google.rpc.RetryInfo.
+    - INTERNAL (INTERNAL).
+    """
     StreamQuery: _grpc.UnaryStreamMultiCallable[_query_service_pb2.StreamQueryRequest, _query_service_pb2.StreamQueryResponse]
-    """The same query, with each provider's part streamed as it arrives, then the summary."""
+    """The same query as SubmitQuery, with each provider's part streamed as it arrives
+    (one StreamQueryResponse.part per subject and included provider, in no fixed order),
+    then exactly one StreamQueryResponse.summary, then the end of the stream. Same
+    validation, limits, retry semantics and errors as SubmitQuery; an error before the
+    first message ends the stream with that status.
+    """
     CheckProviders: _grpc.UnaryUnaryMultiCallable[_query_service_pb2.CheckProvidersRequest, _query_service_pb2.CheckProvidersResponse]
-    """Reach every base service without personal data (v10 testaBastjanstInformation)."""
+    """Reach every base service without personal data (v10 testaBastjanstInformation).
+    Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for an unknown provider, INTERNAL.
+    """
     DescribeProviders: _grpc.UnaryUnaryMultiCallable[_query_service_pb2.DescribeProvidersRequest, _query_service_pb2.DescribeProvidersResponse]
-    """The catalogue: providers, kinds of data, legal basis, opening hours."""
+    """The catalogue: providers, kinds of data, legal basis, opening hours.
+    Errors: INTERNAL only.
+    """
 
 @_typing.type_check_only
 class QueryServiceAsyncStub(QueryServiceStub):
+    """The query service: one query about up to ten applicants, fanned out to the providers."""
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     SubmitQuery: _aio.UnaryUnaryMultiCallable[_query_service_pb2.SubmitQueryRequest, _query_service_pb2.SubmitQueryResponse]  # type: ignore[assignment]
-    """Ask every included provider about every subject; one compiled answer."""
+    """Ask every included provider about every subject; one compiled answer.
+
+    The service answers within its service level (7 s for one subject, 1.5 s more per extra
+    subject); providers still silent then get outcome ERROR with code "TIMEOUT". A caller's
+    gRPC deadline shorter than that shortens the providers' time.
+
+    Errors (reason in the ErrorInfo):
+    - INVALID_ARGUMENT (INVALID_ARGUMENT): every broken field in a google.rpc.BadRequest.
+    - ALREADY_EXISTS (DUPLICATE_REQUEST): the client_request_id was used before; the
+      details hold the first query's id, received time and state (QueryAlreadyReceived).
+    - PERMISSION_DENIED (ORGANISATION_MISMATCH, ORGANISATION_NOT_CONNECTED,
+      CASEWORKER_UNKNOWN, CASEWORKER_WITHOUT_ASSURANCE, CASEWORKER_REVOKED): refused and
+      recorded in the audit trail; no provider was asked.
+    - RESOURCE_EXHAUSTED (TOO_MANY_QUERIES_IN_FLIGHT, ORGANISATION_RATE_LIMIT): not
+      started; google.rpc.QuotaFailure and google.rpc.RetryInfo.
+    - UNAVAILABLE (AUDIT_UNAVAILABLE): the audit trail could not be written, the answer
+      is withheld; google.rpc.RetryInfo.
+    - INTERNAL (INTERNAL).
+    """
     StreamQuery: _aio.UnaryStreamMultiCallable[_query_service_pb2.StreamQueryRequest, _query_service_pb2.StreamQueryResponse]  # type: ignore[assignment]
-    """The same query, with each provider's part streamed as it arrives, then the summary."""
+    """The same query as SubmitQuery, with each provider's part streamed as it arrives
+    (one StreamQueryResponse.part per subject and included provider, in no fixed order),
+    then exactly one StreamQueryResponse.summary, then the end of the stream. Same
+    validation, limits, retry semantics and errors as SubmitQuery; an error before the
+    first message ends the stream with that status.
+    """
     CheckProviders: _aio.UnaryUnaryMultiCallable[_query_service_pb2.CheckProvidersRequest, _query_service_pb2.CheckProvidersResponse]  # type: ignore[assignment]
-    """Reach every base service without personal data (v10 testaBastjanstInformation)."""
+    """Reach every base service without personal data (v10 testaBastjanstInformation).
+    Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for an unknown provider, INTERNAL.
+    """
     DescribeProviders: _aio.UnaryUnaryMultiCallable[_query_service_pb2.DescribeProvidersRequest, _query_service_pb2.DescribeProvidersResponse]  # type: ignore[assignment]
-    """The catalogue: providers, kinds of data, legal basis, opening hours."""
+    """The catalogue: providers, kinds of data, legal basis, opening hours.
+    Errors: INTERNAL only.
+    """
 
 class QueryServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The query service: one query about up to ten applicants, fanned out to the providers."""
+
     @_abc_1.abstractmethod
     def SubmitQuery(
         self,
         request: _query_service_pb2.SubmitQueryRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_query_service_pb2.SubmitQueryResponse, _abc.Awaitable[_query_service_pb2.SubmitQueryResponse]]:
-        """Ask every included provider about every subject; one compiled answer."""
+        """Ask every included provider about every subject; one compiled answer.
+
+        The service answers within its service level (7 s for one subject, 1.5 s more per extra
+        subject); providers still silent then get outcome ERROR with code "TIMEOUT". A caller's
+        gRPC deadline shorter than that shortens the providers' time.
+
+        Errors (reason in the ErrorInfo):
+        - INVALID_ARGUMENT (INVALID_ARGUMENT): every broken field in a google.rpc.BadRequest.
+        - ALREADY_EXISTS (DUPLICATE_REQUEST): the client_request_id was used before; the
+          details hold the first query's id, received time and state (QueryAlreadyReceived).
+        - PERMISSION_DENIED (ORGANISATION_MISMATCH, ORGANISATION_NOT_CONNECTED,
+          CASEWORKER_UNKNOWN, CASEWORKER_WITHOUT_ASSURANCE, CASEWORKER_REVOKED): refused and
+          recorded in the audit trail; no provider was asked.
+        - RESOURCE_EXHAUSTED (TOO_MANY_QUERIES_IN_FLIGHT, ORGANISATION_RATE_LIMIT): not
+          started; google.rpc.QuotaFailure and google.rpc.RetryInfo.
+        - UNAVAILABLE (AUDIT_UNAVAILABLE): the audit trail could not be written, the answer
+          is withheld; google.rpc.RetryInfo.
+        - INTERNAL (INTERNAL).
+        """
 
     @_abc_1.abstractmethod
     def StreamQuery(
@@ -76,7 +170,12 @@ class QueryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _query_service_pb2.StreamQueryRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_query_service_pb2.StreamQueryResponse], _abc.AsyncIterator[_query_service_pb2.StreamQueryResponse]]:
-        """The same query, with each provider's part streamed as it arrives, then the summary."""
+        """The same query as SubmitQuery, with each provider's part streamed as it arrives
+        (one StreamQueryResponse.part per subject and included provider, in no fixed order),
+        then exactly one StreamQueryResponse.summary, then the end of the stream. Same
+        validation, limits, retry semantics and errors as SubmitQuery; an error before the
+        first message ends the stream with that status.
+        """
 
     @_abc_1.abstractmethod
     def CheckProviders(
@@ -84,7 +183,9 @@ class QueryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _query_service_pb2.CheckProvidersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_query_service_pb2.CheckProvidersResponse, _abc.Awaitable[_query_service_pb2.CheckProvidersResponse]]:
-        """Reach every base service without personal data (v10 testaBastjanstInformation)."""
+        """Reach every base service without personal data (v10 testaBastjanstInformation).
+        Errors: INVALID_ARGUMENT (INVALID_ARGUMENT) for an unknown provider, INTERNAL.
+        """
 
     @_abc_1.abstractmethod
     def DescribeProviders(
@@ -92,6 +193,8 @@ class QueryServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _query_service_pb2.DescribeProvidersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_query_service_pb2.DescribeProvidersResponse, _abc.Awaitable[_query_service_pb2.DescribeProvidersResponse]]:
-        """The catalogue: providers, kinds of data, legal basis, opening hours."""
+        """The catalogue: providers, kinds of data, legal basis, opening hours.
+        Errors: INTERNAL only.
+        """
 
 def add_QueryServiceServicer_to_server(servicer: QueryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
