@@ -124,8 +124,9 @@ class AccessPolicy(Protocol):
 class Metrics(Protocol):
     """Operational figures. Labels are codes and provider names only: never personal data."""
 
-    def query_finished(self, outcome: str, seconds: float) -> None:
-        """One query ended: ``outcome`` is ``ANSWERED`` or a refusal reason code."""
+    def query_finished(self, outcome: str, seconds: float, entry_point: str) -> None:
+        """One query ended: ``outcome`` is ``ANSWERED`` or a refusal reason code;
+        ``entry_point`` the API it came through (``GRPC``, ``SOAP_V10``)."""
         ...
 
     def call_finished(
@@ -138,7 +139,7 @@ class Metrics(Protocol):
 class NoMetrics:
     """Metrics that go nowhere (unit tests, and a service run without an endpoint)."""
 
-    def query_finished(self, outcome: str, seconds: float) -> None:
+    def query_finished(self, outcome: str, seconds: float, entry_point: str) -> None:
         return None
 
     def call_finished(

@@ -20,8 +20,8 @@ class PrometheusMetrics:
         self.registry = registry
         self._queries = Counter(
             "ssbtek_queries",
-            "Queries by outcome (ANSWERED or a refusal reason).",
-            ["outcome"],
+            "Queries by outcome (ANSWERED or a refusal reason) and entry point (GRPC, SOAP_V10).",
+            ["outcome", "entry_point"],
             registry=registry,
         )
         self._query_seconds = Histogram(
@@ -53,8 +53,8 @@ class PrometheusMetrics:
         """The labelled children of each provider and outcome, looked up once: ``labels()``
         costs more than the count itself, eight times per query (the benchmark profile)."""
 
-    def query_finished(self, outcome: str, seconds: float) -> None:
-        self._queries.labels(outcome).inc()
+    def query_finished(self, outcome: str, seconds: float, entry_point: str) -> None:
+        self._queries.labels(outcome, entry_point).inc()
         if outcome == "ANSWERED":
             self._query_seconds.observe(seconds)
 

@@ -34,6 +34,7 @@ from domain.providers import Provider
 from domain.query.aggregate import RejectionReason
 from domain.query.values import (
     CallOutcome,
+    EntryPoint,
     ErrorSource,
     LegalBasis,
     OutcomeKind,
@@ -84,6 +85,7 @@ _QUERY_TYPES: dict[str, type] = {
     "ssbtek.outcome_kind": OutcomeKind,
     "ssbtek.error_source": ErrorSource,
     "ssbtek.rejection_reason": RejectionReason,
+    "ssbtek.entry_point": EntryPoint,
 }
 _PARTY_TYPES: dict[str, type] = {
     "ssbtek.order_form": OrderForm,
