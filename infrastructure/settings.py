@@ -55,6 +55,8 @@ class Settings:
     access_decision_ttl_s: float = 1.0
     """How long an access decision is reused. A party or caseworker change saved in this
     process applies at once; one saved by another process, within this time. 0: never."""
+    soap_listen: str = ""
+    """Where the SSBTEK v10 SOAP facade listens (``host:port``); empty: not started (ADR 19)."""
     metrics_listen: str = "127.0.0.1:9464"
     """Where Prometheus scrapes ``/metrics``; empty for no endpoint."""
     log_level: str = "INFO"
@@ -139,6 +141,16 @@ def _seconds(name: str, value: str) -> float:
     return seconds
 
 
+def _listen(name: str, value: str) -> str:
+    """Empty, or ``host:port`` with a port from 0 to 65535."""
+    if not value.strip():
+        return ""
+    host, separator, port = value.strip().rpartition(":")
+    if not separator or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{name} must be host:port, e.g. 127.0.0.1:8088")
+    return value.strip()
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
@@ -186,6 +198,7 @@ def from_environ(environ: Mapping[str, str]) -> Settings:
             "SSBTEK_ACCESS_DECISION_TTL",
             get("SSBTEK_ACCESS_DECISION_TTL", str(defaults.access_decision_ttl_s)),
         ),
+        soap_listen=_listen("SSBTEK_SOAP_LISTEN", get("SSBTEK_SOAP_LISTEN", "")),
         metrics_listen=get("SSBTEK_METRICS_LISTEN", defaults.metrics_listen),
         log_level=get("SSBTEK_LOG_LEVEL", defaults.log_level),
         log_format=get("SSBTEK_LOG_FORMAT", defaults.log_format),

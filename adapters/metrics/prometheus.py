@@ -49,6 +49,12 @@ class PrometheusMetrics:
             buckets=_CALL_BUCKETS,
             registry=registry,
         )
+        self._soap_requests = Counter(
+            "ssbtek_soap_requests",
+            "Calls to the v10 SOAP facade by operation and outcome (OK or the fault's felkod).",
+            ["operation", "outcome"],
+            registry=registry,
+        )
         self._call_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         """The labelled children of each provider and outcome, looked up once: ``labels()``
         costs more than the count itself, eight times per query (the benchmark profile)."""
@@ -70,6 +76,10 @@ class PrometheusMetrics:
         call_seconds.observe(seconds)
         if error_source is not None:
             self._errors.labels(provider, error_source).inc()
+
+    def soap_request_finished(self, operation: str, outcome: str, seconds: float) -> None:
+        """One call to the SOAP facade ended; its queries are also in ``ssbtek_queries``."""
+        self._soap_requests.labels(operation, outcome).inc()
 
     def gauge_per_label(
         self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, float]]
