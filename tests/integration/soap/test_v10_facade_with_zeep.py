@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,12 @@ from lxml import etree
 from adapters.soap.contract import EXT, MAX_REQUEST_BYTES, SSBT
 from application.demo import DEMO_CASEWORKER, seed_demo
 from application.queries import Queries
-from domain.identity import PersonalIdentityNumber
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query
-from domain.query.values import EntryPoint, Period
+from domain.query.values import EntryPoint
 from infrastructure.bootstrap import build_queries
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
-from tests.fakes import FakeBaseService
 from tests.integration.party_world import GOTHENBURG, World, open_world
 from tests.integration.soap.v10 import (
     BLOCKS,
@@ -35,28 +33,14 @@ from tests.integration.soap.v10 import (
     SYFTE,
     V10Client,
     assert_valid,
+    base_services,
     events_of,
     fault_detail,
     serving,
 )
-from tests.integration.test_personal_data_never_rests import canary_record
 
 WEDNESDAY = dt.datetime(2026, 11, 25, 10, 0, tzinfo=STOCKHOLM)  # every base service open
 PROTECTED = "191212121212"  # the fakes' AF record flags every subject it answers about
-
-
-def _records_of(provider: Provider) -> Callable[[PersonalIdentityNumber, Period], Any]:
-    def make(subject: PersonalIdentityNumber, period: Period) -> Any:
-        return canary_record(provider)
-
-    return make
-
-
-def base_services(**modes: str) -> dict[Provider, FakeBaseService]:
-    return {
-        p: FakeBaseService(p, mode=modes.get(p.name.lower(), "answer"), record=_records_of(p))
-        for p in Provider
-    }
 
 
 @pytest.fixture

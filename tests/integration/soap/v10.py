@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,7 +22,12 @@ from zeep.plugins import HistoryPlugin
 from adapters.soap.contract import EXT, SSBT, extension_schema, main_schema
 from adapters.soap.server import SoapServer, start_soap_server
 from application.queries import Queries
+from domain.identity import PersonalIdentityNumber
+from domain.providers import Provider
 from domain.query.aggregate import Query
+from domain.query.values import Period
+from tests.fakes import FakeBaseService
+from tests.integration.test_personal_data_never_rests import canary_record
 
 BLOCKS = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
 SYFTE = "Beslut om eller kontroll av Ekonomisk försörjningsstöd"
@@ -63,6 +68,22 @@ class V10Client:
             return await client.post(
                 self.server.url, content=body, headers={"Content-Type": "text/xml"}
             )
+
+
+def _records_of(provider: Provider) -> Callable[[PersonalIdentityNumber, Period], Any]:
+    def make(subject: PersonalIdentityNumber, period: Period) -> Any:
+        return canary_record(provider)
+
+    return make
+
+
+def base_services(**modes: str) -> dict[Provider, FakeBaseService]:
+    """Every provider answers with a realistic record (the canary test's), unless
+    ``modes`` says otherwise (``skatteverket="fail"``)."""
+    return {
+        p: FakeBaseService(p, mode=modes.get(p.name.lower(), "answer"), record=_records_of(p))
+        for p in Provider
+    }
 
 
 def general_parameters(**overrides: Any) -> dict[str, Any]:
