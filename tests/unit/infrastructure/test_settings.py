@@ -95,3 +95,21 @@ def test_ssbtek_serve_refuses_a_malformed_variable_with_its_name_and_no_tracebac
     assert capsys.readouterr().err == (
         "ssbtek: SSBTEK_SINGLETONS must be on or off (also: yes/no, true/false, 1/0)\n"
     )
+
+
+def test_the_soap_facade_listens_only_where_ssbtek_soap_listen_says() -> None:
+    assert from_environ({}).soap_listen == ""
+    assert from_environ({"SSBTEK_SOAP_LISTEN": "0.0.0.0:8443"}).soap_listen == "0.0.0.0:8443"
+
+
+@pytest.mark.parametrize("value", ["8088", "localhost:", ":8088", "127.0.0.1:http", "h:70000"])
+def test_ssbtek_serve_refuses_a_malformed_soap_address_with_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    monkeypatch.setenv("SSBTEK_SOAP_LISTEN", value)
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", "0"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err == (
+        "ssbtek: SSBTEK_SOAP_LISTEN must be host:port, e.g. 127.0.0.1:8088\n"
+    )
