@@ -4,11 +4,14 @@ is set: one function, so the composition root needs one line (ADR 19)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from adapters.metrics.prometheus import PrometheusMetrics
-from adapters.soap.server import SoapServer, start_soap_server, tls_context
 from application.queries import Queries
 from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.metrics.prometheus import PrometheusMetrics
+    from adapters.soap.server import SoapServer
 
 log = logging.getLogger("ssbtek")
 
@@ -24,6 +27,8 @@ async def start_soap(
     files when they are set); ``None`` when it is not configured."""
     if not settings.soap_listen:
         return None
+    from adapters.soap.server import start_soap_server, tls_context  # aiohttp, lxml: only now
+
     cert, key, ca = settings.tls_certificate, settings.tls_private_key, settings.tls_client_ca
     tls = None
     if cert and key and ca:
