@@ -28,13 +28,23 @@ from bench import audit_rows, pg, procs
 from bench.audit_rows import Template
 from bench.config import FULL, QUICK, ROOT, SMOKE, Context
 from bench.report import render
-from bench.scenarios import conformance, ladder, memory, overhead, replay, scale_out, storage
+from bench.scenarios import (
+    conformance,
+    ladder,
+    memory,
+    overhead,
+    replay,
+    scale_out,
+    soap,
+    storage,
+)
 from bench.scenarios.failure import attempt
 from infrastructure.settings import Settings
 
 log = logging.getLogger("bench")
 SCENARIOS: Final = (
     "ladder",
+    "soap",
     "overhead",
     "scale_out",
     "memory",
@@ -136,6 +146,7 @@ class Suite:
     def run(self, chosen: Sequence[str]) -> None:
         steps: dict[str, Callable[[], object]] = {
             "ladder": lambda: ladder.run(self.ctx),
+            "soap": lambda: soap.run(self.ctx),
             "overhead": lambda: overhead.run(self.ctx),
             "scale_out": lambda: scale_out.run(self.ctx),
             "memory": lambda: memory.run(self.ctx),
