@@ -71,7 +71,7 @@ class SoapEndpoint:
 
     async def schema(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        if name not in self._files:
+        if name not in self._files or not name.endswith(".xsd"):  # the WSDL is at ?wsdl
             raise web.HTTPNotFound()
         return web.Response(body=self._files[name], content_type=CONTENT_TYPE)
 

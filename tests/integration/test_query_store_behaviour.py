@@ -151,7 +151,7 @@ async def test_received_and_rejected_stored_before_the_entry_point_read_as_grpc(
     API existed then, so they upcast to v2 with ``GRPC``."""
     await queries.submit(command())
     with pytest.raises(InvalidQueryError):
-        await queries.submit(command(["not a personnummer"]))
+        await queries.submit(command(("not a personnummer",)))
     for kind in (Query.Received, Query.Rejected):
         (event,) = [e for e in stored(queries) if isinstance(e, kind)]
         assert event.entry_point is EntryPoint.GRPC
