@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import zeep.exceptions
 from lxml import etree
@@ -329,8 +330,6 @@ async def test_an_automated_caseworker_registered_by_the_municipality_may_ask(
 async def test_overload_is_refused_at_once_as_a_server_fault(
     settings: Settings, world: World
 ) -> None:
-    import attrs
-
     queries = saga(attrs.evolve(settings, max_in_flight=0), world)
     async with serving(queries) as client:
         code, _, faultcode = await refused(client)
@@ -340,6 +339,18 @@ async def test_overload_is_refused_at_once_as_a_server_fault(
     assert faultcode.endswith("Server")
     assert raw.status_code == 500
     assert raw.headers["Retry-After"] == "1"
+
+
+async def test_an_organisation_over_its_rate_is_refused_as_a_server_fault(
+    settings: Settings, world: World
+) -> None:
+    queries = saga(attrs.evolve(settings, rate_limit="1/minute"), world)
+    async with serving(queries) as client:
+        assert (await client.hamta()).svarsdata.AF.data is not None
+        code, _, faultcode = await refused(client)
+    queries.close()
+    assert code == "ORGANISATION_RATE_LIMIT"
+    assert faultcode.endswith("Server")
 
 
 HOSTILE = {
