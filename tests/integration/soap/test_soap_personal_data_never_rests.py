@@ -21,7 +21,7 @@ from lxml import etree
 
 from adapters.soap.contract import EXT
 from application.queries import Queries
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings
 from tests import canaries
 from tests.fakes import FakeClock

@@ -24,7 +24,7 @@ from application.queries import Queries
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query
 from domain.query.values import EntryPoint
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.conftest import TEST_KEY
 from tests.integration.party_world import GOTHENBURG, World, open_world

@@ -19,7 +19,7 @@ from adapters.soap.server import SoapServer, start_soap_server, tls_context
 from application.queries import Queries
 from domain.query.aggregate import Query
 from domain.query.values import EntryPoint
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.certificates import CertificateAuthority, Issued
 from tests.conftest import TEST_KEY
