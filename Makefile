@@ -52,9 +52,11 @@ lock-upgrade: $(UV)
 lock-check: $(UV)
 	$(UV) lock --check
 
-## run: the service on its embedded default (SQLite file in ./var, simulated base services)
+## run: the service on its embedded default (SQLite file in ./var, simulated base services),
+## gRPC on 127.0.0.1:50051 and the SSBTEK v10 SOAP facade on 127.0.0.1:8088 (ADR 19)
+SSBTEK_SOAP_LISTEN ?= 127.0.0.1:8088
 run: sync-run
-	$(BIN)/ssbtek serve
+	SSBTEK_SOAP_LISTEN=$(SSBTEK_SOAP_LISTEN) $(BIN)/ssbtek serve
 
 ## test: lint, generated-code drift, buf lint and breaking, mypy --strict, import-linter, every pytest tier
 test: lint proto-check buf typecheck contracts node-deps

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import attrs
 
+from domain.query.values import EntryPoint
+
 DateParts = tuple[int, int, int]
 """(year, month, day) exactly as the request held them; (0, 0, 0) means not given."""
 
@@ -41,6 +43,8 @@ class QueryCommand:
     providers: tuple[ProviderSelectionCommand, ...] = ()
     authenticated_organisation: str | None = None
     """The organisation number in the caller's client certificate (mTLS), if any."""
+    entry_point: EntryPoint = EntryPoint.GRPC
+    """Which public API the query came through: recorded in its audit events."""
 
     def __repr__(self) -> str:
         return "QueryCommand(<personal data redacted>)"

@@ -134,10 +134,11 @@ class AccessPolicy(Protocol):
 class Metrics(Protocol):
     """Operational figures. Labels are codes and provider names only: never personal data."""
 
-    def query_finished(self, outcome: str, seconds: float) -> None:
+    def query_finished(self, outcome: str, seconds: float, entry_point: str) -> None:
         """One query ended: ``outcome`` is ``ANSWERED`` (the answer was handed over), a
         refusal reason code, ``CANCELLED`` or ``DEADLINE_EXCEEDED`` (the caller went away
-        first), ``AUDIT_UNAVAILABLE`` or ``INTERNAL``."""
+        first), ``AUDIT_UNAVAILABLE`` or ``INTERNAL``; ``entry_point`` the API it came
+        through (``GRPC``, ``SOAP_V10``)."""
         ...
 
     def call_finished(
@@ -150,7 +151,7 @@ class Metrics(Protocol):
 class NoMetrics:
     """Metrics that go nowhere (unit tests, and a service run without an endpoint)."""
 
-    def query_finished(self, outcome: str, seconds: float) -> None:
+    def query_finished(self, outcome: str, seconds: float, entry_point: str) -> None:
         return None
 
     def call_finished(

@@ -56,7 +56,7 @@ from domain.party.rules import local_date
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
 from domain.query.aggregate import CancelReason, Query, QueryStatus, RejectionReason
 from domain.query.answer import CompiledAnswer, ProviderPart
-from domain.query.values import OutcomeKind
+from domain.query.values import EntryPoint, OutcomeKind
 from domain.service_level import answer_target
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,9 @@ class Queries(ServiceApplication):
                 outcome = self._gone(caller_deadline).value
             raise
         finally:
-            self._metrics.query_finished(outcome, self._clock.monotonic() - started)
+            self._metrics.query_finished(
+                outcome, self._clock.monotonic() - started, command.entry_point.value
+            )
 
     def _gone(self, caller_deadline: float | None) -> CancelReason:
         """Why a caller went away: its deadline had passed, or it cancelled."""
@@ -224,11 +226,12 @@ class Queries(ServiceApplication):
                 command.organisation_number,
                 RejectionReason.INVALID_ARGUMENT,
                 [violation.field for violation in error.violations],
+                command.entry_point,
             )
             raise
         if command.authenticated_organisation not in (None, query.organisation.digits):
             reason = RejectionReason.ORGANISATION_MISMATCH
-            await self._record_rejection(query.organisation.digits, reason, [])
+            await self._record_rejection(query.organisation.digits, reason, [], command.entry_point)
             raise PermissionDeniedError(reason.value)
         self._admit(query.organisation.digits)
         self._active += 1
@@ -236,9 +239,13 @@ class Queries(ServiceApplication):
             pseudonym = self._pseudonymiser.pseudonym(
                 "caseworker", f"{query.organisation.digits}|{query.caseworker_id}"
             )
-            access = await self._decide_access(query.organisation.digits, pseudonym, received_at)
+            access = await self._decide_access(
+                query.organisation.digits, pseudonym, received_at, command.entry_point
+            )
             query_id = self._query_id(query.organisation, command.client_request_id)
-            audit = await self._receive(query_id, query, pseudonym, received_at, time_remaining_s)
+            audit = await self._receive(
+                query_id, query, pseudonym, received_at, time_remaining_s, command.entry_point
+            )
             try:
                 async with aclosing(
                     self._aggregate(audit, query_id, query, access, caller_deadline)
@@ -261,7 +268,7 @@ class Queries(ServiceApplication):
             raise OverloadedError("ORGANISATION_RATE_LIMIT")
 
     async def _decide_access(
-        self, organisation: str, pseudonym: str, at: dt.datetime
+        self, organisation: str, pseudonym: str, at: dt.datetime, entry_point: EntryPoint
     ) -> AccessDecision:
         """Refuse (and record) a query from outside the agreement; say what it may receive."""
         if self._access_policy is None:
@@ -273,7 +280,7 @@ class Queries(ServiceApplication):
             )
         if decision.refusal is not None:
             reason = RejectionReason(decision.refusal)
-            await self._record_rejection(organisation, reason, [])
+            await self._record_rejection(organisation, reason, [], entry_point)
             raise PermissionDeniedError(reason.value)
         return decision
 
@@ -284,6 +291,7 @@ class Queries(ServiceApplication):
         pseudonym: str,
         received_at: dt.datetime,
         time_remaining_s: float | None,
+        entry_point: EntryPoint,
     ) -> Query:
         """Save ``Received`` before any provider is asked: the query's first, gated write.
 
@@ -301,6 +309,7 @@ class Queries(ServiceApplication):
             period=query.period,
             deadline=received_at + dt.timedelta(seconds=budget_s),
             at=received_at,
+            entry_point=entry_point,
         )
         try:
             await self._gate.guarded_async(
@@ -311,6 +320,7 @@ class Queries(ServiceApplication):
                 query.organisation.digits,
                 RejectionReason.DUPLICATE_REQUEST,
                 ["client_request_id"],
+                entry_point,
             )
             raise await self._duplicate(query_id) from None
         except StoreUnavailableError:
@@ -382,7 +392,11 @@ class Queries(ServiceApplication):
         yield answer
 
     async def _record_rejection(
-        self, organisation_number: str, reason: RejectionReason, fields: list[str]
+        self,
+        organisation_number: str,
+        reason: RejectionReason,
+        fields: list[str],
+        entry_point: EntryPoint,
     ) -> None:
         try:
             organisation = OrganisationNumber.parse(organisation_number).digits
@@ -394,6 +408,7 @@ class Queries(ServiceApplication):
             reason=reason,
             fields=fields,
             at=self._clock.now(),
+            entry_point=entry_point,
         )
         await self._save(rejected)
 

@@ -36,6 +36,7 @@ from bench.scenarios import (
     overhead,
     replay,
     scale_out,
+    soap,
     storage,
 )
 from bench.scenarios.failure import attempt
@@ -44,6 +45,7 @@ from infrastructure.settings import Settings
 log = logging.getLogger("bench")
 SCENARIOS: Final = (
     "ladder",
+    "soap",
     "overhead",
     "hung_provider",
     "scale_out",
@@ -146,6 +148,7 @@ class Suite:
     def run(self, chosen: Sequence[str]) -> None:
         steps: dict[str, Callable[[], object]] = {
             "ladder": lambda: ladder.run(self.ctx),
+            "soap": lambda: soap.run(self.ctx),
             "overhead": lambda: overhead.run(self.ctx),
             "hung_provider": lambda: hung_provider.run(self.ctx),
             "scale_out": lambda: scale_out.run(self.ctx),

@@ -89,8 +89,12 @@ def measure(
     while_running: Callable[[], None] | None = None,
 ) -> tuple[RunSummary, LoadOutcome]:
     """One run of ``load`` against ``servers``: its summary and the raw samples."""
+    target = servers.target
+    if probe == "soap":
+        assert servers.soap_url is not None, "the servers were started without SOAP"
+        target = servers.soap_url
     spec = LoadSpec(
-        target=servers.target,
+        target=target,
         mode=load.mode,
         duration_s=load.duration_s,
         timeout_s=load.timeout_s,

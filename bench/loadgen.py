@@ -1,7 +1,9 @@
 """``python -m bench.loadgen SPEC_JSON``: the load generator, a process of its own.
 
 A ``grpc.aio`` client sends the benchmark request as raw bytes (already serialised,
-responses are not parsed) so the client spends as little CPU per call as it can.
+responses are not parsed) so the client spends as little CPU per call as it can. With
+probe ``soap`` an ``aiohttp`` client POSTs the same query as a v10 SOAP envelope to the
+facade's URL instead (pre-built bytes as well; answers read, not parsed).
 
 - Closed loop: ``concurrency`` callers, each sending its next request when the last
   answer arrives; the most the server can take (maximum throughput).
@@ -26,16 +28,57 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 import attrs
 import grpc
+from lxml import etree
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from bench import model, pg, procs
 from bench.model import LoadOutcome, LoadSpec
-from bench.workload import SUBMIT_QUERY_METHOD, request_bytes
+from bench.workload import SUBMIT_QUERY_METHOD, request_bytes, soap_envelopes
 
 _PROVIDERS = 8
-Call = grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]
+_SSBT = "{http://schema.forsakringskassan.se/integration/ssbt/10}"
+_V10_BLOCKS = 7
+
+
+class SoapFault(Exception):
+    """A SOAP fault (its ``felkod``) or an HTTP failure of the v10 endpoint."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class SoapCall:
+    """One POST of a pre-built envelope, the same shape as a gRPC unary call here."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self._session = session
+        self._url = url
+
+    async def __call__(
+        self,
+        payload: bytes,
+        *,
+        timeout: float,  # noqa: ASYNC109 (the shape of a grpc.aio unary call)
+        wait_for_ready: bool = False,
+    ) -> bytes:
+        async with self._session.post(
+            self._url,
+            data=payload,
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as response:
+            body = await response.read()
+        if response.status != 200:
+            code = etree.fromstring(body).findtext(f".//{_SSBT}felkod") if body else None
+            raise SoapFault(code or f"HTTP_{response.status}")
+        return body
+
+
+Call = grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] | SoapCall
 
 
 @attrs.define
@@ -73,12 +116,20 @@ async def _one(call: Call, payload: bytes, timeout_s: float) -> str:
         await call(payload, timeout=timeout_s)
     except grpc.aio.AioRpcError as error:
         return str(error.code().name)
+    except SoapFault as fault:
+        return f"SOAP_{fault.code}"
+    except TimeoutError:
+        return "DEADLINE_EXCEEDED"
+    except aiohttp.ClientError:
+        return "UNAVAILABLE"
     return "OK"
 
 
 async def probe(call: Call, spec: LoadSpec, payload: bytes) -> dict[str, int]:
     """One request, answer checked; the counts of what it held."""
     raw = await call(payload, timeout=max(spec.timeout_s, 30.0), wait_for_ready=True)
+    if spec.probe == "soap":
+        return _soap_probe(raw)
     if spec.probe == "echo":
         echoed = pb.SubmitQueryRequest.FromString(raw)
         if echoed.SerializeToString() != payload:
@@ -98,6 +149,21 @@ async def probe(call: Call, spec: LoadSpec, payload: bytes) -> dict[str, int]:
         "no_data": summary.no_data,
         "errors": summary.errors,
         "closed": summary.closed,
+    }
+
+
+def _soap_probe(raw: bytes) -> dict[str, int]:
+    blocks = next(etree.fromstring(raw).iter(f"{_SSBT}svarsdata"))
+    if len(blocks) != _V10_BLOCKS:
+        raise RuntimeError(f"unexpected SOAP answer: {len(blocks)} blocks")
+    errors = [block.findtext(f"{_SSBT}error/{_SSBT}felkod") for block in blocks]
+    failed = [code for code in errors if code is not None]
+    return {
+        "bytes": len(raw),
+        "parts": len(blocks),
+        "answered": len(blocks) - len(failed),
+        "errors": len([code for code in failed if code != "CLOSED"]),
+        "closed": failed.count("CLOSED"),
     }
 
 
@@ -185,9 +251,13 @@ def _own_cpu_s() -> float:
 
 
 async def run(spec: LoadSpec) -> LoadOutcome:
-    payloads = request_bytes()
-    channels = _channels(spec)
-    calls = [_call(channel) for channel in channels]
+    soap = spec.probe == "soap"
+    payloads = soap_envelopes() if soap else request_bytes()
+    channels = [] if soap else _channels(spec)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) if soap else None
+    calls: list[Call] = [_call(channel) for channel in channels]
+    if session is not None:
+        calls = [SoapCall(session, spec.target)]
     try:
         await asyncio.wait_for(
             asyncio.gather(*(channel.channel_ready() for channel in channels)), timeout=30.0
@@ -243,6 +313,8 @@ async def run(spec: LoadSpec) -> LoadOutcome:
     finally:
         for channel in channels:
             await channel.close()
+        if session is not None:
+            await session.close()
 
 
 def main(argv: Sequence[str]) -> int:

@@ -12,7 +12,8 @@ import attrs
 import cattrs
 
 Mode = Literal["closed", "open"]
-Probe = Literal["answer", "echo"]
+Probe = Literal["answer", "echo", "soap"]
+"""``soap``: the target is the v10 SOAP URL, the answer one ``svarsdata`` of 7 blocks."""
 
 _converter = cattrs.Converter()
 T = TypeVar("T")
@@ -30,6 +31,7 @@ class Segment:
 @attrs.frozen
 class LoadSpec:
     target: str
+    """``host:port`` of the gRPC server, or the SOAP endpoint's URL (probe ``soap``)."""
     mode: Mode
     duration_s: float
     """Closed loop: how long to keep sending. Open loop: the schedule's end."""

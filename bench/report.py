@@ -171,6 +171,49 @@ def _ladder(result: Result) -> list[str]:
     return lines
 
 
+def _soap(result: Result) -> list[str]:
+    found = _ok(result.get("soap", []))
+    if not found:
+        return []
+    (soap,) = found
+    lines = ["## The v10 SOAP facade beside gRPC (one server, same query, same run)", ""]
+    lines += [f"Server: {soap['server']}, cores {soap['server_cpus']}.", ""]
+    lines += table(
+        [
+            "entry point",
+            "max q/s",
+            "concurrency",
+            "server CPU ms/query",
+            "client CPU share",
+            "p50 at 30 q/s",
+            "p99 at 30 q/s",
+            "errors",
+            "other load (cores)",
+        ],
+        [
+            [
+                run["entry_point"],
+                run["best"]["throughput_qps"],
+                run["best"]["concurrency"],
+                run["best"]["server_cpu_ms_per_query"],
+                run["best"]["client_cpu_share"],
+                run["at_rate"]["latency"]["p50_ms"],
+                run["at_rate"]["latency"]["p99_ms"],
+                _errors(run["best"]) + " / " + _errors(run["at_rate"]),
+                run["best"].get("other_cpu_share"),
+            ]
+            for run in soap["runs"]
+        ],
+    )
+    lines += [
+        f"The SOAP adapter per query: {_fmt(soap['cpu_ms_per_query_overhead'], 3)} ms of "
+        f"server CPU and {_fmt(soap['p50_ms_overhead'], 3)} ms of p50 latency at 30 q/s more "
+        f"than gRPC; maximum throughput {_fmt(soap['throughput_ratio'], 2)} x gRPC's.",
+        "",
+    ]
+    return lines
+
+
 def _overhead(result: Result) -> list[str]:
     found = _ok(result.get("overhead", []))
     if not found:
@@ -443,6 +486,7 @@ def render(result: Result) -> str:
     lines = _header(result)
     for section in (
         _ladder,
+        _soap,
         _overhead,
         _hung_provider,
         _scale_out,

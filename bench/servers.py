@@ -44,6 +44,8 @@ class ServerSpec:
     provider_options: str = "latency=none"
     extra_env: tuple[tuple[str, str], ...] = ()
     """More variables for the servers (``bench.compare``: e.g. ``PYTHONPATH`` of another tree)."""
+    soap: bool = False
+    """Also serve the v10 SOAP facade (``SSBTEK_SOAP_LISTEN``) beside gRPC."""
 
     @classmethod
     def parse(cls, text: str, extra_env: tuple[tuple[str, str], ...] = ()) -> ServerSpec:
@@ -65,7 +67,8 @@ class ServerSpec:
             how = "ssbtek serve" + (f" --workers {self.processes}" if self.processes > 1 else "")
         else:
             how = f"bench launcher x{self.processes}"
-        return f"{self.kind}/{self.store} via {how}, providers {self.provider_options}"
+        soap = " with the v10 SOAP facade" if self.soap else ""
+        return f"{self.kind}/{self.store} via {how}{soap}, providers {self.provider_options}"
 
 
 @attrs.frozen
@@ -79,10 +82,17 @@ class Running:
     dbname: str | None
     cpus: tuple[int, ...]
     log_paths: tuple[Path, ...]
+    soap_url: str | None = None
+    """The v10 SOAP endpoint, when the spec asked for it."""
 
 
 def _environment(
-    spec: ServerSpec, ctx: Context, port: int, scratch: Path, dbname: str | None
+    spec: ServerSpec,
+    ctx: Context,
+    port: int,
+    scratch: Path,
+    dbname: str | None,
+    soap_port: int | None = None,
 ) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SSBTEK_")}
     env.update(
@@ -102,6 +112,8 @@ def _environment(
     )
     if dbname is not None:
         env["SSBTEK_POSTGRES_DBNAME"] = dbname
+    if soap_port is not None:
+        env["SSBTEK_SOAP_LISTEN"] = f"127.0.0.1:{soap_port}"
     env.update(spec.extra_env)
     return env
 
@@ -140,7 +152,8 @@ def running(spec: ServerSpec, ctx: Context) -> Iterator[Running]:
             dbname = stack.enter_context(pg.temporary_database(ctx.pg, "serve"))
         scratch = Path(tempfile.mkdtemp(prefix="serve-", dir=ctx.workdir))
         port = procs.free_port()
-        env = _environment(spec, ctx, port, scratch, dbname)
+        soap_port = procs.free_port() if spec.soap else None
+        env = _environment(spec, ctx, port, scratch, dbname, soap_port)
         cpus = procs.server_cpus(spec.processes)
         started = []
         try:
@@ -174,6 +187,7 @@ def running(spec: ServerSpec, ctx: Context) -> Iterator[Running]:
                 dbname=dbname,
                 cpus=tuple(sorted(cpus)),
                 log_paths=tuple(log_paths),
+                soap_url=f"http://127.0.0.1:{soap_port}/ssbtek" if soap_port else None,
             )
         finally:
             for process in started:

@@ -86,3 +86,41 @@ def request_bytes() -> dict[int, bytes]:
         count: submit_query_request(count).SerializeToString()
         for count in range(1, MAX_SUBJECTS + 1)
     }
+
+
+_SSBT: Final = "http://schema.forsakringskassan.se/integration/ssbt/10"
+_EXT: Final = "http://schema.ssbtek-core.se/v10/tillagg/1"
+_BLOCKS: Final = ("AF", "CSN", "FK", "SKV", "SO", "TNS", "MIV")
+
+
+def soap_envelope(subject_count: int = 1) -> bytes:
+    """The same query as ``submit_query_request`` in SSBTEK v10 SOAP: every block included
+    (v10's FK block asks Försäkringskassan and Pensionsmyndigheten: eight providers), the
+    subjects after the first in the extension header (ADR 19)."""
+    request = submit_query_request(subject_count)
+    (start, end) = (f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in PERIOD)
+    digits = [s.replace("-", "") for s in request.subjects]
+    extra = "".join(f"<e:personidentitet>{d}</e:personidentitet>" for d in digits[1:])
+    header = f"<e:ytterligarePersoner>{extra}</e:ytterligarePersoner>" if extra else ""
+    blocks = "".join(f'<q:{tag} inkludera="true"/>' for tag in _BLOCKS)
+    return (
+        f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:q="{_SSBT}" '
+        f'xmlns:e="{_EXT}"><s:Header>{header}</s:Header><s:Body><q:hamtaBastjanstInformation>'
+        "<q:generellaFrageparametrar>"
+        "<q:fraganSkallInkluderasISvaret>false</q:fraganSkallInkluderasISvaret>"
+        f"<q:ingivare><q:organisationsnummer>16{ORGANISATION.replace('-', '')}"
+        "</q:organisationsnummer><q:namn>Demo kommun</q:namn>"
+        f"<q:handlaggare>{CASEWORKER}</q:handlaggare></q:ingivare>"
+        f"<q:personidentitet>{digits[0]}</q:personidentitet>"
+        f"<q:arendeidentitet>{CASE}</q:arendeidentitet>"
+        f"<q:tidsperiod><q:fromDatum>{start}</q:fromDatum><q:tomDatum>{end}</q:tomDatum>"
+        "</q:tidsperiod><q:syfte>Beslut om eller kontroll av ekonomiskt bistånd</q:syfte>"
+        "<q:lagtext>11 kap. 11 § socialtjänstlagen (2001:453)</q:lagtext>"
+        f"</q:generellaFrageparametrar><q:specifikaFrageparametrar>{blocks}"
+        "</q:specifikaFrageparametrar></q:hamtaBastjanstInformation></s:Body></s:Envelope>"
+    ).encode()
+
+
+def soap_envelopes() -> dict[int, bytes]:
+    """The SOAP request for every subject count, sent as raw bytes by the client."""
+    return {count: soap_envelope(count) for count in range(1, MAX_SUBJECTS + 1)}

@@ -21,6 +21,7 @@ from application.pacing import Pacer
 from application.queries import Queries
 from infrastructure.composition import build_grpc_server, build_service, prepare, seed_demo_data
 from infrastructure.settings import Settings, Store
+from infrastructure.soap import start_soap
 
 log = logging.getLogger("ssbtek")
 
@@ -39,6 +40,9 @@ async def serve(
         await asyncio.to_thread(seed_demo_data, service)
     server, port = await build_grpc_server(service, settings, reuse_port=reuse_port)
     await server.start()
+    soap = await start_soap(
+        service.queries, settings, metrics=service.metrics, reuse_port=reuse_port
+    )
     stopping = asyncio.Event()
     background = [asyncio.create_task(_recover_periodically(service.queries, interval_s=30.0))]
     sealing = asyncio.Event()  # its own event: the last seal comes after the last call
@@ -72,6 +76,8 @@ async def serve(
     await stopping.wait()
     log.info("stopping: finishing calls in flight")
     await server.stop(grace=5)
+    if soap is not None:
+        await soap.stop()
     await running_time.stop()  # before the last seal, which then covers it
     if sealer is not None:
         sealing.set()

@@ -198,6 +198,11 @@ class Settings:
     )
     """How long an access decision is reused. A party or caseworker change saved in this
     process applies at once; one saved by another process, within this time. 0: never."""
+    soap_listen: OptionalHostPort = variable(
+        "",
+        "where the SSBTEK v10 SOAP facade listens, `host:port` (ADR 19; `make run` sets it)",
+        empty="not started",
+    )
     metrics_listen: OptionalHostPort = variable(
         "127.0.0.1:9464",
         "Prometheus `/metrics` (with `--workers N`, worker i on port + i)",

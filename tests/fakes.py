@@ -152,10 +152,12 @@ class FakeAccessPolicy:
 class FakeMetrics:
     def __init__(self) -> None:
         self.queries: list[str] = []
+        self.entry_points: list[str] = []
         self.calls: list[tuple[str, str, str | None]] = []
 
-    def query_finished(self, outcome: str, seconds: float) -> None:
+    def query_finished(self, outcome: str, seconds: float, entry_point: str) -> None:
         self.queries.append(outcome)
+        self.entry_points.append(entry_point)
 
     def call_finished(
         self, provider: str, outcome: str, error_source: str | None, seconds: float

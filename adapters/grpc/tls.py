@@ -1,10 +1,5 @@
 """Mutual TLS: the server's credentials, and the asking organisation read from the client's
-certificate.
-
-A municipality's client certificate names its organisation the way Swedish organisation
-certificates do: the subject's ``organizationIdentifier`` (OID 2.5.4.97) in the ETSI EN
-319 412-1 form ``NTRSE-<organisationsnummer>``, or else the subject's ``serialNumber``
-holding the organisation number.
+certificate (``adapters.security.client_certificate`` reads it, for every transport).
 """
 
 from __future__ import annotations
@@ -12,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 
-from domain.errors import InvalidValueError
-from domain.identity import OrganisationNumber
+from adapters.security.client_certificate import organisation_of
+
+__all__ = ["authenticated_organisation", "organisation_of", "server_credentials"]
 
 
 def server_credentials(
@@ -28,22 +22,6 @@ def server_credentials(
         root_certificates=client_ca_pem,
         require_client_auth=True,
     )
-
-
-def organisation_of(certificate_pem: bytes) -> str | None:
-    """The organisation number (10 digits) a client certificate names, if it names a valid one."""
-    subject = x509.load_pem_x509_certificate(certificate_pem).subject
-    candidates = [
-        str(attribute.value).removeprefix("NTRSE-")
-        for attribute in subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    ]
-    candidates += [str(a.value) for a in subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)]
-    for candidate in candidates:
-        try:
-            return OrganisationNumber.parse(candidate).digits
-        except InvalidValueError:
-            continue
-    return None
 
 
 def authenticated_organisation(context: Any) -> str | None:

@@ -20,9 +20,9 @@ class PrometheusMetrics:
         self.registry = registry
         self._queries = Counter(
             "ssbtek_queries",
-            "Queries by outcome: ANSWERED (handed over), CANCELLED or DEADLINE_EXCEEDED "
-            "(the caller went away first), or a refusal reason.",
-            ["outcome"],
+            "Queries by outcome (ANSWERED: handed over; CANCELLED or DEADLINE_EXCEEDED: the "
+            "caller went away first; or a refusal reason) and entry point (GRPC, SOAP_V10).",
+            ["outcome", "entry_point"],
             registry=registry,
         )
         self._query_seconds = Histogram(
@@ -50,12 +50,18 @@ class PrometheusMetrics:
             buckets=_CALL_BUCKETS,
             registry=registry,
         )
+        self._soap_requests = Counter(
+            "ssbtek_soap_requests",
+            "Calls to the v10 SOAP facade by operation and outcome (OK or the fault's felkod).",
+            ["operation", "outcome"],
+            registry=registry,
+        )
         self._call_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         """The labelled children of each provider and outcome, looked up once: ``labels()``
         costs more than the count itself, eight times per query (the benchmark profile)."""
 
-    def query_finished(self, outcome: str, seconds: float) -> None:
-        self._queries.labels(outcome).inc()
+    def query_finished(self, outcome: str, seconds: float, entry_point: str) -> None:
+        self._queries.labels(outcome, entry_point).inc()
         if outcome == "ANSWERED":
             self._query_seconds.observe(seconds)
 
@@ -71,6 +77,10 @@ class PrometheusMetrics:
         call_seconds.observe(seconds)
         if error_source is not None:
             self._errors.labels(provider, error_source).inc()
+
+    def soap_request_finished(self, operation: str, outcome: str, seconds: float) -> None:
+        """One call to the SOAP facade ended; its queries are also in ``ssbtek_queries``."""
+        self._soap_requests.labels(operation, outcome).inc()
 
     def gauge_per_label(
         self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, float]]

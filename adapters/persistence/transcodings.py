@@ -34,6 +34,7 @@ from domain.providers import Provider
 from domain.query.aggregate import CancelReason, RejectionReason
 from domain.query.values import (
     CallOutcome,
+    EntryPoint,
     ErrorSource,
     LegalBasis,
     OutcomeKind,
@@ -85,6 +86,7 @@ _QUERY_TYPES: dict[str, type] = {
     "ssbtek.error_source": ErrorSource,
     "ssbtek.rejection_reason": RejectionReason,
     "ssbtek.cancel_reason": CancelReason,
+    "ssbtek.entry_point": EntryPoint,
 }
 _PARTY_TYPES: dict[str, type] = {
     "ssbtek.order_form": OrderForm,

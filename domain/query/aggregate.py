@@ -20,6 +20,7 @@ from domain.errors import DomainError
 from domain.providers import Provider
 from domain.query.values import (
     CallOutcome,
+    EntryPoint,
     LegalBasis,
     OutcomeKind,
     Period,
@@ -74,6 +75,10 @@ class Query(Aggregate):
     """One query from a municipality's case system, as the audit trail knows it."""
 
     class Received(Aggregate.Created):
+        """Version 2 records the entry point the query came through."""
+
+        class_version = 2
+
         asking_organisation: str
         caseworker_pseudonym: str
         subject_count: int
@@ -82,6 +87,12 @@ class Query(Aggregate):
         legal_basis: LegalBasis
         period: Period
         deadline: dt.datetime
+        entry_point: EntryPoint
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before version 2 the service had only its gRPC API."""
+            state["entry_point"] = EntryPoint.GRPC
 
         def apply(self, aggregate: Any) -> None:
             aggregate.asking_organisation = self.asking_organisation
@@ -91,9 +102,19 @@ class Query(Aggregate):
             aggregate.deadline = self.deadline
 
     class Rejected(Aggregate.Created):
+        """Version 2 records the entry point the refused query came through."""
+
+        class_version = 2
+
         asking_organisation: str
         reason: RejectionReason
         fields: list[str]
+        entry_point: EntryPoint
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Before version 2 the service had only its gRPC API."""
+            state["entry_point"] = EntryPoint.GRPC
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = QueryStatus.REJECTED
@@ -203,6 +224,7 @@ class Query(Aggregate):
         period: Period,
         deadline: dt.datetime,
         at: dt.datetime,
+        entry_point: EntryPoint = EntryPoint.GRPC,
     ) -> Query:
         if subject_count < 1:
             raise QueryStateError("a query covers at least one subject")
@@ -222,6 +244,7 @@ class Query(Aggregate):
             legal_basis=legal_basis,
             period=period,
             deadline=deadline,
+            entry_point=entry_point,
         )
 
     @classmethod
@@ -233,6 +256,7 @@ class Query(Aggregate):
         reason: RejectionReason,
         fields: list[str],
         at: dt.datetime,
+        entry_point: EntryPoint = EntryPoint.GRPC,
     ) -> Query:
         return cls._create(
             cls.Rejected,
@@ -241,6 +265,7 @@ class Query(Aggregate):
             asking_organisation=asking_organisation,
             reason=reason,
             fields=sorted(set(fields)),
+            entry_point=entry_point,
         )
 
     @property

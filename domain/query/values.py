@@ -35,6 +35,15 @@ class LegalBasis(enum.Enum):
     """Förordning (2008:975) om uppgiftsskyldighet i vissa fall enligt socialtjänstlagen."""
 
 
+class EntryPoint(enum.Enum):
+    """Which of the service's public APIs a query came through: not personal data."""
+
+    GRPC = "GRPC"
+    """The service's own gRPC API (``ssbtek.v1.QueryService``)."""
+    SOAP_V10 = "SOAP_V10"
+    """The SSBTEK version 10 SOAP contract, for case systems that speak it (ADR 19)."""
+
+
 class OutcomeKind(enum.Enum):
     """What came of one call to one provider about one subject."""
 

@@ -21,12 +21,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 _SERVING = re.compile(r"serving on [\d.]+:(\d+)")
 _METRICS = re.compile(r"metrics on (http://[\d.]+:\d+/metrics)")
+_SOAP = re.compile(r"SSBTEK v10 SOAP on (http://[\d.]+:\d+/ssbtek)")
 
 
 @attrs.frozen
 class RunningServer:
     target: str
     metrics_url: str
+    soap_url: str
     data_dir: Path
     log_path: Path
 
@@ -57,6 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         "SSBTEK_LISTEN": "127.0.0.1:0",
         "SSBTEK_LOG_LEVEL": "DEBUG",
         "SSBTEK_METRICS_LISTEN": "127.0.0.1:0",
+        "SSBTEK_SOAP_LISTEN": "127.0.0.1:0",  # `make run` starts it; here on a free port
     }
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -71,7 +74,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         port = _wait_for_port(process, log_path, timeout_s=60)
         metrics = _METRICS.search(log_path.read_text(errors="replace"))
         assert metrics, "the server logs where its metrics are"
-        running = RunningServer(f"127.0.0.1:{port}", metrics.group(1), data_dir, log_path)
+        soap = _SOAP.search(log_path.read_text(errors="replace"))
+        assert soap, "the server logs where its v10 SOAP endpoint is"
+        running = RunningServer(
+            f"127.0.0.1:{port}", metrics.group(1), soap.group(1), data_dir, log_path
+        )
         with grpc.insecure_channel(running.target) as channel:
             grpc.channel_ready_future(channel).result(timeout=10)
         yield running

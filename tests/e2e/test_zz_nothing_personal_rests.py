@@ -56,11 +56,11 @@ def test_the_metrics_endpoint_counts_the_queries_and_the_log_is_json_lines(
     answered = [
         line
         for line in scraped.splitlines()
-        if line.startswith('ssbtek_queries_total{outcome="ANSWERED"}')
+        if line.startswith('ssbtek_queries_total{entry_point="GRPC",outcome="ANSWERED"}')
     ]
     assert answered
     assert float(answered[0].split()[-1]) >= 5
-    assert 'ssbtek_queries_total{outcome="INVALID_ARGUMENT"}' in scraped
+    assert 'ssbtek_queries_total{entry_point="GRPC",outcome="INVALID_ARGUMENT"}' in scraped
     assert 'ssbtek_provider_call_duration_seconds_count{provider="CSN"}' in scraped
     records = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
     answered_logs = [r for r in records if r.get("event") == "query answered"]

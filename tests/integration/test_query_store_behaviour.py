@@ -14,7 +14,7 @@ from application.errors import DuplicateQueryError, InvalidQueryError
 from application.queries import Queries
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query, QueryStatus, RejectionReason
-from domain.query.values import CallOutcome, ErrorSource, OutcomeKind
+from domain.query.values import CallOutcome, EntryPoint, ErrorSource, OutcomeKind
 from infrastructure.composition import build_queries
 from infrastructure.settings import Settings
 from tests.fakes import FakeBaseService, FakeClock, fake_base_services
@@ -142,6 +142,28 @@ async def test_a_compiled_event_stored_before_not_entitled_existed_reads_as_none
     assert upcast.calls == []
     assert upcast.answered == compiled.answered
     assert upcast.originator_id == answer.query_id
+
+
+async def test_received_and_rejected_stored_before_the_entry_point_read_as_grpc(
+    queries: Queries,
+) -> None:
+    """Event schema evolution: Received and Rejected v1 had no entry point; only the gRPC
+    API existed then, so they upcast to v2 with ``GRPC``."""
+    await queries.submit(command())
+    with pytest.raises(InvalidQueryError):
+        await queries.submit(command(("not a personnummer",)))
+    for kind in (Query.Received, Query.Rejected):
+        (event,) = [e for e in stored(queries) if isinstance(e, kind)]
+        assert event.entry_point is EntryPoint.GRPC
+        stored_v2 = queries.mapper.to_stored_event(event)
+        state = queries.mapper.transcoder.decode(stored_v2.state)
+        assert state.pop("class_version") == 2
+        del state["entry_point"]
+        stored_v1 = dataclasses.replace(stored_v2, state=queries.mapper.transcoder.encode(state))
+        upcast = queries.mapper.to_domain_event(stored_v1)
+        assert isinstance(upcast, kind)
+        assert upcast.entry_point is EntryPoint.GRPC
+        assert upcast.asking_organisation == event.asking_organisation
 
 
 async def test_a_stream_from_before_compiled_v3_replays_with_its_provider_answered_events(

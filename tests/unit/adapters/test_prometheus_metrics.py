@@ -11,8 +11,8 @@ from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 def test_queries_calls_errors_and_a_scrape_time_gauge_are_exported() -> None:
     registry = CollectorRegistry()
     metrics = PrometheusMetrics(registry)
-    metrics.query_finished("ANSWERED", 0.8)
-    metrics.query_finished("CASEWORKER_REVOKED", 0.01)
+    metrics.query_finished("ANSWERED", 0.8, "GRPC")
+    metrics.query_finished("CASEWORKER_REVOKED", 0.01, "SOAP_V10")
     metrics.call_finished("CSN", "ERROR", "SSBT", 5.6)
     metrics.call_finished("CSN", "ANSWERED", None, 0.1)
     metrics.call_finished("CSN", "ANSWERED", None, 0.2)  # the same labels again
@@ -21,8 +21,8 @@ def test_queries_calls_errors_and_a_scrape_time_gauge_are_exported() -> None:
         "ssbtek_open_incidents", "Open incidents.", "priority", lambda: open_incidents
     )
     text = generate_latest(registry).decode()
-    assert 'ssbtek_queries_total{outcome="ANSWERED"} 1.0' in text
-    assert 'ssbtek_queries_total{outcome="CASEWORKER_REVOKED"} 1.0' in text
+    assert 'ssbtek_queries_total{entry_point="GRPC",outcome="ANSWERED"} 1.0' in text
+    assert 'ssbtek_queries_total{entry_point="SOAP_V10",outcome="CASEWORKER_REVOKED"} 1.0' in text
     assert 'ssbtek_provider_errors_total{provider="CSN",source="SSBT"} 1.0' in text
     assert 'ssbtek_provider_calls_total{outcome="ANSWERED",provider="CSN"} 2.0' in text
     assert 'ssbtek_provider_calls_total{outcome="ERROR",provider="CSN"} 1.0' in text
@@ -35,10 +35,10 @@ def test_queries_calls_errors_and_a_scrape_time_gauge_are_exported() -> None:
 
 def test_the_metrics_endpoint_serves_the_registry_over_http() -> None:
     registry = CollectorRegistry()
-    PrometheusMetrics(registry).query_finished("ANSWERED", 0.2)
+    PrometheusMetrics(registry).query_finished("ANSWERED", 0.2, "GRPC")
     port = serve_metrics(registry, "127.0.0.1:0")
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        assert b'ssbtek_queries_total{outcome="ANSWERED"} 1.0' in response.read()
+        assert b'ssbtek_queries_total{entry_point="GRPC",outcome="ANSWERED"} 1.0' in response.read()
 
 
 def test_the_rate_limit_is_per_organisation() -> None:

@@ -9,6 +9,7 @@ import pydantic
 import pytest
 
 from domain.providers import Provider
+from infrastructure.cli import main
 from infrastructure.settings import (
     LogFormat,
     LogLevel,
@@ -356,3 +357,21 @@ def test_the_provider_bulkheads_and_breakers_are_read_and_sized() -> None:
 def test_a_malformed_guard_setting_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         from_environ({name: value})
+
+
+def test_the_soap_facade_listens_only_where_ssbtek_soap_listen_says() -> None:
+    assert from_environ({}).soap_listen == ""
+    assert from_environ({"SSBTEK_SOAP_LISTEN": "0.0.0.0:8443"}).soap_listen == "0.0.0.0:8443"
+
+
+@pytest.mark.parametrize("value", ["8088", "localhost:", ":8088", "127.0.0.1:http", "h:70000"])
+def test_ssbtek_serve_refuses_a_malformed_soap_address_with_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    monkeypatch.setenv("SSBTEK_SOAP_LISTEN", value)
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", "0"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.startswith(
+        "ssbtek: SSBTEK_SOAP_LISTEN: must be host:port, port 0 to 65535"
+    )

@@ -1,0 +1,200 @@
+"""The v10 SOAP endpoint on aiohttp, in the same event loop as the gRPC server (ADR 19).
+
+``POST /ssbtek`` answers both operations; ``GET /ssbtek?wsdl`` publishes the WSDL with
+this service's address, and the schemas it includes are served beside it. ``GET
+/health`` says whether the endpoint serves. Thin, like the gRPC servicer: parse and
+validate, translate, make one application call, translate back; any error becomes a
+fault (``faults.py``). Each call is logged on ``ssbtek.access`` and counted by outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from typing import Final
+from xml.sax.saxutils import quoteattr
+
+import attrs
+from aiohttp import web
+from lxml import etree
+
+from adapters.security.client_certificate import organisation_of
+from adapters.soap import answer, contract, faults
+from adapters.soap.contract import ContractViolation
+from adapters.soap.request import V10Query, v10_query
+from application.queries import Queries
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("ssbtek.access")
+
+PATH: Final = "/ssbtek"
+CONTENT_TYPE: Final = "text/xml"
+RequestCounter = Callable[[str, str, float], None]
+"""(operation, outcome, seconds): outcome ``OK`` or the fault's ``felkod``."""
+
+
+def _no_count(operation: str, outcome: str, seconds: float) -> None:
+    return None
+
+
+@attrs.frozen
+class SoapServer:
+    runner: web.AppRunner
+    port: int
+    url: str
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+class SoapEndpoint:
+    def __init__(self, queries: Queries, count: RequestCounter = _no_count) -> None:
+        self._queries = queries
+        self._count = count
+        self._files = contract.contract_files()
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=contract.MAX_REQUEST_BYTES)
+        app.router.add_post(PATH, self.post)
+        app.router.add_get(PATH, self.wsdl)
+        app.router.add_get("/health", self.health)
+        app.router.add_get("/{name}", self.schema)
+        return app
+
+    async def wsdl(self, request: web.Request) -> web.Response:
+        if "wsdl" not in {key.lower() for key in request.query}:
+            raise web.HTTPNotFound(text="the WSDL is at ?wsdl; queries are POSTed here")
+        address = quoteattr(str(request.url.origin()) + PATH)[1:-1]
+        return web.Response(body=contract.wsdl(address), content_type=CONTENT_TYPE)
+
+    async def schema(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self._files or not name.endswith(".xsd"):  # the WSDL is at ?wsdl
+            raise web.HTTPNotFound()
+        return web.Response(body=self._files[name], content_type=CONTENT_TYPE)
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(text="SERVING\n")
+
+    async def post(self, request: web.Request) -> web.Response:
+        started = time.monotonic()
+        operation = contract.OPERATIONS[0]
+        query: V10Query | None = None
+        try:
+            body = await _read(request)
+            parsed = contract.parse_request(body)
+            operation = parsed.operation
+            if operation == "testaBastjanstInformation":
+                statuses = await self._queries.check_providers()
+                reply = answer.test_response(statuses)
+            else:
+                query = v10_query(parsed, authenticated_organisation=_organisation(request))
+                compiled = await self._queries.submit(query.command)
+                reply = answer.query_response(compiled, query)
+            return self._reply(operation, "OK", reply, started, status=200)
+        except Exception as error:
+            if isinstance(error, ContractViolation) and error.operation != operation:
+                operation = error.operation
+            fault = faults.fault_for(error, query)
+            if fault.code == "INTERNAL":
+                log.error("unhandled %s in the SOAP endpoint", type(error).__name__)
+            headers = {"Retry-After": str(fault.retry_after_s)} if fault.retry_after_s else {}
+            envelope = faults.fault_envelope(fault, operation)
+            return self._reply(operation, fault.code, envelope, started, 500, headers)
+
+    def _reply(
+        self,
+        operation: str,
+        outcome: str,
+        envelope: etree._Element,
+        started: float,
+        status: int,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        elapsed = time.monotonic() - started
+        self._count(operation, outcome, elapsed)
+        elapsed_ms = round(elapsed * 1000)
+        method = f"soap:{operation}"
+        access_log.info(
+            "%s %s %d ms",
+            method,
+            outcome,
+            elapsed_ms,
+            extra={"method": method, "code": outcome, "duration_ms": elapsed_ms},
+        )
+        return web.Response(
+            body=etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"),
+            status=status,
+            content_type=CONTENT_TYPE,
+            charset="utf-8",
+            headers=headers,
+        )
+
+
+async def _read(request: web.Request) -> bytes:
+    too_large = ContractViolation(
+        "REQUEST_TOO_LARGE",
+        [f"the request body must be at most {contract.MAX_REQUEST_BYTES} bytes"],
+    )
+    if (request.content_length or 0) > contract.MAX_REQUEST_BYTES:
+        raise too_large
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large from None
+
+
+def _organisation(request: web.Request) -> str | None:
+    """The organisation of the client certificate; ``None`` without TLS (development)."""
+    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+    if not isinstance(ssl_object, ssl.SSLObject):
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    if not der:
+        return ""
+    return organisation_of(ssl.DER_cert_to_PEM_cert(der).encode()) or ""
+
+
+def tls_context(certificate: bytes, private_key: bytes, client_ca: bytes) -> ssl.SSLContext:
+    """Mutual TLS: a client certificate from ``client_ca`` is required."""
+    import tempfile
+    from pathlib import Path
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=client_ca.decode())
+    with tempfile.TemporaryDirectory() as folder:  # ssl loads a key pair from files only
+        cert_file, key_file = Path(folder, "cert.pem"), Path(folder, "key.pem")
+        cert_file.write_bytes(certificate)
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(private_key)
+        context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+async def start_soap_server(
+    queries: Queries,
+    *,
+    address: str,
+    tls: ssl.SSLContext | None = None,
+    reuse_port: bool = False,
+    count: RequestCounter | None = None,
+) -> SoapServer:
+    """Build and start the endpoint on ``host:port`` (port 0: any free one)."""
+    host, _, port = address.rpartition(":")
+    runner = web.AppRunner(
+        SoapEndpoint(queries, count or _no_count).application(),
+        access_log=None,
+        handle_signals=False,
+    )
+    await runner.setup()
+    site = web.TCPSite(
+        runner, host or "127.0.0.1", int(port), ssl_context=tls, reuse_port=reuse_port or None
+    )
+    await site.start()
+    bound = int(runner.addresses[0][1])
+    scheme = "https" if tls else "http"
+    return SoapServer(runner, bound, f"{scheme}://{host or '127.0.0.1'}:{bound}{PATH}")

@@ -1,0 +1,44 @@
+"""The SSBTEK v10 SOAP facade, started beside the gRPC server when ``SSBTEK_SOAP_LISTEN``
+is set: one function, so the composition root needs one line (ADR 19)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from application.queries import Queries
+from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.metrics.prometheus import PrometheusMetrics
+    from adapters.soap.server import SoapServer
+
+log = logging.getLogger("ssbtek")
+
+
+async def start_soap(
+    queries: Queries,
+    settings: Settings,
+    *,
+    metrics: PrometheusMetrics | None = None,
+    reuse_port: bool = False,
+) -> SoapServer | None:
+    """Start the SOAP endpoint on ``settings.soap_listen`` (mutual TLS with the gRPC port's
+    files when they are set); ``None`` when it is not configured."""
+    if not settings.soap_listen:
+        return None
+    from adapters.soap.server import start_soap_server, tls_context  # aiohttp, lxml: only now
+
+    cert, key, ca = settings.tls_certificate, settings.tls_private_key, settings.tls_client_ca
+    tls = None
+    if cert and key and ca:
+        tls = tls_context(cert.read_bytes(), key.read_bytes(), ca.read_bytes())
+    server = await start_soap_server(
+        queries,
+        address=settings.soap_listen,
+        tls=tls,
+        reuse_port=reuse_port,
+        count=metrics.soap_request_finished if metrics else None,
+    )
+    log.info("SSBTEK v10 SOAP on %s (WSDL at %s?wsdl)", server.url, server.url)
+    return server
