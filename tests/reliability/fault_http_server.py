@@ -2,8 +2,9 @@
 
 Each provider's path answers by its mode: ``normal`` (the simulated provider's answer as
 JSON), ``drip`` (headers, then one byte every 0.1 s), ``reset`` (the connection is reset
-after the request is read), ``huge`` (a 5 MB answer), ``error`` (HTTP 500 with the
-provider's felkod). A refused connection needs no server: point the adapter at a closed port.
+after the request is read), ``huge`` (a 3 MB answer), ``error`` (HTTP 500 with the
+provider's felkod), ``malformed`` (HTTP 200 with JSON cut short). ``open_connections``
+counts the connections open now. A refused connection needs no server: point the adapter at a closed port.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class FaultServer:
         self.modes = modes
         self._server: asyncio.Server | None = None
         self.connections = 0
+        self.open_connections = 0
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -39,12 +41,14 @@ class FaultServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.open_connections += 1
         try:
             while await self._one(reader, writer):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            self.open_connections -= 1
             writer.close()
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -77,6 +81,10 @@ class FaultServer:
             return False
         if mode == "huge":
             writer.write(_head(200, len(_HUGE)) + _HUGE)
+            await writer.drain()
+            return True
+        if mode == "malformed":
+            writer.write(_head(200, 14) + b'{"utlamnare": ')
             await writer.drain()
             return True
         if mode == "error":

@@ -18,7 +18,7 @@ Faults happen on the wire. Options (``key=value``) are the simulated providers' 
 ``reset``          reset the connection (TCP RST) after reading the question
 ``http500``        HTTP 500 with an HTML page: no SOAP fault, no Lefi Felsvar
 ``malformed``      HTTP 200 with a document cut short
-``oversized``      HTTP 200 with 5 MB of answer
+``oversized``      HTTP 200, the answer padded with whitespace to 5 MB (still valid)
 ``soap_fault``     a SOAP ``Fault`` (``soap:Server``, no detail); Lefi: HTTP 500 ``LefiFelsvar``
 ``error``          the provider's own failure, as its contract reports it
 =================  ==========================================================================
@@ -259,7 +259,7 @@ class ProviderSimulators:
         self, contract: SoapContract, request: _Request, fault: str, writer: asyncio.StreamWriter
     ) -> bool:
         xml = "text/xml; charset=utf-8"
-        if fault in ("http500", "malformed", "oversized"):
+        if fault in ("http500", "malformed"):
             return await _spoilt(writer, fault, xml)
         if fault == "soap_fault":
             return await _send(writer, 500, xml, fault_envelope("Server", "Internt fel"))
@@ -274,13 +274,13 @@ class ProviderSimulators:
                 return await _send(writer, 500, xml, fault_envelope("Server", *own))
         else:
             payload = simulated_payload(contract.provider, subject, period)
-        return await _send(writer, 200, xml, envelope(contract.render(payload)))
+        return await _send(writer, 200, xml, envelope(contract.render(payload)), fault)
 
     async def _lefi(
         self, provider: Provider, request: _Request, fault: str, writer: asyncio.StreamWriter
     ) -> bool:
         kind = "application/json"
-        if fault in ("http500", "malformed", "oversized"):
+        if fault in ("http500", "malformed"):
             return await _spoilt(writer, fault, kind)
         if fault == "soap_fault":
             return await _send(writer, 500, kind, _felsvar("Internt fel"))
@@ -297,7 +297,7 @@ class ProviderSimulators:
             payload = simulated_failure_payload(provider, random.Random())  # noqa: S311
         else:
             payload = simulated_payload(provider, subject, period)
-        return await _send(writer, 200, kind, json.dumps(payload, default=str).encode())
+        return await _send(writer, 200, kind, json.dumps(payload).encode(), fault)
 
 
 def _felsvar(text: str) -> bytes:
@@ -312,28 +312,31 @@ def _head(status: int, kind: str, length: int) -> bytes:
     ).encode()
 
 
-async def _send(writer: asyncio.StreamWriter, status: int, kind: str, body: bytes) -> bool:
-    writer.write(_head(status, kind, len(body)) + body)
+async def _send(
+    writer: asyncio.StreamWriter, status: int, kind: str, body: bytes, fault: str = ""
+) -> bool:
+    """Send one answer; ``oversized`` pads a valid answer with whitespace to 5 MB."""
+    padding = max(OVERSIZED_BYTES - len(body), 0) if fault == "oversized" else 0
+    writer.write(_head(status, kind, len(body) + padding) + body)
     await writer.drain()
+    chunk = b" " * 65536
+    while padding > 0:
+        writer.write(chunk[:padding])
+        padding -= len(chunk)
+        await writer.drain()
     return True
 
 
 async def _spoilt(writer: asyncio.StreamWriter, fault: str, kind: str) -> bool:
     if fault == "http500":
-        return await _send(writer, 500, "text/html", b"<html><body>Internal Server Error</body></html>")
-    if fault == "malformed":
-        cut = (
-            f'<?xml version="1.0"?><soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body><svar'
-            if kind.startswith("text/xml")
-            else '{"utlamnare": [{"utlamnare": '
-        )
-        return await _send(writer, 200, kind, cut.encode())
-    writer.write(_head(200, kind, OVERSIZED_BYTES))
-    chunk = b" " * 65536
-    for _ in range(OVERSIZED_BYTES // len(chunk)):
-        writer.write(chunk)
-        await writer.drain()
-    return False
+        page = b"<html><body>Internal Server Error</body></html>"
+        return await _send(writer, 500, "text/html", page)
+    cut = (
+        f'<?xml version="1.0"?><soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body><svar'
+        if kind.startswith("text/xml")
+        else '{"utlamnare": [{"utlamnare": '
+    )
+    return await _send(writer, 200, kind, cut.encode())
 
 
 def wsdl(contract: SoapContract) -> bytes:
