@@ -18,6 +18,7 @@ from infrastructure.client import add_client_commands
 from infrastructure.party_cli import add_party_commands
 from infrastructure.service_management_cli import add_service_management_commands
 from infrastructure.settings import Settings, Store
+from infrastructure.simulators_cli import add_simulator_commands
 
 log = logging.getLogger("ssbtek")
 
@@ -70,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_audit_commands(commands)
     add_party_commands(commands)
     add_service_management_commands(commands)
+    add_simulator_commands(commands)
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
