@@ -32,7 +32,8 @@ def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
 
 async def _serve(simulators: ProviderSimulators, host: str, port: int) -> None:
     url = await simulators.start(host, port)
-    print(f"simulated base services (v10 contracts) on {url}", file=sys.stderr, flush=True)
+    sys.stderr.write(f"simulated base services (v10 contracts) on {url}\n")
+    sys.stderr.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -46,7 +47,7 @@ def _simulate(args: argparse.Namespace) -> int:
         options = parse_options(args.options or "")
         simulators = ProviderSimulators(options, tls=_tls(args))
     except (SettingsError, ValueError, OSError) as error:
-        print(f"ssbtek simulate-providers: {error}", file=sys.stderr)
+        sys.stderr.write(f"ssbtek simulate-providers: {error}\n")
         return 2
     host, _, port = args.listen.rpartition(":")
     with contextlib.suppress(KeyboardInterrupt):

@@ -106,7 +106,7 @@ class Harness(abc.ABC):
         """Connections the provider's side holds open now (None: not networked)."""
         return None
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (optional: nothing to close by default)
         """Close every adapter made and stop the provider's side."""
 
 

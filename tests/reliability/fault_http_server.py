@@ -2,9 +2,10 @@
 
 Each provider's path answers by its mode: ``normal`` (the simulated provider's answer as
 JSON), ``drip`` (headers, then one byte every 0.1 s), ``reset`` (the connection is reset
-after the request is read), ``huge`` (a 3 MB answer), ``error`` (HTTP 500 with the
-provider's felkod), ``malformed`` (HTTP 200 with JSON cut short). ``open_connections``
-counts the connections open now. A refused connection needs no server: point the adapter at a closed port.
+after the request is read), ``huge`` (a 3 MB answer), ``error`` (HTTP 500 with
+the provider's felkod), ``malformed`` (HTTP 200 with JSON cut short). ``open_connections``
+counts the connections open now. A refused connection needs no server: point the adapter
+at a closed port.
 """
 
 from __future__ import annotations

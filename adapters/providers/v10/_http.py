@@ -91,7 +91,9 @@ class Wire:
         except TimeoutError:
             raise TimeoutError(f"{self._name} did not answer in time") from None
         except httpx.TransportError:
-            raise BaseServiceUnreachable(f"{self._name}'s base service could not be reached") from None
+            raise BaseServiceUnreachable(
+                f"{self._name}'s base service could not be reached"
+            ) from None
 
     async def _bounded(self, response: httpx.Response) -> bytes:
         limit = self.endpoint.max_answer_bytes

@@ -13,6 +13,7 @@ read is ``MalformedAnswerError`` whose message names the provider and never the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -55,10 +56,8 @@ def refused(provider: Provider, what: str) -> MalformedAnswerError:
 def parse(provider: Provider, document: bytes) -> etree._Element:
     """The root of ``document``, or ``MalformedAnswerError`` (nothing of it in the message)."""
     root: etree._Element | None = None
-    try:
+    with contextlib.suppress(etree.XMLSyntaxError, ValueError):
         root = etree.fromstring(document, _parser())
-    except (etree.XMLSyntaxError, ValueError):
-        pass
     if root is None:
         raise refused(provider, "a document that is not well-formed XML")
     if root.getroottree().docinfo.internalDTD is not None:

@@ -10,19 +10,18 @@ XSD files beside this module (``wsdl/``) describe the same messages for other cl
 
 Shaped after the v10 contract's schemas and example answers:
 
-========================  =============================================  ========================
-provider                  request -> response                            failure of its own
-========================  =============================================  ========================
-Arbetsförmedlingen        ``FragaMeddelande`` -> ``SvarMeddelande/Svar``  ``StatusSokandeinformationKod``
-CSN                       ``SBNUppgEkBistandBegar`` -> ``svar`` (base64   ``ResultatKod``
-                          of a ``CSNSvar`` document)
-Migrationsverket          ``findByPersonnummer`` -> ``response``          SOAP fault, ``SSBTEKSoapException``
-Skatteverket              ``BeskattningsuppgifterRequest`` -> ``svar``    SOAP fault, ``Exception``
-                          (a ``SvarBeskattningsuppgifter...`` document)
-a-kassor (SO)             ``GetUnemploymentBenefitPaymentRequest`` ->     SOAP fault, ``Felkod``
-                          ``...Response``
-Transportstyrelsen        ``HamtaUppgifter`` -> ``HamtaUppgifterResponse``  ``resultat`` FEL
-========================  =============================================  ========================
+- Arbetsförmedlingen: ``FragaMeddelande`` -> ``SvarMeddelande/Svar``; its own failure is
+  a ``StatusSokandeinformationKod`` other than 0 or 1.
+- CSN: ``SBNUppgEkBistandBegar`` -> ``svar``, the base64 of a ``CSNSvar`` document; its own
+  failure is a ``ResultatKod`` other than 0.
+- Migrationsverket: ``findByPersonnummer`` -> ``response`` (unqualified elements, every
+  permit: the adapter keeps those of the period); a SOAP fault with ``SSBTEKSoapException``.
+- Skatteverket: ``BeskattningsuppgifterRequest/forfragan`` -> ``svar``, both strings holding
+  an XML document; a SOAP fault with ``Exception`` (``MeddelandeKod``).
+- The unemployment funds (SO): ``GetUnemploymentBenefitPaymentRequest`` -> ``...Response``;
+  a SOAP fault with ``Felkod``.
+- Transportstyrelsen: ``HamtaUppgifter`` -> ``HamtaUppgifterResponse``; ``resultat`` FEL
+  with ``felresultat``.
 """
 
 from __future__ import annotations
@@ -197,7 +196,13 @@ class Arbetsformedlingen(SoapContract):
         return subject, _period(self.provider, texts.get("From", ""), texts.get("Tom", ""))
 
     def render(self, payload: Payload) -> etree._Element:
-        echo = {"Fraga": {"IdentitetsbeteckningFysiskPerson": payload.get("IdentitetsbeteckningFysiskPerson", "")}}
+        echo = {
+            "Fraga": {
+                "IdentitetsbeteckningFysiskPerson": payload.get(
+                    "IdentitetsbeteckningFysiskPerson", ""
+                )
+            }
+        }
         return from_payload(self.response, {**echo, "Svar": payload}, self.shape)
 
 
@@ -222,10 +227,26 @@ class Csn(SoapContract):
         ),
         namespaces={
             **dict.fromkeys(
-                ("Studiestodstypforteckning", "Arenden", "Arende", "lopnummer", "stodform",
-                 "klartext", "status", "UtbetalningsPlan", "Utbetalning", "utbetdatum",
-                 "utbetstatus", "startvecka", "slutvecka", "Beloppen", "Belopp",
-                 "beloppstyp", "belopp", "totbelopp"),
+                (
+                    "Studiestodstypforteckning",
+                    "Arenden",
+                    "Arende",
+                    "lopnummer",
+                    "stodform",
+                    "klartext",
+                    "status",
+                    "UtbetalningsPlan",
+                    "Utbetalning",
+                    "utbetdatum",
+                    "utbetstatus",
+                    "startvecka",
+                    "slutvecka",
+                    "Beloppen",
+                    "Belopp",
+                    "beloppstyp",
+                    "belopp",
+                    "totbelopp",
+                ),
                 _CSN_PERSON,
             ),
             **dict.fromkeys(("studiemedel", "studiehjalp", "hemutrustningslan"), _CSN_TYPES),
@@ -259,7 +280,9 @@ class Csn(SoapContract):
     def ask(self, element: etree._Element) -> tuple[PersonalIdentityNumber, Period]:
         texts = _texts(element)
         subject = _subject(self.provider, texts.get("Personnummer", ""))
-        return subject, _period(self.provider, texts.get("FromDatum", ""), texts.get("TomDatum", ""))
+        return subject, _period(
+            self.provider, texts.get("FromDatum", ""), texts.get("TomDatum", "")
+        )
 
     def render(self, payload: Payload) -> etree._Element:
 
@@ -340,9 +363,15 @@ class Migrationsverket(SoapContract):
 
 # --- Skatteverket: ZgBsBeskattningWS ---------------------------------------------------------
 
-_SKV_INSTANS: Final = "http://xmls.skatteverket.se/se/skatteverket/zg/instans/standardiseradInformation/1.0"
-_SKV_BESKO: Final = "http://xmls.skatteverket.se/se/skatteverket/zg/komponent/infoForBeskattning/1.0"
-_SKV_FOLKO: Final = "http://xmls.skatteverket.se/se/skatteverket/zg/komponent/infoForFolkbokforing/1.0"
+_SKV_INSTANS: Final = (
+    "http://xmls.skatteverket.se/se/skatteverket/zg/instans/standardiseradInformation/1.0"
+)
+_SKV_BESKO: Final = (
+    "http://xmls.skatteverket.se/se/skatteverket/zg/komponent/infoForBeskattning/1.0"
+)
+_SKV_FOLKO: Final = (
+    "http://xmls.skatteverket.se/se/skatteverket/zg/komponent/infoForFolkbokforing/1.0"
+)
 _SKV_ANSWER: Final = "SvarBeskattningsuppgifterEnligtSFS2008-975"
 _SKV_QUESTION: Final = "FragaBeskattningsuppgifterEnligtSFS2008-975"
 
@@ -360,9 +389,15 @@ class Skatteverket(SoapContract):
         namespaces={
             "IdentitetsbeteckningFysiskPerson": _SKV_FOLKO,
             **dict.fromkeys(
-                ("Taxeringsar", "SammanraknadForvarvsinkomst", "InkomstAvNaringsverksamhet",
-                 "SlutligSkatt", "SummaIntakterPaKapital", "OverskottPaKapital",
-                 "UnderskottPaKapital"),
+                (
+                    "Taxeringsar",
+                    "SammanraknadForvarvsinkomst",
+                    "InkomstAvNaringsverksamhet",
+                    "SlutligSkatt",
+                    "SummaIntakterPaKapital",
+                    "OverskottPaKapital",
+                    "UnderskottPaKapital",
+                ),
                 _SKV_BESKO,
             ),
         },
@@ -405,7 +440,9 @@ class Skatteverket(SoapContract):
         forfragan = _texts(element).get("forfragan", "")
         texts = _texts(parse(self.provider, forfragan.encode()))
         subject = _subject(self.provider, texts.get("IdentitetsbeteckningFysiskPerson", ""))
-        return subject, _period(self.provider, texts.get("FromDatum", ""), texts.get("TomDatum", ""))
+        return subject, _period(
+            self.provider, texts.get("FromDatum", ""), texts.get("TomDatum", "")
+        )
 
     def render(self, payload: Payload) -> etree._Element:
 

@@ -73,8 +73,12 @@ class LefiBaseService:
         except ValueError:
             answer = None
         if not isinstance(answer, dict):
-            raise MalformedAnswerError(f"{PROFILES[self._provider].name} answered with no JSON object")
-        return ProviderAnswer(self._provider, subject, read_payload(self._provider, answer, subject))
+            raise MalformedAnswerError(
+                f"{PROFILES[self._provider].name} answered with no JSON object"
+            )
+        return ProviderAnswer(
+            self._provider, subject, read_payload(self._provider, answer, subject)
+        )
 
     @staticmethod
     def _failure(status: int, body: bytes) -> BaseServiceFailure:

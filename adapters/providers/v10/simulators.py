@@ -90,7 +90,9 @@ def check_fault(text: str, option: str) -> str:
                 return text
         except ValueError:
             pass
-    raise ValueError(f"option {option!r} must be latency:<seconds> or one of {', '.join(WIRE_FAULTS)}")
+    raise ValueError(
+        f"option {option!r} must be latency:<seconds> or one of {', '.join(WIRE_FAULTS)}"
+    )
 
 
 class _Request:
@@ -159,7 +161,7 @@ class ProviderSimulators:
         self._writers.add(writer)
         handler = asyncio.current_task()
         if handler is not None:
-            self._handlers.add(handler)  # type: ignore[arg-type]
+            self._handlers.add(handler)
         try:
             while (request := await self._read(reader)) is not None:
                 if not await self._answer(request, reader, writer):
@@ -172,7 +174,7 @@ class ProviderSimulators:
             self.open_connections -= 1
             self._writers.discard(writer)
             if handler is not None:
-                self._handlers.discard(handler)  # type: ignore[arg-type]
+                self._handlers.discard(handler)
             writer.close()
 
     @staticmethod

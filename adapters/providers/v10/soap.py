@@ -54,7 +54,9 @@ class SoapBaseService:
         contract = self._contract
         question = envelope(contract.question_element(subject, period, self._asker))
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{contract.action}"'}
-        status, answer = await self._wire.exchange("POST", self._wire.endpoint.url, question, headers)
+        status, answer = await self._wire.exchange(
+            "POST", self._wire.endpoint.url, question, headers
+        )
         if status not in (200, 500):
             raise http_failure(status)
         try:
@@ -76,11 +78,15 @@ class SoapBaseService:
         detail = fault.find("detail")
         if detail is not None and len(detail):
             payload = to_payload(detail, self._contract.shape)
-            own = self._contract.failure(payload, faultstring) if isinstance(payload, dict) else None
+            own = (
+                self._contract.failure(payload, faultstring) if isinstance(payload, dict) else None
+            )
             if own is not None:
                 return own
         code = _CODE.sub("_", f"SOAP_{faultcode.rpartition(':')[2].upper()}")
-        return BaseServiceFailure(code, faultstring or "the base service answered with a SOAP fault")
+        return BaseServiceFailure(
+            code, faultstring or "the base service answered with a SOAP fault"
+        )
 
     async def check(self) -> BaseServiceHealth:
         """Fetch the service's WSDL: reaches the provider without any personal data."""

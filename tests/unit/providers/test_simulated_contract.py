@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from adapters.providers.simulated import NO_LATENCY, SimulatedBaseService, SimulationProfile
+from adapters.providers.simulated import SimulatedBaseService, profile_from_options
 from adapters.providers.simulated.catalogue import simulated_record
 from adapters.providers.testing import BaseServiceContract, Harness
 from application.ports import BaseService
@@ -31,8 +29,8 @@ class SimulatedHarness(Harness):
         self.provider = provider
 
     async def service(self, fault: str | None = None) -> BaseService:
-        rates = {RATES[fault]: 1.0} if fault else {}
-        return SimulatedBaseService(self.provider, SimulationProfile(latency=NO_LATENCY, **rates))
+        options = {"latency": "none"} | ({RATES[fault]: "1"} if fault else {})
+        return SimulatedBaseService(self.provider, profile_from_options(options))
 
     def expected(self, subject: PersonalIdentityNumber, period: Period) -> ProviderData:
         return simulated_record(self.provider, subject, period)
@@ -44,5 +42,5 @@ class TestSimulatedBaseServices(BaseServiceContract):
         return Provider(request.param)
 
     @pytest.fixture
-    async def harness(self, provider: Provider) -> AsyncIterator[Harness]:
-        yield SimulatedHarness(provider)
+    def harness(self, provider: Provider) -> Harness:
+        return SimulatedHarness(provider)
