@@ -26,12 +26,12 @@ from domain.provider_data import (
     ForsakringskassanRecord,
     MigrationsverketRecord,
     PensionsmyndighetenRecord,
-    ProviderData,
     SkatteverketRecord,
     TransportstyrelsenRecord,
     UnemploymentFundsRecord,
 )
 from domain.providers import Provider
+from domain.query.answer import ProviderRecord
 from domain.query.values import Period
 from tests.v10_support import close_all
 
@@ -79,7 +79,7 @@ class CannedServer:
             await self._server.wait_closed()
 
 
-Read = Callable[[Provider, Period], Awaitable[ProviderData]]
+Read = Callable[[Provider, Period], Awaitable[ProviderRecord]]
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ async def read() -> AsyncIterator[Read]:
     servers: list[CannedServer] = []
     made: list[BaseService] = []
 
-    async def reading(provider: Provider, period: Period) -> ProviderData:
+    async def reading(provider: Provider, period: Period) -> ProviderRecord:
         name = FILES[provider]
         kind = "application/json" if name.endswith(".json") else "text/xml; charset=utf-8"
         server = CannedServer((FIXTURES / name).read_bytes(), kind)
