@@ -28,7 +28,16 @@ from bench import audit_rows, pg, procs
 from bench.audit_rows import Template
 from bench.config import FULL, QUICK, ROOT, SMOKE, Context
 from bench.report import render
-from bench.scenarios import conformance, ladder, memory, overhead, replay, scale_out, storage
+from bench.scenarios import (
+    conformance,
+    ladder,
+    memory,
+    overhead,
+    providers,
+    replay,
+    scale_out,
+    storage,
+)
 from bench.scenarios.failure import attempt
 from infrastructure.settings import Settings
 
@@ -36,6 +45,7 @@ log = logging.getLogger("bench")
 SCENARIOS: Final = (
     "ladder",
     "overhead",
+    "providers",
     "scale_out",
     "memory",
     "conformance",
@@ -137,6 +147,7 @@ class Suite:
         steps: dict[str, Callable[[], object]] = {
             "ladder": lambda: ladder.run(self.ctx),
             "overhead": lambda: overhead.run(self.ctx),
+            "providers": lambda: providers.run(self.ctx),
             "scale_out": lambda: scale_out.run(self.ctx),
             "memory": lambda: memory.run(self.ctx),
             "conformance": lambda: conformance.run(self.ctx),

@@ -388,9 +388,48 @@ def _memory(result: Result) -> list[str]:
     return lines
 
 
+def _providers(result: Result) -> list[str]:
+    found = _ok(result.get("providers", []))
+    if not found:
+        return []
+    lines = [
+        "## The providers over the wire: v10 adapters beside the simulated ones",
+        "",
+        "Full service, in-memory store, open loop at "
+        f"{_fmt(found[0]['run']['offered_qps'])} q/s; providers without latency, in process "
+        "(`simulated`) or behind `ssbtek simulate-providers` over their v10 contracts (`v10`).",
+        "",
+    ]
+    lines += table(
+        [
+            "providers",
+            "n",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "errors",
+            "server ms/q",
+            "simulators ms/q",
+        ],
+        [
+            [
+                r["providers"],
+                r["run"]["requests"],
+                *_latency_cells(r["run"]["latency"]),
+                _errors(r["run"]),
+                r["run"].get("server_cpu_ms_per_query"),
+                r.get("simulators_cpu_ms_per_query"),
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
 def _failures(result: Result) -> list[str]:
     failed: list[Result] = []
-    for key in ("ladder", "overhead", "scale_out", "replay", "memory"):
+    for key in ("ladder", "overhead", "providers", "scale_out", "replay", "memory"):
         failed += [item for item in result.get(key, []) if "error" in item]
     for key in ("conformance",):
         item = result.get(key)
@@ -416,6 +455,7 @@ def render(result: Result) -> str:
     for section in (
         _ladder,
         _overhead,
+        _providers,
         _scale_out,
         _conformance,
         _storage,

@@ -2,21 +2,18 @@
 
 Shipped with the package for anyone who writes an adapter (it needs ``pytest`` and
 ``pytest-asyncio``, as the project's own tests do). Subclass ``BaseServiceContract`` in a
-test module, and give it two fixtures: ``provider`` (the providers to prove, usually
-parametrised) and ``harness``, an object implementing ``Harness`` that builds the adapter
-under test and makes the provider behind it misbehave on demand::
+test module, and give it a ``provider`` fixture (the providers to prove, usually
+parametrised) and ``make_harness``, which returns a ``Harness``: it builds the adapter
+under test and makes the provider behind it misbehave on demand (the kit starts and
+closes it around each test)::
 
     class TestAcmeAdapter(BaseServiceContract):
         @pytest.fixture(params=[Provider.CSN])
         def provider(self, request: pytest.FixtureRequest) -> Provider:
             return request.param
 
-        @pytest.fixture
-        async def harness(self, provider: Provider) -> AsyncIterator[Harness]:
-            acme = AcmeHarness(provider)          # starts a fake CSN on a local port
-            await acme.start()
-            yield acme
-            await acme.close()
+        def make_harness(self, provider: Provider) -> Harness:
+            return AcmeHarness(provider)  # a fake CSN on a local port, on start()
 
 Every test of the class then runs for every provider: its answers map onto the domain's
 provider data; a provider that never answers cannot keep the caller past its deadline;
@@ -36,7 +33,7 @@ import abc
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Final
 
 import pytest
@@ -106,6 +103,9 @@ class Harness(abc.ABC):
         """Connections the provider's side holds open now (None: not networked)."""
         return None
 
+    async def start(self) -> None:  # noqa: B027 (optional: nothing to start by default)
+        """Start the provider's side."""
+
     async def close(self) -> None:  # noqa: B027 (optional: nothing to close by default)
         """Close every adapter made and stop the provider's side."""
 
@@ -148,15 +148,23 @@ async def _eventually(condition: object, seconds: float = GRACE) -> bool:
 
 
 class BaseServiceContract:
-    """The port's promises, as tests. Subclass it and give ``provider`` and ``harness``."""
+    """The port's promises, as tests. Subclass it; give ``provider`` and ``make_harness``."""
 
     @pytest.fixture
     def provider(self) -> Provider:
         raise NotImplementedError("give the contract a `provider` fixture")
 
+    def make_harness(self, provider: Provider) -> Harness:
+        raise NotImplementedError("give the contract a `make_harness` method")
+
     @pytest.fixture
-    def harness(self) -> Harness:
-        raise NotImplementedError("give the contract a `harness` fixture")
+    async def harness(self, provider: Provider) -> AsyncIterator[Harness]:
+        made = self.make_harness(provider)
+        await made.start()
+        try:
+            yield made
+        finally:
+            await made.close()
 
     def test_the_harness_can_cause_the_faults_the_kit_needs(self, harness: Harness) -> None:
         needed = REQUIRED_FAULTS | (NETWORK_FAULTS if harness.networked else frozenset())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from adapters.providers.http_json import build_http_base_services
@@ -55,9 +53,5 @@ class TestHttpBaseServices(BaseServiceContract):
     def provider(self, request: pytest.FixtureRequest) -> Provider:
         return Provider(request.param)
 
-    @pytest.fixture
-    async def harness(self, provider: Provider) -> AsyncIterator[Harness]:
-        harness = HttpHarness(provider)
-        await harness.start()
-        yield harness
-        await harness.close()
+    def make_harness(self, provider: Provider) -> Harness:
+        return HttpHarness(provider)

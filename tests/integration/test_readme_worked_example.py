@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -115,6 +114,9 @@ class VehicleRegisterHarness(Harness):
         self.simulators = ProviderSimulators({"latency": "none"})
         self.url = ""
 
+    async def start(self) -> None:
+        self.url = await self.simulators.start()
+
     async def service(self, fault: str | None = None) -> BaseService:
         self.simulators.faults = {self.provider: fault} if fault else {}
         return VehicleRegister(f"{self.url}/tns")
@@ -125,18 +127,17 @@ class VehicleRegisterHarness(Harness):
     def open_connections(self) -> int | None:
         return self.simulators.open_connections
 
+    async def close(self) -> None:
+        await self.simulators.stop()
+
 
 class TestVehicleRegister(BaseServiceContract):
     @pytest.fixture
     def provider(self) -> Provider:
         return Provider.TRANSPORTSTYRELSEN
 
-    @pytest.fixture
-    async def harness(self) -> AsyncIterator[Harness]:
-        harness = VehicleRegisterHarness()
-        harness.url = await harness.simulators.start()
-        yield harness
-        await harness.simulators.stop()
+    def make_harness(self, provider: Provider) -> Harness:
+        return VehicleRegisterHarness()
 
 
 def test_the_readme_shows_this_example_as_it_is() -> None:

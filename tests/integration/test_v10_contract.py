@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from adapters.providers.testing import BaseServiceContract, Harness
@@ -16,9 +14,5 @@ class TestV10BaseServices(BaseServiceContract):
     def provider(self, request: pytest.FixtureRequest) -> Provider:
         return Provider(request.param)
 
-    @pytest.fixture
-    async def harness(self, provider: Provider) -> AsyncIterator[Harness]:
-        harness = V10Harness(provider)
-        await harness.start()
-        yield harness
-        await harness.close()
+    def make_harness(self, provider: Provider) -> Harness:
+        return V10Harness(provider)

@@ -41,6 +41,5 @@ class TestSimulatedBaseServices(BaseServiceContract):
     def provider(self, request: pytest.FixtureRequest) -> Provider:
         return Provider(request.param)
 
-    @pytest.fixture
-    def harness(self, provider: Provider) -> Harness:
+    def make_harness(self, provider: Provider) -> Harness:
         return SimulatedHarness(provider)
