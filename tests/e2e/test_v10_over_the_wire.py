@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import SSBTEK
+from tests.e2e.processes import SSBTEK, stop
 
 pytestmark = pytest.mark.e2e
 _SIMULATORS = re.compile(r"simulated base services \(v10 contracts\) on (http://[\d.]+:\d+)")
@@ -42,15 +41,6 @@ def _found(pattern: re.Pattern[str], log: Path, process: subprocess.Popen[bytes]
     raise AssertionError(f"did not start:\n{log.read_text(errors='replace')}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @pytest.fixture
 def target(tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "SSBTEK_DATA_DIR": str(tmp_path / "var"), "SSBTEK_LOG_FORMAT": "text"}
@@ -71,9 +61,9 @@ def target(tmp_path: Path) -> Iterator[str]:
         try:
             yield _found(_SERVING, tmp_path / "server.log", server)
         finally:
-            _stop(server)
+            stop(server)
     finally:
-        _stop(simulators)
+        stop(simulators)
 
 
 def test_a_query_is_answered_over_the_providers_v10_contracts(target: str) -> None:
