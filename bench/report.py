@@ -411,6 +411,7 @@ def _providers(result: Result) -> list[str]:
             "errors",
             "server ms/q",
             "simulators ms/q",
+            "other load",
         ],
         [
             [
@@ -420,6 +421,7 @@ def _providers(result: Result) -> list[str]:
                 _errors(r["run"]),
                 r["run"].get("server_cpu_ms_per_query"),
                 r.get("simulators_cpu_ms_per_query"),
+                r["run"].get("other_cpu_share"),
             ]
             for r in found
         ],

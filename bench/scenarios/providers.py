@@ -1,5 +1,6 @@
 """The full service with the ``v10`` adapters over the wire beside the in-process simulated
-providers, in one run: the same open-loop load (``overhead_rate`` q/s for ``overhead_s``)
+providers, in one run: the same open-loop load (a third of ``overhead_rate``, 10 q/s, for
+``overhead_s``)
 against rung L2 (``ssbtek serve``, in-memory store) twice, once with ``--providers
 simulated`` and once with ``--providers v10`` talking to ``ssbtek simulate-providers`` on
 this machine, both with ``latency=none``. The difference is the cost of the wire: eight
@@ -60,7 +61,7 @@ def simulators(ctx: Context) -> Iterator[tuple[str, int]]:
 
 def _run(providers: Providers, ctx: Context) -> ProvidersResult:
     base = rung("L2").server
-    load = Load.open(ctx.profile.overhead_rate, ctx.profile.overhead_s)
+    load = Load.open(ctx.profile.overhead_rate / 3, ctx.profile.overhead_s)
     label = f"L2 with {providers} providers"
     if providers == "simulated":
         with running(attrs.evolve(base, provider_options="latency=none"), ctx) as servers:
