@@ -14,9 +14,12 @@ import contextlib
 import signal
 import ssl
 import sys
+from typing import TYPE_CHECKING
 
-from adapters.providers.v10.simulators import ProviderSimulators
 from infrastructure.settings import SettingsError, parse_options
+
+if TYPE_CHECKING:
+    from adapters.providers.v10.simulators import ProviderSimulators
 
 
 def _tls(args: argparse.Namespace) -> ssl.SSLContext | None:
@@ -43,6 +46,10 @@ async def _serve(simulators: ProviderSimulators, host: str, port: int) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    # Imported here: every other ``ssbtek`` command (and each ``serve`` worker) starts
+    # without the simulators and their XML stack.
+    from adapters.providers.v10.simulators import ProviderSimulators
+
     try:
         options = parse_options(args.options or "")
         simulators = ProviderSimulators(options, tls=_tls(args))
