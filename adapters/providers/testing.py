@@ -62,7 +62,8 @@ FAULTS: Final[Mapping[str, tuple[type[BaseException], ErrorSource]]] = {
 REQUIRED_FAULTS: Final = frozenset({"hang", "error", "malformed"})
 NETWORK_FAULTS: Final = frozenset({"reset", "oversized"})
 DEADLINE: Final = 0.5  # seconds the kit's caller waits for a provider that hangs
-GRACE: Final = 3.0  # how much later than the deadline the call may end (a loaded machine)
+GRACE: Final = 5.0  # how much later than the deadline the call may end (a loaded machine)
+SETTLE: Final = 10.0  # how long the kit waits for a connection to open or close
 PERIOD: Final = Period.of(dt.date(2025, 1, 1), dt.date(2026, 10, 31))
 SUBJECTS: Final = tuple(
     PersonalIdentityNumber.parse(number)
@@ -136,7 +137,7 @@ def _forms(subject: PersonalIdentityNumber) -> list[str]:
     return [digits, digits[2:], f"{digits[:8]}-{digits[8:]}", f"{digits[2:8]}-{digits[8:]}"]
 
 
-async def _eventually(condition: object, seconds: float = GRACE) -> bool:
+async def _eventually(condition: object, seconds: float = SETTLE) -> bool:
     assert callable(condition)
     loop = asyncio.get_running_loop()
     until = loop.time() + seconds

@@ -29,7 +29,7 @@ EXPECTED: dict[str, tuple[ErrorSource, str | None]] = {
     "error": (ErrorSource.BT, None),  # the provider's own code
 }
 SETTINGS = Settings(
-    store=Store.MEMORY, pseudonym_key_hex="99" * 32, rate_limit="", budget_fraction=0.1
+    store=Store.MEMORY, pseudonym_key_hex="99" * 32, rate_limit="", budget_fraction=0.3
 )
 
 
@@ -56,7 +56,7 @@ async def test_each_wire_fault_is_reported_per_provider_by_the_deadline(
     loop = asyncio.get_running_loop()
     started = loop.time()
     answer = await queries.submit(command())
-    assert loop.time() - started < SETTINGS.budget_fraction * 7 + 0.5
+    assert loop.time() - started < SETTINGS.budget_fraction * 7 + 1.0  # 2.1 s and a margin
     for part in answer.parts:
         if part.provider in faulty:
             assert part.kind is OutcomeKind.ERROR, (fault, part.provider)

@@ -78,6 +78,8 @@ class SoapContract:
     shape: ClassVar[Shape]
     question_shape: ClassVar[Shape]
     fault_key: ClassVar[str | None] = None  # the detail element of its own SOAP faults
+    fault_code: ClassVar[str] = ""  # in that element: the provider's code
+    fault_text: ClassVar[str] = ""  # and its text
 
     @property
     def action(self) -> str:
@@ -106,6 +108,9 @@ class SoapContract:
 
     def failure(self, detail: Mapping[str, Any], faultstring: str) -> BaseServiceFailure | None:
         """The provider's own failure from its SOAP fault's detail, if it is one."""
+        fault = detail.get(self.fault_key or "")
+        if isinstance(fault, Mapping) and isinstance(fault.get(self.fault_code), str):
+            return BaseServiceFailure(fault[self.fault_code], str(fault.get(self.fault_text, "")))
         return None
 
     def refine(self, record: ProviderData, period: Period) -> ProviderData:
@@ -122,7 +127,11 @@ class SoapContract:
 
     def render_failure(self, payload: Payload) -> tuple[str, etree._Element] | None:
         """``(faultstring, detail)`` when the failure payload is a SOAP fault, else None."""
-        return None
+        fault = payload.get(self.fault_key or "")
+        if not isinstance(fault, Mapping):
+            return None
+        detail = etree.Element(f"{{{self.namespace}}}{self.fault_key}")
+        return str(fault.get(self.fault_text, "")), fill(detail, fault, Shape(None))
 
 
 def _texts(element: etree._Element) -> dict[str, str]:
@@ -306,6 +315,7 @@ class Migrationsverket(SoapContract):
     shape = Shape(None, repeated=frozenset({"svar"}), containers=frozenset({"svarCollection"}))
     question_shape = Shape(None)
     fault_key = "SSBTEKSoapException"
+    fault_code, fault_text = "faultCode", "faultString"
 
     def question(self, subject: PersonalIdentityNumber, period: Period, asker: Asker) -> Payload:
         return {
@@ -324,12 +334,6 @@ class Migrationsverket(SoapContract):
         if response is None:
             raise refused(self.provider, "a response without response")
         return to_payload(response, self.shape)
-
-    def failure(self, detail: Mapping[str, Any], faultstring: str) -> BaseServiceFailure | None:
-        fault = detail.get(self.fault_key or "")
-        if isinstance(fault, Mapping) and isinstance(fault.get("faultCode"), str):
-            return BaseServiceFailure(fault["faultCode"], str(fault.get("faultString", "")))
-        return None
 
     def refine(self, record: ProviderData, period: Period) -> ProviderData:
         """Migrationsverket answers with every permit: keep those in force in the period
@@ -352,13 +356,6 @@ class Migrationsverket(SoapContract):
     def render(self, payload: Payload) -> etree._Element:
         top = etree.Element(f"{{{self.namespace}}}{self.response}")
         return fill(top, {"response": payload}, self.shape)
-
-    def render_failure(self, payload: Payload) -> tuple[str, etree._Element] | None:
-        fault = payload.get(self.fault_key or "")
-        if not isinstance(fault, Mapping):
-            return None
-        detail = fill(etree.Element(f"{{{self.namespace}}}{self.fault_key}"), fault, self.shape)
-        return str(fault.get("faultString", "")), detail
 
 
 # --- Skatteverket: ZgBsBeskattningWS ---------------------------------------------------------
@@ -404,6 +401,7 @@ class Skatteverket(SoapContract):
     )
     question_shape = Shape(None)  # forfragan and svar are unqualified strings
     fault_key = "Exception"
+    fault_code, fault_text = "MeddelandeKod", "MeddelandeText"
 
     def question(self, subject: PersonalIdentityNumber, period: Period, asker: Asker) -> Payload:
 
@@ -429,12 +427,6 @@ class Skatteverket(SoapContract):
             raise refused(self.provider, "a svar that is not its answer document")
         return to_payload(inner, self.shape)
 
-    def failure(self, detail: Mapping[str, Any], faultstring: str) -> BaseServiceFailure | None:
-        fault = detail.get(self.fault_key or "")
-        if isinstance(fault, Mapping) and isinstance(fault.get("MeddelandeKod"), str):
-            return BaseServiceFailure(fault["MeddelandeKod"], str(fault.get("MeddelandeText", "")))
-        return None
-
     def ask(self, element: etree._Element) -> tuple[PersonalIdentityNumber, Period]:
 
         forfragan = _texts(element).get("forfragan", "")
@@ -450,13 +442,6 @@ class Skatteverket(SoapContract):
         top = etree.Element(f"{{{self.namespace}}}{self.response}")
         etree.SubElement(top, "svar").text = document.decode()
         return top
-
-    def render_failure(self, payload: Payload) -> tuple[str, etree._Element] | None:
-        fault = payload.get(self.fault_key or "")
-        if not isinstance(fault, Mapping):
-            return None
-        detail = fill(etree.Element(f"{{{self.namespace}}}{self.fault_key}"), fault, Shape(None))
-        return str(fault.get("MeddelandeText", "")), detail
 
 
 # --- The unemployment funds: UnemploymentBenefitPaymentService (INT014) ----------------------
