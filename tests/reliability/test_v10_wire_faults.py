@@ -13,7 +13,7 @@ from adapters.providers.v10 import build_v10_base_services
 from adapters.providers.v10.simulators import WIRE_FAULTS, ProviderSimulators
 from domain.providers import Provider
 from domain.query.values import ErrorSource, OutcomeKind
-from infrastructure.bootstrap import build_queries
+from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
 from tests.fakes import FakeClock
 from tests.unit.application.test_query_saga import WEDNESDAY_NOON, command
