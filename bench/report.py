@@ -459,9 +459,58 @@ def _hung_provider(result: Result) -> list[str]:
     return lines
 
 
+def _providers(result: Result) -> list[str]:
+    found = _ok(result.get("providers", []))
+    if not found:
+        return []
+    lines = [
+        "## The providers over the wire: v10 adapters beside the simulated ones",
+        "",
+        "Full service, in-memory store, open loop at "
+        f"{_fmt(found[0]['run']['offered_qps'])} q/s; providers without latency, in process "
+        "(`simulated`) or behind `ssbtek simulate-providers` over their v10 contracts (`v10`).",
+        "",
+    ]
+    lines += table(
+        [
+            "providers",
+            "n",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "errors",
+            "server ms/q",
+            "simulators ms/q",
+            "other load",
+        ],
+        [
+            [
+                r["providers"],
+                r["run"]["requests"],
+                *_latency_cells(r["run"]["latency"]),
+                _errors(r["run"]),
+                r["run"].get("server_cpu_ms_per_query"),
+                r.get("simulators_cpu_ms_per_query"),
+                r["run"].get("other_cpu_share"),
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
 def _failures(result: Result) -> list[str]:
     failed: list[Result] = []
-    for key in ("ladder", "overhead", "hung_provider", "scale_out", "replay", "memory"):
+    for key in (
+        "ladder",
+        "overhead",
+        "hung_provider",
+        "providers",
+        "scale_out",
+        "replay",
+        "memory",
+    ):
         failed += [item for item in result.get(key, []) if "error" in item]
     for key in ("conformance",):
         item = result.get(key)
@@ -489,6 +538,7 @@ def render(result: Result) -> str:
         _soap,
         _overhead,
         _hung_provider,
+        _providers,
         _scale_out,
         _conformance,
         _storage,

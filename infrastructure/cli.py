@@ -20,6 +20,7 @@ from infrastructure.party_cli import add_party_commands
 from infrastructure.postgres_reach import postgres_problem
 from infrastructure.service_management_cli import add_service_management_commands
 from infrastructure.settings import Settings, Store
+from infrastructure.simulators_cli import add_simulator_commands
 
 log = logging.getLogger("ssbtek")
 
@@ -120,6 +121,7 @@ def parser() -> argparse.ArgumentParser:
     add_audit_commands(commands)
     add_party_commands(commands)
     add_service_management_commands(commands)
+    add_simulator_commands(commands)
     return top
 
 

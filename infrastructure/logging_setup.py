@@ -35,3 +35,8 @@ def configure_logging(level: str, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    if root.getEffectiveLevel() >= logging.INFO:
+        # httpx logs every request it sends at INFO (method, URL, status): a line per
+        # provider call under the network adapters; the service's own lines say what each
+        # call came to. Its warnings still show, and DEBUG shows everything.
+        logging.getLogger("httpx").setLevel(logging.WARNING)

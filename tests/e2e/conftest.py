@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from pathlib import Path
 import attrs
 import grpc
 import pytest
+
+from tests.e2e.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 _SERVING = re.compile(r"serving on [\d.]+:(\d+)")
@@ -83,12 +84,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
             grpc.channel_ready_future(channel).result(timeout=10)
         yield running
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
 
 
 @pytest.fixture

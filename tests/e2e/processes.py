@@ -3,7 +3,10 @@ and the variables that point it at a test's PostgreSQL database."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,3 +31,13 @@ def postgres_env(database: PostgresSettings) -> dict[str, str]:
         "SSBTEK_POSTGRES_USER": database.user,
         "SSBTEK_POSTGRES_DBNAME": database.dbname,
     }
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the process's session, SIGKILL if it lingers past 15 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

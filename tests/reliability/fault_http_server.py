@@ -3,9 +3,10 @@
 Each provider's path answers by its mode: ``normal`` (the simulated provider's answer as
 JSON), ``drip`` (headers, then one byte every 0.1 s), ``reset`` (the connection is reset
 after the request is read), ``huge`` (a 3 MB answer), ``error`` (HTTP 500 with the
-provider's felkod), ``proxy-503`` (HTTP 503 with a proxy's HTML page), ``hang`` (reads the
-request, never answers; the test call too). A refused connection needs no server: point
-the adapter at a closed port. ``requests`` counts the calls that reached each provider.
+provider's felkod), ``proxy-503`` (HTTP 503 with a proxy's HTML page), ``malformed`` (HTTP
+200 with JSON cut short), ``hang`` (reads the request, never answers; the test call too). A
+refused connection needs no server: point the adapter at a closed port. ``requests`` counts
+the calls that reached each provider, ``open_connections`` the connections open now.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class FaultServer:
         self._server: asyncio.Server | None = None
         self.connections = 0
         self.requests: dict[Provider, int] = dict.fromkeys(Provider, 0)
+        self.open_connections = 0
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -42,12 +44,14 @@ class FaultServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.open_connections += 1
         try:
             while await self._one(reader, writer):
                 pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
+            self.open_connections -= 1
             writer.close()
 
     async def _one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -91,6 +95,10 @@ class FaultServer:
             return True
         if mode == "proxy-503":
             writer.write(_head(503, len(_PROXY_PAGE), "text/html") + _PROXY_PAGE)
+            await writer.drain()
+            return True
+        if mode == "malformed":
+            writer.write(_head(200, 14) + b'{"utlamnare": ')
             await writer.drain()
             return True
         if mode == "error":
