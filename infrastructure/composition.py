@@ -22,10 +22,11 @@ import asyncio
 import hashlib
 import hmac
 import socket
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 from uuid import UUID
 
 import attrs
@@ -95,6 +96,9 @@ from infrastructure.scheduler import run_periodically
 from infrastructure.settings import Settings, Store
 from infrastructure.stores import persistence_env, read_only_env, read_only_sessions
 
+if TYPE_CHECKING:
+    from adapters.providers.v10.simulators import ProviderSimulators
+
 PROVIDER_GROUP: Final = "ssbtek.providers"
 SEALS_STORE: Final = "auditseals"
 """``AuditSeals.name.lower()``: ``auditseals.sqlite3``, or the table ``auditseals_events``."""
@@ -127,6 +131,18 @@ def load_base_services(name: str, options: Mapping[str, str]) -> dict[Provider, 
     factory = found[name].load()
     base_services: dict[Provider, BaseService] = factory(options)
     return base_services
+
+
+def build_provider_simulators(
+    options: Mapping[str, str], tls: ssl.SSLContext | None
+) -> ProviderSimulators:
+    """The SIMULATED base services on the wire (``ssbtek simulate-providers``, ADR 22).
+
+    Imported here, not at the top: the other commands start without the simulators' XML
+    and HTTP stack."""
+    from adapters.providers.v10.simulators import ProviderSimulators
+
+    return ProviderSimulators(options, tls=tls)
 
 
 def build_queries(

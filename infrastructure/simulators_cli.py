@@ -16,6 +16,7 @@ import ssl
 import sys
 from typing import TYPE_CHECKING
 
+from infrastructure import composition
 from infrastructure.settings import SettingsError, parse_options
 
 if TYPE_CHECKING:
@@ -46,13 +47,9 @@ async def _serve(simulators: ProviderSimulators, host: str, port: int) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    # Imported here: every other ``ssbtek`` command (and each ``serve`` worker) starts
-    # without the simulators and their XML stack.
-    from adapters.providers.v10.simulators import ProviderSimulators
-
     try:
         options = parse_options(args.options or "")
-        simulators = ProviderSimulators(options, tls=_tls(args))
+        simulators = composition.build_provider_simulators(options, tls=_tls(args))
     except (SettingsError, ValueError, OSError) as error:
         sys.stderr.write(f"ssbtek simulate-providers: {error}\n")
         return 2
