@@ -16,7 +16,6 @@ import ssl
 import sys
 from typing import TYPE_CHECKING
 
-from infrastructure import composition
 from infrastructure.settings import SettingsError, parse_options
 
 if TYPE_CHECKING:
@@ -47,6 +46,8 @@ async def _serve(simulators: ProviderSimulators, host: str, port: int) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from infrastructure import composition  # when it runs: ``ssbtek --help`` stays light
+
     try:
         options = parse_options(args.options or "")
         simulators = composition.build_provider_simulators(options, tls=_tls(args))
