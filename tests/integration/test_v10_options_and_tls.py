@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.providers.v10 import build_v10_base_service, build_v10_base_services, endpoint_of
+from adapters.providers.v10 import (
+    build_v10_base_service,
+    build_v10_base_services,
+    endpoint_of,
+    option_problems,
+)
 from adapters.providers.v10.simulators import ProviderSimulators
 from application.ports import BaseService, BaseServiceUnreachable
 from domain.identity import PersonalIdentityNumber
@@ -45,6 +50,16 @@ def test_each_provider_gets_its_path_under_url_or_its_own_url() -> None:
 def test_bad_options_are_refused_naming_the_option(options: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build_v10_base_services(options)
+
+
+def test_serve_hears_of_every_bad_option_before_it_starts() -> None:
+    options = {"url": "http://sim", "timeout": "soon", "retries": "3", "CSN.url": "ftp://csn"}
+    problems = option_problems(options)
+    assert problems[0] == "retries: unknown option for the v10 base services"
+    assert "option 'url' for CSN must be http:// or https://" in problems
+    assert "option 'timeout' needs a number" in problems
+    assert not any("soon" in line or "ftp://csn" in line for line in problems)
+    assert option_problems({"url": "http://sim"}) == []
 
 
 async def test_a_client_certificate_reaches_a_provider_that_requires_one(tmp_path: Path) -> None:

@@ -112,11 +112,27 @@ def build_v10_base_service(provider: Provider, options: Mapping[str, str]) -> Ba
     return LefiBaseService(provider, wire, options.get("lefi_actor", "ssbtek"))
 
 
-def build_v10_base_services(options: Mapping[str, str]) -> dict[Provider, BaseService]:
-    """The ``v10`` entry point: the eight providers over their v10 contracts."""
+def _unknown(options: Mapping[str, str]) -> list[str]:
     known = set(PER_PROVIDER) | set(SHARED_ONLY)
     known |= {f"{provider.name}.{key}" for provider in Provider for key in PER_PROVIDER}
-    unknown = sorted(set(options) - known)
+    return sorted(set(options) - known)
+
+
+def option_problems(options: Mapping[str, str]) -> list[str]:
+    """One line per bad option, naming it and never its value (``ssbtek serve`` asks first)."""
+    problems = [f"{key}: unknown option for the v10 base services" for key in _unknown(options)]
+    for provider in Provider:
+        try:
+            endpoint_of(provider, options)
+        except ValueError as error:
+            if str(error) not in problems:
+                problems.append(str(error))
+    return problems
+
+
+def build_v10_base_services(options: Mapping[str, str]) -> dict[Provider, BaseService]:
+    """The ``v10`` entry point: the eight providers over their v10 contracts."""
+    unknown = _unknown(options)
     if unknown:
         raise ValueError(f"unknown option(s) for the v10 base services: {', '.join(unknown)}")
     return {provider: build_v10_base_service(provider, options) for provider in Provider}

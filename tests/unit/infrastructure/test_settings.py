@@ -269,7 +269,8 @@ def test_the_http_adapter_s_options_and_an_unknown_adapter_are_checked() -> None
     ]
     (line,) = check(from_environ({"SSBTEK_PROVIDERS": "acme"}))
     assert (
-        line == "SSBTEK_PROVIDERS: no base-service adapter named 'acme'; installed: http, simulated"
+        line
+        == "SSBTEK_PROVIDERS: no base-service adapter named 'acme'; installed: http, simulated, v10"
     )
 
 
