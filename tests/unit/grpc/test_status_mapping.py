@@ -11,6 +11,7 @@ from adapters.grpc.status import status_for
 from application.errors import (
     AuditUnavailableError,
     ConflictError,
+    DeadlineExceededError,
     DuplicateQueryError,
     InvalidQueryError,
     NotFoundError,
@@ -98,6 +99,7 @@ _ERRORS: list[Exception] = [
     OverloadedError("TOO_MANY_QUERIES_IN_FLIGHT"),
     OverloadedError("ORGANISATION_RATE_LIMIT"),
     AuditUnavailableError(),
+    DeadlineExceededError(),
     RuntimeError("boom"),
     PermissionDeniedError("NOT_AN_AUDITOR"),
     PermissionDeniedError("ADMINISTRATORS_ONLY"),
