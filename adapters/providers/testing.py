@@ -65,17 +65,17 @@ DEADLINE: Final = 0.5  # seconds the kit's caller waits for a provider that hang
 GRACE: Final = 5.0  # how much later than the deadline the call may end (a loaded machine)
 SETTLE: Final = 10.0  # how long the kit waits for a connection to open or close
 PERIOD: Final = Period.of(dt.date(2025, 1, 1), dt.date(2026, 10, 31))
-SUBJECTS: Final = tuple(
+SUBJECTS: Final = tuple(  # Tolvan Tolvansson, then test numbers (serial 980-999), never real people
     PersonalIdentityNumber.parse(number)
     for number in (
         "19121212-1212",
-        "19650917-2380",
+        "19650917-9823",
         "19480214-9817",
-        "19851203-4474",
-        "20010630-1286",
-        "19950367-3361",  # a samordningsnummer
-        "19580101-1239",
-        "19730808-6573",
+        "19851203-9846",
+        "20010630-9867",
+        "19950367-9830",  # a samordningsnummer
+        "19580101-9877",
+        "19730808-9858",
     )
 )
 
