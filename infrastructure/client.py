@@ -161,7 +161,14 @@ def report_error(error: grpc.RpcError) -> int:
     from grpc_status import rpc_status
 
     call: Any = error
-    print(f"error: {call.code().name}: {call.details()}", file=sys.stderr)
+    if call.code() is grpc.StatusCode.UNAVAILABLE and _never_connected(call.details()):
+        print(
+            "ssbtek: error: UNAVAILABLE: no service answers at that address "
+            "(is `ssbtek serve` running? --target names another one)",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"ssbtek: error: {call.code().name}: {call.details()}", file=sys.stderr)
     status = rpc_status.from_call(call)
     for detail in status.details if status else []:
         bad_request = error_details_pb2.BadRequest()
@@ -169,6 +176,11 @@ def report_error(error: grpc.RpcError) -> int:
             for violation in bad_request.field_violations:
                 print(f"  {violation.field}: {violation.description}", file=sys.stderr)
     return 2
+
+
+def _never_connected(details: str | None) -> bool:
+    """grpc's wording when no connection could be made at all (refused, no route, no name)."""
+    return bool(details) and "failed to connect to all addresses" in str(details)
 
 
 def _providers(args: argparse.Namespace) -> int:

@@ -176,7 +176,7 @@ def test_a_server_that_is_not_there_is_one_line(tmp_path: Path) -> None:
     target = f"127.0.0.1:{free_port()}"
     code, stderr = run(["party", "show", "212000-0142", "--target", target], {}, tmp_path)
     assert code == 2
-    assert stderr.startswith("error: UNAVAILABLE: failed to connect")
+    assert stderr.startswith("ssbtek: error: UNAVAILABLE: no service answers at that address")
     assert len(stderr.splitlines()) == 1
     assert "Traceback" not in stderr
 
