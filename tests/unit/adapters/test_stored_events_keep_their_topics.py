@@ -140,3 +140,18 @@ def test_parties_stored_before_reconstruct() -> None:
 
     assert provider.provider is Provider.SKATTEVERKET
     assert provider.status_on(dt.date(2026, 1, 1)) is PartyStatus.CONNECTED
+
+
+def test_commands_still_write_every_party_event_under_the_aggregates_module() -> None:
+    fresh = Party.found(
+        organisation="2021005448",
+        name="Skatteverket",
+        roles=frozenset({PartyRole.DATA_PROVIDER}),
+        provider=Provider.SKATTEVERKET,
+        at=dt.datetime(2026, 1, 2, 10, tzinfo=dt.UTC),
+    )
+    fresh.give_withdrawal_notice(at=dt.datetime(2026, 1, 3, 10, tzinfo=dt.UTC))
+    assert [get_topic(type(e)) for e in fresh.collect_events()] == [
+        "domain.party.aggregate:Party.Founded",
+        "domain.party.aggregate:Party.WithdrawalNoticeGiven",
+    ]
