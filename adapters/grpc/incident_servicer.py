@@ -13,7 +13,7 @@ from adapters.grpc.change_translation import change_to_proto, moment
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as pb_grpc
 from adapters.grpc.service_management_translation import (
-    Fields,
+    ServiceManagementFields,
     incident_to_proto,
     limit,
     one_uuid,
@@ -34,7 +34,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def AnnounceChange(
         self, request: pb.AnnounceChangeRequest, context: Context
     ) -> pb.AnnounceChangeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         reference = fields.reference("reference", request.reference)
         start, end = moment(request.window_start), moment(request.window_end)
         if start is None:
@@ -51,7 +51,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def CompleteChange(
         self, request: pb.CompleteChangeRequest, context: Context
     ) -> pb.CompleteChangeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         change_id = fields.uuid("change_id", request.change_id)
         fields.done()
         change = await asyncio.to_thread(self._changes.complete, change_id)
@@ -74,10 +74,15 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def RegisterIncident(
         self, request: pb.RegisterIncidentRequest, context: Context
     ) -> pb.RegisterIncidentResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         reporter = fields.reporter("reporter", request.reporter)
         impact = fields.enum(
-            "impact", pb.IncidentImpact, request.impact, "INCIDENT_IMPACT_", Impact, required=True
+            "impact",
+            pb.IncidentImpact.Name,
+            request.impact,
+            "INCIDENT_IMPACT_",
+            Impact,
+            required=True,
         )
         priority = fields.priority("priority", request.priority, required=False)
         providers = fields.providers("providers", request.providers)
@@ -97,7 +102,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def PrioritiseIncident(
         self, request: pb.PrioritiseIncidentRequest, context: Context
     ) -> pb.PrioritiseIncidentResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         incident_id = fields.uuid("incident_id", request.incident_id)
         priority = fields.priority("priority", request.priority, required=True)
         fields.done()
@@ -160,7 +165,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def RegisterProblem(
         self, request: pb.RegisterProblemRequest, context: Context
     ) -> pb.RegisterProblemResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         incident_ids = fields.uuids("incident_ids", request.incident_ids)
         priority = fields.priority("priority", request.priority, required=True)
         if not incident_ids:
@@ -177,7 +182,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def LinkIncidentsToProblem(
         self, request: pb.LinkIncidentsToProblemRequest, context: Context
     ) -> pb.LinkIncidentsToProblemResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         problem_id = fields.uuid("problem_id", request.problem_id)
         incident_ids = fields.uuids("incident_ids", request.incident_ids)
         if not incident_ids:
@@ -192,7 +197,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def PrioritiseProblem(
         self, request: pb.PrioritiseProblemRequest, context: Context
     ) -> pb.PrioritiseProblemResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         problem_id = fields.uuid("problem_id", request.problem_id)
         priority = fields.priority("priority", request.priority, required=True)
         fields.done()
@@ -212,7 +217,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def EstablishKnownError(
         self, request: pb.EstablishKnownErrorRequest, context: Context
     ) -> pb.EstablishKnownErrorResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         problem_id = fields.uuid("problem_id", request.problem_id)
         known_error = fields.reference("known_error", request.known_error)
         fields.done()

@@ -1,26 +1,25 @@
 """Translation between the incident and escalation messages and the domain's types.
 
-Requests are read field by field; every broken field is collected and reported at once
-(``InvalidQueryError``, ``INVALID_ARGUMENT`` with a ``BadRequest`` naming the fields),
-never echoing a value. Unknown enum values are refused, not mapped (ADR 0005).
+Requests are read field by field with ``adapters.grpc.fields.Fields``; every broken field is
+collected and reported at once (``InvalidQueryError``, ``INVALID_ARGUMENT`` with a
+``BadRequest`` naming the fields), never echoing a value. Unknown enum values are refused,
+not mapped (ADR 0005). ``ServiceManagementFields`` adds the readers of these messages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from adapters.grpc.fields import Fields
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as epb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
-from adapters.grpc.translation import provider_from_proto, provider_to_proto
-from application.errors import InvalidQueryError
+from adapters.grpc.translation import provider_to_proto
 from domain.clauses import RuleBrokenError
-from domain.errors import FieldViolation, InvalidValueError
 from domain.escalation.aggregate import Escalation
 from domain.escalation.values import Acting, Forum, Party
 from domain.incident.incident import Incident
@@ -28,79 +27,21 @@ from domain.incident.problem import Problem
 from domain.incident.reporter import Reporter, ReporterKind
 from domain.incident.service_levels import Breach, DeadlineKind, Priority
 from domain.party.values import PartyRole
-from domain.providers import Provider
-from domain.reference import opaque_reference, organisation_digits
 
-E = TypeVar("E", bound=enum.Enum)
 MAX_LIST = 500
 
 
-class Fields:
-    """Reads a request's fields, collecting every violation; ``done()`` raises them at once."""
-
-    def __init__(self) -> None:
-        self.violations: list[FieldViolation] = []
-
-    def fail(self, field: str, description: str) -> None:
-        self.violations.append(FieldViolation(field, description))
-
-    def done(self) -> None:
-        if self.violations:
-            raise InvalidQueryError(self.violations)
-
-    def uuid(self, field: str, text: str) -> UUID:
-        try:
-            return UUID(text)
-        except ValueError:
-            self.fail(field, "must be a UUID")
-            return UUID(int=0)
-
-    def uuids(self, field: str, texts: Iterable[str]) -> list[UUID]:
-        return [self.uuid(f"{field}[{index}]", text) for index, text in enumerate(texts)]
-
-    def enum(
-        self, field: str, wrapper: Any, value: int, prefix: str, kind: type[E], *, required: bool
-    ) -> E | None:
-        if value == 0:
-            if required:
-                self.fail(field, "is required")
-            return None
-        try:
-            name = str(wrapper.Name(value)).removeprefix(prefix)
-        except ValueError:
-            name = ""
-        if name not in kind.__members__:
-            self.fail(field, "is not a known value")
-            return None
-        return kind[name]
-
-    def reference(self, field: str, text: str) -> str:
-        try:
-            return opaque_reference(text)
-        except InvalidValueError as error:
-            self.fail(field, error.description)
-            return ""
-
-    def organisation(self, field: str, text: str) -> str:
-        try:
-            return organisation_digits(text)
-        except InvalidValueError as error:
-            self.fail(field, error.description)
-            return ""
-
-    def providers(self, field: str, values: Iterable[int]) -> list[Provider]:
-        found: list[Provider] = []
-        for index, value in enumerate(values):
-            provider = provider_from_proto(value)
-            if provider is None:
-                self.fail(f"{field}[{index}]", "is not a known provider")
-            else:
-                found.append(provider)
-        return found
+class ServiceManagementFields(Fields):
+    """``Fields`` with the readers of the incident and escalation messages."""
 
     def priority(self, field: str, value: int, *, required: bool) -> Priority | None:
         return self.enum(
-            field, ipb.IncidentPriority, value, "INCIDENT_PRIORITY_", Priority, required=required
+            field,
+            ipb.IncidentPriority.Name,
+            value,
+            "INCIDENT_PRIORITY_",
+            Priority,
+            required=required,
         )
 
     def reporter(self, field: str, message: ipb.IncidentReporter) -> Reporter:
@@ -116,7 +57,7 @@ class Fields:
         )
         role = self.enum(
             f"{field}.role",
-            epb.DisputePartyRole,
+            epb.DisputePartyRole.Name,
             message.role,
             "DISPUTE_PARTY_ROLE_",
             PartyRole,
@@ -145,7 +86,9 @@ class Fields:
             return Acting(party)
 
     def forum(self, field: str, value: int, *, required: bool) -> Forum | None:
-        return self.enum(field, epb.DisputeForum, value, "DISPUTE_FORUM_", Forum, required=required)
+        return self.enum(
+            field, epb.DisputeForum.Name, value, "DISPUTE_FORUM_", Forum, required=required
+        )
 
 
 def one_uuid(field: str, text: str) -> UUID:
