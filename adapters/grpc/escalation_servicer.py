@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.grpc import paging, status
+from adapters.grpc import status
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as pb_grpc
 from adapters.grpc.service_management_translation import (
     ServiceManagementFields,
     escalation_to_proto,
-    limit,
+    filtered_page,
     one_uuid,
 )
 from adapters.grpc.status import Context
@@ -151,15 +151,9 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def ListEscalations(
         self, request: pb.ListEscalationsRequest, context: Context
     ) -> pb.ListEscalationsResponse:
-        open_only = request.open_only
-        before = paging.decode(request.page_token, "escalations", open_only=open_only)
-        page = await asyncio.to_thread(
-            self._escalations.page_escalations,
-            open_only=open_only,
-            limit=limit(request.limit),
-            before=before,
+        items, token = await filtered_page(
+            "escalations", request, self._escalations.page_escalations
         )
         return pb.ListEscalationsResponse(
-            escalations=[escalation_to_proto(e) for e in page.items],
-            next_page_token=paging.encode("escalations", page.next_before, open_only=open_only),
+            escalations=[escalation_to_proto(e) for e in items], next_page_token=token
         )

@@ -99,15 +99,16 @@ class Fields:
         return [self.uuid(f"{field}[{index}]", text) for index, text in enumerate(texts)]
 
     def reference(self, field: str, text: str) -> str:
-        try:
-            return opaque_reference(text)
-        except InvalidValueError as error:
-            self.fail(field, error.description)
-            return ""
+        """An opaque reference into another system's records (``domain.reference``)."""
+        return self._checked(field, opaque_reference, text)
 
     def organisation(self, field: str, text: str) -> str:
+        """An organisation number's ten digits."""
+        return self._checked(field, organisation_digits, text)
+
+    def _checked(self, field: str, check: Callable[[str], str], text: str) -> str:
         try:
-            return organisation_digits(text)
+            return check(text)
         except InvalidValueError as error:
             self.fail(field, error.description)
             return ""

@@ -14,6 +14,7 @@ from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as pb_grpc
 from adapters.grpc.service_management_translation import (
     ServiceManagementFields,
+    filtered_page,
     incident_to_proto,
     limit,
     one_uuid,
@@ -148,17 +149,9 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def ListIncidents(
         self, request: pb.ListIncidentsRequest, context: Context
     ) -> pb.ListIncidentsResponse:
-        open_only = request.open_only
-        before = paging.decode(request.page_token, "incidents", open_only=open_only)
-        page = await asyncio.to_thread(
-            self._incidents.page_incidents,
-            open_only=open_only,
-            limit=limit(request.limit),
-            before=before,
-        )
+        items, token = await filtered_page("incidents", request, self._incidents.page_incidents)
         return pb.ListIncidentsResponse(
-            incidents=[incident_to_proto(i) for i in page.items],
-            next_page_token=paging.encode("incidents", page.next_before, open_only=open_only),
+            incidents=[incident_to_proto(i) for i in items], next_page_token=token
         )
 
     @status.unary
@@ -241,15 +234,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def ListProblems(
         self, request: pb.ListProblemsRequest, context: Context
     ) -> pb.ListProblemsResponse:
-        open_only = request.open_only
-        before = paging.decode(request.page_token, "problems", open_only=open_only)
-        page = await asyncio.to_thread(
-            self._incidents.page_problems,
-            open_only=open_only,
-            limit=limit(request.limit),
-            before=before,
-        )
+        items, token = await filtered_page("problems", request, self._incidents.page_problems)
         return pb.ListProblemsResponse(
-            problems=[problem_to_proto(p) for p in page.items],
-            next_page_token=paging.encode("problems", page.next_before, open_only=open_only),
+            problems=[problem_to_proto(p) for p in items], next_page_token=token
         )

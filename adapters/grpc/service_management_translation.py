@@ -8,17 +8,20 @@ not mapped (ADR 0005). ``ServiceManagementFields`` adds the readers of these mes
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from adapters.grpc import paging
 from adapters.grpc.fields import Fields
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as epb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
 from adapters.grpc.translation import provider_to_proto
+from application.registrations import Page
 from domain.clauses import RuleBrokenError
 from domain.escalation.aggregate import Escalation
 from domain.escalation.values import Acting, Forum, Party
@@ -29,6 +32,7 @@ from domain.incident.service_levels import Breach, DeadlineKind, Priority
 from domain.party.values import PartyRole
 
 MAX_LIST = 500
+T = TypeVar("T")
 
 
 class ServiceManagementFields(Fields):
@@ -101,6 +105,34 @@ def one_uuid(field: str, text: str) -> UUID:
 
 def limit(requested: int) -> int:
     return MAX_LIST if requested <= 0 else min(requested, MAX_LIST)
+
+
+class ListRequest(Protocol):
+    """A list call's request: a filter, a page token and a page size."""
+
+    @property
+    def open_only(self) -> bool: ...
+    @property
+    def page_token(self) -> str: ...
+    @property
+    def limit(self) -> int: ...
+
+
+class PageLoader(Protocol[T]):
+    def __call__(self, *, open_only: bool, limit: int, before: int | None) -> Page[T]: ...
+
+
+async def filtered_page(
+    list_name: str, request: ListRequest, load: PageLoader[T]
+) -> tuple[list[T], str]:
+    """One page of a list with the ``open_only`` filter (in a worker thread: the store is
+    synchronous), and the token of the next page (empty on the last)."""
+    open_only = request.open_only
+    before = paging.decode(request.page_token, list_name, open_only=open_only)
+    page = await asyncio.to_thread(
+        load, open_only=open_only, limit=limit(request.limit), before=before
+    )
+    return page.items, paging.encode(list_name, page.next_before, open_only=open_only)
 
 
 def _timestamp(moment: dt.datetime | None) -> Timestamp | None:
