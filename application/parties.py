@@ -46,6 +46,7 @@ from domain.providers import Provider
 from domain.reference import public_name
 
 A = TypeVar("A", bound=Aggregate)
+Entry = Callable[[str, PartyRegister, dt.datetime], Party]
 PartyChange = Callable[[Party, dt.datetime], None]
 RosterChange = Callable[[CaseworkerRoster, str, dt.datetime], None]
 
@@ -92,20 +93,16 @@ class Parties(ServiceApplication):
         provider: Provider | None = None,
     ) -> PartyView:
         """Record a signatory of the Överenskommelse: SKR, the operator, a data provider."""
-        organisation = _organisation(organisation_number)
-        at = self._clock.now()
-        with reported("party"):
-            register = self._register(at)
-            party = Party.found(
+        return self._join(
+            organisation_number,
+            lambda organisation, register, at: Party.found(
                 organisation=organisation,
                 name=_name(name),
                 roles=frozenset(roles),
                 provider=provider,
                 at=at,
-            )
-            register.list_party(organisation, at=at)
-            self.save(register, party)
-        return PartyView.of(party, local_date(at))
+            ),
+        )
 
     def apply(
         self,
@@ -115,26 +112,17 @@ class Parties(ServiceApplication):
         provider: Provider | None = None,
     ) -> PartyView:
         """A municipality or provider applies to SKR; every party in force must accept it."""
-        organisation = _organisation(organisation_number)
-        at = self._clock.now()
-        with reported("party"):
-            register = self._register(at)
-            party = Party.apply_to_join(
+        return self._join(
+            organisation_number,
+            lambda organisation, register, at: Party.apply_to_join(
                 organisation=organisation,
                 name=_name(name),
                 role=role,
                 provider=provider,
                 existing_parties=self._in_force(register, local_date(at)),
                 at=at,
-            )
-            register.list_party(organisation, at=at)
-            roster = (
-                CaseworkerRoster.open(organisation=organisation, at=at)
-                if role is PartyRole.MUNICIPALITY
-                else None
-            )
-            self.save(register, party, roster)
-        return PartyView.of(party, local_date(at))
+            ),
+        )
 
     def accept(self, organisation_number: str, accepted_by: str) -> PartyView:
         acceptor = _organisation(accepted_by, "accepted_by")
@@ -368,6 +356,23 @@ class Parties(ServiceApplication):
         return None if party is None else party.roles
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _join(self, organisation_number: str, enter: Entry) -> PartyView:
+        """A new party, listed in the register in the same save; a municipality's empty
+        roster of caseworkers is opened with it."""
+        organisation = _organisation(organisation_number)
+        at = self._clock.now()
+        with reported("party"):
+            register = self._register(at)
+            party = enter(organisation, register, at)
+            register.list_party(organisation, at=at)
+            roster = (
+                CaseworkerRoster.open(organisation=organisation, at=at)
+                if PartyRole.MUNICIPALITY in party.roles
+                else None
+            )
+            self.save(register, party, roster)
+        return PartyView.of(party, local_date(at))
 
     def _change(self, organisation_number: str, change: PartyChange) -> PartyView:
         organisation = _organisation(organisation_number)

@@ -25,6 +25,7 @@ from application.registrations import Page
 from domain.clauses import RuleBrokenError
 from domain.escalation.aggregate import Escalation
 from domain.escalation.values import Acting, Forum, Party
+from domain.incident.case import ServiceLevelCase
 from domain.incident.incident import Incident
 from domain.incident.problem import Problem
 from domain.incident.reporter import Reporter, ReporterKind
@@ -164,13 +165,28 @@ def _breach(breach: Breach) -> ipb.ServiceBreach:
     )
 
 
+def _service_levels(case: ServiceLevelCase) -> dict[str, Any]:
+    """The fields an ``Incident`` and a ``Problem`` message share: the priority, the
+    registration, both deadlines and the breaches."""
+    assert case.deadlines is not None
+    return {
+        "priority": _to(ipb.IncidentPriority, "INCIDENT_PRIORITY_", case.priority),
+        "registered_at": _timestamp(case.registered_at),
+        "response": _deadline(
+            DeadlineKind.RESPONSE, case.deadlines.response_due, case.responded_at
+        ),
+        "resolution": _deadline(
+            DeadlineKind.RESOLUTION, case.deadlines.resolution_due, case.resolved_at
+        ),
+        "breaches": [_breach(b) for b in case.breaches],
+    }
+
+
 def incident_to_proto(incident: Incident) -> ipb.Incident:
-    assert incident.deadlines is not None
     reporter = incident.reporter
     return ipb.Incident(
         incident_id=str(incident.id),
         status=_to(ipb.IncidentStatus, "INCIDENT_STATUS_", incident.status),
-        priority=_to(ipb.IncidentPriority, "INCIDENT_PRIORITY_", incident.priority),
         impact=_to(ipb.IncidentImpact, "INCIDENT_IMPACT_", incident.impact),
         reporter=ipb.IncidentReporter(
             organisation_number=reporter.organisation_number,
@@ -178,15 +194,8 @@ def incident_to_proto(incident: Incident) -> ipb.Incident:
             monitoring=reporter.kind is ReporterKind.MONITORING,
         ),
         providers=[provider_to_proto(p) for p in incident.providers],
-        registered_at=_timestamp(incident.registered_at),
-        response=_deadline(
-            DeadlineKind.RESPONSE, incident.deadlines.response_due, incident.responded_at
-        ),
-        resolution=_deadline(
-            DeadlineKind.RESOLUTION, incident.deadlines.resolution_due, incident.resolved_at
-        ),
         reported_back_at=_timestamp(incident.reported_back_at),
-        breaches=[_breach(b) for b in incident.breaches],
+        **_service_levels(incident),
         condition=_to(ipb.IncidentCondition, "INCIDENT_CONDITION_", incident.condition),
         condition_active=incident.condition_active,
         condition_cleared_at=_timestamp(incident.condition_cleared_at),
@@ -196,20 +205,11 @@ def incident_to_proto(incident: Incident) -> ipb.Incident:
 
 
 def problem_to_proto(problem: Problem) -> ipb.Problem:
-    assert problem.deadlines is not None
     return ipb.Problem(
         problem_id=str(problem.id),
         status=_to(ipb.ProblemStatus, "PROBLEM_STATUS_", problem.status),
-        priority=_to(ipb.IncidentPriority, "INCIDENT_PRIORITY_", problem.priority),
         incident_ids=[str(i) for i in problem.incident_ids],
-        registered_at=_timestamp(problem.registered_at),
-        response=_deadline(
-            DeadlineKind.RESPONSE, problem.deadlines.response_due, problem.responded_at
-        ),
-        resolution=_deadline(
-            DeadlineKind.RESOLUTION, problem.deadlines.resolution_due, problem.resolved_at
-        ),
-        breaches=[_breach(b) for b in problem.breaches],
+        **_service_levels(problem),
         known_error=problem.known_error,
         workaround_available=problem.workaround_available,
     )
