@@ -1,4 +1,5 @@
-"""``Parties``: onboarding, caseworkers and leaving, and who may query (the ``AccessPolicy``).
+"""``Parties``: onboarding, caseworkers and leaving, and who may query (the ``AccessPolicy``,
+its recent decisions remembered by ``application.access_memo``, ADR 0014).
 
 Each party is found by a deterministic id made from its organisation number, so no command
 and no access decision scans the store; the ``PartyRegister`` lists the parties for the
@@ -15,11 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-import attrs
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Transcoding
 
+from application.access_memo import AccessMemo, ProviderStanding
 from application.base import ServiceApplication
 from application.errors import InvalidQueryError, RuleViolationError
 from application.party_views import CaseworkerView, PartyView
@@ -45,30 +46,9 @@ from domain.providers import Provider
 from domain.reference import public_name
 
 A = TypeVar("A", bound=Aggregate)
-MEMO_LIMIT = 10_000
-"""Access decisions remembered at most; the memo starts afresh when it is full."""
+Entry = Callable[[str, PartyRegister, dt.datetime], Party]
 PartyChange = Callable[[Party, dt.datetime], None]
 RosterChange = Callable[[CaseworkerRoster, str, dt.datetime], None]
-
-
-@attrs.frozen
-class _ProviderStanding:
-    """Which data providers are parties, and which of them are not connected on ``day``."""
-
-    by_organisation: Mapping[str, Provider]
-    not_connected: frozenset[Provider]
-    day: dt.date
-    generation: int
-    until: float
-
-
-@attrs.frozen
-class _Remembered:
-    decision: AccessDecision
-    day: dt.date
-    generation: int
-    until: float
-    """On the clock's monotonic time."""
 
 
 class Parties(ServiceApplication):
@@ -95,12 +75,9 @@ class Parties(ServiceApplication):
         transcodings: Sequence[Transcoding],
         decision_ttl_s: float = 1.0,
     ) -> None:
-        self._decision_ttl_s = decision_ttl_s
-        self._remembered: dict[tuple[str, str], _Remembered] = {}
-        self._standing: _ProviderStanding | None = None
+        self._memo = AccessMemo(clock, decision_ttl_s)
         self._provider_of: dict[str, Provider | None] = {}
         """Which base service a party provides: fixed when it is founded or applies."""
-        self._generation = 0
         self._clock = clock
         self._pseudonymiser = pseudonymiser
         self._calendar = calendar
@@ -116,20 +93,16 @@ class Parties(ServiceApplication):
         provider: Provider | None = None,
     ) -> PartyView:
         """Record a signatory of the Överenskommelse: SKR, the operator, a data provider."""
-        organisation = _organisation(organisation_number)
-        at = self._clock.now()
-        with reported("party"):
-            register = self._register(at)
-            party = Party.found(
+        return self._join(
+            organisation_number,
+            lambda organisation, register, at: Party.found(
                 organisation=organisation,
                 name=_name(name),
                 roles=frozenset(roles),
                 provider=provider,
                 at=at,
-            )
-            register.list_party(organisation, at=at)
-            self.save(register, party)
-        return PartyView.of(party, local_date(at))
+            ),
+        )
 
     def apply(
         self,
@@ -139,26 +112,17 @@ class Parties(ServiceApplication):
         provider: Provider | None = None,
     ) -> PartyView:
         """A municipality or provider applies to SKR; every party in force must accept it."""
-        organisation = _organisation(organisation_number)
-        at = self._clock.now()
-        with reported("party"):
-            register = self._register(at)
-            party = Party.apply_to_join(
+        return self._join(
+            organisation_number,
+            lambda organisation, register, at: Party.apply_to_join(
                 organisation=organisation,
                 name=_name(name),
                 role=role,
                 provider=provider,
                 existing_parties=self._in_force(register, local_date(at)),
                 at=at,
-            )
-            register.list_party(organisation, at=at)
-            roster = (
-                CaseworkerRoster.open(organisation=organisation, at=at)
-                if role is PartyRole.MUNICIPALITY
-                else None
-            )
-            self.save(register, party, roster)
-        return PartyView.of(party, local_date(at))
+            ),
+        )
 
     def accept(self, organisation_number: str, accepted_by: str) -> PartyView:
         acceptor = _organisation(accepted_by, "accepted_by")
@@ -301,38 +265,24 @@ class Parties(ServiceApplication):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
-        self._generation += 1  # after the write: a decision read before it is forgotten
+        self._memo.forget_all()  # after the write: a decision read before it is forgotten
         return recordings
 
     def decided(
         self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
     ) -> AccessDecision | None:
         """A remembered decision, if no change was saved here since and it is fresh."""
-        remembered = self._remembered.get((organisation_number, caseworker_pseudonym))
-        if (
-            remembered is None
-            or remembered.generation != self._generation
-            or remembered.until <= self._clock.monotonic()
-            or remembered.day != local_date(at)
-        ):
-            return None
-        return remembered.decision
+        return self._memo.decision(organisation_number, caseworker_pseudonym, local_date(at))
 
     def decide(
         self, organisation_number: str, caseworker_pseudonym: str, at: dt.datetime
     ) -> AccessDecision:
         """The ``AccessPolicy``: may this caseworker of this organisation query at ``at``?"""
-        generation = self._generation  # before reading: a change saved meanwhile forgets it
+        generation = self._memo.generation  # before reading: a change saved meanwhile forgets it
         decision = self._decide(organisation_number, caseworker_pseudonym, at)
-        if self._decision_ttl_s > 0:
-            if len(self._remembered) >= MEMO_LIMIT:
-                self._remembered.clear()
-            self._remembered[(organisation_number, caseworker_pseudonym)] = _Remembered(
-                decision,
-                local_date(at),
-                generation,
-                self._clock.monotonic() + self._decision_ttl_s,
-            )
+        self._memo.remember_decision(
+            organisation_number, caseworker_pseudonym, local_date(at), generation, decision
+        )
         return decision
 
     def _decide(
@@ -365,19 +315,14 @@ class Parties(ServiceApplication):
             providers_stopped=stopped - standing.not_connected,
         )
 
-    def _provider_standing(self, day: dt.date) -> _ProviderStanding:
+    def _provider_standing(self, day: dt.date) -> ProviderStanding:
         """The data provider parties and which are not connected on ``day`` (004 § 17.1,
         17.3, 18.1). A provider with no party recorded is asked as before; one whose every
         party is not connected on the day is not. Remembered like an access decision."""
-        standing = self._standing
-        if (
-            standing is not None
-            and standing.generation == self._generation
-            and standing.until > self._clock.monotonic()
-            and standing.day == day
-        ):
-            return standing
-        generation = self._generation
+        remembered = self._memo.standing(day)
+        if remembered is not None:
+            return remembered
+        generation = self._memo.generation
         register = self._read(REGISTER_ID, PartyRegister)
         connected: dict[Provider, bool] = {}
         by_organisation: dict[str, Provider] = {}
@@ -392,14 +337,11 @@ class Parties(ServiceApplication):
             provider_party = self._read(party_id(organisation), Party)
             on = provider_party is not None and provider_party.is_connected_on(day)
             connected[provider] = connected.get(provider, False) or on
-        standing = _ProviderStanding(
+        standing = ProviderStanding(
             by_organisation=by_organisation,
             not_connected=frozenset(p for p, on in connected.items() if not on),
-            day=day,
-            generation=generation,
-            until=self._clock.monotonic() + self._decision_ttl_s,
         )
-        self._standing = standing
+        self._memo.remember_standing(day, generation, standing)
         return standing
 
     # -- the PartyDirectory of the Agreements application -----------------------------------
@@ -414,6 +356,23 @@ class Parties(ServiceApplication):
         return None if party is None else party.roles
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _join(self, organisation_number: str, enter: Entry) -> PartyView:
+        """A new party, listed in the register in the same save; a municipality's empty
+        roster of caseworkers is opened with it."""
+        organisation = _organisation(organisation_number)
+        at = self._clock.now()
+        with reported("party"):
+            register = self._register(at)
+            party = enter(organisation, register, at)
+            register.list_party(organisation, at=at)
+            roster = (
+                CaseworkerRoster.open(organisation=organisation, at=at)
+                if PartyRole.MUNICIPALITY in party.roles
+                else None
+            )
+            self.save(register, party, roster)
+        return PartyView.of(party, local_date(at))
 
     def _change(self, organisation_number: str, change: PartyChange) -> PartyView:
         organisation = _organisation(organisation_number)

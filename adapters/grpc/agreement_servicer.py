@@ -6,15 +6,14 @@ import asyncio
 from typing import Final
 
 from adapters.grpc import status
+from adapters.grpc.fields import Fields, given
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2_grpc as pb_grpc
 from adapters.grpc.party_translation import (
-    Fields,
     acknowledgements_to_proto,
     date_to_proto,
     document_to_proto,
     fee_to_proto,
-    given,
     governing_to_proto,
     invoice_to_proto,
 )
@@ -28,7 +27,7 @@ _DOCUMENT_PREFIX: Final = "AGREEMENT_DOCUMENT_"
 
 def _document(fields: Fields, value: int) -> AgreementDocument | None:
     return fields.enum(
-        "document", AgreementDocument, pb.AgreementDocument.Name, value, _DOCUMENT_PREFIX
+        "document", pb.AgreementDocument.Name, value, _DOCUMENT_PREFIX, AgreementDocument
     )
 
 
@@ -43,7 +42,7 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
         fields = Fields()
         document = _document(fields, request.document)
         effective_from = fields.date("effective_from", request.effective_from)
-        fields.check()
+        fields.done()
         version = await asyncio.to_thread(
             self._agreements.announce_version,
             given(document),
@@ -58,7 +57,7 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
     ) -> pb.AcknowledgeDocumentVersionResponse:
         fields = Fields()
         document = _document(fields, request.document)
-        fields.check()
+        fields.done()
         acknowledgements = await asyncio.to_thread(
             self._agreements.acknowledge,
             given(document),
@@ -75,7 +74,7 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
     ) -> pb.GetAcknowledgementsResponse:
         fields = Fields()
         document = _document(fields, request.document)
-        fields.check()
+        fields.done()
         acknowledgements = await asyncio.to_thread(
             self._agreements.acknowledgements, given(document), request.version
         )
@@ -89,7 +88,7 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
     ) -> pb.GetGoverningDocumentsResponse:
         fields = Fields()
         day = fields.date("day", request.day, required=False)
-        fields.check()
+        fields.done()
         governing = await asyncio.to_thread(self._agreements.governing_documents, day)
         response = pb.GetGoverningDocumentsResponse(
             documents=[governing_to_proto(g) for g in governing]
@@ -111,7 +110,7 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
     ) -> pb.SetAnnualFeeResponse:
         fields = Fields()
         per_inhabitant = fields.amount("per_inhabitant", request.per_inhabitant)
-        fields.check()
+        fields.done()
         fee = await asyncio.to_thread(
             self._agreements.set_annual_fee, request.year, given(per_inhabitant)
         )

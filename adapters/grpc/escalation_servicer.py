@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.grpc import paging, status
+from adapters.grpc import status
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as pb_grpc
 from adapters.grpc.service_management_translation import (
-    Fields,
+    ServiceManagementFields,
     escalation_to_proto,
-    limit,
+    filtered_page,
     one_uuid,
 )
 from adapters.grpc.status import Context
@@ -26,7 +26,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def RaiseDispute(
         self, request: pb.RaiseDisputeRequest, context: Context
     ) -> pb.RaiseDisputeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         raised_by = fields.actor("raised_by", request.raised_by)
         parties = [fields.party(f"parties[{i}]", p) for i, p in enumerate(request.parties)]
         subject = fields.reference("subject", request.subject)
@@ -42,7 +42,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def ReferToExpertCouncil(
         self, request: pb.ReferToExpertCouncilRequest, context: Context
     ) -> pb.ReferToExpertCouncilResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         by = fields.actor("by", request.by)
         fields.done()
@@ -55,7 +55,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def SettleDispute(
         self, request: pb.SettleDisputeRequest, context: Context
     ) -> pb.SettleDisputeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         outcome = fields.reference("outcome", request.outcome)
         fields.done()
@@ -66,7 +66,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def EscalateDispute(
         self, request: pb.EscalateDisputeRequest, context: Context
     ) -> pb.EscalateDisputeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         by = fields.actor("by", request.by)
         fields.done()
@@ -77,7 +77,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def SubmitView(
         self, request: pb.SubmitViewRequest, context: Context
     ) -> pb.SubmitViewResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         by = fields.actor("by", request.by)
         view = fields.reference("view", request.view)
@@ -89,7 +89,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def RecordRecommendation(
         self, request: pb.RecordRecommendationRequest, context: Context
     ) -> pb.RecordRecommendationResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         recommendation = fields.reference("recommendation", request.recommendation)
         fields.done()
@@ -102,7 +102,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def RequestMaterial(
         self, request: pb.RequestMaterialRequest, context: Context
     ) -> pb.RequestMaterialResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         from_forum = fields.forum("from_forum", request.from_forum, required=True)
         group = fields.reference("group", request.group)
@@ -119,7 +119,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def ProvideMaterial(
         self, request: pb.ProvideMaterialRequest, context: Context
     ) -> pb.ProvideMaterialResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         material = fields.reference("material", request.material)
         fields.done()
@@ -132,7 +132,7 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def DecideDispute(
         self, request: pb.DecideDisputeRequest, context: Context
     ) -> pb.DecideDisputeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         escalation_id = fields.uuid("escalation_id", request.escalation_id)
         decision = fields.reference("decision", request.decision)
         fields.done()
@@ -151,15 +151,9 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     async def ListEscalations(
         self, request: pb.ListEscalationsRequest, context: Context
     ) -> pb.ListEscalationsResponse:
-        open_only = request.open_only
-        before = paging.decode(request.page_token, "escalations", open_only=open_only)
-        page = await asyncio.to_thread(
-            self._escalations.page_escalations,
-            open_only=open_only,
-            limit=limit(request.limit),
-            before=before,
+        items, token = await filtered_page(
+            "escalations", request, self._escalations.page_escalations
         )
         return pb.ListEscalationsResponse(
-            escalations=[escalation_to_proto(e) for e in page.items],
-            next_page_token=paging.encode("escalations", page.next_before, open_only=open_only),
+            escalations=[escalation_to_proto(e) for e in items], next_page_token=token
         )

@@ -13,7 +13,8 @@ from adapters.grpc.change_translation import change_to_proto, moment
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as pb_grpc
 from adapters.grpc.service_management_translation import (
-    Fields,
+    ServiceManagementFields,
+    filtered_page,
     incident_to_proto,
     limit,
     one_uuid,
@@ -34,7 +35,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def AnnounceChange(
         self, request: pb.AnnounceChangeRequest, context: Context
     ) -> pb.AnnounceChangeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         reference = fields.reference("reference", request.reference)
         start, end = moment(request.window_start), moment(request.window_end)
         if start is None:
@@ -51,7 +52,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def CompleteChange(
         self, request: pb.CompleteChangeRequest, context: Context
     ) -> pb.CompleteChangeResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         change_id = fields.uuid("change_id", request.change_id)
         fields.done()
         change = await asyncio.to_thread(self._changes.complete, change_id)
@@ -74,10 +75,15 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def RegisterIncident(
         self, request: pb.RegisterIncidentRequest, context: Context
     ) -> pb.RegisterIncidentResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         reporter = fields.reporter("reporter", request.reporter)
         impact = fields.enum(
-            "impact", pb.IncidentImpact, request.impact, "INCIDENT_IMPACT_", Impact, required=True
+            "impact",
+            pb.IncidentImpact.Name,
+            request.impact,
+            "INCIDENT_IMPACT_",
+            Impact,
+            required=True,
         )
         priority = fields.priority("priority", request.priority, required=False)
         providers = fields.providers("providers", request.providers)
@@ -97,7 +103,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def PrioritiseIncident(
         self, request: pb.PrioritiseIncidentRequest, context: Context
     ) -> pb.PrioritiseIncidentResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         incident_id = fields.uuid("incident_id", request.incident_id)
         priority = fields.priority("priority", request.priority, required=True)
         fields.done()
@@ -143,24 +149,16 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def ListIncidents(
         self, request: pb.ListIncidentsRequest, context: Context
     ) -> pb.ListIncidentsResponse:
-        open_only = request.open_only
-        before = paging.decode(request.page_token, "incidents", open_only=open_only)
-        page = await asyncio.to_thread(
-            self._incidents.page_incidents,
-            open_only=open_only,
-            limit=limit(request.limit),
-            before=before,
-        )
+        items, token = await filtered_page("incidents", request, self._incidents.page_incidents)
         return pb.ListIncidentsResponse(
-            incidents=[incident_to_proto(i) for i in page.items],
-            next_page_token=paging.encode("incidents", page.next_before, open_only=open_only),
+            incidents=[incident_to_proto(i) for i in items], next_page_token=token
         )
 
     @status.unary
     async def RegisterProblem(
         self, request: pb.RegisterProblemRequest, context: Context
     ) -> pb.RegisterProblemResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         incident_ids = fields.uuids("incident_ids", request.incident_ids)
         priority = fields.priority("priority", request.priority, required=True)
         if not incident_ids:
@@ -177,7 +175,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def LinkIncidentsToProblem(
         self, request: pb.LinkIncidentsToProblemRequest, context: Context
     ) -> pb.LinkIncidentsToProblemResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         problem_id = fields.uuid("problem_id", request.problem_id)
         incident_ids = fields.uuids("incident_ids", request.incident_ids)
         if not incident_ids:
@@ -192,7 +190,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def PrioritiseProblem(
         self, request: pb.PrioritiseProblemRequest, context: Context
     ) -> pb.PrioritiseProblemResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         problem_id = fields.uuid("problem_id", request.problem_id)
         priority = fields.priority("priority", request.priority, required=True)
         fields.done()
@@ -212,7 +210,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def EstablishKnownError(
         self, request: pb.EstablishKnownErrorRequest, context: Context
     ) -> pb.EstablishKnownErrorResponse:
-        fields = Fields()
+        fields = ServiceManagementFields()
         problem_id = fields.uuid("problem_id", request.problem_id)
         known_error = fields.reference("known_error", request.known_error)
         fields.done()
@@ -236,15 +234,7 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
     async def ListProblems(
         self, request: pb.ListProblemsRequest, context: Context
     ) -> pb.ListProblemsResponse:
-        open_only = request.open_only
-        before = paging.decode(request.page_token, "problems", open_only=open_only)
-        page = await asyncio.to_thread(
-            self._incidents.page_problems,
-            open_only=open_only,
-            limit=limit(request.limit),
-            before=before,
-        )
+        items, token = await filtered_page("problems", request, self._incidents.page_problems)
         return pb.ListProblemsResponse(
-            problems=[problem_to_proto(p) for p in page.items],
-            next_page_token=paging.encode("problems", page.next_before, open_only=open_only),
+            problems=[problem_to_proto(p) for p in items], next_page_token=token
         )

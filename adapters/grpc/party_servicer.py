@@ -15,15 +15,14 @@ import grpc
 
 from adapters.grpc import status
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE, GrpcAgreementServicer
+from adapters.grpc.fields import Fields, given
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2_grpc as apb_grpc
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as pb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
 from adapters.grpc.party_translation import (
-    Fields,
     caseworker_to_proto,
     deadlines_to_proto,
-    given,
     party_to_proto,
     status_to_proto,
 )
@@ -61,13 +60,13 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
     ) -> pb.FoundPartyResponse:
         fields = Fields()
         roles = [
-            fields.enum(f"roles[{i}]", PartyRole, pb.PartyRole.Name, role, "PARTY_ROLE_")
+            fields.enum(f"roles[{i}]", pb.PartyRole.Name, role, "PARTY_ROLE_", PartyRole)
             for i, role in enumerate(request.roles)
         ]
         provider = fields.enum(
-            "provider", Provider, qpb.Provider.Name, request.provider, "PROVIDER_", required=False
+            "provider", qpb.Provider.Name, request.provider, "PROVIDER_", Provider, required=False
         )
-        fields.check()
+        fields.done()
         party = await _party(
             self._parties.found,
             request.organisation_number,
@@ -82,11 +81,11 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         self, request: pb.ApplyToJoinRequest, context: Context
     ) -> pb.ApplyToJoinResponse:
         fields = Fields()
-        role = fields.enum("role", PartyRole, pb.PartyRole.Name, request.role, "PARTY_ROLE_")
+        role = fields.enum("role", pb.PartyRole.Name, request.role, "PARTY_ROLE_", PartyRole)
         provider = fields.enum(
-            "provider", Provider, qpb.Provider.Name, request.provider, "PROVIDER_", required=False
+            "provider", qpb.Provider.Name, request.provider, "PROVIDER_", Provider, required=False
         )
-        fields.check()
+        fields.done()
         party = await _party(
             self._parties.apply, request.organisation_number, request.name, given(role), provider
         )
@@ -113,7 +112,7 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         fields = Fields()
         form = request.order_form
         signed_on = fields.date("order_form.signed_on", form.signed_on)
-        fields.check()
+        fields.done()
         order_form = OrderForm(
             signed_on=given(signed_on),
             signed_by_authorised_representative=form.signed_by_authorised_representative,
@@ -145,7 +144,7 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
     ) -> pb.RecordVehicleRegisterConsentResponse:
         fields = Fields()
         granted_on = fields.date("granted_on", request.granted_on)
-        fields.check()
+        fields.done()
         party = await _party(
             self._parties.record_vehicle_register_consent,
             request.organisation_number,
@@ -179,7 +178,7 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
     ) -> pb.SignAssuranceResponse:
         fields = Fields()
         signed_on = fields.date("signed_on", request.signed_on)
-        fields.check()
+        fields.done()
         caseworker = await _caseworker(
             self._parties.sign_assurance,
             request.organisation_number,
@@ -203,9 +202,9 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
     ) -> pb.RemoveCaseworkerResponse:
         fields = Fields()
         reason = fields.enum(
-            "reason", RemovalReason, pb.RemovalReason.Name, request.reason, "REMOVAL_REASON_"
+            "reason", pb.RemovalReason.Name, request.reason, "REMOVAL_REASON_", RemovalReason
         )
-        fields.check()
+        fields.done()
         caseworker = await _caseworker(
             self._parties.remove_caseworker,
             request.organisation_number,
@@ -230,12 +229,12 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         fields = Fields()
         notified_by = fields.enum(
             "notified_by",
-            BreachNotifier,
             pb.BreachNotifier.Name,
             request.notified_by,
             "BREACH_NOTIFIER_",
+            BreachNotifier,
         )
-        fields.check()
+        fields.done()
         party = await _party(
             self._parties.notify_breach, request.organisation_number, given(notified_by)
         )
@@ -261,10 +260,10 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
     ) -> pb.RecordForcedExitResponse:
         fields = Fields()
         decided_by = fields.enum(
-            "decided_by", DecisionBody, pb.DecisionBody.Name, request.decided_by, "DECISION_BODY_"
+            "decided_by", pb.DecisionBody.Name, request.decided_by, "DECISION_BODY_", DecisionBody
         )
         effective_on = fields.date("effective_on", request.effective_on, required=False)
-        fields.check()
+        fields.done()
         party = await _party(
             self._parties.record_forced_exit,
             request.organisation_number,

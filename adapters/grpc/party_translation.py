@@ -1,24 +1,19 @@
 """Translation between the party and agreement messages and the application's types.
 
-Enums and dates are read with every broken field collected and reported at once (field
-name and rule, never the value); organisation numbers and caseworker ids are passed on as
-given, for the application to judge.
+Requests are read with ``adapters.grpc.fields.Fields`` (enums and dates, every broken field
+collected and reported at once: field name and rule, never the value); organisation numbers
+and caseworker ids are passed on as given, for the application to judge.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
 
 from google.type.date_pb2 import Date
 
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2 as apb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
-from application.errors import InvalidQueryError
 from application.party_views import (
     Acknowledgements,
     CaseworkerView,
@@ -27,70 +22,8 @@ from application.party_views import (
     PartyView,
 )
 from domain.agreement.values import AnnualFee, DocumentVersion
-from domain.errors import FieldViolation
 from domain.party.values import Deadlines, PartyStatus
 from domain.providers import Provider
-
-E = TypeVar("E", bound=enum.Enum)
-T = TypeVar("T")
-
-
-class Fields:
-    """Reads a request's typed fields, collecting every violation before refusing it."""
-
-    def __init__(self) -> None:
-        self.violations: list[FieldViolation] = []
-
-    def enum(
-        self,
-        field: str,
-        kind: type[E],
-        name_of: Callable[[Any], str],
-        value: int,
-        prefix: str,
-        *,
-        required: bool = True,
-    ) -> E | None:
-        if value == 0:
-            if required:
-                self.violations.append(FieldViolation(field, "is required"))
-            return None
-        try:
-            return kind[name_of(value).removeprefix(prefix)]
-        except (ValueError, KeyError):
-            self.violations.append(FieldViolation(field, "is not a known value"))
-            return None
-
-    def date(self, field: str, message: Date, *, required: bool = True) -> dt.date | None:
-        if (message.year, message.month, message.day) == (0, 0, 0):
-            if required:
-                self.violations.append(FieldViolation(field, "is required"))
-            return None
-        try:
-            return dt.date(message.year, message.month, message.day)
-        except ValueError:
-            self.violations.append(FieldViolation(field, "must be a valid date"))
-            return None
-
-    def amount(self, field: str, text: str) -> Decimal | None:
-        try:
-            value = Decimal(text.strip())
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not value.is_finite():
-            self.violations.append(FieldViolation(field, "must be a decimal amount in SEK"))
-            return None
-        return value
-
-    def check(self) -> None:
-        if self.violations:
-            raise InvalidQueryError(self.violations)
-
-
-def given(value: T | None) -> T:
-    """A field ``Fields.check`` has vouched for."""
-    assert value is not None
-    return value
 
 
 def date_to_proto(day: dt.date) -> Date:

@@ -1,106 +1,52 @@
 """Translation between the incident and escalation messages and the domain's types.
 
-Requests are read field by field; every broken field is collected and reported at once
-(``InvalidQueryError``, ``INVALID_ARGUMENT`` with a ``BadRequest`` naming the fields),
-never echoing a value. Unknown enum values are refused, not mapped (ADR 0005).
+Requests are read field by field with ``adapters.grpc.fields.Fields``; every broken field is
+collected and reported at once (``InvalidQueryError``, ``INVALID_ARGUMENT`` with a
+``BadRequest`` naming the fields), never echoing a value. Unknown enum values are refused,
+not mapped (ADR 0005). ``ServiceManagementFields`` adds the readers of these messages.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from adapters.grpc import paging
+from adapters.grpc.fields import Fields
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as epb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
-from adapters.grpc.translation import provider_from_proto, provider_to_proto
-from application.errors import InvalidQueryError
+from adapters.grpc.translation import provider_to_proto
+from application.registrations import Page
 from domain.clauses import RuleBrokenError
-from domain.errors import FieldViolation, InvalidValueError
 from domain.escalation.aggregate import Escalation
 from domain.escalation.values import Acting, Forum, Party
+from domain.incident.case import ServiceLevelCase
 from domain.incident.incident import Incident
 from domain.incident.problem import Problem
 from domain.incident.reporter import Reporter, ReporterKind
 from domain.incident.service_levels import Breach, DeadlineKind, Priority
 from domain.party.values import PartyRole
-from domain.providers import Provider
-from domain.reference import opaque_reference, organisation_digits
 
-E = TypeVar("E", bound=enum.Enum)
 MAX_LIST = 500
+T = TypeVar("T")
 
 
-class Fields:
-    """Reads a request's fields, collecting every violation; ``done()`` raises them at once."""
-
-    def __init__(self) -> None:
-        self.violations: list[FieldViolation] = []
-
-    def fail(self, field: str, description: str) -> None:
-        self.violations.append(FieldViolation(field, description))
-
-    def done(self) -> None:
-        if self.violations:
-            raise InvalidQueryError(self.violations)
-
-    def uuid(self, field: str, text: str) -> UUID:
-        try:
-            return UUID(text)
-        except ValueError:
-            self.fail(field, "must be a UUID")
-            return UUID(int=0)
-
-    def uuids(self, field: str, texts: Iterable[str]) -> list[UUID]:
-        return [self.uuid(f"{field}[{index}]", text) for index, text in enumerate(texts)]
-
-    def enum(
-        self, field: str, wrapper: Any, value: int, prefix: str, kind: type[E], *, required: bool
-    ) -> E | None:
-        if value == 0:
-            if required:
-                self.fail(field, "is required")
-            return None
-        try:
-            name = str(wrapper.Name(value)).removeprefix(prefix)
-        except ValueError:
-            name = ""
-        if name not in kind.__members__:
-            self.fail(field, "is not a known value")
-            return None
-        return kind[name]
-
-    def reference(self, field: str, text: str) -> str:
-        try:
-            return opaque_reference(text)
-        except InvalidValueError as error:
-            self.fail(field, error.description)
-            return ""
-
-    def organisation(self, field: str, text: str) -> str:
-        try:
-            return organisation_digits(text)
-        except InvalidValueError as error:
-            self.fail(field, error.description)
-            return ""
-
-    def providers(self, field: str, values: Iterable[int]) -> list[Provider]:
-        found: list[Provider] = []
-        for index, value in enumerate(values):
-            provider = provider_from_proto(value)
-            if provider is None:
-                self.fail(f"{field}[{index}]", "is not a known provider")
-            else:
-                found.append(provider)
-        return found
+class ServiceManagementFields(Fields):
+    """``Fields`` with the readers of the incident and escalation messages."""
 
     def priority(self, field: str, value: int, *, required: bool) -> Priority | None:
         return self.enum(
-            field, ipb.IncidentPriority, value, "INCIDENT_PRIORITY_", Priority, required=required
+            field,
+            ipb.IncidentPriority.Name,
+            value,
+            "INCIDENT_PRIORITY_",
+            Priority,
+            required=required,
         )
 
     def reporter(self, field: str, message: ipb.IncidentReporter) -> Reporter:
@@ -116,7 +62,7 @@ class Fields:
         )
         role = self.enum(
             f"{field}.role",
-            epb.DisputePartyRole,
+            epb.DisputePartyRole.Name,
             message.role,
             "DISPUTE_PARTY_ROLE_",
             PartyRole,
@@ -145,7 +91,9 @@ class Fields:
             return Acting(party)
 
     def forum(self, field: str, value: int, *, required: bool) -> Forum | None:
-        return self.enum(field, epb.DisputeForum, value, "DISPUTE_FORUM_", Forum, required=required)
+        return self.enum(
+            field, epb.DisputeForum.Name, value, "DISPUTE_FORUM_", Forum, required=required
+        )
 
 
 def one_uuid(field: str, text: str) -> UUID:
@@ -158,6 +106,34 @@ def one_uuid(field: str, text: str) -> UUID:
 
 def limit(requested: int) -> int:
     return MAX_LIST if requested <= 0 else min(requested, MAX_LIST)
+
+
+class ListRequest(Protocol):
+    """A list call's request: a filter, a page token and a page size."""
+
+    @property
+    def open_only(self) -> bool: ...
+    @property
+    def page_token(self) -> str: ...
+    @property
+    def limit(self) -> int: ...
+
+
+class PageLoader(Protocol[T]):
+    def __call__(self, *, open_only: bool, limit: int, before: int | None) -> Page[T]: ...
+
+
+async def filtered_page(
+    list_name: str, request: ListRequest, load: PageLoader[T]
+) -> tuple[list[T], str]:
+    """One page of a list with the ``open_only`` filter (in a worker thread: the store is
+    synchronous), and the token of the next page (empty on the last)."""
+    open_only = request.open_only
+    before = paging.decode(request.page_token, list_name, open_only=open_only)
+    page = await asyncio.to_thread(
+        load, open_only=open_only, limit=limit(request.limit), before=before
+    )
+    return page.items, paging.encode(list_name, page.next_before, open_only=open_only)
 
 
 def _timestamp(moment: dt.datetime | None) -> Timestamp | None:
@@ -189,13 +165,28 @@ def _breach(breach: Breach) -> ipb.ServiceBreach:
     )
 
 
+def _service_levels(case: ServiceLevelCase) -> dict[str, Any]:
+    """The fields an ``Incident`` and a ``Problem`` message share: the priority, the
+    registration, both deadlines and the breaches."""
+    assert case.deadlines is not None
+    return {
+        "priority": _to(ipb.IncidentPriority, "INCIDENT_PRIORITY_", case.priority),
+        "registered_at": _timestamp(case.registered_at),
+        "response": _deadline(
+            DeadlineKind.RESPONSE, case.deadlines.response_due, case.responded_at
+        ),
+        "resolution": _deadline(
+            DeadlineKind.RESOLUTION, case.deadlines.resolution_due, case.resolved_at
+        ),
+        "breaches": [_breach(b) for b in case.breaches],
+    }
+
+
 def incident_to_proto(incident: Incident) -> ipb.Incident:
-    assert incident.deadlines is not None
     reporter = incident.reporter
     return ipb.Incident(
         incident_id=str(incident.id),
         status=_to(ipb.IncidentStatus, "INCIDENT_STATUS_", incident.status),
-        priority=_to(ipb.IncidentPriority, "INCIDENT_PRIORITY_", incident.priority),
         impact=_to(ipb.IncidentImpact, "INCIDENT_IMPACT_", incident.impact),
         reporter=ipb.IncidentReporter(
             organisation_number=reporter.organisation_number,
@@ -203,15 +194,8 @@ def incident_to_proto(incident: Incident) -> ipb.Incident:
             monitoring=reporter.kind is ReporterKind.MONITORING,
         ),
         providers=[provider_to_proto(p) for p in incident.providers],
-        registered_at=_timestamp(incident.registered_at),
-        response=_deadline(
-            DeadlineKind.RESPONSE, incident.deadlines.response_due, incident.responded_at
-        ),
-        resolution=_deadline(
-            DeadlineKind.RESOLUTION, incident.deadlines.resolution_due, incident.resolved_at
-        ),
         reported_back_at=_timestamp(incident.reported_back_at),
-        breaches=[_breach(b) for b in incident.breaches],
+        **_service_levels(incident),
         condition=_to(ipb.IncidentCondition, "INCIDENT_CONDITION_", incident.condition),
         condition_active=incident.condition_active,
         condition_cleared_at=_timestamp(incident.condition_cleared_at),
@@ -221,20 +205,11 @@ def incident_to_proto(incident: Incident) -> ipb.Incident:
 
 
 def problem_to_proto(problem: Problem) -> ipb.Problem:
-    assert problem.deadlines is not None
     return ipb.Problem(
         problem_id=str(problem.id),
         status=_to(ipb.ProblemStatus, "PROBLEM_STATUS_", problem.status),
-        priority=_to(ipb.IncidentPriority, "INCIDENT_PRIORITY_", problem.priority),
         incident_ids=[str(i) for i in problem.incident_ids],
-        registered_at=_timestamp(problem.registered_at),
-        response=_deadline(
-            DeadlineKind.RESPONSE, problem.deadlines.response_due, problem.responded_at
-        ),
-        resolution=_deadline(
-            DeadlineKind.RESOLUTION, problem.deadlines.resolution_due, problem.resolved_at
-        ),
-        breaches=[_breach(b) for b in problem.breaches],
+        **_service_levels(problem),
         known_error=problem.known_error,
         workaround_available=problem.workaround_available,
     )

@@ -34,7 +34,8 @@ class SignatureVerifier(Protocol):
 class EventLog(Protocol):
     """What the audit reads of an application: its notification log (the recorder) and the
     mapper that turns a stored event back into a domain event. An ``Application`` is one;
-    so is a store opened read-only on an auditor's copy (``infrastructure/audit_stores.py``).
+    so is a store opened read-only on an auditor's copy (``infrastructure/stores.py``
+    configures it, ``infrastructure/composition.py`` opens it).
     """
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 from eventsourcing.domain import Aggregate
 
@@ -44,7 +44,7 @@ class Agreement(Aggregate):
     """The agreement documents in force over time, their acknowledgements, and the fees."""
 
     class Established(Aggregate.Created):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Agreement) -> None:
             pass
 
     class VersionAnnounced(Aggregate.Event):
@@ -56,7 +56,7 @@ class Agreement(Aggregate):
         announced_on: dt.date
         addressees: list[str]
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Agreement) -> None:
             version = DocumentVersion(
                 self.document, self.version, self.effective_from, self.announced_on
             )
@@ -70,7 +70,7 @@ class Agreement(Aggregate):
         organisation: str
         acknowledged_on: dt.date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Agreement) -> None:
             acknowledged = aggregate.acknowledgements[(self.document, self.version)]
             acknowledged[self.organisation] = self.acknowledged_on
 
@@ -79,7 +79,7 @@ class Agreement(Aggregate):
         per_inhabitant: Decimal
         decided_on: dt.date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Agreement) -> None:
             aggregate.fees[self.year] = AnnualFee(self.year, self.per_inhabitant, self.decided_on)
 
     def __init__(self) -> None:

@@ -53,7 +53,7 @@ class Escalation(Aggregate):
         subject: str
         forum: Forum
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.raised_by = self.raised_by
             aggregate.parties = list(self.parties)
             aggregate.subject = self.subject
@@ -62,13 +62,13 @@ class Escalation(Aggregate):
     class ReferredToExpertCouncil(Aggregate.Event):
         by: Acting
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.forum = Forum.EXPERT_COUNCIL
 
     class Settled(Aggregate.Event):
         outcome: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.stage = Stage.SETTLED
             aggregate.outcome = self.outcome
 
@@ -76,7 +76,7 @@ class Escalation(Aggregate):
         to: Stage
         by: Acting
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.stage = self.to
             aggregate.forum = Forum.STEERING_GROUP if self.to is Stage.LEVEL_1 else Forum.DIRECTORS
             aggregate.escalated_by.append(self.by)
@@ -86,7 +86,7 @@ class Escalation(Aggregate):
         by: Acting
         view: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.views[self.party.organisation_number] = self.view
 
     class RecommendationRecorded(Aggregate.Event):
@@ -103,7 +103,7 @@ class Escalation(Aggregate):
             """Version 1 was recorded only once every party had given its view."""
             state["without_view"] = []
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.recommendations.append(self.recommendation)
             aggregate.recommendation_pending = False
 
@@ -111,7 +111,7 @@ class Escalation(Aggregate):
         from_forum: Forum
         group: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.material_requests.append((self.from_forum, self.group))
             if self.from_forum is Forum.STEERING_GROUP:
                 aggregate.stage = Stage.LEVEL_1
@@ -124,7 +124,7 @@ class Escalation(Aggregate):
     class MaterialProvided(Aggregate.Event):
         material: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.material.append(self.material)
             aggregate.stage = Stage.LEVEL_2
             aggregate.forum = Forum.DIRECTORS
@@ -132,7 +132,7 @@ class Escalation(Aggregate):
     class Decided(Aggregate.Event):
         decision: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Escalation) -> None:
             aggregate.stage = Stage.DECIDED
             aggregate.outcome = self.decision
 

@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.business_hours import BusinessHours
 from domain.clauses import RuleBrokenError
+from domain.incident.case import ServiceLevelCase
 from domain.incident.conditions import Condition
 from domain.incident.reporter import Reporter
-from domain.incident.service_levels import (
-    INCIDENT_TARGETS,
-    Breach,
-    DeadlineKind,
-    Deadlines,
-    Impact,
-    Priority,
-    missed,
-)
+from domain.incident.service_levels import INCIDENT_TARGETS, Deadlines, Impact, Priority
 from domain.providers import Provider
 from domain.reference import stored_reference
 
@@ -50,8 +42,12 @@ def _ordered(providers: list[Provider] | set[Provider] | frozenset[Provider]) ->
     return [p for p in Provider if p in providers]
 
 
-class Incident(Aggregate):
+class Incident(ServiceLevelCase):
     """One incident and its service levels."""
+
+    TARGETS = INCIDENT_TARGETS
+    CLAUSE = CLAUSE_INCIDENTS
+    NOUN = "incident"
 
     class Registered(Aggregate.Created):
         reporter: Reporter
@@ -63,7 +59,7 @@ class Incident(Aggregate):
         condition: Condition | None
         evidence_query_id: UUID | None
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Incident) -> None:
             aggregate.reporter = self.reporter
             aggregate.impact = self.impact
             aggregate.priority = self.priority
@@ -75,48 +71,37 @@ class Incident(Aggregate):
                 [self.evidence_query_id] if self.evidence_query_id else []
             )
 
-    class Reprioritised(Aggregate.Event):
-        priority: Priority
-        response_due: dt.datetime
-        resolution_due: dt.datetime
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.priority = self.priority
-            aggregate.deadlines = Deadlines(self.response_due, self.resolution_due)
+    class Reprioritised(ServiceLevelCase.Reprioritised):
+        """Stored as ``domain.incident.incident:Incident.Reprioritised``."""
 
     class Responded(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Incident) -> None:
             aggregate.status = IncidentStatus.RESPONDED
             aggregate.responded_at = self.timestamp
 
     class Resolved(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Incident) -> None:
             aggregate.status = IncidentStatus.RESOLVED
             aggregate.resolved_at = self.timestamp
 
     class ReportedBack(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Incident) -> None:
             aggregate.status = IncidentStatus.REPORTED_BACK
             aggregate.reported_back_at = self.timestamp
 
-    class DeadlineBreached(Aggregate.Event):
-        kind: DeadlineKind
-        due: dt.datetime
-        priority: Priority
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.breaches.append(Breach(self.kind, self.due, self.priority, self.timestamp))
+    class DeadlineBreached(ServiceLevelCase.DeadlineBreached):
+        """Stored as ``domain.incident.incident:Incident.DeadlineBreached``."""
 
     class ProvidersLinked(Aggregate.Event):
         providers: list[Provider]
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Incident) -> None:
             aggregate.providers = _ordered({*aggregate.providers, *self.providers})
 
     class ConditionCleared(Aggregate.Event):
         query_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Incident) -> None:
             aggregate.condition_active = False
             aggregate.condition_cleared_at = self.timestamp
             aggregate.evidence_query_ids.append(self.query_id)
@@ -124,21 +109,17 @@ class Incident(Aggregate):
     class ConditionRecurred(Aggregate.Event):
         query_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Incident) -> None:
             aggregate.condition_active = True
             aggregate.recurrences += 1
             aggregate.evidence_query_ids.append(self.query_id)
 
     def __init__(self) -> None:
+        super().__init__()
         self.status = IncidentStatus.REGISTERED
         self.reporter = Reporter.monitoring()
         self.impact = Impact.SINGLE_CALLS_UNANSWERED
-        self.priority = Priority.LOW
         self.providers: list[Provider] = []
-        self.deadlines: Deadlines | None = None
-        self.breaches: list[Breach] = []
-        self.responded_at: dt.datetime | None = None
-        self.resolved_at: dt.datetime | None = None
         self.reported_back_at: dt.datetime | None = None
         self.condition: Condition | None = None
         self.condition_active = False
@@ -207,27 +188,12 @@ class Incident(Aggregate):
         )
 
     @property
-    def registered_at(self) -> dt.datetime:
-        return self.created_on
-
-    @property
     def is_resolved(self) -> bool:
         return self.status in (IncidentStatus.RESOLVED, IncidentStatus.REPORTED_BACK)
 
-    def prioritise(self, priority: Priority, *, clock: BusinessHours, at: dt.datetime) -> None:
-        """A new priority; both deadlines are recomputed from the registration (ADR 0009)."""
+    def _require_priority_may_change(self) -> None:
         if self.is_resolved:
             raise RuleBrokenError("a resolved incident keeps its priority", CLAUSE_INCIDENTS)
-        if priority is self.priority:
-            raise RuleBrokenError("the incident already has this priority", CLAUSE_INCIDENTS)
-        deadlines = Deadlines.compute(INCIDENT_TARGETS[priority], clock, self.registered_at)
-        self.trigger_event(
-            self.Reprioritised,
-            timestamp=at,
-            priority=priority,
-            response_due=deadlines.response_due,
-            resolution_due=deadlines.resolution_due,
-        )
 
     def respond(self, *, at: dt.datetime) -> None:
         """Work on the incident has started."""
@@ -251,21 +217,6 @@ class Incident(Aggregate):
                 "an incident is reported back once, after it was resolved", CLAUSE_INCIDENTS
             )
         self.trigger_event(self.ReportedBack, timestamp=at)
-
-    def record_breaches(self, now: dt.datetime) -> list[DeadlineKind]:
-        """Record each deadline that has passed unmet by ``now``, once; returns the new ones."""
-        assert self.deadlines is not None
-        met = {DeadlineKind.RESPONSE: self.responded_at, DeadlineKind.RESOLUTION: self.resolved_at}
-        found = missed(self.deadlines, met, self.breaches, now)
-        for kind in found:
-            self.trigger_event(
-                self.DeadlineBreached,
-                timestamp=now,
-                kind=kind,
-                due=self.deadlines.due(kind),
-                priority=self.priority,
-            )
-        return found
 
     def observe_condition(
         self, providers: frozenset[Provider], *, query_id: UUID, at: dt.datetime

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -35,7 +35,7 @@ class PlannedChange(Aggregate):
         window_start: dt.datetime
         window_end: dt.datetime
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: PlannedChange) -> None:
             aggregate.reference = self.reference
             aggregate.window_start = self.window_start
             aggregate.window_end = self.window_end
@@ -44,7 +44,7 @@ class PlannedChange(Aggregate):
         overrun_minutes: int
         overrun_opening_minutes: int
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: PlannedChange) -> None:
             aggregate.status = ChangeStatus.COMPLETED
             aggregate.completed_at = self.timestamp
             aggregate.overrun_minutes = self.overrun_minutes

@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.business_hours import BusinessHours
 from domain.clauses import RuleBrokenError
-from domain.incident.service_levels import (
-    PROBLEM_TARGETS,
-    Breach,
-    DeadlineKind,
-    Deadlines,
-    Priority,
-    missed,
-)
+from domain.incident.case import ServiceLevelCase
+from domain.incident.service_levels import PROBLEM_TARGETS, Deadlines, Priority
 from domain.reference import stored_reference
 
 CLAUSE_PROBLEMS = "004 Bilaga 4 § 3.5, 3.5.1"
@@ -36,14 +29,20 @@ class ProblemStatus(enum.Enum):
     KNOWN_ERROR = "KNOWN_ERROR"
 
 
-class Problem(Aggregate):
+class Problem(ServiceLevelCase):
+    """A root-cause investigation and its service levels."""
+
+    TARGETS = PROBLEM_TARGETS
+    CLAUSE = CLAUSE_PROBLEMS
+    NOUN = "problem"
+
     class Registered(Aggregate.Created):
         incident_ids: list[UUID]
         priority: Priority
         response_due: dt.datetime
         resolution_due: dt.datetime
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Problem) -> None:
             aggregate.incident_ids = list(self.incident_ids)
             aggregate.priority = self.priority
             aggregate.deadlines = Deadlines(self.response_due, self.resolution_due)
@@ -51,20 +50,14 @@ class Problem(Aggregate):
     class IncidentsLinked(Aggregate.Event):
         incident_ids: list[UUID]
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Problem) -> None:
             aggregate.incident_ids.extend(self.incident_ids)
 
-    class Reprioritised(Aggregate.Event):
-        priority: Priority
-        response_due: dt.datetime
-        resolution_due: dt.datetime
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.priority = self.priority
-            aggregate.deadlines = Deadlines(self.response_due, self.resolution_due)
+    class Reprioritised(ServiceLevelCase.Reprioritised):
+        """Stored as ``domain.incident.problem:Problem.Reprioritised``."""
 
     class InvestigationStarted(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Problem) -> None:
             aggregate.status = ProblemStatus.INVESTIGATING
             aggregate.responded_at = self.timestamp
 
@@ -72,28 +65,19 @@ class Problem(Aggregate):
         known_error: str
         workaround_available: bool
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Problem) -> None:
             aggregate.status = ProblemStatus.KNOWN_ERROR
             aggregate.resolved_at = self.timestamp
             aggregate.known_error = self.known_error
             aggregate.workaround_available = self.workaround_available
 
-    class DeadlineBreached(Aggregate.Event):
-        kind: DeadlineKind
-        due: dt.datetime
-        priority: Priority
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.breaches.append(Breach(self.kind, self.due, self.priority, self.timestamp))
+    class DeadlineBreached(ServiceLevelCase.DeadlineBreached):
+        """Stored as ``domain.incident.problem:Problem.DeadlineBreached``."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.status = ProblemStatus.REGISTERED
         self.incident_ids: list[UUID] = []
-        self.priority = Priority.LOW
-        self.deadlines: Deadlines | None = None
-        self.breaches: list[Breach] = []
-        self.responded_at: dt.datetime | None = None
-        self.resolved_at: dt.datetime | None = None
         self.known_error = ""
         self.workaround_available = False
 
@@ -122,10 +106,6 @@ class Problem(Aggregate):
         )
 
     @property
-    def registered_at(self) -> dt.datetime:
-        return self.created_on
-
-    @property
     def is_resolved(self) -> bool:
         return self.status is ProblemStatus.KNOWN_ERROR
 
@@ -135,19 +115,6 @@ class Problem(Aggregate):
         if not new:
             raise RuleBrokenError("the incidents are already linked", CLAUSE_PROBLEMS)
         self.trigger_event(self.IncidentsLinked, timestamp=at, incident_ids=new)
-
-    def prioritise(self, priority: Priority, *, clock: BusinessHours, at: dt.datetime) -> None:
-        self._require_open()
-        if priority is self.priority:
-            raise RuleBrokenError("the problem already has this priority", CLAUSE_PROBLEMS)
-        deadlines = Deadlines.compute(PROBLEM_TARGETS[priority], clock, self.registered_at)
-        self.trigger_event(
-            self.Reprioritised,
-            timestamp=at,
-            priority=priority,
-            response_due=deadlines.response_due,
-            resolution_due=deadlines.resolution_due,
-        )
 
     def start_investigation(self, *, at: dt.datetime) -> None:
         """The root-cause investigation has started (the problem's response)."""
@@ -173,19 +140,8 @@ class Problem(Aggregate):
         )
         self.record_breaches(at)
 
-    def record_breaches(self, now: dt.datetime) -> list[DeadlineKind]:
-        assert self.deadlines is not None
-        met = {DeadlineKind.RESPONSE: self.responded_at, DeadlineKind.RESOLUTION: self.resolved_at}
-        found = missed(self.deadlines, met, self.breaches, now)
-        for kind in found:
-            self.trigger_event(
-                self.DeadlineBreached,
-                timestamp=now,
-                kind=kind,
-                due=self.deadlines.due(kind),
-                priority=self.priority,
-            )
-        return found
+    def _require_priority_may_change(self) -> None:
+        self._require_open()
 
     def _require_open(self) -> None:
         if self.is_resolved:

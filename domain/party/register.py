@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Final
+from typing import Final
 
 from eventsourcing.domain import Aggregate
 
@@ -21,13 +21,13 @@ REGISTER_ID: Final = uuid.UUID("a3d5e1c2-6b7f-4e38-9c0d-1f2a3b4c5d6e")
 
 class PartyRegister(Aggregate):
     class Opened(Aggregate.Created):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: PartyRegister) -> None:
             pass
 
     class PartyListed(Aggregate.Event):
         organisation: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: PartyRegister) -> None:
             aggregate.organisations.append(self.organisation)
 
     def __init__(self) -> None:

@@ -47,21 +47,21 @@ class CaseworkerRoster(Aggregate):
     class Opened(Aggregate.Created):
         organisation: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: CaseworkerRoster) -> None:
             aggregate.organisation = self.organisation
 
     class CaseworkerRegistered(Aggregate.Event):
         caseworker: str
         registered_on: dt.date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: CaseworkerRoster) -> None:
             aggregate.caseworkers[self.caseworker] = Caseworker(self.caseworker, self.registered_on)
 
     class AssuranceSigned(Aggregate.Event):
         caseworker: str
         signed_on: dt.date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: CaseworkerRoster) -> None:
             aggregate.update(self.caseworker, assurance_signed_on=self.signed_on)
 
     class CaseworkerRevoked(Aggregate.Event):
@@ -70,7 +70,7 @@ class CaseworkerRoster(Aggregate):
         caseworker: str
         revoked_on: dt.date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: CaseworkerRoster) -> None:
             aggregate.update(self.caseworker, revoked_on=self.revoked_on)
 
     class CaseworkerRemoved(Aggregate.Event):
@@ -78,7 +78,7 @@ class CaseworkerRoster(Aggregate):
         reason: RemovalReason
         removed_on: dt.date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: CaseworkerRoster) -> None:
             aggregate.update(
                 self.caseworker, removed_on=self.removed_on, removal_reason=self.reason
             )
