@@ -28,6 +28,7 @@ async def start_soap(
     if not settings.soap_listen:
         return None
     from adapters.soap.server import start_soap_server, tls_context  # aiohttp, lxml: only now
+    from infrastructure.composition import caller_identity
 
     cert, key, ca = settings.tls_certificate, settings.tls_private_key, settings.tls_client_ca
     tls = None
@@ -39,6 +40,7 @@ async def start_soap(
         tls=tls,
         reuse_port=reuse_port,
         count=metrics.soap_request_finished if metrics else None,
+        identity=caller_identity(settings),
     )
     log.info("SSBTEK v10 SOAP on %s (WSDL at %s?wsdl)", server.url, server.url)
     return server
