@@ -50,6 +50,7 @@ from adapters.calendar.swedish_holidays import SwedishHolidays
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.authorisation import AdministratorsOnly
+from adapters.grpc.identity import CallerInterceptor
 from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
 from adapters.grpc.server import ServiceRegistration, build_server
 from adapters.grpc.service_management import (
@@ -57,7 +58,6 @@ from adapters.grpc.service_management import (
     INCIDENT_SERVICE,
     register_service_management,
 )
-from adapters.grpc.identity import CallerInterceptor
 from adapters.grpc.tls_reload import ReloadingServerCredentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation

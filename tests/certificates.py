@@ -85,7 +85,7 @@ class CertificateAuthority:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
         return self._issue(name, server=True, not_after=not_after)
 
-    def issue_client(self, *attributes: x509.NameAttribute) -> Issued:
+    def issue_client(self, *attributes: x509.NameAttribute[str]) -> Issued:
         """A client certificate with exactly this subject (e.g. no organisation number)."""
         return self._issue(x509.Name(list(attributes)), server=False)
 

@@ -46,7 +46,7 @@ _CALLER: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("ssbtek_
 
 def _certificate(context: Context) -> bytes | None:
     pem_certificates = context.auth_context().get("x509_pem_cert")
-    return pem_certificates[0] if pem_certificates else None
+    return next(iter(pem_certificates), None) if pem_certificates else None
 
 
 def authenticated_organisation(context: Context) -> str | None:
@@ -119,7 +119,9 @@ class CallerInterceptor(grpc.aio.ServerInterceptor):
         )
         if self._refused is not None:
             self._refused(refusal.reason)
-        await context.abort_with_status(rpc_status.to_status(status.unauthenticated(refusal.reason)))
+        await context.abort_with_status(
+            rpc_status.to_status(status.unauthenticated(refusal.reason))
+        )
         raise AssertionError("abort_with_status raises")  # pragma: no cover
 
 

@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import grpc
 
@@ -72,8 +73,10 @@ class ReloadingServerCredentials:
         return (self.not_valid_after - self._now()).total_seconds() / 86_400
 
     def credentials(self) -> grpc.ServerCredentials:
+        # grpc's stub types the fetcher without its documented ``None`` (no change).
+        fetch = cast(Callable[[], grpc.ServerCertificateConfiguration], self.fetch)
         return grpc.dynamic_ssl_server_credentials(
-            _configuration(self._serving), self.fetch, require_client_authentication=True
+            _configuration(self._serving), fetch, require_client_authentication=True
         )
 
     def _identities(self) -> tuple[tuple[int, int, int, int] | None, ...]:

@@ -31,6 +31,7 @@ PROVES_NO_ORGANISATION: Final = "CERTIFICATE_PROVES_NO_ORGANISATION"
 REVOKED: Final = "CERTIFICATE_REVOKED"
 """The ``ErrorReason`` of a certificate on the client CA's revocation list."""
 _SUBJECT_CHARS: Final = 200
+_NAMES: Final = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
 
 
 @attrs.frozen
@@ -57,7 +58,7 @@ class CallerRefused(Exception):
 def subject_of(certificate: x509.Certificate) -> str:
     """The subject as RFC 4514 text, cut short: for a log line (organisation certificates
     name a system and an organisation, not a person)."""
-    text = certificate.subject.rfc4514_string()
+    text = certificate.subject.rfc4514_string(_NAMES)
     return text if len(text) <= _SUBJECT_CHARS else text[:_SUBJECT_CHARS] + "..."
 
 

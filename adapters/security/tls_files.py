@@ -37,7 +37,9 @@ def read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise TlsFileError(f"cannot read {path}: {error.strerror or type(error).__name__}") from None
+        raise TlsFileError(
+            f"cannot read {path}: {error.strerror or type(error).__name__}"
+        ) from None
 
 
 def _describe(moment: dt.datetime) -> str:
@@ -141,11 +143,14 @@ def server_tls(
             loaded_key = private_key(data[Role.PRIVATE_KEY], key)
         except TlsFileError as error:
             problems[Role.PRIVATE_KEY] = str(error)
-    if chain and loaded_key is not None:
-        if _public_bytes(loaded_key.public_key()) != _public_bytes(chain[0].public_key()):
-            problems[Role.PRIVATE_KEY] = (
-                f"{key}: the private key does not match the certificate {certificate}"
-            )
+    if (
+        chain
+        and loaded_key is not None
+        and _public_bytes(loaded_key.public_key()) != _public_bytes(chain[0].public_key())
+    ):
+        problems[Role.PRIVATE_KEY] = (
+            f"{key}: the private key does not match the certificate {certificate}"
+        )
     if problems:
         return None, problems
     return (

@@ -210,7 +210,7 @@ def _certificate(request: web.Request) -> bytes | None:
 def _organisation(request: web.Request) -> str | None:
     """The organisation the caller's certificate proved (``prove_caller``); ``None`` without
     TLS (development)."""
-    caller = request.get(_CALLER_KEY)
+    caller: Caller | None = request.get(_CALLER_KEY)
     if caller is not None:
         return caller.organisation
     return None if _certificate(request) is None else ""

@@ -173,7 +173,9 @@ def test_a_broken_tls_file_stops_serve_with_one_line_naming_its_variable(
     assert stderr.count("\n") == 1, stderr
     assert stderr.startswith(f"ssbtek: {variable}: "), stderr
     assert problem in stderr, stderr
-    assert SECRET not in stderr and KEY_LINE not in stderr and "PRIVATE KEY" not in stderr
+    assert SECRET not in stderr
+    assert KEY_LINE not in stderr
+    assert "PRIVATE KEY" not in stderr
     assert not (folder / "var").exists(), "nothing was opened or created"
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 import attrs
 import grpc
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from prometheus_client import CollectorRegistry
 
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as apb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as apb_grpc
@@ -35,6 +38,7 @@ C = "2120000126"
 @attrs.frozen
 class Running:
     target: str
+    metrics: CollectorRegistry
 
 
 @pytest.fixture
@@ -60,7 +64,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     seed_demo_data(service)
     server, port = await build_grpc_server(service, settings)
     await server.start()
-    yield Running(f"localhost:{port}")
+    yield Running(f"localhost:{port}", service.metrics.registry)
     await server.stop(grace=None)
     service.close()
 
@@ -74,14 +78,20 @@ def channel(target: str, client: Issued) -> grpc.aio.Channel:
     return grpc.aio.secure_channel(target, credentials)
 
 
-async def _replay(stub: apb_grpc.AuditServiceAsyncStub, **chosen: list[str]) -> list[dict[str, object]]:
+async def _replay(
+    stub: apb_grpc.AuditServiceAsyncStub,
+    *,
+    callers: tuple[str, ...] = (),
+    asking_organisations: tuple[str, ...] = (),
+) -> list[dict[str, object]]:
     events = []
-    async for response in stub.ReplayEvents(
-        apb.ReplayEventsRequest(
-            applications=["queries"], event_types=["Query.Rejected"], **chosen
-        ),
-        timeout=10,
-    ):
+    chosen = apb.ReplayEventsRequest(
+        applications=["queries"],
+        event_types=["Query.Rejected"],
+        callers=callers,
+        asking_organisations=asking_organisations,
+    )
+    async for response in stub.ReplayEvents(chosen, timeout=10):
         events.append(json.loads(response.event.state_json))
     return events
 
@@ -95,9 +105,9 @@ async def test_a_municipality_asking_as_another_is_on_record_as_itself(running: 
                 await queries.SubmitQuery(request(claimed), timeout=10)
             assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
         audit = apb_grpc.AuditServiceStub(opened)
-        by_a = await _replay(audit, callers=[A])
-        filed_under_b = await _replay(audit, asking_organisations=[B])
-        by_b = await _replay(audit, callers=["212000-0159"])
+        by_a = await _replay(audit, callers=(A,))
+        filed_under_b = await _replay(audit, asking_organisations=(B,))
+        by_b = await _replay(audit, callers=("212000-0159",))
         now = dt.datetime.now(STOCKHOLM)
         report = await audit.GetReport(
             apb.GetReportRequest(year=now.year, month=now.month), timeout=30
@@ -107,7 +117,8 @@ async def test_a_municipality_asking_as_another_is_on_record_as_itself(running: 
     assert sorted(
         (e["asking_organisation"], e["caller"], e["claimed_organisation"]) for e in by_a
     ) == [(A, A, C), (A, A, B), (A, A, B)]
-    assert filed_under_b == [] and by_b == []
+    assert filed_under_b == []
+    assert by_b == []
 
     document = json.loads(report.report_json)
     usage = {row["organisation"]: row for row in document["usage"]["organisations"]}
@@ -118,3 +129,19 @@ async def test_a_municipality_asking_as_another_is_on_record_as_itself(running: 
     assert event["caller"] == "212000-0142"
     assert event["claimed"] == ["212000-0126", "212000-0159"]
     assert event["attempts"] == 3
+
+
+async def test_the_days_until_the_server_certificate_expires_are_a_metric(
+    running: Running,
+) -> None:
+    client = CLIENT_CA.issue_client(x509.NameAttribute(NameOID.COMMON_NAME, "No organisation"))
+    async with channel(running.target, client) as opened:
+        with pytest.raises(grpc.aio.AioRpcError):
+            await pb_grpc.QueryServiceStub(opened).SubmitQuery(request(A), timeout=10)
+    days = running.metrics.get_sample_value("ssbtek_tls_server_certificate_expiry_days")
+    assert days is not None
+    assert 9 < days < 11
+    refused = running.metrics.get_sample_value(
+        "ssbtek_callers_refused_total", {"reason": "CERTIFICATE_PROVES_NO_ORGANISATION"}
+    )
+    assert refused == 1

@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import attrs
@@ -101,18 +101,22 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         app.close()
 
 
-def channel(target: str, client: Issued, root: CertificateAuthority = SERVER_CA) -> grpc.aio.Channel:
+def channel(
+    target: str, client: Issued, root: CertificateAuthority = SERVER_CA
+) -> grpc.aio.Channel:
     credentials = grpc.ssl_channel_credentials(
         root_certificates=root.certificate_pem,
         private_key=client.private_key_pem,
         certificate_chain=client.certificate_pem,
     )
     # A channel of its own each time: no subchannel shared with an earlier test's connection.
-    return grpc.aio.secure_channel(target, credentials, options=[("grpc.use_local_subchannel_pool", 1)])
+    return grpc.aio.secure_channel(
+        target, credentials, options=[("grpc.use_local_subchannel_pool", 1)]
+    )
 
 
 def reason_of(error: grpc.aio.AioRpcError) -> str:
-    found = rpc_status.from_call(error)  # type: ignore[arg-type]
+    found = rpc_status.from_call(error)
     assert found is not None
     for detail in found.details:
         info = error_details_pb2.ErrorInfo()
@@ -121,7 +125,7 @@ def reason_of(error: grpc.aio.AioRpcError) -> str:
     raise AssertionError("no ErrorInfo")
 
 
-def _client(*attributes: x509.NameAttribute) -> Issued:
+def _client(*attributes: x509.NameAttribute[str]) -> Issued:
     return CLIENT_CA.issue_client(
         x509.NameAttribute(NameOID.COMMON_NAME, "Verksamhetssystem"), *attributes
     )
@@ -137,9 +141,7 @@ PROVING_NOTHING = {
     "serialNumber with a wrong check digit": _client(
         x509.NameAttribute(NameOID.SERIAL_NUMBER, "2021005522")
     ),
-    "organisation name only": _client(
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Demo kommun")
-    ),
+    "organisation name only": _client(x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Demo kommun")),
 }
 
 
@@ -147,7 +149,7 @@ PROVING_NOTHING = {
 async def test_a_certificate_that_proves_no_organisation_is_unauthenticated_but_for_health(
     served: Served, client: Issued, caplog: pytest.LogCaptureFixture
 ) -> None:
-    calls = {
+    calls: dict[str, Callable[[grpc.aio.Channel], Awaitable[object]]] = {
         "a query": lambda opened: pb_grpc.QueryServiceStub(opened).SubmitQuery(
             request(MUNICIPALITY), timeout=10
         ),
@@ -180,10 +182,12 @@ async def test_a_certificate_that_proves_no_organisation_is_unauthenticated_but_
     serial = format(client.serial_number, "x")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == len(calls)
-    assert all(serial in r.getMessage() and "CN=Verksamhetssystem" in r.getMessage() for r in warnings)
+    assert all(
+        serial in r.getMessage() and "CN=Verksamhetssystem" in r.getMessage() for r in warnings
+    )
 
 
-async def _first(call: grpc.aio.UnaryStreamCall[pb.StreamQueryRequest, pb.StreamQueryResponse]) -> None:
+async def _first(call: AsyncIterable[object]) -> None:
     async for _ in call:
         return
 
@@ -273,7 +277,8 @@ async def test_a_server_certificate_replaced_on_disk_is_served_to_the_next_conne
         still = await kept_stub.DescribeProviders(pb.DescribeProvidersRequest(), timeout=10)
     assert before.serial_number != renewed.serial_number
     assert after.serial_number == renewed.serial_number
-    assert len(described.providers) > 0 and len(still.providers) > 0
+    assert len(described.providers) > 0
+    assert len(still.providers) > 0
     assert served.files.not_valid_after == after.not_valid_after_utc
     assert 9 < served.files.days_left() < 11  # tests.certificates issues for ten days
 

@@ -79,7 +79,8 @@ def test_a_mismatch_stored_before_callers_were_recorded_is_filed_under_no_organi
         "",
         B,
     )
-    assert mismatch.impersonation and mismatch.entry_point is EntryPoint.GRPC
+    assert mismatch.impersonation
+    assert mismatch.entry_point is EntryPoint.GRPC
     assert (unknown.asking_organisation, unknown.caller, unknown.claimed_organisation) == (
         A,
         "",
