@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,13 @@ from typing import cast
 
 import grpc
 
-from adapters.security.tls_files import ServerTls, TlsFileError, server_tls
+from adapters.security.tls_files import (
+    FileIdentity,
+    ServerTls,
+    TlsFileError,
+    file_identity,
+    server_tls,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +36,6 @@ Now = Callable[[], dt.datetime]
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _identity(path: Path) -> tuple[int, int, int, int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 def _configuration(files: ServerTls) -> grpc.ServerCertificateConfiguration:
@@ -79,8 +76,8 @@ class ReloadingServerCredentials:
             _configuration(self._serving), fetch, require_client_authentication=True
         )
 
-    def _identities(self) -> tuple[tuple[int, int, int, int] | None, ...]:
-        return tuple(_identity(path) for path in self._paths)
+    def _identities(self) -> tuple[FileIdentity | None, ...]:
+        return tuple(file_identity(path) for path in self._paths)
 
     def fetch(self) -> grpc.ServerCertificateConfiguration | None:
         """Called by gRPC before each new connection: a new configuration, or ``None``."""

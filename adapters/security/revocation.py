@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,9 +24,9 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 
-log = logging.getLogger(__name__)
+from adapters.security.tls_files import FileIdentity, file_identity
 
-_FileIdentity = tuple[int, int, int, int]
+log = logging.getLogger(__name__)
 
 
 class RevocationListError(ValueError):
@@ -59,14 +58,6 @@ def load_authorities(data: bytes) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(data)
 
 
-def _identity(path: Path) -> _FileIdentity | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
-
-
 class RevocationList:
     """The revoked serials of the client CA, from ``path``; re-read when the file changes."""
 
@@ -81,7 +72,7 @@ class RevocationList:
         self._client_ca = client_ca
         self._now = now
         self._lock = threading.Lock()
-        self._seen: tuple[_FileIdentity | None, _FileIdentity | None] | None = None
+        self._seen: tuple[FileIdentity | None, FileIdentity | None] | None = None
         self._issuer: x509.Name | None = None
         self._serials: frozenset[int] = frozenset()
         self.loaded = False
@@ -100,7 +91,7 @@ class RevocationList:
         return certificate.issuer == self._issuer and certificate.serial_number in self._serials
 
     def _reload(self) -> None:
-        seen = (_identity(self._path), _identity(self._client_ca))
+        seen = (file_identity(self._path), file_identity(self._client_ca))
         if seen == self._seen:
             return
         with self._lock:

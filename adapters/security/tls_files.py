@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
 from pathlib import Path
 
 import attrs
@@ -40,6 +41,19 @@ def read(path: Path) -> bytes:
         raise TlsFileError(
             f"cannot read {path}: {error.strerror or type(error).__name__}"
         ) from None
+
+
+FileIdentity = tuple[int, int, int, int]
+
+
+def file_identity(path: Path) -> FileIdentity | None:
+    """What changes when a file is replaced or rewritten: inode, size, modification and
+    change times (``None``: it is not there). One ``stat``: cheap enough for every call."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 def _describe(moment: dt.datetime) -> str:

@@ -117,3 +117,52 @@ async def test_a_certificate_revoked_while_the_server_runs_is_refused_on_its_nex
     assert after["health"].status_code == 200
     assert after["wsdl"].status_code == 403
     assert _felkod(after["query"]) == "CERTIFICATE_REVOKED"
+
+
+async def test_a_server_certificate_replaced_on_disk_is_served_to_the_next_connection(
+    tmp_path: Path,
+) -> None:
+    from adapters.soap.tls_reload import reloading_tls_context
+
+    files = tmp_path / "files"
+    files.mkdir()
+    for name, data in {
+        "server.pem": SERVER.certificate_pem,
+        "server.key": SERVER.private_key_pem,
+        "client-ca.pem": CLIENT_CA.certificate_pem,
+    }.items():
+        (files / name).write_bytes(data)
+    settings = Settings(store=Store.MEMORY, pseudonym_key_hex=TEST_KEY, rate_limit="")
+    queries = build_queries(settings, base_services=base_services())
+    context = reloading_tls_context(
+        files / "server.pem", files / "server.key", files / "client-ca.pem"
+    )
+    server = await start_soap_server(queries, address="127.0.0.1:0", tls=context)
+    try:
+        renewing_ca, next_client_ca = (
+            CertificateAuthority("Next server CA"),
+            CertificateAuthority("Next client CA"),
+        )
+        renewed = renewing_ca.issue_server()
+        client = next_client_ca.issue_organisation("2120000142")
+        health = server.url.replace("/ssbtek", "/health")
+
+        def get(folder: Path, server_ca: CertificateAuthority) -> int:
+            folder.mkdir()
+            session = session_for(folder, client)
+            (folder / "server-ca.pem").write_bytes(server_ca.certificate_pem)
+            return session.get(health, timeout=10).status_code
+
+        with pytest.raises(requests.exceptions.SSLError):  # neither is trusted yet
+            await asyncio.to_thread(get, tmp_path / "before", renewing_ca)
+        for name, data in {
+            "server.key": renewed.private_key_pem,
+            "server.pem": renewed.certificate_pem,
+            "client-ca.pem": CLIENT_CA.certificate_pem + next_client_ca.certificate_pem,
+        }.items():
+            (files / f"{name}.new").write_bytes(data)
+            os.replace(files / f"{name}.new", files / name)
+        assert await asyncio.to_thread(get, tmp_path / "after", renewing_ca) == 200
+    finally:
+        await server.stop()
+        queries.close()
