@@ -128,7 +128,8 @@ def test_good_files_have_no_problem_and_each_bad_one_names_its_variable(tmp_path
     assert tls_problems(from_environ(env)) == []
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=20)
     (expired,) = tls_problems(from_environ(env), now=later)
-    assert expired.startswith("SSBTEK_TLS_CERTIFICATE: ") and "expired on" in expired
+    assert expired.startswith("SSBTEK_TLS_CERTIFICATE: ")
+    assert "expired on" in expired
     earlier = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
     lines = tls_problems(from_environ(env), now=earlier)
     assert [line.partition(":")[0] for line in lines] == [
@@ -146,7 +147,8 @@ def test_good_files_have_no_problem_and_each_bad_one_names_its_variable(tmp_path
         )
     )
     (encrypted,) = tls_problems(from_environ(env))
-    assert encrypted.startswith("SSBTEK_TLS_PRIVATE_KEY: ") and "encrypted" in encrypted
+    assert encrypted.startswith("SSBTEK_TLS_PRIVATE_KEY: ")
+    assert "encrypted" in encrypted
 
 
 def test_a_revocation_list_is_checked_with_the_client_ca(tmp_path: Path) -> None:
@@ -156,9 +158,7 @@ def test_a_revocation_list_is_checked_with_the_client_ca(tmp_path: Path) -> None
     good = {**env, "SSBTEK_TLS_CRL": str(tmp_path / "ca.crl")}
     assert tls_problems(from_environ(good)) == []
     (line,) = tls_problems(from_environ({**env, "SSBTEK_TLS_CRL": str(tmp_path / "other.crl")}))
-    assert (
-        line
-        == f"SSBTEK_TLS_CRL: {tmp_path / 'other.crl'} is not signed by the client CA (SSBTEK_TLS_CLIENT_CA)"
-    )
+    other = tmp_path / "other.crl"
+    assert line == f"SSBTEK_TLS_CRL: {other} is not signed by the client CA (SSBTEK_TLS_CLIENT_CA)"
     (alone,) = tls_problems(from_environ({"SSBTEK_TLS_CRL": str(tmp_path / "ca.crl")}))
     assert alone.startswith("SSBTEK_TLS_CRL: a revocation list needs mutual TLS")
