@@ -16,6 +16,7 @@ digit (``domain.identity.OrganisationNumber``).
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import attrs
@@ -31,7 +32,23 @@ PROVES_NO_ORGANISATION: Final = "CERTIFICATE_PROVES_NO_ORGANISATION"
 REVOKED: Final = "CERTIFICATE_REVOKED"
 """The ``ErrorReason`` of a certificate on the client CA's revocation list."""
 _SUBJECT_CHARS: Final = 200
-_NAMES: Final = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
+_NAMES: Final = {
+    NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier",
+    NameOID.SERIAL_NUMBER: "serialNumber",
+}
+_SHOWN: Final = frozenset(
+    {
+        NameOID.COUNTRY_NAME,
+        NameOID.ORGANIZATION_NAME,
+        NameOID.ORGANIZATIONAL_UNIT_NAME,
+        NameOID.ORGANIZATION_IDENTIFIER,
+        NameOID.LOCALITY_NAME,
+        NameOID.STATE_OR_PROVINCE_NAME,
+        NameOID.DOMAIN_COMPONENT,
+    }
+)
+"""Attributes that name an organisation or a place: their values may be logged."""
+_NUMBER: Final = re.compile(r"(?<!\d)(?:\d{8}|\d{6})[-+]?\d{4}(?!\d)")
 
 
 @attrs.frozen
@@ -56,10 +73,37 @@ class CallerRefused(Exception):
 
 
 def subject_of(certificate: x509.Certificate) -> str:
-    """The subject as RFC 4514 text, cut short: for a log line (organisation certificates
-    name a system and an organisation, not a person)."""
-    text = certificate.subject.rfc4514_string(_NAMES)
+    """The subject for a log line, without personal data (ADR 4).
+
+    An organisation certificate names a system and an organisation. But the same CA may issue
+    personal certificates (a person's name in ``CN``, a personnummer in ``serialNumber``), and
+    anyone's certificate may reach this line. So only attributes that name an organisation or
+    a place are shown, and even those not when they hold what could be a personal identity
+    number; every other attribute is shown by its name with its value withheld.
+    """
+    parts = []
+    for attribute in reversed(list(certificate.subject)):  # RFC 4514 order: last RDN first
+        name = _NAMES.get(attribute.oid) or attribute.rfc4514_attribute_name
+        value = str(attribute.value)
+        shown = attribute.oid in _SHOWN and not _may_be_personal(value)
+        parts.append(f"{name}={_escaped(value) if shown else '<withheld>'}")
+    text = ",".join(parts)
     return text if len(text) <= _SUBJECT_CHARS else text[:_SUBJECT_CHARS] + "..."
+
+
+def _may_be_personal(value: str) -> bool:
+    """Whether ``value`` holds ten or twelve digits that could be a personnummer: an
+    organisation number's third and fourth digits are 20 or more, a person's month 01-12
+    (a samordningsnummer's too; its day is shifted)."""
+    for found in _NUMBER.finditer(value):
+        digits = re.sub(r"\D", "", found.group())[-10:]
+        if 1 <= int(digits[2:4]) <= 12:
+            return True
+    return False
+
+
+def _escaped(value: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in value)
 
 
 def serial_of(certificate: x509.Certificate) -> str:

@@ -4,6 +4,7 @@ with certificates made here."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from adapters.security.caller_identity import (
 from adapters.security.revocation import RevocationList, RevocationListError
 from infrastructure.settings import SettingsError, from_environ
 from infrastructure.tls_check import tls_problems
+from tests.canaries import forms, personnummer
+from tests.canaries import text as canary_text
 from tests.certificates import CertificateAuthority, Issued
 
 CA = CertificateAuthority("Client CA")
@@ -60,6 +63,35 @@ def test_the_organisation_a_certificate_proves(
 ) -> None:
     common_name = x509.NameAttribute(NameOID.COMMON_NAME, "Verksamhetssystem")
     assert _named(common_name, *attributes) == proved
+
+
+def test_the_subject_logged_holds_no_personal_data() -> None:
+    """A personal certificate from the same CA: a name, a personnummer; and one that hides a
+    personnummer in its organisation name. Organisation numbers and names are shown."""
+    rng = random.Random(24)
+    number, name = personnummer(rng), canary_text("NAME")
+    personal = CA.issue_client(
+        x509.NameAttribute(NameOID.COMMON_NAME, name),
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, number),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"Kommun {forms(number)[3]}"),
+    )
+    organisation = CA.issue_client(
+        x509.NameAttribute(NameOID.COMMON_NAME, "Verksamhetssystem"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Demo kommun"),
+        x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, "NTRSE-2120000143"),
+    )
+    identity = CallerIdentity()
+    refusals = []
+    for issued in (personal, organisation):
+        with pytest.raises(CallerRefused) as refused:
+            identity.caller(issued.certificate_pem)
+        refusals.append(refused.value.subject)
+    assert refusals == [
+        "O=<withheld>,serialNumber=<withheld>,CN=<withheld>",
+        "organizationIdentifier=NTRSE-2120000143,O=Demo kommun,CN=<withheld>",
+    ]
+    assert not any(form in refusals[0] for form in forms(number))
+    assert name not in refusals[0]
 
 
 def test_a_revoked_certificate_is_refused_from_the_moment_its_list_is_on_disk(
