@@ -492,11 +492,19 @@ def prepare(settings: Settings) -> None:
     build_audit_seals(settings, clock=clock, signer=None).close()
 
 
-def caller_identity(settings: Settings) -> CallerIdentity:
+def caller_identity(settings: Settings, metrics: PrometheusMetrics | None = None) -> CallerIdentity:
     """How every transport proves its caller (ADR 24), with the revocation list (ADR 25)."""
     if settings.tls_crl is None or settings.tls_client_ca is None:
         return CallerIdentity()
-    return CallerIdentity(RevocationList(settings.tls_crl, settings.tls_client_ca))
+    revocations = RevocationList(settings.tls_crl, settings.tls_client_ca)
+    if metrics is not None:
+        metrics.gauge(
+            "ssbtek_tls_revocation_list_loaded",
+            "1 when the revocation list in force is the file on disk; 0 when a changed file "
+            "was not taken (the last good list stays in force).",
+            lambda: float(revocations.in_force_is_on_disk()),
+        )
+    return CallerIdentity(revocations)
 
 
 def _credentials(
@@ -527,7 +535,9 @@ async def build_grpc_server(
         credentials=_credentials(settings, service.metrics),
         reflection_enabled=not settings.production,
         interceptors=[
-            CallerInterceptor(caller_identity(settings), refused=service.metrics.caller_refused),
+            CallerInterceptor(
+                caller_identity(settings, service.metrics), refused=service.metrics.caller_refused
+            ),
             AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
         ],
         services=service.registrations(),

@@ -81,6 +81,11 @@ class RevocationList:
         if not self.loaded:
             raise RevocationListError(self._problem)
 
+    def in_force_is_on_disk(self) -> bool:
+        """Whether the list in force is the file as it is now (read again if it changed)."""
+        self._reload()
+        return self.loaded
+
     @property
     def count(self) -> int:
         return len(self._serials)

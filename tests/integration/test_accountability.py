@@ -39,6 +39,7 @@ C = "2120000126"
 class Running:
     target: str
     metrics: CollectorRegistry
+    crl: Path
 
 
 @pytest.fixture
@@ -48,6 +49,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         "server.pem": server_pair.certificate_pem,
         "server.key": server_pair.private_key_pem,
         "client-ca.pem": CLIENT_CA.certificate_pem,
+        "client-ca.crl": CLIENT_CA.revocation_list(),
     }.items():
         (tmp_path / name).write_bytes(data)
     settings = Settings(
@@ -59,12 +61,13 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         tls_certificate=tmp_path / "server.pem",
         tls_private_key=tmp_path / "server.key",
         tls_client_ca=tmp_path / "client-ca.pem",
+        tls_crl=tmp_path / "client-ca.crl",
     )
     service = build_service(settings)
     seed_demo_data(service)
     server, port = await build_grpc_server(service, settings)
     await server.start()
-    yield Running(f"localhost:{port}", service.metrics.registry)
+    yield Running(f"localhost:{port}", service.metrics.registry, tmp_path / "client-ca.crl")
     await server.stop(grace=None)
     service.close()
 
@@ -145,3 +148,7 @@ async def test_the_days_until_the_server_certificate_expires_are_a_metric(
         "ssbtek_callers_refused_total", {"reason": "CERTIFICATE_PROVES_NO_ORGANISATION"}
     )
     assert refused == 1
+    loaded = "ssbtek_tls_revocation_list_loaded"
+    assert running.metrics.get_sample_value(loaded) == 1
+    running.crl.write_bytes(b"not a CRL")
+    assert running.metrics.get_sample_value(loaded) == 0
