@@ -16,6 +16,7 @@ digit (``domain.identity.OrganisationNumber``).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -128,6 +129,11 @@ def organisation_named(certificate: x509.Certificate) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(certificate_pem: bytes) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(certificate_pem)
+
+
 class CallerIdentity:
     """Derives the caller from a verified client certificate; refuses what proves nothing."""
 
@@ -135,8 +141,14 @@ class CallerIdentity:
         self._revocations = revocations
 
     def caller(self, certificate_pem: bytes) -> Caller:
-        """The caller the certificate proves; ``CallerRefused`` when it proves none."""
-        certificate = x509.load_pem_x509_certificate(certificate_pem)
+        """The caller the certificate proves; ``CallerRefused`` when it proves none.
+
+        Revocation is looked up on every call; the parsed certificate is remembered (a
+        connection presents the same bytes on each of its calls)."""
+        try:
+            certificate = _parsed(certificate_pem)
+        except ValueError:  # OpenSSL took it, cryptography's stricter parser does not
+            raise CallerRefused(PROVES_NO_ORGANISATION, "<not parsable>", "?") from None
         subject, serial = subject_of(certificate), serial_of(certificate)
         if self._revocations is not None and self._revocations.revoked(certificate):
             raise CallerRefused(REVOKED, subject, serial)
