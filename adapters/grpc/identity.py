@@ -6,9 +6,12 @@ proves no valid organisation, or that the client CA has revoked (ADR 25), gets
 ``UNAUTHENTICATED`` with a ``google.rpc.ErrorInfo`` (reason
 ``CERTIFICATE_PROVES_NO_ORGANISATION`` or ``CERTIFICATE_REVOKED``) on every method but the
 standard health service, and the service logs one WARNING line naming the certificate's
-subject and serial. The caller it proved is kept for the call (a context variable of the
-call's task): handlers and the other interceptors read it with ``authenticated_organisation``
-and never parse the certificate again.
+subject and serial. A server stream is proved again before each message it sends, so a
+followed replay ends at its next event once its certificate is revoked.
+
+The caller proved is kept for the call (a context variable of the call's task): handlers and
+the other interceptors read it with ``authenticated_organisation`` and never parse the
+certificate again.
 
 On a plaintext connection (development, 127.0.0.1 only; production refuses to start without
 mutual TLS) there is no certificate and no caller: ``authenticated_organisation`` is ``None``.
@@ -161,6 +164,7 @@ def _streaming(
         async def generator(request: Any, context: Context) -> Any:
             await prove(context)
             async for response in inner(request, context):
+                await prove(context)  # a stream (a followed replay) ends once revoked
                 yield response
 
         return generator

@@ -152,3 +152,33 @@ async def test_the_days_until_the_server_certificate_expires_are_a_metric(
     assert running.metrics.get_sample_value(loaded) == 1
     running.crl.write_bytes(b"not a CRL")
     assert running.metrics.get_sample_value(loaded) == 0
+
+
+async def test_a_followed_replay_ends_at_its_next_event_once_its_certificate_is_revoked(
+    running: Running,
+) -> None:
+    auditor = CLIENT_CA.issue_organisation(A)
+    other = CLIENT_CA.issue_organisation(C)
+    async with channel(running.target, auditor) as opened, channel(running.target, other) as c:
+        followed = apb_grpc.AuditServiceStub(opened).ReplayEvents(
+            apb.ReplayEventsRequest(applications=["queries"], follow=True), timeout=30
+        )
+        with pytest.raises(grpc.aio.AioRpcError):  # an event: C asks as B
+            await pb_grpc.QueryServiceStub(c).SubmitQuery(request(B), timeout=10)
+        first = await followed.read()
+        assert isinstance(first, apb.ReplayEventsResponse)
+        running.crl.write_bytes(CLIENT_CA.revocation_list(auditor))
+        with pytest.raises(grpc.aio.AioRpcError):  # the next event
+            await pb_grpc.QueryServiceStub(c).SubmitQuery(request(B), timeout=10)
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            await _read_to_the_end(followed)
+    assert ended.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert "CERTIFICATE_REVOKED" in (ended.value.details() or "")
+
+
+async def _read_to_the_end(
+    stream: grpc.aio.UnaryStreamCall[apb.ReplayEventsRequest, apb.ReplayEventsResponse],
+) -> None:
+    while await stream.read() is not grpc.aio.EOF:
+        pass
+    raise AssertionError("the stream ended without a status")
