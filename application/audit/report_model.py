@@ -286,7 +286,9 @@ class Usage:
 @attrs.frozen
 class ImpersonationAttempts:
     """A security event: a caller whose requests named another organisation than the one its
-    client certificate proves (refused ``ORGANISATION_MISMATCH``), listed by caller (ADR 24)."""
+    client certificate proves, listed by caller (ADR 24). Such a request is refused
+    ``ORGANISATION_MISMATCH``, or for a fault found first (``INVALID_ARGUMENT``): either way
+    the request claimed to be another organisation."""
 
     caller: str
     """``NNNNNN-NNNN``; empty for refusals stored before callers were recorded."""
