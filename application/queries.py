@@ -227,11 +227,15 @@ class Queries(ServiceApplication):
                 RejectionReason.INVALID_ARGUMENT,
                 [violation.field for violation in error.violations],
                 command.entry_point,
+                caller=command.authenticated_organisation,
             )
             raise
-        if command.authenticated_organisation not in (None, query.organisation.digits):
+        caller = command.authenticated_organisation
+        if caller not in (None, query.organisation.digits):
             reason = RejectionReason.ORGANISATION_MISMATCH
-            await self._record_rejection(query.organisation.digits, reason, [], command.entry_point)
+            await self._record_rejection(
+                query.organisation.digits, reason, [], command.entry_point, caller=caller
+            )
             raise PermissionDeniedError(reason.value)
         self._admit(query.organisation.digits)
         self._active += 1
@@ -240,11 +244,17 @@ class Queries(ServiceApplication):
                 "caseworker", f"{query.organisation.digits}|{query.caseworker_id}"
             )
             access = await self._decide_access(
-                query.organisation.digits, pseudonym, received_at, command.entry_point
+                query.organisation.digits, pseudonym, received_at, command.entry_point, caller
             )
             query_id = self._query_id(query.organisation, command.client_request_id)
             audit = await self._receive(
-                query_id, query, pseudonym, received_at, time_remaining_s, command.entry_point
+                query_id,
+                query,
+                pseudonym,
+                received_at,
+                time_remaining_s,
+                command.entry_point,
+                caller=caller,
             )
             try:
                 async with aclosing(
@@ -268,7 +278,12 @@ class Queries(ServiceApplication):
             raise OverloadedError("ORGANISATION_RATE_LIMIT")
 
     async def _decide_access(
-        self, organisation: str, pseudonym: str, at: dt.datetime, entry_point: EntryPoint
+        self,
+        organisation: str,
+        pseudonym: str,
+        at: dt.datetime,
+        entry_point: EntryPoint,
+        caller: str | None = None,
     ) -> AccessDecision:
         """Refuse (and record) a query from outside the agreement; say what it may receive."""
         if self._access_policy is None:
@@ -280,7 +295,7 @@ class Queries(ServiceApplication):
             )
         if decision.refusal is not None:
             reason = RejectionReason(decision.refusal)
-            await self._record_rejection(organisation, reason, [], entry_point)
+            await self._record_rejection(organisation, reason, [], entry_point, caller=caller)
             raise PermissionDeniedError(reason.value)
         return decision
 
@@ -292,6 +307,8 @@ class Queries(ServiceApplication):
         received_at: dt.datetime,
         time_remaining_s: float | None,
         entry_point: EntryPoint,
+        *,
+        caller: str | None = None,
     ) -> Query:
         """Save ``Received`` before any provider is asked: the query's first, gated write.
 
@@ -321,6 +338,7 @@ class Queries(ServiceApplication):
                 RejectionReason.DUPLICATE_REQUEST,
                 ["client_request_id"],
                 entry_point,
+                caller=caller,
             )
             raise await self._duplicate(query_id) from None
         except StoreUnavailableError:
@@ -397,18 +415,27 @@ class Queries(ServiceApplication):
         reason: RejectionReason,
         fields: list[str],
         entry_point: EntryPoint,
+        *,
+        caller: str | None,
     ) -> None:
+        """Record a refusal against whoever made the call (ADR 24): the caller its client
+        certificate proved, with the organisation the request claimed when that is another;
+        without a certificate (development), the organisation the request named. A certificate
+        that proved no organisation (``""``: refused earlier by the transport) is counted
+        against no one."""
         try:
-            organisation = OrganisationNumber.parse(organisation_number).digits
+            claimed = OrganisationNumber.parse(organisation_number).digits
         except ValueError:
-            organisation = ""
+            claimed = ""  # not an organisation number: never stored (it may be anything)
         rejected = Query.reject(
             query_id=uuid.uuid4(),
-            asking_organisation=organisation,
+            asking_organisation=claimed if caller is None else caller,
             reason=reason,
             fields=fields,
             at=self._clock.now(),
             entry_point=entry_point,
+            caller=caller or "",
+            claimed_organisation=claimed if caller is not None and claimed != caller else "",
         )
         await self._save(rejected)
 

@@ -157,6 +157,7 @@ def _replay(args: argparse.Namespace) -> int:
         since=args.since,
         until=args.until,
         asking_organisations=frozenset(n.replace("-", "") for n in (args.organisation or [])),
+        callers=frozenset(n.replace("-", "") for n in (args.caller or [])),
     )
     after = dict(args.after or [])
     with contextlib.ExitStack() as stack:
@@ -188,6 +189,7 @@ def _replay_remote(
         aggregate_types=sorted(chosen.aggregate_types),
         event_types=sorted(chosen.event_types),
         asking_organisations=sorted(chosen.asking_organisations),
+        callers=sorted(chosen.callers),
         follow=args.follow,
     )
     if chosen.since:
@@ -351,6 +353,11 @@ def add_audit_commands(commands: Commands) -> None:
         "--until", type=utc_moment, metavar="TIME", help=f"before (exclusive): {UTC_MOMENT_HELP}"
     )
     replay.add_argument("--organisation", action="append", help="asking organisation number")
+    replay.add_argument(
+        "--caller",
+        action="append",
+        help="organisation number its certificate proved: the queries and refusals it made",
+    )
     replay.add_argument("--after", action="append", type=_position, help="resume: APP=POSITION")
     replay.add_argument("--follow", action="store_true", help="keep sending new events (--target)")
     replay.add_argument("--output", type=Path, help="write the JSON lines here, not to stdout")

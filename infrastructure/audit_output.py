@@ -269,6 +269,11 @@ def print_report_summary(document: dict[str, Any], console: Console) -> None:
         f"{usage['queries']} queries about {usage['subjects']} subjects from "
         f"{len(usage['organisations'])} organisations; {usage['rejected']} refused."
     )
+    for event in document.get("security_events", []):
+        console.print(
+            f"security event: {event['caller'] or 'a caller not recorded'} asked as "
+            f"{', '.join(event['claimed'])}: {event['attempts']} attempts, refused."
+        )
     for section in ("incidents", "problems", "planned_changes"):
         if isinstance(document[section], str):
             console.print(f"{section.replace('_', ' ')}: {document[section]}")

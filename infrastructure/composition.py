@@ -50,6 +50,7 @@ from adapters.calendar.swedish_holidays import SwedishHolidays
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.authorisation import AdministratorsOnly
+from adapters.grpc.identity import CallerInterceptor
 from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
 from adapters.grpc.server import ServiceRegistration, build_server
 from adapters.grpc.service_management import (
@@ -57,7 +58,7 @@ from adapters.grpc.service_management import (
     INCIDENT_SERVICE,
     register_service_management,
 )
-from adapters.grpc.tls import server_credentials
+from adapters.grpc.tls_reload import ReloadingServerCredentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 from adapters.persistence.transcodings import (
@@ -66,7 +67,9 @@ from adapters.persistence.transcodings import (
     party_transcodings,
     query_transcodings,
 )
+from adapters.security.caller_identity import CallerIdentity
 from adapters.security.pseudonymiser import HmacPseudonymiser
+from adapters.security.revocation import RevocationList
 from adapters.security.signing import Ed25519Signer, Ed25519Verifier
 from adapters.system_clock import SystemClock
 from application.agreements import Agreements
@@ -489,16 +492,36 @@ def prepare(settings: Settings) -> None:
     build_audit_seals(settings, clock=clock, signer=None).close()
 
 
-def _credentials(settings: Settings) -> grpc.ServerCredentials | None:
-    if settings.tls_certificate is None or settings.tls_private_key is None:
+def caller_identity(settings: Settings, metrics: PrometheusMetrics | None = None) -> CallerIdentity:
+    """How every transport proves its caller (ADR 24), with the revocation list (ADR 25)."""
+    if settings.tls_crl is None or settings.tls_client_ca is None:
+        return CallerIdentity()
+    revocations = RevocationList(settings.tls_crl, settings.tls_client_ca)
+    if metrics is not None:
+        metrics.gauge(
+            "ssbtek_tls_revocation_list_loaded",
+            "1 when the revocation list in force is the file on disk; 0 when a changed file "
+            "was not taken (the last good list stays in force).",
+            lambda: float(revocations.in_force_is_on_disk()),
+        )
+    return CallerIdentity(revocations)
+
+
+def _credentials(
+    settings: Settings, metrics: PrometheusMetrics | None = None
+) -> grpc.ServerCredentials | None:
+    """Mutual TLS from the three files, followed when they change (ADR 25)."""
+    cert, key, ca = settings.tls_certificate, settings.tls_private_key, settings.tls_client_ca
+    if cert is None or key is None or ca is None:
         return None
-    if settings.tls_client_ca is None:
-        return None
-    return server_credentials(
-        settings.tls_certificate.read_bytes(),
-        settings.tls_private_key.read_bytes(),
-        settings.tls_client_ca.read_bytes(),
-    )
+    files = ReloadingServerCredentials(cert, key, ca)
+    if metrics is not None:
+        metrics.gauge(
+            "ssbtek_tls_server_certificate_expiry_days",
+            "Days until the server certificate being served expires (renew before 0).",
+            files.days_left,
+        )
+    return files.credentials()
 
 
 async def build_grpc_server(
@@ -509,9 +532,14 @@ async def build_grpc_server(
         service.queries,
         address=settings.listen,
         reuse_port=reuse_port,
-        credentials=_credentials(settings),
+        credentials=_credentials(settings, service.metrics),
         reflection_enabled=not settings.production,
-        interceptors=[AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators)],
+        interceptors=[
+            CallerInterceptor(
+                caller_identity(settings, service.metrics), refused=service.metrics.caller_refused
+            ),
+            AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
+        ],
         services=service.registrations(),
     )
 

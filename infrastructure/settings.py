@@ -225,6 +225,12 @@ class Settings:
         None, "the CA that issues the case systems' client certificates (PEM)"
     )
     """With all three set, the gRPC port speaks mutual TLS only."""
+    tls_crl: Path | None = variable(
+        None,
+        "the client CA's certificate revocation list (PEM or DER, signed by that CA); read "
+        "again when the file changes, so a revoked certificate's next call is refused (ADR 25)",
+        empty="no revocation list",
+    )
     audit: AuditSettings = group(AuditSettings)
     create_tables: bool = True
     """Whether opening a store creates its tables (the library's ``CREATE_TABLE``). Not a
@@ -327,6 +333,7 @@ def check(settings: Settings, options: Mapping[str, str] | None = None) -> list[
     TLS files apart, production without its keys, options the adapter does not take.
     One line per problem, naming the variable (or the option that set it)."""
     from adapters.security.signing import load_public_key, load_signing_key  # cryptography
+    from infrastructure.tls_check import tls_problems
 
     label = functools.partial(schema(Settings).label, options=options or {})
     problems: list[str] = []
@@ -340,8 +347,7 @@ def check(settings: Settings, options: Mapping[str, str] | None = None) -> list[
         problems += [f"{name}: production mode needs mutual TLS: set it" for name in unset]
     elif 0 < len(unset) < len(tls):
         problems += [f"{name}: the three TLS files go together: set it too" for name in unset]
-    for name, path in tls.items():
-        problems += _file_problems(name, path)
+    problems += tls_problems(settings)  # each file read and checked (ADR 25)
     audit = settings.audit
     problems += _file_problems(
         "SSBTEK_AUDIT_SIGNING_KEY_FILE", audit.signing_key_file, load_signing_key

@@ -27,18 +27,21 @@ async def start_soap(
     files when they are set); ``None`` when it is not configured."""
     if not settings.soap_listen:
         return None
-    from adapters.soap.server import start_soap_server, tls_context  # aiohttp, lxml: only now
+    from adapters.soap.server import start_soap_server  # aiohttp, lxml: only now
+    from adapters.soap.tls_reload import reloading_tls_context
+    from infrastructure.composition import caller_identity
 
     cert, key, ca = settings.tls_certificate, settings.tls_private_key, settings.tls_client_ca
     tls = None
-    if cert and key and ca:
-        tls = tls_context(cert.read_bytes(), key.read_bytes(), ca.read_bytes())
+    if cert and key and ca:  # read again when the files change (ADR 25)
+        tls = reloading_tls_context(cert, key, ca)
     server = await start_soap_server(
         queries,
         address=settings.soap_listen,
         tls=tls,
         reuse_port=reuse_port,
         count=metrics.soap_request_finished if metrics else None,
+        identity=caller_identity(settings),
     )
     log.info("SSBTEK v10 SOAP on %s (WSDL at %s?wsdl)", server.url, server.url)
     return server

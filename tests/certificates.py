@@ -17,6 +17,10 @@ class Issued:
     certificate_pem: bytes
     private_key_pem: bytes
 
+    @property
+    def serial_number(self) -> int:
+        return x509.load_pem_x509_certificate(self.certificate_pem).serial_number
+
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
@@ -77,9 +81,32 @@ class CertificateAuthority:
         certificate = builder.sign(self._key, hashes.SHA256())
         return Issued(certificate.public_bytes(serialization.Encoding.PEM), _key_pem(key))
 
-    def issue_server(self) -> Issued:
+    def issue_server(self, *, not_after: dt.datetime | None = None) -> Issued:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-        return self._issue(name, server=True)
+        return self._issue(name, server=True, not_after=not_after)
+
+    def issue_client(self, *attributes: x509.NameAttribute[str]) -> Issued:
+        """A client certificate with exactly this subject (e.g. no organisation number)."""
+        return self._issue(x509.Name(list(attributes)), server=False)
+
+    def revocation_list(self, *revoked: Issued, der: bool = False) -> bytes:
+        """A CRL signed by this CA naming ``revoked`` (PEM, or DER)."""
+        now = dt.datetime.now(dt.UTC)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self._name)
+            .last_update(now - dt.timedelta(minutes=1))
+            .next_update(now + dt.timedelta(days=7))
+        )
+        for certificate in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(certificate.serial_number)
+                .revocation_date(now - dt.timedelta(minutes=1))
+                .build()
+            )
+        crl = builder.sign(self._key, hashes.SHA256())
+        return crl.public_bytes(serialization.Encoding.DER if der else serialization.Encoding.PEM)
 
     def issue_organisation(self, organisation_number: str, *, expired: bool = False) -> Issued:
         """A client certificate naming the organisation as Swedish organisation certificates do."""

@@ -19,9 +19,9 @@ from adapters.grpc import audit_translation as translation
 from adapters.grpc import status
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
+from adapters.grpc.identity import authenticated_organisation
 from adapters.grpc.server import ServiceRegistration
 from adapters.grpc.status import Context
-from adapters.grpc.tls import authenticated_organisation
 from adapters.reporting.report_json import report_json, report_to_dict
 from application.audit.replay import POLL_INTERVAL_S
 from application.audit.report_model import MonthlyReport

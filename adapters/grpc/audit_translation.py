@@ -31,6 +31,12 @@ def replay_filter(request: pb.ReplayEventsRequest) -> tuple[ReplayFilter, dict[s
             violations.append(
                 FieldViolation(f"asking_organisations[{index}]", "is not an organisation number")
             )
+    callers = set()
+    for index, number in enumerate(request.callers):
+        try:
+            callers.add(OrganisationNumber.parse(number).digits)
+        except InvalidValueError:
+            violations.append(FieldViolation(f"callers[{index}]", "is not an organisation number"))
     since = request.since.ToDatetime(tzinfo=dt.UTC) if request.HasField("since") else None
     until = request.until.ToDatetime(tzinfo=dt.UTC) if request.HasField("until") else None
     if since is not None and until is not None and until <= since:
@@ -44,6 +50,7 @@ def replay_filter(request: pb.ReplayEventsRequest) -> tuple[ReplayFilter, dict[s
         since=since,
         until=until,
         asking_organisations=frozenset(organisations),
+        callers=frozenset(callers),
     )
     return chosen, dict(request.after_positions)
 

@@ -17,7 +17,7 @@ import grpc
 from grpc_status import rpc_status
 
 from adapters.grpc import status
-from adapters.grpc.tls import authenticated_organisation
+from adapters.grpc.identity import authenticated_organisation
 
 
 def _service_of(method: str) -> str:

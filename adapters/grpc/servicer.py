@@ -8,8 +8,8 @@ from contextlib import aclosing
 from adapters.grpc import status, translation
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from adapters.grpc.identity import authenticated_organisation
 from adapters.grpc.status import Context
-from adapters.grpc.tls import authenticated_organisation
 from application.errors import InvalidQueryError
 from application.queries import Queries
 from domain.errors import FieldViolation

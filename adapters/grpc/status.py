@@ -90,6 +90,11 @@ def permission_denied(reason: str) -> status_pb2.Status:
     return _status(code_pb2.PERMISSION_DENIED, f"permission denied: {reason}", reason=reason)
 
 
+def unauthenticated(reason: str) -> status_pb2.Status:
+    """UNAUTHENTICATED for ``reason``: the client certificate proves no caller (ADR 24)."""
+    return _status(code_pb2.UNAUTHENTICATED, f"unauthenticated: {reason}", reason=reason)
+
+
 def status_for(error: Exception) -> status_pb2.Status:
     """The gRPC status (with google.rpc details) that reports ``error`` to the caller."""
     if isinstance(error, InvalidQueryError):

@@ -1,13 +1,13 @@
-"""Mutual TLS: the server's credentials, and the asking organisation read from the client's
-certificate (``adapters.security.client_certificate`` reads it, for every transport).
+"""Mutual TLS: the server's credentials (``adapters.grpc.tls_reload`` renews them from their
+files), and the asking organisation the client's certificate proves
+(``adapters.grpc.identity`` derives it once per call, for every service).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import grpc
 
+from adapters.grpc.identity import authenticated_organisation
 from adapters.security.client_certificate import organisation_of
 
 __all__ = ["authenticated_organisation", "organisation_of", "server_credentials"]
@@ -22,15 +22,3 @@ def server_credentials(
         root_certificates=client_ca_pem,
         require_client_auth=True,
     )
-
-
-def authenticated_organisation(context: Any) -> str | None:
-    """The organisation of the peer's certificate; ``None`` on a connection without TLS.
-
-    On an mTLS connection whose certificate names no valid organisation number this
-    returns ``""``, which matches no request, so the query is refused.
-    """
-    pem_certificates = context.auth_context().get("x509_pem_cert")
-    if not pem_certificates:
-        return None
-    return organisation_of(pem_certificates[0]) or ""

@@ -56,6 +56,13 @@ class PrometheusMetrics:
             ["operation", "outcome"],
             registry=registry,
         )
+        self._callers_refused = Counter(
+            "ssbtek_callers_refused",
+            "Calls refused UNAUTHENTICATED before any handler ran, by reason: the client "
+            "certificate proves no organisation, or it is revoked (ADR 24, 25).",
+            ["reason"],
+            registry=registry,
+        )
         self._call_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         """The labelled children of each provider and outcome, looked up once: ``labels()``
         costs more than the count itself, eight times per query (the benchmark profile)."""
@@ -82,6 +89,13 @@ class PrometheusMetrics:
         """One call to the SOAP facade ended; its queries are also in ``ssbtek_queries``."""
         self._soap_requests.labels(operation, outcome).inc()
 
+    def caller_refused(self, reason: str) -> None:
+        self._callers_refused.labels(reason).inc()
+
+    def gauge(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """A gauge without labels read at scrape time, e.g. days until a certificate expires."""
+        self.registry.register(_ReadAtScrape(name, documentation, "", lambda: {"": read()}))
+
     def gauge_per_label(
         self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, float]]
     ) -> None:
@@ -98,6 +112,9 @@ class _ReadAtScrape(Collector):
         self._name, self._documentation, self._label, self._read = name, documentation, label, read
 
     def collect(self) -> Iterator[Metric]:
+        if not self._label:
+            yield GaugeMetricFamily(self._name, self._documentation, value=self._read()[""])
+            return
         family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
         for value_label, value in self._read().items():
             family.add_metric([value_label], value)

@@ -358,7 +358,7 @@ def render_html(report: MonthlyReport) -> str:
             ["organisation", "name", "queries", "subjects", "refused"],
             [
                 (
-                    o.organisation or _Raw('<span class="none">none given (refused)</span>'),
+                    o.organisation or _Raw('<span class="none">not known (refused)</span>'),
                     o.name,
                     o.queries,
                     o.subjects,
@@ -370,6 +370,23 @@ def render_html(report: MonthlyReport) -> str:
         )
         if usage.organisations
         else _none("No query in this month."),
+        "<h2>Security events: attempts to act as another organisation</h2>",
+        _table(
+            ["caller (its certificate)", "organisations it named", "attempts", "first", "last"],
+            [
+                (
+                    e.caller or _Raw('<span class="none">not recorded (before ADR 24)</span>'),
+                    ", ".join(e.claimed),
+                    e.attempts,
+                    e.first_at,
+                    e.last_at,
+                )
+                for e in report.security_events
+            ],
+            text=(1,),
+        )
+        if report.security_events
+        else _none("No attempt to act as another organisation."),
         _priorities("Incidents by priority (§ 3.3, § 4)", report.incidents),
         _priorities("Problems by priority (§ 3.5, § 4)", report.problems),
         _changes(report.planned_changes),

@@ -37,6 +37,18 @@ _REFUSALS: Final = {
     "CASEWORKER_REVOKED": "generellaFrageparametrar.ingivare.handlaggare must not have a "
     "revoked authorisation (004 § 12.4.5)",
 }
+_UNAUTHENTICATED: Final = {
+    "CERTIFICATE_PROVES_NO_ORGANISATION": "the client certificate must name a valid "
+    "organisation number (organizationIdentifier NTRSE-<organisationsnummer>)",
+    "CERTIFICATE_REVOKED": "the client certificate has been revoked by its CA",
+}
+
+
+def unauthenticated(reason: str) -> str:
+    """The message of a refusal of the client certificate itself (ADR 24)."""
+    return _UNAUTHENTICATED.get(reason, reason)
+
+
 _UNMAPPED: Final = {
     "purpose": "maps to no purpose of the agreement (the accepted texts: ADR 19)",
     "legal_basis": "maps to no legal basis of the agreement (the accepted texts: ADR 19)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 from xml.sax.saxutils import quoteattr
 
@@ -20,7 +20,7 @@ import attrs
 from aiohttp import web
 from lxml import etree
 
-from adapters.security.client_certificate import organisation_of
+from adapters.security.caller_identity import Caller, CallerIdentity, CallerRefused
 from adapters.soap import answer, contract, faults
 from adapters.soap.contract import ContractViolation
 from adapters.soap.request import V10Query, v10_query
@@ -49,19 +49,68 @@ class SoapServer:
         await self.runner.cleanup()
 
 
+OPEN_PATHS: Final = frozenset({"/health"})
+"""Paths any certificate the handshake accepted may reach, like gRPC's health service."""
+
+
 class SoapEndpoint:
-    def __init__(self, queries: Queries, count: RequestCounter = _no_count) -> None:
+    def __init__(
+        self,
+        queries: Queries,
+        count: RequestCounter = _no_count,
+        identity: CallerIdentity | None = None,
+    ) -> None:
         self._queries = queries
         self._count = count
         self._files = contract.contract_files()
+        self._identity = identity or CallerIdentity()
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=contract.MAX_REQUEST_BYTES)
+        app = web.Application(
+            client_max_size=contract.MAX_REQUEST_BYTES, middlewares=[self.prove_caller]
+        )
         app.router.add_post(PATH, self.post)
         app.router.add_get(PATH, self.wsdl)
         app.router.add_get("/health", self.health)
         app.router.add_get("/{name}", self.schema)
         return app
+
+    @web.middleware
+    async def prove_caller(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """The caller its certificate proves, before any handler runs (ADR 24): a certificate
+        that proves no organisation, or a revoked one, is refused on every path but health."""
+        certificate = _certificate(request)
+        if certificate is None or request.path in OPEN_PATHS:
+            return await handler(request)
+        try:
+            caller = self._identity.caller(certificate)
+        except CallerRefused as refusal:
+            return self._refuse(request, refusal)
+        request[_CALLER_KEY] = caller
+        return await handler(request)
+
+    def _refuse(self, request: web.Request, refusal: CallerRefused) -> web.Response:
+        log.warning(
+            "soap %s refused UNAUTHENTICATED %s: certificate %s, serial %s",
+            request.path,
+            refusal.reason,
+            refusal.subject,
+            refusal.serial,
+            extra={
+                "method": f"soap:{request.path}",
+                "code": "UNAUTHENTICATED",
+                "reason": refusal.reason,
+                "certificate_subject": refusal.subject,
+                "certificate_serial": refusal.serial,
+            },
+        )
+        if request.method != "POST":
+            return web.Response(status=403, text=f"unauthenticated: {refusal.reason}\n")
+        fault = faults.Fault(True, refusal.reason, (faults.unauthenticated(refusal.reason),))
+        envelope = faults.fault_envelope(fault, contract.OPERATIONS[0])
+        return self._reply(contract.OPERATIONS[0], fault.code, envelope, time.monotonic(), 500)
 
     async def wsdl(self, request: web.Request) -> web.Response:
         if "wsdl" not in {key.lower() for key in request.query}:
@@ -146,15 +195,25 @@ async def _read(request: web.Request) -> bytes:
         raise too_large from None
 
 
-def _organisation(request: web.Request) -> str | None:
-    """The organisation of the client certificate; ``None`` without TLS (development)."""
+_CALLER_KEY: Final = web.RequestKey("ssbtek.caller", Caller)
+
+
+def _certificate(request: web.Request) -> bytes | None:
+    """The client certificate (PEM); ``None`` without TLS (development)."""
     ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
     if not isinstance(ssl_object, ssl.SSLObject):
         return None
     der = ssl_object.getpeercert(binary_form=True)
-    if not der:
-        return ""
-    return organisation_of(ssl.DER_cert_to_PEM_cert(der).encode()) or ""
+    return ssl.DER_cert_to_PEM_cert(der).encode() if der else None
+
+
+def _organisation(request: web.Request) -> str | None:
+    """The organisation the caller's certificate proved (``prove_caller``); ``None`` without
+    TLS (development)."""
+    caller: Caller | None = request.get(_CALLER_KEY)
+    if caller is not None:
+        return caller.organisation
+    return None if _certificate(request) is None else ""
 
 
 def tls_context(certificate: bytes, private_key: bytes, client_ca: bytes) -> ssl.SSLContext:
@@ -182,11 +241,12 @@ async def start_soap_server(
     tls: ssl.SSLContext | None = None,
     reuse_port: bool = False,
     count: RequestCounter | None = None,
+    identity: CallerIdentity | None = None,
 ) -> SoapServer:
     """Build and start the endpoint on ``host:port`` (port 0: any free one)."""
     host, _, port = address.rpartition(":")
     runner = web.AppRunner(
-        SoapEndpoint(queries, count or _no_count).application(),
+        SoapEndpoint(queries, count or _no_count, identity).application(),
         access_log=None,
         handle_signals=False,
     )

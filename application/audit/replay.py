@@ -43,6 +43,11 @@ class ReplayFilter:
     """Exclusive."""
     asking_organisations: frozenset[str] = frozenset()
     """Organisation numbers (10 digits): the events of queries these organisations asked."""
+    callers: frozenset[str] = frozenset()
+    """Organisation numbers (10 digits): the events of queries these organisations made, as
+    their certificates proved them (ADR 24): a refusal's ``caller``; a received query's
+    asking organisation, which the certificate had to match. A refusal stored before
+    callers were recorded matches none."""
 
 
 @attrs.frozen
@@ -81,7 +86,7 @@ class Replay:
     def __init__(self, logs: Mapping[str, ApplicationRecorder], *, batch: int = BATCH) -> None:
         self._logs = dict(logs)
         self._batch = batch
-        self._organisations: dict[UUID | str, str] = {}
+        self._organisations: dict[UUID | str, tuple[str, str]] = {}
 
     @property
     def applications(self) -> list[str]:
@@ -171,21 +176,30 @@ class Replay:
             return False
         if chosen.until is not None and (stamp is None or stamp >= chosen.until):
             return False
-        if chosen.asking_organisations:
-            return self._organisation(recorder, notification) in chosen.asking_organisations
+        if chosen.asking_organisations or chosen.callers:
+            asking, caller = self._organisation(recorder, notification)
+            if chosen.asking_organisations and asking not in chosen.asking_organisations:
+                return False
+            if chosen.callers and caller not in chosen.callers:
+                return False
         return True
 
-    def _organisation(self, recorder: ApplicationRecorder, notification: Notification) -> str:
-        """The asking organisation of the event's aggregate: named by its first event."""
+    def _organisation(
+        self, recorder: ApplicationRecorder, notification: Notification
+    ) -> tuple[str, str]:
+        """The asking organisation and the caller of the event's aggregate: named by its
+        first event."""
         key = notification.originator_id
         if key not in self._organisations:
             state = notification.state
+            topic = notification.topic
             if notification.originator_version != 1:
                 first = recorder.select_events(key, limit=1)
                 state = first[0].state if first else b"{}"
+                topic = first[0].topic if first else ""
             if len(self._organisations) >= _KNOWN_ORGANISATIONS:
                 self._organisations.clear()
-            self._organisations[key] = _asking_organisation(state)
+            self._organisations[key] = _organisations(topic, state)
         return self._organisations[key]
 
 
@@ -224,12 +238,23 @@ class _Merge:
         return name, read
 
 
-def _asking_organisation(state: bytes) -> str:
+def _organisations(topic: str, state: bytes) -> tuple[str, str]:
+    """(asking organisation, caller) as the stored state holds them. A refusal stored before
+    ``Rejected`` version 3 names no caller; if it was an ``ORGANISATION_MISMATCH``, its
+    asking organisation was the one claimed, so it is filed under none (as the upcast does)."""
     try:
-        value = json.loads(state).get("asking_organisation", "")
+        found = json.loads(state)
+        asking, caller = found.get("asking_organisation", ""), found.get("caller")
     except (ValueError, AttributeError):
-        return ""
-    return value if isinstance(value, str) else ""
+        return "", ""
+    asking = asking if isinstance(asking, str) else ""
+    if caller is None and event_type(topic) == "Query.Rejected":
+        reason = found.get("reason")
+        data = reason.get("_data_") if isinstance(reason, dict) else reason
+        return ("" if data == "ORGANISATION_MISMATCH" else asking), ""
+    if caller is None:
+        return asking, asking if event_type(topic) == "Query.Received" else ""
+    return asking, caller if isinstance(caller, str) else ""
 
 
 def _merge_key(name: str, read: _Read) -> tuple[dt.datetime, str, int]:

@@ -27,6 +27,7 @@ from application.audit.report_model import (
     PERFORMANCE_TARGET_PERCENT,
     DeliveryPrecision,
     HistogramBin,
+    ImpersonationAttempts,
     Month,
     MonthlyReport,
     NotAskedCount,
@@ -107,8 +108,11 @@ class _QueryFacts:
 @attrs.frozen
 class _Rejection:
     organisation: str
+    """Who made the call (version 3 of ``Rejected``; ADR 24 says how older ones read)."""
     reason: str
     at: dt.datetime
+    claimed: str = ""
+    """The other organisation the request named, when it named one."""
 
 
 class MonthlyReportProjection:
@@ -128,7 +132,12 @@ class MonthlyReportProjection:
         elif isinstance(event, Query.Rejected):
             if self.month.start <= event.timestamp < self.month.end:
                 self._rejections.append(
-                    _Rejection(event.asking_organisation, event.reason.value, event.timestamp)
+                    _Rejection(
+                        event.asking_organisation,
+                        event.reason.value,
+                        event.timestamp,
+                        event.claimed_organisation,
+                    )
                 )
         elif isinstance(event, Query.Compiled):
             if (facts := self._queries.get(event.originator_id)) is not None:
@@ -181,6 +190,7 @@ class MonthlyReportProjection:
             read_through=read_through,
             running_time_read_through=running.read_through if running else None,
             made_at=now,
+            security_events=_security_events(self._rejections),
         )
 
 
@@ -363,6 +373,24 @@ def _usage(
             )
             for organisation in sorted(asked.keys() | refused.keys())
         ),
+    )
+
+
+def _security_events(rejections: Sequence[_Rejection]) -> tuple[ImpersonationAttempts, ...]:
+    """Attempts to act as another organisation, one entry per caller."""
+    by_caller: dict[str, list[_Rejection]] = {}
+    for rejection in rejections:
+        if rejection.claimed:
+            by_caller.setdefault(rejection.organisation, []).append(rejection)
+    return tuple(
+        ImpersonationAttempts(
+            caller=_written(caller),
+            claimed=tuple(sorted({_written(r.claimed) for r in attempts})),
+            attempts=len(attempts),
+            first_at=min(r.at for r in attempts),
+            last_at=max(r.at for r in attempts),
+        )
+        for caller, attempts in sorted(by_caller.items())
     )
 
 

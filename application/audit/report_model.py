@@ -284,6 +284,22 @@ class Usage:
 
 
 @attrs.frozen
+class ImpersonationAttempts:
+    """A security event: a caller whose requests named another organisation than the one its
+    client certificate proves, listed by caller (ADR 24). Such a request is refused
+    ``ORGANISATION_MISMATCH``, or for a fault found first (``INVALID_ARGUMENT``): either way
+    the request claimed to be another organisation."""
+
+    caller: str
+    """``NNNNNN-NNNN``; empty for refusals stored before callers were recorded."""
+    claimed: tuple[str, ...]
+    """The organisations it named, ``NNNNNN-NNNN``."""
+    attempts: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+
+
+@attrs.frozen
 class MonthlyReport:
     month: Month
     performance: Performance
@@ -300,3 +316,6 @@ class MonthlyReport:
     """The last position of the ServiceRuns log read; ``None``: no such log."""
     made_at: dt.datetime
     """When the report was made: later opening minutes had not happened yet."""
+    security_events: tuple[ImpersonationAttempts, ...] = ()
+    """Attempts to act as another organisation, by caller. A refusal is counted in ``usage``
+    against the organisation that made the call, never the one it claimed."""

@@ -102,24 +102,60 @@ class Query(Aggregate):
             aggregate.deadline = self.deadline
 
     class Rejected(Aggregate.Created):
-        """Version 2 records the entry point the refused query came through."""
+        """A query refused before any provider was asked. Version 2 records the entry point
+        it came through; version 3 who made the call (ADR 24):
 
-        class_version = 2
+        - ``asking_organisation``: the organisation that made the call, whom the refusal is
+          counted against: the caller its client certificate proved, or, on a connection
+          without one (development only), the organisation the request named. Empty when
+          neither is known.
+        - ``caller``: the organisation the client certificate proved; empty without one.
+        - ``claimed_organisation``: the organisation the request named, when that is not the
+          caller (an attempt to act as another organisation); otherwise empty.
+        """
+
+        class_version = 3
 
         asking_organisation: str
         reason: RejectionReason
         fields: list[str]
         entry_point: EntryPoint
+        caller: str
+        claimed_organisation: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Before version 2 the service had only its gRPC API."""
             state["entry_point"] = EntryPoint.GRPC
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Before version 3 a refusal recorded only the organisation the request named,
+            and the caller was never recorded: it stays unknown (``caller`` empty). An
+            ``ORGANISATION_MISMATCH`` refusal therefore named the organisation claimed, not
+            the one that asked: that number is kept as ``claimed_organisation`` and the
+            refusal is counted against no organisation. Every other refusal keeps its
+            ``asking_organisation`` (the organisation named, which a certificate had to
+            match for the refusals after that check)."""
+            state["caller"] = ""
+            state["claimed_organisation"] = ""
+            reason = state.get("reason")
+            mismatch = RejectionReason.ORGANISATION_MISMATCH
+            if reason is mismatch or reason == mismatch.value:
+                state["claimed_organisation"] = state.get("asking_organisation", "")
+                state["asking_organisation"] = ""
+
+        @property
+        def impersonation(self) -> bool:
+            """An attempt to act as another organisation than the certificate's."""
+            return bool(self.claimed_organisation)
+
         def apply(self, aggregate: Any) -> None:
             aggregate.status = QueryStatus.REJECTED
             aggregate.asking_organisation = self.asking_organisation
             aggregate.reason = self.reason
+            aggregate.caller = self.caller
+            aggregate.claimed_organisation = self.claimed_organisation
 
     class ProviderAnswered(Aggregate.Event):
         """One provider's outcomes: written before ``Compiled`` version 3, which carries
@@ -257,7 +293,16 @@ class Query(Aggregate):
         fields: list[str],
         at: dt.datetime,
         entry_point: EntryPoint = EntryPoint.GRPC,
+        caller: str = "",
+        claimed_organisation: str = "",
     ) -> Query:
+        """Refuse a query. ``asking_organisation`` is whoever made the call (the caller, when
+        a certificate proved one); ``claimed_organisation`` the other organisation the
+        request named, if it named one."""
+        if caller and asking_organisation != caller:
+            raise QueryStateError("a refusal is counted against the caller its certificate proved")
+        if claimed_organisation and claimed_organisation == asking_organisation:
+            raise QueryStateError("the organisation claimed is recorded only when it differs")
         return cls._create(
             cls.Rejected,
             id=query_id,
@@ -266,6 +311,8 @@ class Query(Aggregate):
             reason=reason,
             fields=sorted(set(fields)),
             entry_point=entry_point,
+            caller=caller,
+            claimed_organisation=claimed_organisation,
         )
 
     @property

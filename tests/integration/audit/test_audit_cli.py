@@ -213,3 +213,18 @@ def test_a_directory_without_any_store_is_an_error_not_an_intact_verdict(
     assert run_cli("audit", "verify", "--data-dir", str(empty), "--public-key", str(key)) == 2
     assert "no event store" in capsys.readouterr().err
     assert list(empty.iterdir()) == []
+
+
+def test_replay_by_caller_on_a_copy(copy: Copy, tmp_path: Path) -> None:
+    """``--caller``: the events of the queries an organisation made, as its certificate proved
+    it (ADR 24); a received query's caller is its asking organisation."""
+    asked, nobody = tmp_path / "asked.jsonl", tmp_path / "nobody.jsonl"
+    by_caller = ("audit", "replay", *copy.options, "--event-type", "Query.Received")
+    assert run_cli(*by_caller, "--caller", "212000-0142", "--output", str(asked)) == 0
+    assert run_cli(*by_caller, "--caller", "212000-0159", "--output", str(nobody)) == 0
+    assert [json.loads(x)["position"] for x in asked.read_text().splitlines()] == [
+        1,
+        Q + 1,
+        2 * Q + 1,
+    ]
+    assert nobody.read_text() == ""

@@ -194,7 +194,7 @@ def test_an_option_over_a_variable_is_checked_and_named_as_the_option() -> None:
 
 def test_the_tls_files_go_together_and_must_exist(tmp_path: Path) -> None:
     certificate = tmp_path / "server.pem"
-    certificate.write_text("not checked here: grpc reads it")
+    certificate.write_text("not a certificate: read and checked at start (ADR 25)")
     settings = from_environ({"SSBTEK_TLS_CERTIFICATE": str(certificate)})
     assert check(settings) == [
         "SSBTEK_TLS_PRIVATE_KEY: the three TLS files go together: set it too",
@@ -207,7 +207,11 @@ def test_the_tls_files_go_together_and_must_exist(tmp_path: Path) -> None:
             "SSBTEK_TLS_CLIENT_CA": str(certificate),
         }
     )
-    assert check(missing) == [f"SSBTEK_TLS_PRIVATE_KEY: no such file: {tmp_path / 'server.key'}"]
+    assert check(missing) == [
+        f"SSBTEK_TLS_CERTIFICATE: {certificate} is not a PEM certificate",
+        f"SSBTEK_TLS_PRIVATE_KEY: no such file: {tmp_path / 'server.key'}",
+        f"SSBTEK_TLS_CLIENT_CA: {certificate} is not a PEM certificate",
+    ]
 
 
 def test_production_needs_mutual_tls_the_seal_key_and_the_pseudonym_key() -> None:

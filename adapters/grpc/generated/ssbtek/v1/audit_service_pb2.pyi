@@ -123,6 +123,7 @@ class ReplayEventsRequest(_message.Message):
     UNTIL_FIELD_NUMBER: _builtins.int
     ASKING_ORGANISATIONS_FIELD_NUMBER: _builtins.int
     FOLLOW_FIELD_NUMBER: _builtins.int
+    CALLERS_FIELD_NUMBER: _builtins.int
     follow: _builtins.bool
     """Stay open after the stored events and send new ones as they are stored."""
     @_builtins.property
@@ -155,6 +156,15 @@ class ReplayEventsRequest(_message.Message):
     def asking_organisations(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only the events of queries these organisations asked (organisation numbers)."""
 
+    @_builtins.property
+    def callers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only the events of queries these organisations made, as their client certificates
+        proved them (organisation numbers): a refused query records its caller and, when it
+        asked as another organisation, the organisation it claimed (ADR 24). A query that was
+        received was made by its asking organisation. Refusals stored before callers were
+        recorded name no caller and match no organisation here.
+        """
+
     def __init__(
         self,
         *,
@@ -166,10 +176,11 @@ class ReplayEventsRequest(_message.Message):
         until: _timestamp_pb2.Timestamp | None = ...,
         asking_organisations: _abc.Iterable[_builtins.str] | None = ...,
         follow: _builtins.bool = ...,
+        callers: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since", "until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_positions", b"after_positions", "aggregate_types", b"aggregate_types", "applications", b"applications", "asking_organisations", b"asking_organisations", "event_types", b"event_types", "follow", b"follow", "since", b"since", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_positions", b"after_positions", "aggregate_types", b"aggregate_types", "applications", b"applications", "asking_organisations", b"asking_organisations", "callers", b"callers", "event_types", b"event_types", "follow", b"follow", "since", b"since", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

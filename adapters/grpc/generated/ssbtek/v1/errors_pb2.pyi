@@ -24,6 +24,7 @@ rules, never a value the caller sent: no personal data is ever echoed in an erro
   ABORTED              CONCURRENT_CHANGE               none: read again and retry
   INTERNAL             INTERNAL                        none
   DEADLINE_EXCEEDED    DEADLINE_PASSED                 none
+  UNAUTHENTICATED      CERTIFICATE_PROVES_NO_ORGANISATION, CERTIFICATE_REVOKED   none
 
 The transport adds its own codes without details: DEADLINE_EXCEEDED (the caller's deadline
 passed), UNAVAILABLE (no connection), UNIMPLEMENTED (an unknown method), CANCELLED.
@@ -113,6 +114,13 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     then and normally sees the transport's own DEADLINE_EXCEEDED; this reason is for the
     access log and the metrics.
     """
+    CERTIFICATE_PROVES_NO_ORGANISATION: _ErrorReason.ValueType  # 18
+    """UNAUTHENTICATED: the client certificate was issued by the trusted CA but names no valid
+    organisation number (organizationIdentifier NTRSE-<number>, or serialNumber; ten digits,
+    check digit valid). Every method but the standard health check refuses it.
+    """
+    CERTIFICATE_REVOKED: _ErrorReason.ValueType  # 19
+    """UNAUTHENTICATED: the client CA has revoked the client certificate (its revocation list)."""
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The `google.rpc.ErrorInfo.reason` of every error status. The value names are the reason
@@ -184,6 +192,13 @@ was not released (the trail records the query as cancelled). The caller has gone
 then and normally sees the transport's own DEADLINE_EXCEEDED; this reason is for the
 access log and the metrics.
 """
+CERTIFICATE_PROVES_NO_ORGANISATION: ErrorReason.ValueType  # 18
+"""UNAUTHENTICATED: the client certificate was issued by the trusted CA but names no valid
+organisation number (organizationIdentifier NTRSE-<number>, or serialNumber; ten digits,
+check digit valid). Every method but the standard health check refuses it.
+"""
+CERTIFICATE_REVOKED: ErrorReason.ValueType  # 19
+"""UNAUTHENTICATED: the client CA has revoked the client certificate (its revocation list)."""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 class _QueryState:

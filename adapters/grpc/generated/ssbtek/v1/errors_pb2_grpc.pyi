@@ -24,6 +24,7 @@ rules, never a value the caller sent: no personal data is ever echoed in an erro
   ABORTED              CONCURRENT_CHANGE               none: read again and retry
   INTERNAL             INTERNAL                        none
   DEADLINE_EXCEEDED    DEADLINE_PASSED                 none
+  UNAUTHENTICATED      CERTIFICATE_PROVES_NO_ORGANISATION, CERTIFICATE_REVOKED   none
 
 The transport adds its own codes without details: DEADLINE_EXCEEDED (the caller's deadline
 passed), UNAVAILABLE (no connection), UNIMPLEMENTED (an unknown method), CANCELLED.
