@@ -202,7 +202,7 @@ class BackgroundRoles:
         self._role_stop.set()
         tasks = list(self._tasks)
         ran_roles = bool(tasks)
-        for task, role in zip(tasks, self._roles, strict=True):
+        for task, role in zip(tasks, self._roles, strict=False):  # none, or one per role
             if not role.finishes:
                 task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

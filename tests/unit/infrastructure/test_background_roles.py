@@ -97,23 +97,28 @@ async def test_a_process_without_the_roles_seals_once_on_stopping_only_if_the_le
     None
 ):
     sealed: list[object] = []
+    ran: list[str] = []
 
     async def seal() -> None:
         sealed.append(FENCE.get())
 
+    async def role(stop: asyncio.Event) -> None:
+        ran.append("role")
+
     lease = FakeLease(token=None)  # another process holds the lease
-    roles = BackgroundRoles(lease, [], last_seal=seal)
+    roles = BackgroundRoles(lease, [Role("sealer", role, finishes=True)], last_seal=seal)
     roles.start()
     await asyncio.sleep(0.1)
     await roles.stop()
     assert sealed == []
     lease = FakeLease(token=None)
-    roles = BackgroundRoles(lease, [], last_seal=seal)
+    roles = BackgroundRoles(lease, [Role("sealer", role, finishes=True)], last_seal=seal)
     roles.start()
     await asyncio.sleep(0.1)
-    lease.token = 7  # the holder stopped and released it
+    lease.token = 7  # the holder stopped and released it (the keeper has not asked since)
     await roles.stop()
     assert len(sealed) == 1
     assert isinstance(sealed[0], FencedBy)
     assert sealed[0].token == 7
     assert lease.released
+    assert ran == []  # the roles never ran here
