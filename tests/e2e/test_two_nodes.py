@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +21,11 @@ from pathlib import Path
 import grpc
 import psycopg
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
+from infrastructure.roles import ROLES_HEALTH
 from infrastructure.settings import PostgresSettings
 from tests.e2e.processes import SSBTEK, free_port, postgres_env
 from tests.e2e.test_query_service_over_grpc import request
@@ -89,6 +92,21 @@ def ask(port: int) -> None:
     assert len(response.answer.subjects[0].parts) == 2
 
 
+def holds_the_roles(port: int) -> bool:
+    """What the node's health service says of the background roles."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        answer = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=ROLES_HEALTH), timeout=5
+        )
+    return bool(answer.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def roles_metric(metrics_port: int) -> list[str]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as page:
+        text: str = page.read().decode()
+    return [line for line in text.splitlines() if line.startswith("ssbtek_background_roles{")]
+
+
 def sql(database: PostgresSettings, statement: str) -> int:
     with psycopg.connect(
         host=database.host, port=database.port, user=database.user, dbname=database.dbname
@@ -114,10 +132,20 @@ def test_the_other_node_takes_the_roles_over_when_the_holder_is_killed(
     tmp_path: Path, postgres_database: PostgresSettings
 ) -> None:
     env = node_env(postgres_database, tmp_path)
+    metrics_port = free_port()
+    second_env = {**env, "SSBTEK_METRICS_LISTEN": f"127.0.0.1:{metrics_port}"}
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    with node(env, first_log) as (first_port, first), node(env, second_log) as (second_port, _):
+    with (
+        node(env, first_log) as (first_port, first),
+        node(second_env, second_log) as (second_port, _),
+    ):
         until(lambda: TAKEN in first_log.read_text(), 10, first_log)
         assert TAKEN not in second_log.read_text()
+        assert holds_the_roles(first_port)
+        assert not holds_the_roles(second_port)
+        (gauge,) = roles_metric(metrics_port)
+        assert gauge.startswith('ssbtek_background_roles{node="node-')
+        assert gauge.endswith(" 0.0")
         ask(first_port)
         ask(second_port)
         until(lambda: followed(postgres_database), 20, first_log)
@@ -125,6 +153,8 @@ def test_the_other_node_takes_the_roles_over_when_the_holder_is_killed(
         killed_at = time.monotonic()
         until(lambda: TAKEN in second_log.read_text(), TAKE_OVER_S + SCHEDULING_S, second_log)
         print(f"taken over {time.monotonic() - killed_at:.2f} s after the kill")
+        assert holds_the_roles(second_port)
+        assert roles_metric(metrics_port)[0].endswith(" 1.0")
         ask(second_port)
         ask(second_port)
         until(lambda: followed(postgres_database), 20, second_log)
