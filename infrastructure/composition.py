@@ -332,8 +332,9 @@ def build_audit_trail(
 class Audit:
     """The audit trail of the running service: the seals, the sealer, and the gRPC service.
 
-    One worker runs the sealer until ``stop`` is set (after ``server.stop(grace)``; it seals
-    once more, then returns); every other worker seals once with ``seal_now`` on shutdown.
+    The process holding the background roles runs the sealer until ``stop`` is set (after
+    ``server.stop(grace)``; it seals once more, then returns); another process seals once with
+    ``seal_now`` on shutdown only if it can take the lease then (``infrastructure.roles``).
     """
 
     seals: AuditSeals

@@ -3,7 +3,9 @@ endpoint, the background jobs, and a clean shutdown.
 
 ``run(settings, workers=N)`` starts N processes that share the port with SO_REUSEPORT;
 each is a complete service against the same store. What is per process: the in-flight
-duplicate check, the store gate and the rate limit (documented in ADR 0013).
+duplicate check, the store gate and the rate limit; the background roles (followers,
+deadline check, sealer, recovery) run in the one process of all the nodes that holds their
+lease (``infrastructure.roles``, ADR 0013).
 """
 
 from __future__ import annotations

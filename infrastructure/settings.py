@@ -245,7 +245,7 @@ class Settings:
         10.0,
         "seconds of the background roles' lease: a holder that has not renewed it for 3/4 of "
         "this stops them, and another node takes over within 1.25 times this after the holder "
-        "dies or loses the database (at once after it stops) (ADR 13)",
+        "dies or loses the database, within a quarter of this after it stops (ADR 13)",
         name="SSBTEK_ROLES_LEASE",
     )
     provider_peak_rate: Annotated[float, pydantic.Field(gt=0, allow_inf_nan=False)] = variable(
