@@ -13,9 +13,19 @@ import pytest
 
 from adapters.persistence.fencing import LeaseLostError, fenced
 from adapters.persistence.postgres_lease import PostgresConnection, PostgresLease
-from infrastructure.composition import build_role_lease, build_service, seed_demo_data
+from domain.providers import Provider
+from infrastructure.composition import (
+    build_queries,
+    build_role_lease,
+    build_service,
+    build_service_management,
+    seed_demo_data,
+)
 from infrastructure.settings import PostgresSettings, Settings, Store
 from tests.conftest import TEST_KEY
+from tests.fakes import FakeClock, fake_base_services
+from tests.integration.test_automatic_incidents import WEDNESDAY_NOON
+from tests.service_management_support import query_command
 
 
 def _lease(database: PostgresSettings, holder: str) -> PostgresLease:
@@ -77,6 +87,42 @@ def test_a_sealer_that_lost_the_lease_writes_no_seal(
         old.close()
         new.close()
         service.close()
+
+
+async def test_a_follower_that_lost_the_lease_records_neither_incident_nor_position(
+    tmp_path: Path, postgres_database: PostgresSettings
+) -> None:
+    settings = Settings(
+        store=Store.POSTGRES,
+        data_dir=tmp_path,
+        postgres=postgres_database,
+        pseudonym_key_hex=TEST_KEY,
+    )
+    services, clock = fake_base_services(), FakeClock(WEDNESDAY_NOON)
+    services[Provider.CSN].mode = services[Provider.SKATTEVERKET].mode = "fail"
+    queries = build_queries(settings, base_services=services, clock=clock)
+    management = build_service_management(settings, clock=clock, queries=queries)
+    incidents = management.incidents
+    old, new = _lease(postgres_database, "old/1"), _lease(postgres_database, "new/2")
+    try:
+        await queries.submit(query_command())  # two providers fail: an incident (§ 3.8)
+        token = old.acquire()
+        assert token == 1
+        _expire(postgres_database)
+        assert new.acquire() == 2
+        with fenced(old.fence(token)), pytest.raises(LeaseLostError):
+            incidents.process_queries()
+        assert incidents.recorder.max_tracking_id("Queries") is None
+        assert incidents.list_incidents() == []
+        incidents.reread_automatic_incidents()
+        with fenced(new.fence(2)):
+            incidents.process_queries()
+        assert len(incidents.list_incidents()) == 1
+    finally:
+        old.close()
+        new.close()
+        management.close()
+        queries.close()
 
 
 def test_on_one_machine_a_file_lock_holds_the_roles(tmp_path: Path) -> None:
