@@ -526,9 +526,13 @@ def prepare(settings: Settings) -> None:
     ):
         app.close()
     build_audit_seals(settings, clock=clock, signer=None).close()
-    lease = build_role_lease(attrs.evolve(settings, singletons=True), create_table=True)
-    assert lease is not None
-    lease.close()
+    if settings.store is Store.POSTGRES:
+        from adapters.persistence.postgres_lease import PostgresLease
+
+        lease = build_role_lease(attrs.evolve(settings, singletons=True), create_table=True)
+        assert isinstance(lease, PostgresLease)
+        lease.create_table()
+        lease.close()
 
 
 def _credentials(settings: Settings) -> grpc.ServerCredentials | None:

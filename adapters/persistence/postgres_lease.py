@@ -94,8 +94,9 @@ class PostgresLease:
         self._connection: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
         self._token: int | None = None
-        if create_table:
-            self._create_table()
+        self._create = create_table
+        """Create the table with the first statement (not here: a database that is down at
+        start does not stop the start)."""
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._connection is not None and not self._connection.closed:
@@ -123,14 +124,20 @@ class PostgresLease:
         )
         return self._connection
 
+    def create_table(self) -> None:
+        """Create the lease table if it is missing (``ssbtek serve --workers N``: once, first)."""
+        with self._lock:
+            self._create_table()
+
     def _create_table(self) -> None:
         statement = sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, holder text NOT NULL,"
             " token bigint NOT NULL, expires_at timestamptz NOT NULL)"
         ).format(self._table)
         created = (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable)
-        with self._lock, contextlib.suppress(*created):  # by another node at the same moment
+        with contextlib.suppress(*created):  # by another node at the same moment
             self._connect().execute(statement)
+        self._create = False
 
     def acquire(self) -> int | None:
         """Take the lease if it is free or expired, renew it if this holder has it: the token
@@ -148,6 +155,8 @@ class PostgresLease:
         ).format(t=self._table)
         with self._lock:
             try:
+                if self._create:
+                    self._create_table()
                 row = (
                     self._connect()
                     .execute(
