@@ -4,9 +4,10 @@ the lease, and the other takes them over when the holder is killed (ADR 13).
 
 Both nodes answer queries that two failing providers make incident-worthy. The holder is
 SIGKILLed; within the stated bound (1.25 leases) the other node takes the roles, resumes
-the follower from its tracking record and the sealer from the last seal: one automatic
-incident in all, no seal race, and ``ssbtek audit verify --require-sealed`` finds every
-log intact and sealed."""
+the follower from its tracking record and the sealer from the last seal. Then an upgrade:
+a third node starts, the holder is stopped (SIGTERM) and releases the lease, and the new
+node takes the roles within a quarter lease. One automatic incident in all, no seal race,
+and ``ssbtek audit verify --require-sealed`` finds every log intact and sealed."""
 
 from __future__ import annotations
 
@@ -128,16 +129,16 @@ def followed(database: PostgresSettings) -> bool:
     return 0 < compiled == tracked
 
 
-def test_the_other_node_takes_the_roles_over_when_the_holder_is_killed(
+def test_another_node_takes_the_roles_over_when_the_holder_is_killed_or_stopped(
     tmp_path: Path, postgres_database: PostgresSettings
 ) -> None:
     env = node_env(postgres_database, tmp_path)
     metrics_port = free_port()
     second_env = {**env, "SSBTEK_METRICS_LISTEN": f"127.0.0.1:{metrics_port}"}
-    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first_log, second_log, third_log = (tmp_path / f"{n}.log" for n in ("1", "2", "3"))
     with (
         node(env, first_log) as (first_port, first),
-        node(second_env, second_log) as (second_port, _),
+        node(second_env, second_log) as (second_port, second),
     ):
         until(lambda: TAKEN in first_log.read_text(), 10, first_log)
         assert TAKEN not in second_log.read_text()
@@ -156,14 +157,20 @@ def test_the_other_node_takes_the_roles_over_when_the_holder_is_killed(
         assert holds_the_roles(second_port)
         assert roles_metric(metrics_port)[0].endswith(" 1.0")
         ask(second_port)
-        ask(second_port)
-        until(lambda: followed(postgres_database), 20, second_log)
+        with node(env, third_log) as (third_port, _):  # an upgrade: the new node, then
+            second.terminate()  # the old one stops, releasing the lease
+            stopped_at = time.monotonic()
+            until(lambda: TAKEN in third_log.read_text(), LEASE_S / 4 + SCHEDULING_S, third_log)
+            print(f"taken over {time.monotonic() - stopped_at:.2f} s after the stop")
+            assert second.wait(timeout=20) == 0
+            ask(third_port)
+            until(lambda: followed(postgres_database), 20, third_log)
     incidents = sql(
         postgres_database,
         "SELECT count(*) FROM incidents_events WHERE topic LIKE '%Incident.Registered'",
     )
     assert incidents == 1
-    for log in (first_log, second_log):
+    for log in (first_log, second_log, third_log):
         text = log.read_text()
         assert "first; it is sealed" not in text  # no two sealers raced
         assert "LeaseLostError" not in text
