@@ -109,8 +109,6 @@ class BackgroundRoles:
             log.info("background roles: this node is excluded (SSBTEK_SINGLETONS=off)")
             await self._tell(False)
             return
-        loop = asyncio.get_running_loop()
-        quarter = lease.ttl_s / 4
         log.info(
             "background roles: a candidate as %s (lease %g s, take-over within %g s)",
             lease.holder,
@@ -119,6 +117,18 @@ class BackgroundRoles:
         )
         await self._tell(False)
         stopping: asyncio.Future[Any] = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await self._renew_until_stopped(lease, stopping)
+        except Exception as error:  # a bug here must not leave roles running unrenewed
+            log.error("background roles: the lease keeper failed: %s", type(error).__name__)
+            if self.held:
+                await self._lose("the lease keeper failed")
+        finally:
+            stopping.cancel()
+
+    async def _renew_until_stopped(self, lease: Lease, stopping: asyncio.Future[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        quarter = lease.ttl_s / 4
         pending: asyncio.Future[int | None] | None = None
         sent = 0.0
         while not self._stopping.is_set():
