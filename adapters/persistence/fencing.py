@@ -6,6 +6,8 @@ The process that holds the lease runs each role in a context where ``FENCE`` is 
 does the store work, and the recorders of ``adapters.persistence.postgres_lease`` call
 ``check_fence`` inside the write transaction, before the events are inserted. A write
 made outside a role (a query, an operator's command) has no fence and is not checked.
+A task or thread started from inside a role carries its fence, so a role starts none that
+outlives it to do other work; work handed to a thread some other way (a queue) is not fenced.
 """
 
 from __future__ import annotations
