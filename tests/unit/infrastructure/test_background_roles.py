@@ -122,3 +122,22 @@ async def test_a_process_without_the_roles_seals_once_on_stopping_only_if_the_le
     assert sealed[0].token == 7
     assert lease.released
     assert ran == []  # the roles never ran here
+
+
+async def test_an_excluded_node_never_runs_the_roles(caplog: pytest.LogCaptureFixture) -> None:
+    ran: list[str] = []
+    held: list[bool] = []
+
+    async def role(stop: asyncio.Event) -> None:
+        ran.append("role")
+
+    async def changed(now: bool) -> None:
+        held.append(now)
+
+    roles = BackgroundRoles(None, [Role("sealer", role, finishes=True)], changed=changed)
+    roles.start()
+    await asyncio.sleep(0.1)
+    await roles.stop()
+    assert ran == []
+    assert held == [False]
+    assert "excluded (SSBTEK_SINGLETONS=off)" in caplog.text
