@@ -5,6 +5,7 @@ seals once only if the lease is free then."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -125,6 +126,7 @@ async def test_a_process_without_the_roles_seals_once_on_stopping_only_if_the_le
 
 
 async def test_an_excluded_node_never_runs_the_roles(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ssbtek")
     ran: list[str] = []
     held: list[bool] = []
 
