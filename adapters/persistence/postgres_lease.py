@@ -153,17 +153,23 @@ class PostgresLease:
             " WHERE lease.holder = excluded.holder OR lease.expires_at <= statement_timestamp()"
             " RETURNING token"
         ).format(t=self._table)
+        # A candidate first looks without locking: the upsert locks the row even when it does
+        # not take it, and would wait behind the holder's writes (they read it FOR SHARE).
+        look = sql.SQL(
+            "SELECT 1 FROM {} WHERE name = %s AND holder <> %s"
+            " AND expires_at > statement_timestamp()"
+        ).format(self._table)
         with self._lock:
             try:
                 if self._create:
                     self._create_table()
-                row = (
-                    self._connect()
-                    .execute(
+                connection = self._connect()
+                if connection.execute(look, (self.name, self.holder)).fetchone() is not None:
+                    row = None  # another holds it
+                else:
+                    row = connection.execute(
                         statement, {"name": self.name, "holder": self.holder, "ttl": self.ttl_s}
-                    )
-                    .fetchone()
-                )
+                    ).fetchone()
             except psycopg.Error:
                 self._drop()
                 raise
