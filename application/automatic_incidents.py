@@ -71,9 +71,10 @@ class Monitor:
         self._resolved: set[UUID] = set()
         self._latest: dict[Condition, UUID] | None = None
         """The newest automatic incident of each condition. Only this monitor registers
-        automatic incidents (the followers run once, ADR 13), so it is read from the
-        registrations once and then kept up to date here, also with incidents detected
-        earlier in a section whose events are not saved yet (``forget`` if that fails)."""
+        automatic incidents while its process holds the background roles (ADR 13), so it is
+        read from the registrations once and then kept up to date here, also with incidents
+        detected earlier in a section whose events are not saved yet (``forget`` if that
+        fails, or when the roles are taken again after another process held them)."""
 
     def forget(self) -> None:
         """A section's events were not saved: read the registrations again next time."""

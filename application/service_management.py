@@ -117,6 +117,11 @@ class Incidents(ServiceApplication, ProcessApplication[UUID]):
     def follows_queries(self) -> bool:
         return bool(self._leader)
 
+    def reread_automatic_incidents(self) -> None:
+        """Before following again after a pause: another process may have followed the log
+        and registered automatic incidents meanwhile (the background roles, ADR 13)."""
+        self._monitor.forget()
+
     def process_queries(self) -> None:
         """Process the query events recorded since the last tracking record (exactly once)."""
         if not self._leader:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import socket
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,7 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 from eventsourcing.utils import Environment
+from grpc_health.v1 import health
 from prometheus_client import CollectorRegistry
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
@@ -61,6 +63,7 @@ from adapters.grpc.service_management import (
 from adapters.grpc.tls_reload import ReloadingServerCredentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
+from adapters.persistence.file_lease import FileLease, HeldLease
 from adapters.persistence.transcodings import (
     escalation_transcodings,
     incident_transcodings,
@@ -95,6 +98,7 @@ from domain.calendar import HolidayCalendar, WorkingCalendar
 from domain.incident.service_levels import Priority
 from domain.providers import Provider
 from infrastructure.key_files import pseudonym_key, signing_key, trusted_keys
+from infrastructure.roles import Lease
 from infrastructure.scheduler import run_periodically
 from infrastructure.settings import Settings, Store
 from infrastructure.stores import persistence_env, read_only_env, read_only_sessions
@@ -105,6 +109,8 @@ if TYPE_CHECKING:
 PROVIDER_GROUP: Final = "ssbtek.providers"
 SEALS_STORE: Final = "auditseals"
 """``AuditSeals.name.lower()``: ``auditseals.sqlite3``, or the table ``auditseals_events``."""
+ROLES_LOCK: Final = "background-roles.lock"
+"""SQLite: the file whose lock holds the background roles, in the data directory (ADR 13)."""
 RUNS_STORE: Final = "serviceruns"
 """``ServiceRuns.name.lower()``: ``serviceruns.sqlite3``, or the table ``serviceruns_events``."""
 AUDITED: Final = ("queries", "parties", "agreements", "incidents", "escalations", "serviceruns")
@@ -329,8 +335,9 @@ def build_audit_trail(
 class Audit:
     """The audit trail of the running service: the seals, the sealer, and the gRPC service.
 
-    One worker runs the sealer until ``stop`` is set (after ``server.stop(grace)``; it seals
-    once more, then returns); every other worker seals once with ``seal_now`` on shutdown.
+    The process holding the background roles runs the sealer until ``stop`` is set (after
+    ``server.stop(grace)``; it seals once more, then returns); another process seals once with
+    ``seal_now`` on shutdown only if it can take the lease then (``infrastructure.roles``).
     """
 
     seals: AuditSeals
@@ -384,6 +391,38 @@ def node_name(settings: Settings) -> str:
     a person; the digest names it without saying it), the same on every start."""
     digest = hmac.new(pseudonym_key(settings), socket.gethostname().encode(), hashlib.sha256)
     return f"node-{digest.hexdigest()[:12]}"
+
+
+# --- the background roles' lease (ADR 13) --------------------------------------------------
+
+
+def build_role_lease(settings: Settings, *, create_table: bool | None = None) -> Lease | None:
+    """The lease this process holds the background roles by; None when the node is excluded
+    (``SSBTEK_SINGLETONS=off``). PostgreSQL: a lease row with a fencing token; SQLite: a
+    file lock in the data directory; in memory: always held (the store is this process's)."""
+    if not settings.singletons:
+        return None
+    holder = f"{node_name(settings)}/{os.getpid()}"
+    ttl_s = settings.roles_lease_s
+    if settings.store is Store.MEMORY:
+        return HeldLease(holder=holder, ttl_s=ttl_s)
+    if settings.store is Store.SQLITE:
+        return FileLease(settings.data_dir / ROLES_LOCK, holder=holder, ttl_s=ttl_s)
+    from adapters.persistence.postgres_lease import (  # psycopg: only on PostgreSQL
+        PostgresConnection,
+        PostgresLease,
+    )
+
+    pg = settings.postgres
+    where = PostgresConnection(
+        pg.host, pg.port, pg.dbname, pg.user, pg.password, pg.schema, pg.connect_timeout_s
+    )
+    return PostgresLease(
+        where,
+        holder=holder,
+        ttl_s=ttl_s,
+        create_table=settings.create_tables if create_table is None else create_table,
+    )
 
 
 # --- the whole service ---------------------------------------------------------------------
@@ -490,6 +529,13 @@ def prepare(settings: Settings) -> None:
     ):
         app.close()
     build_audit_seals(settings, clock=clock, signer=None).close()
+    if settings.store is Store.POSTGRES:
+        from adapters.persistence.postgres_lease import PostgresLease
+
+        lease = build_role_lease(attrs.evolve(settings, singletons=True), create_table=True)
+        assert isinstance(lease, PostgresLease)
+        lease.create_table()
+        lease.close()
 
 
 def caller_identity(settings: Settings, metrics: PrometheusMetrics | None = None) -> CallerIdentity:
@@ -525,9 +571,14 @@ def _credentials(
 
 
 async def build_grpc_server(
-    service: Service, settings: Settings, *, reuse_port: bool = False
+    service: Service,
+    settings: Settings,
+    *,
+    reuse_port: bool = False,
+    health_servicer: health.aio.HealthServicer | None = None,
 ) -> tuple[grpc.aio.Server, int]:
-    """The gRPC server of ``service`` (built, not started) and the port it is bound to."""
+    """The gRPC server of ``service`` (built, not started) and the port it is bound to;
+    ``health_servicer``: one the caller sets more statuses on (the background roles)."""
     return await build_server(
         service.queries,
         address=settings.listen,
@@ -541,6 +592,7 @@ async def build_grpc_server(
             AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
         ],
         services=service.registrations(),
+        health_servicer=health_servicer,
     )
 
 

@@ -3,7 +3,9 @@ endpoint, the background jobs, and a clean shutdown.
 
 ``run(settings, workers=N)`` starts N processes that share the port with SO_REUSEPORT;
 each is a complete service against the same store. What is per process: the in-flight
-duplicate check, the store gate and the rate limit (documented in ADR 0013).
+duplicate check, the store gate and the rate limit; the background roles (followers,
+deadline check, sealer, recovery) run in the one process of all the nodes that holds their
+lease (``infrastructure.roles``, ADR 0013).
 """
 
 from __future__ import annotations
@@ -15,11 +17,21 @@ import multiprocessing.connection
 import signal
 
 import attrs
+from grpc_health.v1 import health, health_pb2
 
 from adapters.metrics.prometheus import serve_metrics
 from application.pacing import Pacer
 from application.queries import Queries
-from infrastructure.composition import build_grpc_server, build_service, prepare, seed_demo_data
+from infrastructure.composition import (
+    Service,
+    build_grpc_server,
+    build_role_lease,
+    build_service,
+    node_name,
+    prepare,
+    seed_demo_data,
+)
+from infrastructure.roles import ROLES_HEALTH, BackgroundRoles, Role
 from infrastructure.settings import Settings, Store
 from infrastructure.soap import start_soap
 
@@ -38,23 +50,17 @@ async def serve(
     service = build_service(settings)
     if not settings.production and not prepared:
         await asyncio.to_thread(seed_demo_data, service)
-    server, port = await build_grpc_server(service, settings, reuse_port=reuse_port)
+    health_servicer = health.aio.HealthServicer()
+    server, port = await build_grpc_server(
+        service, settings, reuse_port=reuse_port, health_servicer=health_servicer
+    )
     await server.start()
     soap = await start_soap(
         service.queries, settings, metrics=service.metrics, reuse_port=reuse_port
     )
     stopping = asyncio.Event()
-    background = [asyncio.create_task(_recover_periodically(service.queries, interval_s=30.0))]
-    sealing = asyncio.Event()  # its own event: the last seal comes after the last call
-    sealer = None
-    if worker == 0 and settings.singletons:  # once: in the first worker of one node (ADR 13)
-        background.append(asyncio.create_task(service.management.run(stopping)))
-        sealer = asyncio.create_task(service.audit.run_sealer(sealing))
-    if worker == 0:
-        log.info(
-            "the event followers and the audit sealer run %s",
-            "in this process" if sealer else "on another node (SSBTEK_SINGLETONS=off)",
-        )
+    roles = _background_roles(service, settings, health_servicer)
+    roles.start()  # whichever process of the nodes holds the lease runs them (ADR 13)
     if settings.metrics_listen:
         metrics_port = serve_metrics(service.metrics.registry, settings.metrics_listen)
         host = settings.metrics_listen.rpartition(":")[0]
@@ -79,16 +85,46 @@ async def serve(
     if soap is not None:
         await soap.stop()
     await running_time.stop()  # before the last seal, which then covers it
-    if sealer is not None:
-        sealing.set()
-        await sealer  # seals what the last calls wrote
-    else:
-        await service.audit.seal_now()
-    for task in background:
-        task.cancel()
-    await asyncio.gather(*background, return_exceptions=True)
+    await roles.stop()  # the holder's last seal, then the lease is released
     service.close()
     log.info("stopped")
+
+
+def _background_roles(
+    service: Service, settings: Settings, health_servicer: health.aio.HealthServicer
+) -> BackgroundRoles:
+    """The roles one process of all the nodes runs, by the lease; the health service
+    ``ssbtek.v1.BackgroundRoles`` and the gauge ``ssbtek_background_roles`` say where."""
+    node = node_name(settings)
+
+    async def changed(held: bool) -> None:
+        serving = health_pb2.HealthCheckResponse.SERVING
+        await health_servicer.set(
+            ROLES_HEALTH, serving if held else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+
+    async def recovery(_stop: asyncio.Event) -> None:
+        await _recover_periodically(service.queries, interval_s=30.0)
+
+    roles = BackgroundRoles(
+        build_role_lease(settings),
+        [
+            Role("event followers and deadline check", service.management.run, finishes=True),
+            Role("audit sealer", service.audit.run_sealer, finishes=True),
+            Role("recovery", recovery),
+        ],
+        taken=service.management.incidents.reread_automatic_incidents,
+        changed=changed,
+        last_seal=service.audit.seal_now,
+    )
+    service.metrics.gauge_per_label(
+        "ssbtek_background_roles",
+        "1 where this process holds the background roles (event followers, deadline check, "
+        "audit sealer, recovery), by node (ADR 13).",
+        "node",
+        lambda: {node: 1.0 if roles.held else 0.0},
+    )
+    return roles
 
 
 async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:

@@ -239,13 +239,21 @@ class Settings:
     "tuple concurrently updated"; SQLite: locked)."""
     singletons: Switch = variable(
         True,
-        "whether this node's first worker runs the event followers (automatic incidents, "
-        "deadline check) and the audit sealer; several nodes on one database: `off` on all "
-        "but one (ADR 13)",
+        "whether this node may hold the background roles (event followers with automatic "
+        "incidents, deadline check, audit sealer, recovery): the process holding the lease "
+        "runs them; `off` excludes this node, it never runs them (ADR 13)",
     )
-    """Whether this node runs what must run once for all nodes on one database: the event
-    followers (automatic incidents, the deadline check) and the audit sealer, in its first
-    worker. ``SSBTEK_SINGLETONS=off`` on every node but one (ADR 13)."""
+    """Whether this node's processes are candidates for the background roles, which one
+    process of all the nodes on one store runs at a time, by a lease (ADR 13). ``off``
+    excludes the node; a configuration with ``off`` on all nodes but one still works (that
+    node alone can take the roles, so nothing fails over)."""
+    roles_lease_s: Annotated[float, pydantic.Field(ge=2, le=120, allow_inf_nan=False)] = variable(
+        10.0,
+        "seconds of the background roles' lease: a holder that has not renewed it for 3/4 of "
+        "this stops them, and another node takes over within 1.25 times this after the holder "
+        "dies or loses the database, within a quarter of this after it stops (ADR 13)",
+        name="SSBTEK_ROLES_LEASE",
+    )
     provider_peak_rate: Annotated[float, pydantic.Field(gt=0, allow_inf_nan=False)] = variable(
         _GUARDS.peak_call_rate,
         "calls a second each provider's bulkhead is sized for: its limit of calls in progress is "

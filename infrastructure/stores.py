@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from infrastructure.settings import Settings, Store
 
+_FENCED = "adapters.persistence.postgres_lease:"
+
 
 def persistence_env(settings: Settings, application: str) -> dict[str, str]:
     """The eventsourcing library's configuration for one application on the chosen store."""
@@ -45,6 +47,10 @@ def persistence_env(settings: Settings, application: str) -> dict[str, str]:
         "POSTGRES_PRE_PING": "y" if pg.pre_ping else "n",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # unsafe here: see settings.UNSAFE_DB_FUNCTIONS
         "CREATE_TABLE": "y" if settings.create_tables else "n",
+        # The library's recorders, with the background roles' fence checked in a role's
+        # write transaction (ADR 13; any other write is not checked).
+        "APPLICATION_RECORDER_TOPIC": _FENCED + "FencedApplicationRecorder",
+        "PROCESS_RECORDER_TOPIC": _FENCED + "FencedProcessRecorder",
     }
     if pg.schema:
         env["POSTGRES_SCHEMA"] = pg.schema

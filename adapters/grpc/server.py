@@ -32,10 +32,12 @@ async def build_server(
     credentials: grpc.ServerCredentials | None = None,
     reflection_enabled: bool = True,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    health_servicer: health.aio.HealthServicer | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """Build (not start) the server on ``address``; returns it and the bound port.
 
     With ``credentials`` the port speaks mutual TLS only. Production turns reflection off.
+    ``health_servicer``: one the caller keeps, to set more statuses on it later.
     """
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -44,7 +46,7 @@ async def build_server(
     server = grpc.aio.server(options=options, interceptors=[UndecodableRequests(), *interceptors])
     pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)
     names = [QUERY_SERVICE, *(register(server) for register in services)]
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = health_servicer or health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)

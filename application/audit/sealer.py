@@ -9,8 +9,8 @@ The store work runs in a worker thread, paced (``application.pacing``): a minute
 at full load are read and hashed in pieces with pauses between, so the queries do not wait
 behind the round; the last seal on stopping is not paced. A round that fails (the store is
 down) is logged by exception type and retried next round; when another process sealed the
-same log first, its seal stands and the next round continues from it. With several worker
-processes, one runs ``run_sealer`` and every one calls ``seal_now`` when it stops.
+same log first, its seal stands and the next round continues from it. Of all the processes
+on one store, the one holding the background roles' lease runs ``run_sealer`` (ADR 13).
 """
 
 from __future__ import annotations
