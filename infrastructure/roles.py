@@ -6,7 +6,7 @@ sealer, and recovery. Every process of every node is a candidate unless excluded
 (``adapters.persistence.fencing``), so a write of a process that lost the lease is
 refused in its own transaction (ADR 13):
 
-    roles = BackgroundRoles(lease, [Role(...), ...], node="node-3f2a...", ...)
+    roles = BackgroundRoles(lease, [BackgroundRole(...), ...], node="node-3f2a...", ...)
     keeping = asyncio.create_task(roles.keep())   # takes, renews, gives up, takes over
     ...
     await roles.stop()                           # the roles finish (the last seal), released
@@ -52,7 +52,7 @@ class Lease(Protocol):
 
 
 @attrs.frozen
-class Role:
+class BackgroundRole:
     """One background role: ``run(stop)`` until cancelled; with ``finishes`` it also ends when
     ``stop`` is set, after its last piece of work (the sealer's last seal)."""
 
@@ -67,7 +67,7 @@ class BackgroundRoles:
     def __init__(
         self,
         lease: Lease | None,
-        roles: Sequence[Role],
+        roles: Sequence[BackgroundRole],
         *,
         taken: Callable[[], None] = lambda: None,
         changed: Callable[[bool], Awaitable[None]] | None = None,

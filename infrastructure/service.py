@@ -31,7 +31,7 @@ from infrastructure.composition import (
     prepare,
     seed_demo_data,
 )
-from infrastructure.roles import ROLES_HEALTH, BackgroundRoles, Role
+from infrastructure.roles import ROLES_HEALTH, BackgroundRole, BackgroundRoles
 from infrastructure.settings import Settings, Store
 from infrastructure.soap import start_soap
 
@@ -109,9 +109,11 @@ def _background_roles(
     roles = BackgroundRoles(
         build_role_lease(settings),
         [
-            Role("event followers and deadline check", service.management.run, finishes=True),
-            Role("audit sealer", service.audit.run_sealer, finishes=True),
-            Role("recovery", recovery),
+            BackgroundRole(
+                "event followers and deadline check", service.management.run, finishes=True
+            ),
+            BackgroundRole("audit sealer", service.audit.run_sealer, finishes=True),
+            BackgroundRole("recovery", recovery),
         ],
         taken=service.management.incidents.reread_automatic_incidents,
         changed=changed,
