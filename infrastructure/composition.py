@@ -48,8 +48,8 @@ from prometheus_client import CollectorRegistry
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE
-from adapters.grpc.audit_servicer import register_audit_service
-from adapters.grpc.authorisation import AdministratorsOnly
+from adapters.grpc.audit_servicer import AUDIT_SERVICE, register_audit_service
+from adapters.grpc.authorisation import AdministratorsOnly, AuditorsOnly
 from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
 from adapters.grpc.server import ServiceRegistration, build_server
 from adapters.grpc.service_management import (
@@ -363,7 +363,7 @@ def build_audit(
         seals=seals,
         applications=dict(applications),
         trail=trail,
-        registration=register_audit_service(trail, auditors=audit.auditors),
+        registration=register_audit_service(trail),
         interval_s=audit.seal_interval_s,
     )
 
@@ -511,7 +511,10 @@ async def build_grpc_server(
         reuse_port=reuse_port,
         credentials=_credentials(settings),
         reflection_enabled=not settings.production,
-        interceptors=[AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators)],
+        interceptors=[
+            AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
+            AuditorsOnly(frozenset({AUDIT_SERVICE}), settings.audit.auditors),
+        ],
         services=service.registrations(),
     )
 
