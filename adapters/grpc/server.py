@@ -46,6 +46,15 @@ ServiceRegistration = Callable[[grpc.aio.Server], str]
 reflection). Each service module offers one, e.g. ``register_party_service(parties)``."""
 
 
+def interceptor_chain(
+    inner: Sequence[grpc.aio.ServerInterceptor] = (),
+) -> list[grpc.aio.ServerInterceptor]:
+    """The server's interceptors, outermost first: the access log and error mapping, the
+    decoding check, then ``inner`` (see above). A server without them has no error mapping:
+    a servicer raises application errors and leaves their statuses to the chain."""
+    return [ReportedCalls(), UndecodableRequests(), *inner]
+
+
 async def build_server(
     queries: Queries,
     *,
@@ -65,8 +74,7 @@ async def build_server(
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
-    chain = [ReportedCalls(), UndecodableRequests(), *interceptors]
-    server = grpc.aio.server(options=options, interceptors=chain)
+    server = grpc.aio.server(options=options, interceptors=interceptor_chain(interceptors))
     pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)
     names = [QUERY_SERVICE, *(register(server) for register in services)]
     health_servicer = health.aio.HealthServicer()
