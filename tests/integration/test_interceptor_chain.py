@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +84,12 @@ class Handlers:
         return Text(value="".join([request.value async for request in requests]))
 
     def registration(self, server: grpc.aio.Server) -> str:
-        def unary(behaviour: Any) -> grpc.RpcMethodHandler:
+        def unary(behaviour: Any) -> grpc.RpcMethodHandler[Text, Text]:
             return grpc.unary_unary_rpc_method_handler(
                 behaviour, Text.FromString, Text.SerializeToString
             )
 
-        methods = {
+        methods: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
             "Echo": unary(self.echo),
             "Fail": unary(self.fail),
             "Hang": unary(self.hang),
@@ -170,7 +170,7 @@ def method(channel: grpc.aio.Channel, name: str) -> Any:
 
 
 def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    status = rpc_status.from_call(error)
     assert status is not None, "the status carries details"
     infos = [d for d in status.details if d.Is(error_details_pb2.ErrorInfo.DESCRIPTOR)]
     assert len(infos) == 1
@@ -372,7 +372,7 @@ async def test_the_served_audit_service_refuses_a_caller_without_an_auditors_cer
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = apb_grpc.AuditServiceStub(channel)
-            calls = [
+            calls: list[Awaitable[object]] = [
                 stub.VerifyChain(apb.VerifyChainRequest(), timeout=10),
                 stub.GetReport(apb.GetReportRequest(), timeout=10),
             ]
