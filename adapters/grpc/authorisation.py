@@ -19,9 +19,7 @@ every other refusal, and logs the call.
 
 from __future__ import annotations
 
-from typing import Any
-
-from adapters.grpc.interceptors import Context, MethodInterceptor, before, wrap
+from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, before, wrap
 from adapters.grpc.tls import authenticated_organisation
 from application.errors import PermissionDeniedError
 
@@ -37,7 +35,7 @@ class _ServicesChecked(MethodInterceptor):
     def __init__(self, services: frozenset[str]) -> None:
         self._services = services
 
-    def wrap_method(self, method: str, handler: Any) -> Any:
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
         if _service_of(method) not in self._services:
             return handler
         return wrap(handler, around=before(self.check))

@@ -21,11 +21,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"  # generic in the stubs only
 Around = Callable[[Context], AbstractAsyncContextManager[object]]
 RequestCheck = Callable[[Any, Context], Awaitable[None]]
 
@@ -61,18 +62,18 @@ def _checked(
 
 
 def wrap(
-    handler: Any,
+    handler: Handler,
     *,
     around: Around = _nothing,
     each_request: RequestCheck | None = None,
     request_deserializer: Callable[[bytes], Any] | None = None,
-) -> Any:
-    """``handler`` (an ``RpcMethodHandler``) with ``around`` and ``each_request`` added."""
+) -> Handler:
+    """``handler`` with ``around`` and ``each_request`` added."""
     deserializer = request_deserializer or handler.request_deserializer
     serializer = handler.response_serializer
     unreachable = "unreachable: around re-raises or aborts"
     if handler.unary_unary is not None:
-        unary_unary = handler.unary_unary
+        unary_unary: Any = handler.unary_unary
 
         async def unary_unary_wrapped(request: Any, context: Context) -> Any:
             async with around(context):
@@ -84,7 +85,7 @@ def wrap(
         return grpc.unary_unary_rpc_method_handler(unary_unary_wrapped, deserializer, serializer)
     wrapped: Callable[[Any, Context], Any]
     if handler.unary_stream is not None:
-        unary_stream = handler.unary_stream
+        unary_stream: Any = handler.unary_stream
         if inspect.isasyncgenfunction(unary_stream):
 
             async def unary_stream_generator(request: Any, context: Context) -> Any:
@@ -107,7 +108,7 @@ def wrap(
             wrapped = unary_stream_writer
         return grpc.unary_stream_rpc_method_handler(wrapped, deserializer, serializer)
     if handler.stream_unary is not None:
-        stream_unary = handler.stream_unary
+        stream_unary: Any = handler.stream_unary
 
         async def stream_unary_wrapped(requests: Any, context: Context) -> Any:
             async with around(context):
@@ -115,7 +116,7 @@ def wrap(
             raise AssertionError(unreachable)  # pragma: no cover
 
         return grpc.stream_unary_rpc_method_handler(stream_unary_wrapped, deserializer, serializer)
-    stream_stream = handler.stream_stream
+    stream_stream: Any = handler.stream_stream
     if inspect.isasyncgenfunction(stream_stream):
 
         async def stream_stream_generator(requests: Any, context: Context) -> Any:
@@ -142,14 +143,14 @@ class MethodInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED
             return None
         return self.wrap_method(str(handler_call_details.method), handler)
 
-    def wrap_method(self, method: str, handler: Any) -> Any:
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
         """The handler to run for ``method`` (e.g. ``/ssbtek.v1.QueryService/SubmitQuery``)."""
         raise NotImplementedError

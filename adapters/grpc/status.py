@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any, Final, NoReturn
+from typing import Final, NoReturn
 
 import grpc
 from google.protobuf import any_pb2
@@ -28,7 +28,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from adapters.grpc.generated.ssbtek.v1 import errors_pb2
-from adapters.grpc.interceptors import Context, MethodInterceptor, wrap
+from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, wrap
 from application.errors import (
     AuditUnavailableError,
     ConflictError,
@@ -190,5 +190,5 @@ class ReportedCalls(MethodInterceptor):
     own status. Either way the call gets one ``ssbtek.access`` line with its true code.
     """
 
-    def wrap_method(self, method: str, handler: Any) -> Any:
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
         return wrap(handler, around=partial(reported, method))

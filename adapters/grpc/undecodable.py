@@ -18,7 +18,7 @@ from typing import Any, Final, NoReturn
 
 import grpc
 
-from adapters.grpc.interceptors import Context, MethodInterceptor, RequestCheck, wrap
+from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, RequestCheck, wrap
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ async def _refuse(method: str, context: Context) -> NoReturn:
 class UndecodableRequests(MethodInterceptor):
     """Answers an undecodable request ``INVALID_ARGUMENT``, for every method of the server."""
 
-    def wrap_method(self, method: str, handler: Any) -> Any:
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
         if handler.request_deserializer is None:
             return handler
         return wrap(

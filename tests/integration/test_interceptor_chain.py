@@ -28,7 +28,7 @@ from grpc_status import rpc_status
 from adapters.grpc.authorisation import AdministratorsOnly, AuditorsOnly
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as apb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as apb_grpc
-from adapters.grpc.interceptors import Context, MethodInterceptor, before, wrap
+from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, before, wrap
 from adapters.grpc.server import build_server
 from adapters.grpc.tls import server_credentials
 from application.errors import OverloadedError
@@ -110,7 +110,7 @@ class Refusing(MethodInterceptor):
     """Stands in for the identity and admission interceptors: it refuses two methods, one by
     ``abort`` and one by raising an application error."""
 
-    def wrap_method(self, method: str, handler: Any) -> Any:
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
         if method == f"/{SERVICE}/Unauthenticated":
 
             async def unauthenticated(context: Context) -> None:
