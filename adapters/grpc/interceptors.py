@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import grpc
 
@@ -47,18 +47,62 @@ def before(check: Callable[[Context], Awaitable[None]]) -> Around:
     return checked
 
 
-async def _each_checked(
-    requests: AsyncIterator[Any], context: Context, check: RequestCheck
-) -> AsyncIterator[Any]:
-    async for request in requests:
+Admit = Callable[[Any, Context], Awaitable[Any]]
+"""Hands the handler its request (or its requests' iterator), checked."""
+
+
+async def _as_is(request: Any, context: Context) -> Any:
+    return request
+
+
+def _admit_one(check: RequestCheck) -> Admit:
+    async def admit(request: Any, context: Context) -> Any:
         await check(request, context)
-        yield request
+        return request
+
+    return admit
 
 
-def _checked(
-    requests: AsyncIterator[Any], context: Context, check: RequestCheck | None
-) -> AsyncIterator[Any]:
-    return requests if check is None else _each_checked(requests, context, check)
+def _admit_each(check: RequestCheck) -> Admit:
+    async def each(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
+        async for request in requests:
+            await check(request, context)
+            yield request
+
+    async def admit(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
+        return each(requests, context)
+
+    return admit
+
+
+def _answering(inner: Any, admit: Admit, around: Around) -> Callable[[Any, Context], Any]:
+    """For a handler that returns its answer (or writes its answers with ``context.write``)."""
+
+    async def wrapped(request: Any, context: Context) -> Any:
+        async with around(context):
+            return await inner(await admit(request, context), context)
+        raise AssertionError("unreachable: around re-raises or aborts")  # pragma: no cover
+
+    return wrapped
+
+
+def _yielding(inner: Any, admit: Admit, around: Around) -> Callable[[Any, Context], Any]:
+    """For a handler that yields its answers (an async generator)."""
+
+    async def wrapped(request: Any, context: Context) -> Any:
+        async with around(context):
+            async for response in inner(await admit(request, context), context):
+                yield response
+
+    return wrapped
+
+
+_BUILDERS: Final = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, False): grpc.stream_unary_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
+}
 
 
 def wrap(
@@ -69,73 +113,20 @@ def wrap(
     request_deserializer: Callable[[bytes], Any] | None = None,
 ) -> Handler:
     """``handler`` with ``around`` and ``each_request`` added."""
-    deserializer = request_deserializer or handler.request_deserializer
-    serializer = handler.response_serializer
-    unreachable = "unreachable: around re-raises or aborts"
-    if handler.unary_unary is not None:
-        unary_unary: Any = handler.unary_unary
-
-        async def unary_unary_wrapped(request: Any, context: Context) -> Any:
-            async with around(context):
-                if each_request is not None:
-                    await each_request(request, context)
-                return await unary_unary(request, context)
-            raise AssertionError(unreachable)  # pragma: no cover
-
-        return grpc.unary_unary_rpc_method_handler(unary_unary_wrapped, deserializer, serializer)
-    wrapped: Callable[[Any, Context], Any]
-    if handler.unary_stream is not None:
-        unary_stream: Any = handler.unary_stream
-        if inspect.isasyncgenfunction(unary_stream):
-
-            async def unary_stream_generator(request: Any, context: Context) -> Any:
-                async with around(context):
-                    if each_request is not None:
-                        await each_request(request, context)
-                    async for response in unary_stream(request, context):
-                        yield response
-
-            wrapped = unary_stream_generator
-        else:  # a coroutine that writes its answers itself (``context.write``)
-
-            async def unary_stream_writer(request: Any, context: Context) -> Any:
-                async with around(context):
-                    if each_request is not None:
-                        await each_request(request, context)
-                    return await unary_stream(request, context)
-                raise AssertionError(unreachable)  # pragma: no cover
-
-            wrapped = unary_stream_writer
-        return grpc.unary_stream_rpc_method_handler(wrapped, deserializer, serializer)
-    if handler.stream_unary is not None:
-        stream_unary: Any = handler.stream_unary
-
-        async def stream_unary_wrapped(requests: Any, context: Context) -> Any:
-            async with around(context):
-                return await stream_unary(_checked(requests, context, each_request), context)
-            raise AssertionError(unreachable)  # pragma: no cover
-
-        return grpc.stream_unary_rpc_method_handler(stream_unary_wrapped, deserializer, serializer)
-    stream_stream: Any = handler.stream_stream
-    if inspect.isasyncgenfunction(stream_stream):
-
-        async def stream_stream_generator(requests: Any, context: Context) -> Any:
-            async with around(context):
-                async for response in stream_stream(
-                    _checked(requests, context, each_request), context
-                ):
-                    yield response
-
-        wrapped = stream_stream_generator
-    else:
-
-        async def stream_stream_writer(requests: Any, context: Context) -> Any:
-            async with around(context):
-                return await stream_stream(_checked(requests, context, each_request), context)
-            raise AssertionError(unreachable)  # pragma: no cover
-
-        wrapped = stream_stream_writer
-    return grpc.stream_stream_rpc_method_handler(wrapped, deserializer, serializer)
+    inner: Any = (
+        handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
+    )
+    streamed = handler.request_streaming
+    admit: Admit = _as_is
+    if each_request is not None:
+        admit = (_admit_each if streamed else _admit_one)(each_request)
+    style = _yielding if inspect.isasyncgenfunction(inner) else _answering
+    build = _BUILDERS[streamed, handler.response_streaming]
+    return build(
+        style(inner, admit, around),
+        request_deserializer or handler.request_deserializer,
+        handler.response_serializer,
+    )
 
 
 class MethodInterceptor(grpc.aio.ServerInterceptor):
