@@ -200,13 +200,16 @@ def _access_log(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="ssbtek.access")
 
 
-async def test_an_answered_call_is_one_line_with_its_full_method_and_ok(
+async def test_an_answered_call_unary_or_client_streaming_is_one_line_with_its_method_and_ok(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with serve() as (channel, _):
         answer = await method(channel, "Echo")(Text(value="hi"), timeout=10)
-        assert answer.value == "hi"
-        assert await access_lines(caplog, 1) == [(f"/{SERVICE}/Echo", "OK")]
+        join = channel.stream_unary(f"/{SERVICE}/Join", Text.SerializeToString, Text.FromString)
+        joined = await join(iter([Text(value="a"), Text(value="b")]), timeout=10)
+        lines = await access_lines(caplog, 2)
+    assert (answer.value, joined.value) == ("hi", "ab")
+    assert lines == [(f"/{SERVICE}/Echo", "OK"), (f"/{SERVICE}/Join", "OK")]
 
 
 async def test_an_unexpected_exception_is_internal_with_error_info_and_one_line(
@@ -264,16 +267,6 @@ async def test_a_streaming_method_is_one_line_whether_it_ends_or_breaks(
     assert lines == [(f"/{SERVICE}/Count", "OK"), (f"/{SERVICE}/Count", "INTERNAL")]
 
 
-async def test_a_client_streaming_method_passes_the_chain(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    async with serve() as (channel, _):
-        join = channel.stream_unary(f"/{SERVICE}/Join", Text.SerializeToString, Text.FromString)
-        joined = await join(iter([Text(value="a"), Text(value="b")]), timeout=10)
-        assert joined.value == "ab"
-        assert await access_lines(caplog, 1) == [(f"/{SERVICE}/Join", "OK")]
-
-
 async def test_a_call_the_client_cancels_is_one_line_cancelled(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -301,57 +294,44 @@ async def test_a_health_watch_the_client_leaves_is_cancelled_not_ok(
         assert await access_lines(caplog, 1) == [("/grpc.health.v1.Health/Watch", "CANCELLED")]
 
 
+ADMINISTRATORS = AdministratorsOnly(frozenset({SERVICE}), frozenset({OPERATOR}))
+AUDITORS = AuditorsOnly(frozenset({SERVICE}), frozenset({OPERATOR}))
+NO_AUDITORS = AuditorsOnly(frozenset({SERVICE}), frozenset())
+
+
 @pytest.mark.parametrize(
-    ("client", "refused"), [(MUNICIPALITY, True), (OPERATOR, False)], ids=["outsider", "admin"]
+    ("check", "client", "reason"),
+    [
+        (ADMINISTRATORS, MUNICIPALITY, "ADMINISTRATORS_ONLY"),
+        (ADMINISTRATORS, OPERATOR, None),
+        (AUDITORS, MUNICIPALITY, "NOT_AN_AUDITOR"),
+        (AUDITORS, OPERATOR, None),
+        (NO_AUDITORS, MUNICIPALITY, None),
+    ],
+    ids=["outsider-admin", "admin", "outsider-audit", "auditor", "no-auditors-configured"],
 )
-async def test_administrators_only_refuses_with_error_info_and_one_line(
-    caplog: pytest.LogCaptureFixture, client: str, refused: bool
+async def test_authorisation_refuses_outsiders_with_error_info_and_one_line(
+    caplog: pytest.LogCaptureFixture,
+    check: grpc.aio.ServerInterceptor,
+    client: str,
+    reason: str | None,
 ) -> None:
     credentials = server_credentials(
         SERVER.certificate_pem, SERVER.private_key_pem, CLIENT_CA.certificate_pem
     )
-    chain = [AdministratorsOnly(frozenset({SERVICE}), frozenset({OPERATOR}))]
     issued = CLIENT_CA.issue_organisation(client)
-    async with serve(chain, credentials, issued) as (channel, handlers):
-        if refused:
+    async with serve([check], credentials, issued) as (channel, handlers):
+        if reason is None:
+            await method(channel, "Echo")(Text(), timeout=10)
+        else:
             with pytest.raises(grpc.aio.AioRpcError) as error:
                 await method(channel, "Echo")(Text(), timeout=10)
             assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED
             info = error_info(error.value)
-            assert (info.reason, info.domain) == ("ADMINISTRATORS_ONLY", "ssbtek.se")
-        else:
-            await method(channel, "Echo")(Text(), timeout=10)
-        code = "PERMISSION_DENIED" if refused else "OK"
+            assert (info.reason, info.domain) == (reason, "ssbtek.se")
+        code = "OK" if reason is None else "PERMISSION_DENIED"
         assert await access_lines(caplog, 1) == [(f"/{SERVICE}/Echo", code)]
-        assert handlers.ran == ([] if refused else ["Echo"])
-
-
-@pytest.mark.parametrize(
-    ("auditors", "client", "refused"),
-    [
-        (frozenset({OPERATOR}), MUNICIPALITY, True),
-        (frozenset({OPERATOR}), OPERATOR, False),
-        (frozenset(), MUNICIPALITY, False),
-    ],
-    ids=["outsider", "auditor", "no-auditors-configured"],
-)
-async def test_auditors_only_refuses_others_with_error_info(
-    auditors: frozenset[str], client: str, refused: bool
-) -> None:
-    credentials = server_credentials(
-        SERVER.certificate_pem, SERVER.private_key_pem, CLIENT_CA.certificate_pem
-    )
-    chain = [AuditorsOnly(frozenset({SERVICE}), auditors)]
-    issued = CLIENT_CA.issue_organisation(client)
-    async with serve(chain, credentials, issued) as (channel, handlers):
-        if refused:
-            with pytest.raises(grpc.aio.AioRpcError) as error:
-                await method(channel, "Echo")(Text(), timeout=10)
-            assert error.value.code() is grpc.StatusCode.PERMISSION_DENIED
-            assert error_info(error.value).reason == "NOT_AN_AUDITOR"
-        else:
-            await method(channel, "Echo")(Text(), timeout=10)
-        assert handlers.ran == ([] if refused else ["Echo"])
+        assert handlers.ran == (["Echo"] if reason is None else [])
 
 
 async def test_the_served_audit_service_refuses_a_caller_without_an_auditors_certificate(
