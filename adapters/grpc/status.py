@@ -86,11 +86,6 @@ def _retry_after(milliseconds: int) -> error_details_pb2.RetryInfo:
     return retry
 
 
-def permission_denied(reason: str) -> status_pb2.Status:
-    """PERMISSION_DENIED for ``reason`` (an ``ErrorReason`` name), e.g. from an interceptor."""
-    return _status(code_pb2.PERMISSION_DENIED, f"permission denied: {reason}", reason=reason)
-
-
 def status_for(error: Exception) -> status_pb2.Status:
     """The gRPC status (with google.rpc details) that reports ``error`` to the caller."""
     if isinstance(error, InvalidQueryError):
@@ -132,7 +127,8 @@ def status_for(error: Exception) -> status_pb2.Status:
             code_pb2.RESOURCE_EXHAUSTED, str(error), quota, _retry_after(1000), reason=error.reason
         )
     if isinstance(error, PermissionDeniedError):
-        return permission_denied(error.reason)
+        message = f"permission denied: {error.reason}"
+        return _status(code_pb2.PERMISSION_DENIED, message, reason=error.reason)
     if isinstance(error, DeadlineExceededError):
         return _status(code_pb2.DEADLINE_EXCEEDED, str(error), reason="DEADLINE_PASSED")
     if isinstance(error, AuditUnavailableError):
