@@ -10,6 +10,8 @@ two styles (an async generator, or a coroutine that calls ``context.write``), ke
   runs and left when it ends (also by an error, an abort or the client's cancellation);
   ``before(check)`` makes one of a check that may refuse the call;
 - ``each_request``: a check of each request, as it arrives, before the handler sees it;
+- ``each_response``: a check before each answer of a streaming handler that yields them
+  (e.g. that the caller may still have them);
 - ``request_deserializer``: another deserializer for the request bytes.
 
 ``MethodInterceptor`` is the base of the service's interceptors: it resolves the handler and
@@ -29,6 +31,7 @@ Context = grpc.aio.ServicerContext[Any, Any]
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"  # generic in the stubs only
 Around = Callable[[Context], AbstractAsyncContextManager[object]]
 RequestCheck = Callable[[Any, Context], Awaitable[None]]
+ContextCheck = Callable[[Context], Awaitable[None]]
 
 
 @asynccontextmanager
@@ -36,7 +39,7 @@ async def _nothing(context: Context) -> AsyncIterator[None]:
     yield
 
 
-def before(check: Callable[[Context], Awaitable[None]]) -> Around:
+def before(check: ContextCheck) -> Around:
     """An ``around`` that runs ``check`` (which refuses by raising or aborting) first."""
 
     @asynccontextmanager
@@ -75,8 +78,11 @@ def _admit_each(check: RequestCheck) -> Admit:
     return admit
 
 
-def _answering(inner: Any, admit: Admit, around: Around) -> Callable[[Any, Context], Any]:
-    """For a handler that returns its answer (or writes its answers with ``context.write``)."""
+def _answering(
+    inner: Any, admit: Admit, around: Around, each_response: ContextCheck | None
+) -> Callable[[Any, Context], Any]:
+    """For a handler that returns its answer (or writes its answers with ``context.write``,
+    which ``each_response`` does not see)."""
 
     async def wrapped(request: Any, context: Context) -> Any:
         async with around(context):
@@ -86,12 +92,16 @@ def _answering(inner: Any, admit: Admit, around: Around) -> Callable[[Any, Conte
     return wrapped
 
 
-def _yielding(inner: Any, admit: Admit, around: Around) -> Callable[[Any, Context], Any]:
+def _yielding(
+    inner: Any, admit: Admit, around: Around, each_response: ContextCheck | None
+) -> Callable[[Any, Context], Any]:
     """For a handler that yields its answers (an async generator)."""
 
     async def wrapped(request: Any, context: Context) -> Any:
         async with around(context):
             async for response in inner(await admit(request, context), context):
+                if each_response is not None:
+                    await each_response(context)
                 yield response
 
     return wrapped
@@ -110,9 +120,10 @@ def wrap(
     *,
     around: Around = _nothing,
     each_request: RequestCheck | None = None,
+    each_response: ContextCheck | None = None,
     request_deserializer: Callable[[bytes], Any] | None = None,
 ) -> Handler:
-    """``handler`` with ``around`` and ``each_request`` added."""
+    """``handler`` with ``around``, ``each_request`` and ``each_response`` added."""
     inner: Any = (
         handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
     )
@@ -123,7 +134,7 @@ def wrap(
     style = _yielding if inspect.isasyncgenfunction(inner) else _answering
     build = _BUILDERS[streamed, handler.response_streaming]
     return build(
-        style(inner, admit, around),
+        style(inner, admit, around, each_response),
         request_deserializer or handler.request_deserializer,
         handler.response_serializer,
     )

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as apb_grpc
 from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, before, wrap
 from adapters.grpc.server import build_server
 from adapters.grpc.tls import server_credentials
-from application.errors import OverloadedError
+from application.errors import OverloadedError, PermissionDeniedError
 from infrastructure.audit_settings import AuditSettings
 from infrastructure.composition import build_grpc_server, build_queries, build_service
 from infrastructure.settings import Settings, Store
@@ -108,9 +109,23 @@ class Handlers:
 
 class Refusing(MethodInterceptor):
     """Stands in for the identity and admission interceptors: it refuses two methods, one by
-    ``abort`` and one by raising an application error."""
+    ``abort`` and one by raising an application error, and a stream whose caller's metadata
+    says ``revoked-after`` once that many answers were sent (as a revoked certificate)."""
+
+    def __init__(self) -> None:
+        self.sent: Counter[int] = Counter()
 
     def wrap_method(self, method: str, handler: Handler) -> Handler:
+        if method == f"/{SERVICE}/Count":
+
+            async def still_allowed(context: Context) -> None:
+                metadata = dict(context.invocation_metadata() or ())
+                allowed = int(metadata.get("revoked-after", 1000))
+                if self.sent[id(context)] >= allowed:
+                    raise PermissionDeniedError("CERTIFICATE_REVOKED")
+                self.sent[id(context)] += 1
+
+            return wrap(handler, each_response=still_allowed)
         if method == f"/{SERVICE}/Unauthenticated":
 
             async def unauthenticated(context: Context) -> None:
@@ -131,7 +146,7 @@ Served = tuple[grpc.aio.Channel, Handlers]
 
 @contextlib.asynccontextmanager
 async def serve(
-    interceptors: Sequence[grpc.aio.ServerInterceptor] = (Refusing(),),
+    interceptors: Sequence[grpc.aio.ServerInterceptor] | None = None,
     credentials: grpc.ServerCredentials | None = None,
     client: Issued | None = None,
 ) -> AsyncIterator[Served]:
@@ -142,7 +157,7 @@ async def serve(
         address="127.0.0.1:0",
         services=[handlers.registration],
         reflection_enabled=False,
-        interceptors=interceptors,
+        interceptors=[Refusing()] if interceptors is None else interceptors,
         credentials=credentials,
     )
     await server.start()
@@ -265,6 +280,23 @@ async def test_a_streaming_method_is_one_line_whether_it_ends_or_breaks(
     assert broke.value.code() is grpc.StatusCode.INTERNAL
     assert error_info(broke.value).reason == "INTERNAL"
     assert lines == [(f"/{SERVICE}/Count", "OK"), (f"/{SERVICE}/Count", "INTERNAL")]
+
+
+async def test_a_stream_refused_between_answers_ends_with_the_refusal_and_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with serve() as (channel, _):
+        count = channel.unary_stream(f"/{SERVICE}/Count", Text.SerializeToString, Text.FromString)
+        call = count(Text(), timeout=10, metadata=(("revoked-after", "1"),))
+        first = await call.read()
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call.read()
+        lines = await access_lines(caplog, 1)
+    assert isinstance(first, Text)
+    assert first.value == "0"
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert error_info(refused.value).reason == "CERTIFICATE_REVOKED"
+    assert lines == [(f"/{SERVICE}/Count", "PERMISSION_DENIED")]
 
 
 async def test_a_call_the_client_cancels_is_one_line_cancelled(
