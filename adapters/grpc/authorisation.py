@@ -19,14 +19,9 @@ every other refusal, and logs the call.
 
 from __future__ import annotations
 
-from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, before, wrap
+from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, before, service_of, wrap
 from adapters.grpc.tls import authenticated_organisation
 from application.errors import PermissionDeniedError
-
-
-def _service_of(method: str) -> str:
-    """``/ssbtek.v1.PartyService/GetParty`` -> ``ssbtek.v1.PartyService``."""
-    return method.lstrip("/").split("/", 1)[0]
 
 
 class _ServicesChecked(MethodInterceptor):
@@ -36,7 +31,7 @@ class _ServicesChecked(MethodInterceptor):
         self._services = services
 
     def wrap_method(self, method: str, handler: Handler) -> Handler:
-        if _service_of(method) not in self._services:
+        if service_of(method) not in self._services:
             return handler
         return wrap(handler, around=before(self.check))
 

@@ -140,6 +140,11 @@ def wrap(
     )
 
 
+def service_of(method: str) -> str:
+    """``/ssbtek.v1.PartyService/GetParty`` -> ``ssbtek.v1.PartyService``."""
+    return method.lstrip("/").split("/", 1)[0]
+
+
 class MethodInterceptor(grpc.aio.ServerInterceptor):
     """A server interceptor that wraps each method's handler (``wrap_method``)."""
 
