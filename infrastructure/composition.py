@@ -50,8 +50,8 @@ from prometheus_client import CollectorRegistry
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE
-from adapters.grpc.audit_servicer import register_audit_service
-from adapters.grpc.authorisation import AdministratorsOnly
+from adapters.grpc.audit_servicer import AUDIT_SERVICE, register_audit_service
+from adapters.grpc.authorisation import AdministratorsOnly, AuditorsOnly
 from adapters.grpc.identity import CallerInterceptor
 from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
 from adapters.grpc.server import ServiceRegistration, build_server
@@ -373,7 +373,7 @@ def build_audit(
         seals=seals,
         applications=dict(applications),
         trail=trail,
-        registration=register_audit_service(trail, auditors=audit.auditors),
+        registration=register_audit_service(trail),
         interval_s=audit.seal_interval_s,
     )
 
@@ -590,6 +590,7 @@ async def build_grpc_server(
                 caller_identity(settings, service.metrics), refused=service.metrics.caller_refused
             ),
             AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
+            AuditorsOnly(frozenset({AUDIT_SERVICE}), settings.audit.auditors),
         ],
         services=service.registrations(),
         health_servicer=health_servicer,

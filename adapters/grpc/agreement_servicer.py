@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Final
 
-from adapters.grpc import status
 from adapters.grpc.fields import Fields, given
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2_grpc as pb_grpc
+from adapters.grpc.interceptors import Context
 from adapters.grpc.party_translation import (
     acknowledgements_to_proto,
     date_to_proto,
@@ -17,7 +17,6 @@ from adapters.grpc.party_translation import (
     governing_to_proto,
     invoice_to_proto,
 )
-from adapters.grpc.status import Context
 from application.agreements import Agreements
 from domain.agreement.values import AgreementDocument
 
@@ -35,7 +34,6 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
     def __init__(self, agreements: Agreements) -> None:
         self._agreements = agreements
 
-    @status.unary
     async def AnnounceDocumentVersion(
         self, request: pb.AnnounceDocumentVersionRequest, context: Context
     ) -> pb.AnnounceDocumentVersionResponse:
@@ -51,7 +49,6 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
         )
         return pb.AnnounceDocumentVersionResponse(version=document_to_proto(version))
 
-    @status.unary
     async def AcknowledgeDocumentVersion(
         self, request: pb.AcknowledgeDocumentVersionRequest, context: Context
     ) -> pb.AcknowledgeDocumentVersionResponse:
@@ -68,7 +65,6 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
             acknowledgements=acknowledgements_to_proto(acknowledgements)
         )
 
-    @status.unary
     async def GetAcknowledgements(
         self, request: pb.GetAcknowledgementsRequest, context: Context
     ) -> pb.GetAcknowledgementsResponse:
@@ -82,7 +78,6 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
             acknowledgements=acknowledgements_to_proto(acknowledgements)
         )
 
-    @status.unary
     async def GetGoverningDocuments(
         self, request: pb.GetGoverningDocumentsRequest, context: Context
     ) -> pb.GetGoverningDocumentsResponse:
@@ -97,14 +92,12 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
             response.day.CopyFrom(date_to_proto(day))
         return response
 
-    @status.unary
     async def ListDocumentVersions(
         self, request: pb.ListDocumentVersionsRequest, context: Context
     ) -> pb.ListDocumentVersionsResponse:
         versions = await asyncio.to_thread(self._agreements.versions)
         return pb.ListDocumentVersionsResponse(versions=[document_to_proto(v) for v in versions])
 
-    @status.unary
     async def SetAnnualFee(
         self, request: pb.SetAnnualFeeRequest, context: Context
     ) -> pb.SetAnnualFeeResponse:
@@ -116,14 +109,12 @@ class GrpcAgreementServicer(pb_grpc.AgreementServiceServicer):
         )
         return pb.SetAnnualFeeResponse(fee=fee_to_proto(fee))
 
-    @status.unary
     async def ListAnnualFees(
         self, request: pb.ListAnnualFeesRequest, context: Context
     ) -> pb.ListAnnualFeesResponse:
         fees = await asyncio.to_thread(self._agreements.annual_fees)
         return pb.ListAnnualFeesResponse(fees=[fee_to_proto(f) for f in fees])
 
-    @status.unary
     async def ComputeInvoice(
         self, request: pb.ComputeInvoiceRequest, context: Context
     ) -> pb.ComputeInvoiceResponse:

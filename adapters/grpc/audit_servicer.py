@@ -1,9 +1,8 @@
 """``GrpcAuditServicer``: thin. Translate the request, make one audit call, translate back.
 
 Verification and the report read whole logs, so they run in a worker thread; the replay
-reads a batch at a time in worker threads. With auditors configured (mutual TLS), only a
-client certificate naming one of those organisations may call (Bilaga 3 § 6.3: the logs
-are for a limited number of people).
+reads a batch at a time in worker threads. Who may call is checked before the servicer
+runs (``authorisation.AuditorsOnly``).
 """
 
 from __future__ import annotations
@@ -16,17 +15,14 @@ from typing import Final
 import grpc
 
 from adapters.grpc import audit_translation as translation
-from adapters.grpc import status
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2_grpc as pb_grpc
-from adapters.grpc.identity import authenticated_organisation
+from adapters.grpc.interceptors import Context
 from adapters.grpc.server import ServiceRegistration
-from adapters.grpc.status import Context
 from adapters.reporting.report_json import report_json, report_to_dict
 from application.audit.replay import POLL_INTERVAL_S
 from application.audit.report_model import MonthlyReport
 from application.audit.trail import AuditTrail
-from application.errors import PermissionDeniedError
 
 AUDIT_SERVICE: Final = pb.DESCRIPTOR.services_by_name["AuditService"].full_name
 
@@ -36,22 +32,14 @@ class GrpcAuditServicer(pb_grpc.AuditServiceServicer):
         self,
         trail: AuditTrail,
         *,
-        auditors: frozenset[str] = frozenset(),
         poll_interval_s: float = POLL_INTERVAL_S,
     ) -> None:
         self._trail = trail
-        self._auditors = auditors
         self._poll_interval_s = poll_interval_s
 
-    def _authorise(self, context: Context) -> None:
-        if self._auditors and authenticated_organisation(context) not in self._auditors:
-            raise PermissionDeniedError("NOT_AN_AUDITOR")
-
-    @status.streaming
     async def ReplayEvents(
         self, request: pb.ReplayEventsRequest, context: Context
     ) -> AsyncIterator[pb.ReplayEventsResponse]:
-        self._authorise(context)
         chosen, after = translation.replay_filter(request)
         events = self._trail.stream(
             chosen, after, follow=request.follow, poll_interval_s=self._poll_interval_s
@@ -60,20 +48,16 @@ class GrpcAuditServicer(pb_grpc.AuditServiceServicer):
             async for event in events:
                 yield pb.ReplayEventsResponse(event=translation.event_to_proto(event))
 
-    @status.unary
     async def VerifyChain(
         self, request: pb.VerifyChainRequest, context: Context
     ) -> pb.VerifyChainResponse:
-        self._authorise(context)
         anchors = translation.anchors_from_proto(request.anchors)
         verdict = await asyncio.to_thread(self._trail.verify, list(request.applications), anchors)
         return translation.verdict_to_proto(verdict)
 
-    @status.unary
     async def GetReport(
         self, request: pb.GetReportRequest, context: Context
     ) -> pb.GetReportResponse:
-        self._authorise(context)
         month = translation.month_from_proto(request)
         report = await asyncio.to_thread(self._trail.report, month)
         html = await asyncio.to_thread(_html, report) if request.include_html else ""
@@ -87,13 +71,12 @@ class GrpcAuditServicer(pb_grpc.AuditServiceServicer):
 def register_audit_service(
     trail: AuditTrail,
     *,
-    auditors: frozenset[str] = frozenset(),
     poll_interval_s: float = POLL_INTERVAL_S,
 ) -> ServiceRegistration:
     """``build_server(..., services=[register_audit_service(trail)])``."""
 
     def audit_service(server: grpc.aio.Server) -> str:
-        servicer = GrpcAuditServicer(trail, auditors=auditors, poll_interval_s=poll_interval_s)
+        servicer = GrpcAuditServicer(trail, poll_interval_s=poll_interval_s)
         pb_grpc.add_AuditServiceServicer_to_server(servicer, server)
         return AUDIT_SERVICE
 

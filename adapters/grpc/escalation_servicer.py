@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.grpc import status
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as pb_grpc
+from adapters.grpc.interceptors import Context
 from adapters.grpc.service_management_translation import (
     ServiceManagementFields,
     escalation_to_proto,
     filtered_page,
     one_uuid,
 )
-from adapters.grpc.status import Context
 from application.escalations import Escalations
 from domain.escalation.values import Forum
 
@@ -22,7 +21,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
     def __init__(self, escalations: Escalations) -> None:
         self._escalations = escalations
 
-    @status.unary
     async def RaiseDispute(
         self, request: pb.RaiseDisputeRequest, context: Context
     ) -> pb.RaiseDisputeResponse:
@@ -38,7 +36,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         escalation = await asyncio.to_thread(self._escalations.get_escalation, escalation_id)
         return pb.RaiseDisputeResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def ReferToExpertCouncil(
         self, request: pb.ReferToExpertCouncilRequest, context: Context
     ) -> pb.ReferToExpertCouncilResponse:
@@ -51,7 +48,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         )
         return pb.ReferToExpertCouncilResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def SettleDispute(
         self, request: pb.SettleDisputeRequest, context: Context
     ) -> pb.SettleDisputeResponse:
@@ -62,7 +58,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         escalation = await asyncio.to_thread(self._escalations.settle, escalation_id, outcome)
         return pb.SettleDisputeResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def EscalateDispute(
         self, request: pb.EscalateDisputeRequest, context: Context
     ) -> pb.EscalateDisputeResponse:
@@ -73,7 +68,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         escalation = await asyncio.to_thread(self._escalations.escalate, escalation_id, by)
         return pb.EscalateDisputeResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def SubmitView(
         self, request: pb.SubmitViewRequest, context: Context
     ) -> pb.SubmitViewResponse:
@@ -85,7 +79,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         escalation = await asyncio.to_thread(self._escalations.submit_view, escalation_id, by, view)
         return pb.SubmitViewResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def RecordRecommendation(
         self, request: pb.RecordRecommendationRequest, context: Context
     ) -> pb.RecordRecommendationResponse:
@@ -98,7 +91,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         )
         return pb.RecordRecommendationResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def RequestMaterial(
         self, request: pb.RequestMaterialRequest, context: Context
     ) -> pb.RequestMaterialResponse:
@@ -115,7 +107,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         )
         return pb.RequestMaterialResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def ProvideMaterial(
         self, request: pb.ProvideMaterialRequest, context: Context
     ) -> pb.ProvideMaterialResponse:
@@ -128,7 +119,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         )
         return pb.ProvideMaterialResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def DecideDispute(
         self, request: pb.DecideDisputeRequest, context: Context
     ) -> pb.DecideDisputeResponse:
@@ -139,7 +129,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         escalation = await asyncio.to_thread(self._escalations.decide, escalation_id, decision)
         return pb.DecideDisputeResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def GetEscalation(
         self, request: pb.GetEscalationRequest, context: Context
     ) -> pb.GetEscalationResponse:
@@ -147,7 +136,6 @@ class GrpcEscalationServicer(pb_grpc.EscalationServiceServicer):
         escalation = await asyncio.to_thread(self._escalations.get_escalation, escalation_id)
         return pb.GetEscalationResponse(escalation=escalation_to_proto(escalation))
 
-    @status.unary
     async def ListEscalations(
         self, request: pb.ListEscalationsRequest, context: Context
     ) -> pb.ListEscalationsResponse:

@@ -20,10 +20,10 @@ mutual TLS) there is no certificate and no caller: ``authenticated_organisation`
 from __future__ import annotations
 
 import contextvars
-import inspect
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Final, NoReturn
+from collections.abc import Callable
+from functools import partial
+from typing import Final, NoReturn
 
 import grpc
 from cryptography import x509
@@ -31,6 +31,7 @@ from grpc_health.v1 import health
 from grpc_status import rpc_status
 
 from adapters.grpc import status
+from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, before, service_of, wrap
 from adapters.security.caller_identity import (
     Caller,
     CallerIdentity,
@@ -40,7 +41,6 @@ from adapters.security.caller_identity import (
 
 log = logging.getLogger(__name__)
 
-Context = grpc.aio.ServicerContext[Any, Any]
 OPEN_SERVICES: Final = frozenset({health.SERVICE_NAME})
 """Services any certificate the handshake accepted may call: the standard health check."""
 
@@ -68,12 +68,9 @@ def authenticated_organisation(context: Context) -> str | None:
     return organisation_named(x509.load_pem_x509_certificate(certificate)) or ""
 
 
-def _service_of(method: str) -> str:
-    return method.lstrip("/").split("/", 1)[0]
-
-
-class CallerInterceptor(grpc.aio.ServerInterceptor):
-    """Proves the caller of every call (but the health check's) before its handler runs."""
+class CallerInterceptor(MethodInterceptor):
+    """Proves the caller of every call (but the health check's) before its handler runs,
+    and again before each answer of a stream (a followed replay ends once revoked)."""
 
     def __init__(
         self,
@@ -84,16 +81,11 @@ class CallerInterceptor(grpc.aio.ServerInterceptor):
         self._identity = identity
         self._refused = refused
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
-        handler = await continuation(handler_call_details)
-        method = str(handler_call_details.method)
-        if handler is None or _service_of(method) in OPEN_SERVICES:
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
+        if service_of(method) in OPEN_SERVICES:
             return handler
-        return _guarded(handler, lambda context: self._prove(method, context))
+        prove = partial(self._prove, method)
+        return wrap(handler, around=before(prove), each_response=prove)
 
     async def _prove(self, method: str, context: Context) -> None:
         certificate = _certificate(context)
@@ -126,51 +118,3 @@ class CallerInterceptor(grpc.aio.ServerInterceptor):
             rpc_status.to_status(status.unauthenticated(refusal.reason))
         )
         raise AssertionError("abort_with_status raises")  # pragma: no cover
-
-
-def _guarded(handler: Any, prove: Callable[[Context], Awaitable[None]]) -> Any:
-    """``handler`` with ``prove`` awaited first, for each of gRPC's four kinds of method."""
-    deserializer, serializer = handler.request_deserializer, handler.response_serializer
-    if handler.unary_unary is not None:
-        unary_unary = handler.unary_unary
-
-        async def unary_unary_proved(request: Any, context: Context) -> Any:
-            await prove(context)
-            return await unary_unary(request, context)
-
-        return grpc.unary_unary_rpc_method_handler(unary_unary_proved, deserializer, serializer)
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(
-            _streaming(handler.unary_stream, prove), deserializer, serializer
-        )
-    if handler.stream_unary is not None:
-        stream_unary = handler.stream_unary
-
-        async def stream_unary_proved(requests: Any, context: Context) -> Any:
-            await prove(context)
-            return await stream_unary(requests, context)
-
-        return grpc.stream_unary_rpc_method_handler(stream_unary_proved, deserializer, serializer)
-    return grpc.stream_stream_rpc_method_handler(
-        _streaming(handler.stream_stream, prove), deserializer, serializer
-    )
-
-
-def _streaming(
-    inner: Callable[[Any, Context], Any], prove: Callable[[Context], Awaitable[None]]
-) -> Callable[[Any, Context], Any]:
-    if inspect.isasyncgenfunction(inner):
-
-        async def generator(request: Any, context: Context) -> Any:
-            await prove(context)
-            async for response in inner(request, context):
-                await prove(context)  # a stream (a followed replay) ends once revoked
-                yield response
-
-        return generator
-
-    async def writer(request: Any, context: Context) -> Any:  # writes with ``context.write``
-        await prove(context)
-        return await inner(request, context)
-
-    return writer

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.grpc import paging, status
+from adapters.grpc import paging
 from adapters.grpc.change_translation import change_to_proto, moment
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as pb_grpc
+from adapters.grpc.interceptors import Context
 from adapters.grpc.service_management_translation import (
     ServiceManagementFields,
     filtered_page,
@@ -20,7 +21,6 @@ from adapters.grpc.service_management_translation import (
     one_uuid,
     problem_to_proto,
 )
-from adapters.grpc.status import Context
 from application.planned_changes import PlannedChanges
 from application.service_management import Incidents
 from domain.incident.service_levels import Impact
@@ -31,7 +31,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         self._incidents = incidents
         self._changes = changes
 
-    @status.unary
     async def AnnounceChange(
         self, request: pb.AnnounceChangeRequest, context: Context
     ) -> pb.AnnounceChangeResponse:
@@ -48,7 +47,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         change = await asyncio.to_thread(self._changes.announce, reference, start, end)
         return pb.AnnounceChangeResponse(change=change_to_proto(change))
 
-    @status.unary
     async def CompleteChange(
         self, request: pb.CompleteChangeRequest, context: Context
     ) -> pb.CompleteChangeResponse:
@@ -58,7 +56,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         change = await asyncio.to_thread(self._changes.complete, change_id)
         return pb.CompleteChangeResponse(change=change_to_proto(change))
 
-    @status.unary
     async def ListChanges(
         self, request: pb.ListChangesRequest, context: Context
     ) -> pb.ListChangesResponse:
@@ -71,7 +68,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
             next_page_token=paging.encode("changes", page.next_before),
         )
 
-    @status.unary
     async def RegisterIncident(
         self, request: pb.RegisterIncidentRequest, context: Context
     ) -> pb.RegisterIncidentResponse:
@@ -99,7 +95,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         incident = await asyncio.to_thread(self._incidents.get_incident, incident_id)
         return pb.RegisterIncidentResponse(incident=incident_to_proto(incident))
 
-    @status.unary
     async def PrioritiseIncident(
         self, request: pb.PrioritiseIncidentRequest, context: Context
     ) -> pb.PrioritiseIncidentResponse:
@@ -113,7 +108,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         )
         return pb.PrioritiseIncidentResponse(incident=incident_to_proto(incident))
 
-    @status.unary
     async def RespondToIncident(
         self, request: pb.RespondToIncidentRequest, context: Context
     ) -> pb.RespondToIncidentResponse:
@@ -121,7 +115,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         incident = await asyncio.to_thread(self._incidents.respond_to_incident, incident_id)
         return pb.RespondToIncidentResponse(incident=incident_to_proto(incident))
 
-    @status.unary
     async def ResolveIncident(
         self, request: pb.ResolveIncidentRequest, context: Context
     ) -> pb.ResolveIncidentResponse:
@@ -129,7 +122,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         incident = await asyncio.to_thread(self._incidents.resolve_incident, incident_id)
         return pb.ResolveIncidentResponse(incident=incident_to_proto(incident))
 
-    @status.unary
     async def ReportIncidentBack(
         self, request: pb.ReportIncidentBackRequest, context: Context
     ) -> pb.ReportIncidentBackResponse:
@@ -137,7 +129,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         incident = await asyncio.to_thread(self._incidents.report_incident_back, incident_id)
         return pb.ReportIncidentBackResponse(incident=incident_to_proto(incident))
 
-    @status.unary
     async def GetIncident(
         self, request: pb.GetIncidentRequest, context: Context
     ) -> pb.GetIncidentResponse:
@@ -145,7 +136,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         incident = await asyncio.to_thread(self._incidents.get_incident, incident_id)
         return pb.GetIncidentResponse(incident=incident_to_proto(incident))
 
-    @status.unary
     async def ListIncidents(
         self, request: pb.ListIncidentsRequest, context: Context
     ) -> pb.ListIncidentsResponse:
@@ -154,7 +144,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
             incidents=[incident_to_proto(i) for i in items], next_page_token=token
         )
 
-    @status.unary
     async def RegisterProblem(
         self, request: pb.RegisterProblemRequest, context: Context
     ) -> pb.RegisterProblemResponse:
@@ -171,7 +160,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         problem = await asyncio.to_thread(self._incidents.get_problem, problem_id)
         return pb.RegisterProblemResponse(problem=problem_to_proto(problem))
 
-    @status.unary
     async def LinkIncidentsToProblem(
         self, request: pb.LinkIncidentsToProblemRequest, context: Context
     ) -> pb.LinkIncidentsToProblemResponse:
@@ -186,7 +174,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         )
         return pb.LinkIncidentsToProblemResponse(problem=problem_to_proto(problem))
 
-    @status.unary
     async def PrioritiseProblem(
         self, request: pb.PrioritiseProblemRequest, context: Context
     ) -> pb.PrioritiseProblemResponse:
@@ -198,7 +185,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         problem = await asyncio.to_thread(self._incidents.prioritise_problem, problem_id, priority)
         return pb.PrioritiseProblemResponse(problem=problem_to_proto(problem))
 
-    @status.unary
     async def StartProblemInvestigation(
         self, request: pb.StartProblemInvestigationRequest, context: Context
     ) -> pb.StartProblemInvestigationResponse:
@@ -206,7 +192,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         problem = await asyncio.to_thread(self._incidents.start_problem_investigation, problem_id)
         return pb.StartProblemInvestigationResponse(problem=problem_to_proto(problem))
 
-    @status.unary
     async def EstablishKnownError(
         self, request: pb.EstablishKnownErrorRequest, context: Context
     ) -> pb.EstablishKnownErrorResponse:
@@ -222,7 +207,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         )
         return pb.EstablishKnownErrorResponse(problem=problem_to_proto(problem))
 
-    @status.unary
     async def GetProblem(
         self, request: pb.GetProblemRequest, context: Context
     ) -> pb.GetProblemResponse:
@@ -230,7 +214,6 @@ class GrpcIncidentServicer(pb_grpc.IncidentServiceServicer):
         problem = await asyncio.to_thread(self._incidents.get_problem, problem_id)
         return pb.GetProblemResponse(problem=problem_to_proto(problem))
 
-    @status.unary
     async def ListProblems(
         self, request: pb.ListProblemsRequest, context: Context
     ) -> pb.ListProblemsResponse:

@@ -13,13 +13,13 @@ from typing import Final, ParamSpec
 
 import grpc
 
-from adapters.grpc import status
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE, GrpcAgreementServicer
 from adapters.grpc.fields import Fields, given
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2_grpc as apb_grpc
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as pb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
+from adapters.grpc.interceptors import Context
 from adapters.grpc.party_translation import (
     caseworker_to_proto,
     deadlines_to_proto,
@@ -27,7 +27,6 @@ from adapters.grpc.party_translation import (
     status_to_proto,
 )
 from adapters.grpc.server import ServiceRegistration
-from adapters.grpc.status import Context
 from application.agreements import Agreements
 from application.parties import Parties
 from application.party_views import CaseworkerView, PartyView
@@ -54,7 +53,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
 
     # -- joining ---------------------------------------------------------------------------
 
-    @status.unary
     async def FoundParty(
         self, request: pb.FoundPartyRequest, context: Context
     ) -> pb.FoundPartyResponse:
@@ -76,7 +74,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.FoundPartyResponse(party=party)
 
-    @status.unary
     async def ApplyToJoin(
         self, request: pb.ApplyToJoinRequest, context: Context
     ) -> pb.ApplyToJoinResponse:
@@ -91,21 +88,18 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.ApplyToJoinResponse(party=party)
 
-    @status.unary
     async def RecordAcceptance(
         self, request: pb.RecordAcceptanceRequest, context: Context
     ) -> pb.RecordAcceptanceResponse:
         party = await _party(self._parties.accept, request.organisation_number, request.accepted_by)
         return pb.RecordAcceptanceResponse(party=party)
 
-    @status.unary
     async def CommissionOperator(
         self, request: pb.CommissionOperatorRequest, context: Context
     ) -> pb.CommissionOperatorResponse:
         party = await _party(self._parties.commission_operator, request.organisation_number)
         return pb.CommissionOperatorResponse(party=party)
 
-    @status.unary
     async def SubmitOrderForm(
         self, request: pb.SubmitOrderFormRequest, context: Context
     ) -> pb.SubmitOrderFormResponse:
@@ -124,21 +118,18 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.SubmitOrderFormResponse(party=party)
 
-    @status.unary
     async def ApproveIntegration(
         self, request: pb.ApproveIntegrationRequest, context: Context
     ) -> pb.ApproveIntegrationResponse:
         party = await _party(self._parties.approve_integration, request.organisation_number)
         return pb.ApproveIntegrationResponse(party=party)
 
-    @status.unary
     async def ConnectParty(
         self, request: pb.ConnectPartyRequest, context: Context
     ) -> pb.ConnectPartyResponse:
         party = await _party(self._parties.connect, request.organisation_number)
         return pb.ConnectPartyResponse(party=party)
 
-    @status.unary
     async def RecordVehicleRegisterConsent(
         self, request: pb.RecordVehicleRegisterConsentRequest, context: Context
     ) -> pb.RecordVehicleRegisterConsentResponse:
@@ -152,7 +143,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.RecordVehicleRegisterConsentResponse(party=party)
 
-    @status.unary
     async def WithdrawVehicleRegisterConsent(
         self, request: pb.WithdrawVehicleRegisterConsentRequest, context: Context
     ) -> pb.WithdrawVehicleRegisterConsentResponse:
@@ -163,7 +153,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
 
     # -- caseworkers -----------------------------------------------------------------------
 
-    @status.unary
     async def RegisterCaseworker(
         self, request: pb.RegisterCaseworkerRequest, context: Context
     ) -> pb.RegisterCaseworkerResponse:
@@ -172,7 +161,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.RegisterCaseworkerResponse(caseworker=caseworker)
 
-    @status.unary
     async def SignAssurance(
         self, request: pb.SignAssuranceRequest, context: Context
     ) -> pb.SignAssuranceResponse:
@@ -187,7 +175,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.SignAssuranceResponse(caseworker=caseworker)
 
-    @status.unary
     async def RevokeCaseworker(
         self, request: pb.RevokeCaseworkerRequest, context: Context
     ) -> pb.RevokeCaseworkerResponse:
@@ -196,7 +183,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.RevokeCaseworkerResponse(caseworker=caseworker)
 
-    @status.unary
     async def RemoveCaseworker(
         self, request: pb.RemoveCaseworkerRequest, context: Context
     ) -> pb.RemoveCaseworkerResponse:
@@ -215,14 +201,12 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
 
     # -- leaving ---------------------------------------------------------------------------
 
-    @status.unary
     async def GiveWithdrawalNotice(
         self, request: pb.GiveWithdrawalNoticeRequest, context: Context
     ) -> pb.GiveWithdrawalNoticeResponse:
         party = await _party(self._parties.give_withdrawal_notice, request.organisation_number)
         return pb.GiveWithdrawalNoticeResponse(party=party)
 
-    @status.unary
     async def NotifyBreach(
         self, request: pb.NotifyBreachRequest, context: Context
     ) -> pb.NotifyBreachResponse:
@@ -240,21 +224,18 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.NotifyBreachResponse(party=party)
 
-    @status.unary
     async def RecordBreachRemedied(
         self, request: pb.RecordBreachRemediedRequest, context: Context
     ) -> pb.RecordBreachRemediedResponse:
         party = await _party(self._parties.record_breach_remedied, request.organisation_number)
         return pb.RecordBreachRemediedResponse(party=party)
 
-    @status.unary
     async def TerminateForBreach(
         self, request: pb.TerminateForBreachRequest, context: Context
     ) -> pb.TerminateForBreachResponse:
         party = await _party(self._parties.terminate_for_breach, request.organisation_number)
         return pb.TerminateForBreachResponse(party=party)
 
-    @status.unary
     async def RecordForcedExit(
         self, request: pb.RecordForcedExitRequest, context: Context
     ) -> pb.RecordForcedExitResponse:
@@ -272,7 +253,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.RecordForcedExitResponse(party=party)
 
-    @status.unary
     async def NotifyQualificationChange(
         self, request: pb.NotifyQualificationChangeRequest, context: Context
     ) -> pb.NotifyQualificationChangeResponse:
@@ -283,7 +263,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.NotifyQualificationChangeResponse(party=party)
 
-    @status.unary
     async def RecordQualificationCompliance(
         self, request: pb.RecordQualificationComplianceRequest, context: Context
     ) -> pb.RecordQualificationComplianceResponse:
@@ -294,7 +273,6 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
         )
         return pb.RecordQualificationComplianceResponse(party=party)
 
-    @status.unary
     async def StopProviderService(
         self, request: pb.StopProviderServiceRequest, context: Context
     ) -> pb.StopProviderServiceResponse:
@@ -307,26 +285,22 @@ class GrpcPartyServicer(pb_grpc.PartyServiceServicer):
 
     # -- queries ---------------------------------------------------------------------------
 
-    @status.unary
     async def GetParty(self, request: pb.GetPartyRequest, context: Context) -> pb.GetPartyResponse:
         party = await _party(self._parties.party, request.organisation_number)
         return pb.GetPartyResponse(party=party)
 
-    @status.unary
     async def ListParties(
         self, request: pb.ListPartiesRequest, context: Context
     ) -> pb.ListPartiesResponse:
         views = await asyncio.to_thread(self._parties.parties)
         return pb.ListPartiesResponse(parties=[party_to_proto(v) for v in views])
 
-    @status.unary
     async def ListCaseworkers(
         self, request: pb.ListCaseworkersRequest, context: Context
     ) -> pb.ListCaseworkersResponse:
         views = await asyncio.to_thread(self._parties.caseworkers, request.organisation_number)
         return pb.ListCaseworkersResponse(caseworkers=[caseworker_to_proto(v) for v in views])
 
-    @status.unary
     async def GetDeadlines(
         self, request: pb.GetDeadlinesRequest, context: Context
     ) -> pb.GetDeadlinesResponse:

@@ -1,4 +1,26 @@
-"""The gRPC server: the query service, standard health checking, server reflection (v1, v1alpha)."""
+"""The gRPC server: the query service, standard health checking, server reflection (v1, v1alpha).
+
+Every call passes one chain of server interceptors, outermost first (ADR 17):
+
+1. ``ReportedCalls`` (``status.py``): maps whatever is raised inside it (an application
+   error, or anything unexpected: ``INTERNAL``) to its status with ``ErrorInfo``, and logs
+   each call once on ``ssbtek.access`` with its true code: a refusal by any interceptor
+   below, and ``CANCELLED`` / ``DEADLINE_EXCEEDED`` when the client left, never ``OK``.
+   Outermost, so that nothing below it can end a call unreported.
+2. ``UndecodableRequests`` (``undecodable.py``): bytes that are not the request message get
+   ``INVALID_ARGUMENT``. Inside the access log, so that such a call is logged too; before
+   identity and admission, since decoding happens before any of them runs anyway and the
+   refusal tells an unknown caller nothing.
+3. then ``interceptors``, in their order: identity (``UNAUTHENTICATED``), admission
+   (``RESOURCE_EXHAUSTED``), authorisation (``AdministratorsOnly``, ``AuditorsOnly``:
+   ``PERMISSION_DENIED``), cheapest and least revealing refusal first;
+4. the servicer's handler.
+
+Each is a ``MethodInterceptor`` (``interceptors.py``), which wraps a method's handler of any
+kind in one way. An inner interceptor refuses by raising an application error
+(``PermissionDeniedError``, ``OverloadedError``, ...) or by ``context.abort``; either way
+the outermost reports it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +34,7 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.reflection import enable_server_reflection
 from adapters.grpc.servicer import GrpcQueryServicer
+from adapters.grpc.status import ReportedCalls
 from adapters.grpc.undecodable import UndecodableRequests
 from application.queries import Queries
 
@@ -21,6 +44,15 @@ QUERY_SERVICE: Final = pb.DESCRIPTOR.services_by_name["QueryService"].full_name
 ServiceRegistration = Callable[[grpc.aio.Server], str]
 """Adds one more service's servicer to the server; returns its full name (for health and
 reflection). Each service module offers one, e.g. ``register_party_service(parties)``."""
+
+
+def interceptor_chain(
+    inner: Sequence[grpc.aio.ServerInterceptor] = (),
+) -> list[grpc.aio.ServerInterceptor]:
+    """The server's interceptors, outermost first: the access log and error mapping, the
+    decoding check, then ``inner`` (see above). A server without them has no error mapping:
+    a servicer raises application errors and leaves their statuses to the chain."""
+    return [ReportedCalls(), UndecodableRequests(), *inner]
 
 
 async def build_server(
@@ -38,12 +70,13 @@ async def build_server(
 
     With ``credentials`` the port speaks mutual TLS only. Production turns reflection off.
     ``health_servicer``: one the caller keeps, to set more statuses on it later.
+    ``interceptors`` run inside the access log and the decoding check (see above).
     """
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
     ]
-    server = grpc.aio.server(options=options, interceptors=[UndecodableRequests(), *interceptors])
+    server = grpc.aio.server(options=options, interceptors=interceptor_chain(interceptors))
     pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)
     names = [QUERY_SERVICE, *(register(server) for register in services)]
     health_servicer = health_servicer or health.aio.HealthServicer()

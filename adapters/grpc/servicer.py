@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-from adapters.grpc import status, translation
+from adapters.grpc import translation
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.identity import authenticated_organisation
-from adapters.grpc.status import Context
+from adapters.grpc.interceptors import Context
 from application.errors import InvalidQueryError
 from application.queries import Queries
 from domain.errors import FieldViolation
@@ -20,7 +20,6 @@ class GrpcQueryServicer(pb_grpc.QueryServiceServicer):
     def __init__(self, queries: Queries) -> None:
         self._queries = queries
 
-    @status.unary
     async def SubmitQuery(
         self,
         request: pb.SubmitQueryRequest,
@@ -32,7 +31,6 @@ class GrpcQueryServicer(pb_grpc.QueryServiceServicer):
         answer = await self._queries.submit(command, time_remaining_s=context.time_remaining())
         return pb.SubmitQueryResponse(answer=translation.answer_to_proto(answer))
 
-    @status.streaming
     async def StreamQuery(
         self,
         request: pb.StreamQueryRequest,
@@ -49,7 +47,6 @@ class GrpcQueryServicer(pb_grpc.QueryServiceServicer):
                 else:
                     yield pb.StreamQueryResponse(part=translation.part_to_proto(item))
 
-    @status.unary
     async def CheckProviders(
         self,
         request: pb.CheckProvidersRequest,
@@ -68,7 +65,6 @@ class GrpcQueryServicer(pb_grpc.QueryServiceServicer):
             providers=[translation.status_to_proto(s) for s in statuses]
         )
 
-    @status.unary
     async def DescribeProviders(
         self,
         request: pb.DescribeProvidersRequest,

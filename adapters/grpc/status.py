@@ -1,9 +1,14 @@
 """One place that maps application errors to gRPC statuses, and logs each call.
 
+``ReportedCalls`` is the server's outermost interceptor (``adapters/grpc/server.py``): every
+call of every service passes through ``reported``, so a servicer raises the application's
+errors and never builds a status itself.
+
 Messages and details name fields and rules, never values: nothing personal is echoed.
 Unexpected exceptions become ``INTERNAL`` with a generic message; only the exception
 type is logged, since an exception's text may hold personal data. The access log
-line names the method, the status code and the duration, nothing from the request.
+line names the method (its full gRPC name, ``/ssbtek.v1.QueryService/SubmitQuery``), the
+status code and the duration, nothing from the request.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import wraps
-from typing import Any, Final, NoReturn, TypeVar
+from functools import partial
+from typing import Final, NoReturn
 
 import grpc
 from google.protobuf import any_pb2
@@ -23,6 +28,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from adapters.grpc.generated.ssbtek.v1 import errors_pb2
+from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, wrap
 from application.errors import (
     AuditUnavailableError,
     ConflictError,
@@ -37,11 +43,6 @@ from application.errors import (
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("ssbtek.access")
-
-S = TypeVar("S")
-Req = TypeVar("Req")
-Res = TypeVar("Res")
-Context = grpc.aio.ServicerContext[Any, Any]
 
 
 DOMAIN: Final = "ssbtek.se"
@@ -83,11 +84,6 @@ def _retry_after(milliseconds: int) -> error_details_pb2.RetryInfo:
     retry = error_details_pb2.RetryInfo()
     retry.retry_delay.FromMilliseconds(milliseconds)
     return retry
-
-
-def permission_denied(reason: str) -> status_pb2.Status:
-    """PERMISSION_DENIED for ``reason`` (an ``ErrorReason`` name), e.g. from an interceptor."""
-    return _status(code_pb2.PERMISSION_DENIED, f"permission denied: {reason}", reason=reason)
 
 
 def unauthenticated(reason: str) -> status_pb2.Status:
@@ -136,7 +132,8 @@ def status_for(error: Exception) -> status_pb2.Status:
             code_pb2.RESOURCE_EXHAUSTED, str(error), quota, _retry_after(1000), reason=error.reason
         )
     if isinstance(error, PermissionDeniedError):
-        return permission_denied(error.reason)
+        message = f"permission denied: {error.reason}"
+        return _status(code_pb2.PERMISSION_DENIED, message, reason=error.reason)
     if isinstance(error, DeadlineExceededError):
         return _status(code_pb2.DEADLINE_EXCEEDED, str(error), reason="DEADLINE_PASSED")
     if isinstance(error, AuditUnavailableError):
@@ -155,8 +152,8 @@ async def _abort(context: Context, error: Exception) -> NoReturn:
 
 
 @asynccontextmanager
-async def _reported(method: str, context: Context) -> AsyncIterator[None]:
-    """Turn any error into a status (``abort`` passes through) and log the call.
+async def reported(method: str, context: Context) -> AsyncIterator[None]:
+    """Turn any error into a status (``abort`` passes through) and log the call once.
 
     A call its client cancelled, or whose deadline passed, is logged as ``CANCELLED`` or
     ``DEADLINE_EXCEEDED`` (gRPC cancels the handler then), never as ``OK``.
@@ -186,29 +183,13 @@ async def _reported(method: str, context: Context) -> AsyncIterator[None]:
         )
 
 
-def unary(
-    handler: Callable[[S, Req, Context], Awaitable[Res]],
-) -> Callable[[S, Req, Context], Awaitable[Res]]:
-    """Report any error of a unary handler as a status, and log the call."""
+class ReportedCalls(MethodInterceptor):
+    """The outermost interceptor: every call's errors as statuses, and its access-log line.
 
-    @wraps(handler)
-    async def wrapper(self: S, request: Req, context: Context) -> Res:
-        async with _reported(handler.__name__, context):
-            return await handler(self, request, context)
-        raise AssertionError("unreachable: _reported re-raises or aborts")  # pragma: no cover
+    Whatever an inner interceptor or a handler raises (an application error, or anything
+    unexpected) becomes its status here; a refusal by ``abort`` passes through with its
+    own status. Either way the call gets one ``ssbtek.access`` line with its true code.
+    """
 
-    return wrapper
-
-
-def streaming(
-    handler: Callable[[S, Req, Context], AsyncIterator[Res]],
-) -> Callable[[S, Req, Context], AsyncIterator[Res]]:
-    """Report any error of a server-streaming handler as a status, and log the call."""
-
-    @wraps(handler)
-    async def wrapper(self: S, request: Req, context: Context) -> AsyncIterator[Res]:
-        async with _reported(handler.__name__, context):
-            async for response in handler(self, request, context):
-                yield response
-
-    return wrapper
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
+        return wrap(handler, around=partial(reported, method))

@@ -23,7 +23,7 @@ from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as epb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.party_servicer import register_party_services
-from adapters.grpc.server import build_server
+from adapters.grpc.server import build_server, interceptor_chain
 from adapters.providers.simulated import build_simulated_base_services
 from application.audit.seals import AuditSeals
 from application.demo import DEMO_CASEWORKER, PROVIDERS, seed_demo
@@ -350,7 +350,7 @@ async def escalations(
 ) -> AsyncIterator[tuple[epb_grpc.EscalationServiceAsyncStub, ServiceManagement]]:
     clock = FakeClock(dt.datetime(2026, 11, 25, 10, 0, tzinfo=STOCKHOLM))
     management = build_service_management(durable_store_settings, clock=clock)
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=interceptor_chain())
     for register in management.registrations():
         register(server)
     port = server.add_insecure_port("127.0.0.1:0")

@@ -20,6 +20,7 @@ from google.type.date_pb2 import Date
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as pb_grpc
 from adapters.grpc.party_servicer import register_party_services
+from adapters.grpc.server import interceptor_chain
 from application.demo import seed_demo
 from infrastructure.settings import Settings, Store
 from tests import canaries
@@ -33,7 +34,7 @@ TODAY = Date(year=2026, month=3, day=2)
 async def served(durable_store_settings: Settings) -> AsyncIterator[tuple[World, str]]:
     world = open_world(durable_store_settings)
     seed_demo(world.parties, world.agreements, MONDAY_MORNING)
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=interceptor_chain())
     for register in register_party_services(world.parties, world.agreements):
         register(server)
     port = server.add_insecure_port("127.0.0.1:0")

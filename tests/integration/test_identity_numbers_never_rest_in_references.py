@@ -51,6 +51,7 @@ from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_g
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as ppb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as ppb_grpc
 from adapters.grpc.party_servicer import register_party_services
+from adapters.grpc.server import interceptor_chain
 from adapters.security.pseudonymiser import HmacPseudonymiser
 from application.demo import seed_demo
 from domain.escalation.values import Acting, Forum, Party
@@ -235,7 +236,7 @@ class Served:
         self.port = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(60)
 
     async def _start(self) -> int:
-        self._server = grpc.aio.server()
+        self._server = grpc.aio.server(interceptors=interceptor_chain())
         for register in [
             *register_party_services(self.parties, self.agreements),
             *self.management.registrations(),

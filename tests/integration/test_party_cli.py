@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from adapters.grpc.party_servicer import register_party_services
+from adapters.grpc.server import interceptor_chain
 from application.demo import seed_demo
 from infrastructure.party_cli import add_party_commands
 from infrastructure.settings import Settings, Store
@@ -20,7 +21,7 @@ from tests.integration.party_world import DEMO, DEMO_DIGITS, MONDAY_MORNING, Wor
 async def served() -> AsyncIterator[tuple[World, str]]:
     world = open_world(Settings(store=Store.MEMORY, pseudonym_key_hex="33" * 32))
     seed_demo(world.parties, world.agreements, MONDAY_MORNING)
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=interceptor_chain())
     for register in register_party_services(world.parties, world.agreements):
         register(server)
     port = server.add_insecure_port("127.0.0.1:0")

@@ -17,6 +17,7 @@ from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as pb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
 from adapters.grpc.party_servicer import register_party_services
+from adapters.grpc.server import interceptor_chain
 from application.demo import seed_demo
 from infrastructure.settings import Settings, Store
 from tests.integration.party_world import (
@@ -42,7 +43,7 @@ async def world() -> AsyncIterator[World]:
 
 @pytest.fixture
 async def channel(world: World) -> AsyncIterator[grpc.aio.Channel]:
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=interceptor_chain())
     names = [
         register(server) for register in register_party_services(world.parties, world.agreements)
     ]

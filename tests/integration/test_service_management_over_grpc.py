@@ -22,6 +22,7 @@ from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as epb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
+from adapters.grpc.server import interceptor_chain
 from domain.providers import STOCKHOLM
 from infrastructure.composition import (
     ServiceManagement,
@@ -47,7 +48,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     clock = FakeClock(WEDNESDAY_10)
     settings = Settings(store=Store.MEMORY, data_dir=tmp_path / "var")
     management = build_service_management(settings, clock=clock)
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=interceptor_chain())
     for register in management.registrations():
         register(server)
     port = server.add_insecure_port("127.0.0.1:0")

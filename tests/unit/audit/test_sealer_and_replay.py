@@ -141,28 +141,6 @@ def test_replay_merges_logs_by_event_time_and_keeps_each_logs_own_order() -> Non
     assert [(e.application, e.position) for e in resumed] == [("first", 3), ("second", 2)]
 
 
-class _Peer:
-    def __init__(self, certificates: list[bytes]) -> None:
-        self._certificates = certificates
-
-    def auth_context(self) -> dict[str, list[bytes]]:
-        return {"x509_pem_cert": self._certificates} if self._certificates else {}
-
-
-def test_with_auditors_configured_only_their_certificates_may_call_the_audit_service() -> None:
-    from adapters.grpc.audit_servicer import GrpcAuditServicer
-    from application.audit.trail import AuditTrail
-    from application.audit.verification import NoSeals
-    from application.errors import PermissionDeniedError
-
-    trail = AuditTrail({}, NoSeals(), Ed25519Verifier([]), None)
-    open_to_all = GrpcAuditServicer(trail)
-    open_to_all._authorise(_Peer([]))  # type: ignore[arg-type]
-    restricted = GrpcAuditServicer(trail, auditors=frozenset({"2021005489"}))
-    with pytest.raises(PermissionDeniedError, match="NOT_AN_AUDITOR"):
-        restricted._authorise(_Peer([]))  # type: ignore[arg-type]
-
-
 def test_when_another_process_sealed_first_its_seal_stands_and_nothing_fails(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
