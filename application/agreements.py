@@ -15,7 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Transcoding
 
 from application.base import ServiceApplication
-from application.errors import InvalidQueryError, NotFoundError, RuleViolationError
+from application.errors import InvalidRequestError, NotFoundError, RuleViolationError
 from application.party_views import (
     Acceptance,
     Acknowledgements,
@@ -122,7 +122,7 @@ class Agreements(ServiceApplication):
         """A municipality's fee for ``year``: the per-capita fee times its population, in öre."""
         organisation = _organisation(organisation_number)
         if population < 0:
-            raise InvalidQueryError([FieldViolation("population", "must not be negative")])
+            raise InvalidRequestError([FieldViolation("population", "must not be negative")])
         roles = self._directory.roles_of(organisation)
         if roles is None:
             raise NotFoundError("party")

@@ -16,11 +16,11 @@ class ApplicationError(Exception):
     """Base class of the errors a use case reports."""
 
 
-class InvalidQueryError(ApplicationError):
+class InvalidRequestError(ApplicationError):
     """The request broke one or more rules; each violation names a field and a rule."""
 
     def __init__(self, violations: Sequence[FieldViolation]) -> None:
-        super().__init__(f"the query has {len(violations)} invalid field(s)")
+        super().__init__(f"the request has {len(violations)} invalid field(s)")
         self.violations = tuple(violations)
 
 

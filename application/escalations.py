@@ -12,9 +12,9 @@ from eventsourcing.persistence import IntegrityError, Transcoding
 
 from application.base import ServiceApplication
 from application.errors import ConflictError, NotFoundError
+from application.incidents import reported_rules
 from application.ports import Clock
 from application.registrations import Page, Registrations
-from application.service_management import reported_rules
 from domain.escalation.aggregate import Escalation
 from domain.escalation.values import Acting, Forum, Party
 

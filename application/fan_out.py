@@ -16,9 +16,9 @@ from collections.abc import AsyncGenerator, Mapping
 
 from application.ports import (
     BaseService,
-    BaseServiceBusy,
-    BaseServiceFailure,
-    BaseServiceUnreachable,
+    BaseServiceBusyError,
+    BaseServiceReportedError,
+    BaseServiceUnreachableError,
     Clock,
     MalformedAnswerError,
 )
@@ -142,12 +142,12 @@ class FanOut:
             if given_s >= guard.min_timeout_s:
                 ticket.failed()
             return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.TIMEOUT))
-        except BaseServiceUnreachable:
+        except BaseServiceUnreachableError:
             ticket.failed()
             return part(OutcomeKind.ERROR, error=_service_error(ServiceErrorCode.UNREACHABLE))
-        except BaseServiceBusy:  # the adapter's own connection pool is full
+        except BaseServiceBusyError:  # the adapter's own connection pool is full
             return part(OutcomeKind.ERROR, error=BUSY)
-        except BaseServiceFailure as failure:
+        except BaseServiceReportedError as failure:
             ticket.reached()
             return part(
                 OutcomeKind.ERROR, error=PartError(ErrorSource.BT, failure.code, failure.message)

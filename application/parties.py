@@ -22,7 +22,7 @@ from eventsourcing.persistence import Transcoding
 
 from application.access_memo import AccessMemo, ProviderStanding
 from application.base import ServiceApplication
-from application.errors import InvalidQueryError, RuleViolationError
+from application.errors import InvalidRequestError, RuleViolationError
 from application.party_views import CaseworkerView, PartyView
 from application.ports import AccessDecision, Clock, Pseudonymiser
 from application.rule_errors import field, reported
@@ -405,7 +405,7 @@ class Parties(ServiceApplication):
         provider = _organisation(provider_organisation_number, "provider_organisation_number")
         roles = self.roles_of(provider)
         if roles is None or PartyRole.DATA_PROVIDER not in roles:
-            raise InvalidQueryError(
+            raise InvalidRequestError(
                 [FieldViolation("provider_organisation_number", "is not a data provider party")]
             )
         return provider
@@ -414,7 +414,7 @@ class Parties(ServiceApplication):
         """Exactly the query saga's pseudonym, so its access decision finds this caseworker."""
         text = caseworker_id.strip()
         if not text or len(text) > MAX_ID_LENGTH or not text.isprintable():
-            raise InvalidQueryError(
+            raise InvalidRequestError(
                 [
                     FieldViolation(
                         "caseworker_id", f"must be 1 to {MAX_ID_LENGTH} printable characters"

@@ -11,8 +11,8 @@ import datetime as dt
 import uuid
 from uuid import UUID
 
+from application.incidents import Incidents, reported_rules
 from application.registrations import Page, Registrations
-from application.service_management import Incidents, reported_rules
 from domain.incident.planned_change import PlannedChange
 
 

@@ -25,7 +25,7 @@ class BaseServiceError(Exception):
     """
 
 
-class BaseServiceFailure(BaseServiceError):
+class BaseServiceReportedError(BaseServiceError):
     """The base service itself reported a failure (error source BT).
 
     ``code`` is the provider's error code and ``message`` its error text; both are
@@ -38,11 +38,11 @@ class BaseServiceFailure(BaseServiceError):
         self.message = message
 
 
-class BaseServiceUnreachable(BaseServiceError):
+class BaseServiceUnreachableError(BaseServiceError):
     """The base service could not be reached (error source SSBT)."""
 
 
-class BaseServiceBusy(BaseServiceError):
+class BaseServiceBusyError(BaseServiceError):
     """The adapter has no free connection to the base service; the call was not made
     (source SSBT ``TOO_MANY_CALLS``). An adapter never waits for a connection (ADR 20)."""
 

@@ -27,7 +27,7 @@ from application.errors import (
     AuditUnavailableError,
     DeadlineExceededError,
     DuplicateQueryError,
-    InvalidQueryError,
+    InvalidRequestError,
     OverloadedError,
     PermissionDeniedError,
 )
@@ -183,7 +183,7 @@ class Queries(ServiceApplication):
                     if isinstance(item, CompiledAnswer):
                         outcome = "ANSWERED"
                     yield item
-        except (InvalidQueryError, PermissionDeniedError, OverloadedError) as refusal:
+        except (InvalidRequestError, PermissionDeniedError, OverloadedError) as refusal:
             outcome = _refusal_code(refusal)
             raise
         except DuplicateQueryError:
@@ -221,7 +221,7 @@ class Queries(ServiceApplication):
             raise OverloadedError("TOO_MANY_QUERIES_IN_FLIGHT")
         try:
             query = validate(command, today=local_date(received_at))
-        except InvalidQueryError as error:
+        except InvalidRequestError as error:
             await self._record_rejection(
                 command.organisation_number,
                 RejectionReason.INVALID_ARGUMENT,

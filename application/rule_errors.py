@@ -3,7 +3,7 @@
 ``RuleBrokenError`` -> ``RuleViolationError`` (rule and clause); a missing aggregate or
 caseworker -> ``NotFoundError``; eventsourcing's ``IntegrityError`` (another writer saved
 the same aggregate version first) -> ``ConflictError``; a refused value ->
-``InvalidQueryError`` naming the field. No message carries a value.
+``InvalidRequestError`` naming the field. No message carries a value.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from application.errors import ConflictError, InvalidQueryError, NotFoundError, RuleViolationError
+from application.errors import ConflictError, InvalidRequestError, NotFoundError, RuleViolationError
 from domain.agreement.aggregate import UnknownVersionError
 from domain.clauses import RuleBrokenError
 from domain.errors import FieldViolation, InvalidFieldError, InvalidValueError
@@ -29,7 +29,7 @@ def reported(missing: str) -> Iterator[None]:
     except RuleBrokenError as error:
         raise RuleViolationError(error.rule, error.clause) from None
     except InvalidFieldError as error:
-        raise InvalidQueryError([FieldViolation(error.field, error.description)]) from None
+        raise InvalidRequestError([FieldViolation(error.field, error.description)]) from None
     except UnknownCaseworkerError:
         raise NotFoundError("caseworker") from None
     except UnknownVersionError:
@@ -46,4 +46,4 @@ def field(name: str) -> Iterator[None]:
     try:
         yield
     except InvalidValueError as error:
-        raise InvalidQueryError([FieldViolation(name, error.description)]) from None
+        raise InvalidRequestError([FieldViolation(name, error.description)]) from None

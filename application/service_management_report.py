@@ -19,8 +19,8 @@ from application.audit.report_sources import (
     RecordedOutage,
     ReportSources,
 )
+from application.incidents import Incidents
 from application.planned_changes import PlannedChanges
-from application.service_management import Incidents
 from domain.incident.incident import Incident
 from domain.incident.problem import Problem
 from domain.incident.service_levels import Priority

@@ -15,7 +15,7 @@ from typing import Final, TypeVar
 import attrs
 
 from application.commands import DateParts, PeriodCommand, QueryCommand
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from domain.errors import FieldViolation, InvalidValueError
 from domain.identity import OrganisationNumber, PersonalIdentityNumber
 from domain.providers import Provider
@@ -130,7 +130,7 @@ def _period(
 
 
 def validate(command: QueryCommand, *, today: dt.date) -> ValidQuery:
-    """Return the validated query, or raise ``InvalidQueryError`` listing every violation.
+    """Return the validated query, or raise ``InvalidRequestError`` listing every violation.
 
     ``today``: the Swedish date the query arrived, for the periods' rule (``_period``).
     """
@@ -189,7 +189,7 @@ def validate(command: QueryCommand, *, today: dt.date) -> ValidQuery:
         selections = [ProviderSelection(provider, period) for provider in Provider]
 
     if v.found:
-        raise InvalidQueryError(v.found)
+        raise InvalidRequestError(v.found)
     assert organisation is not None
     assert purpose is not None
     assert legal_basis is not None

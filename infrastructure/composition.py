@@ -86,12 +86,12 @@ from application.audit.trail import AuditTrail
 from application.audit.verification import NoSeals, SealSource
 from application.demo import seed_demo
 from application.escalations import Escalations
+from application.incidents import Incidents, RecordedBreach
 from application.parties import Parties
 from application.planned_changes import PlannedChanges
 from application.ports import AccessPolicy, BaseService, Checkpoints, Clock, Metrics, Pseudonymiser
 from application.queries import Queries, SagaSettings
 from application.running_time import RunTimeRecorder, ServiceRuns
-from application.service_management import Incidents, RecordedBreach
 from application.service_management_report import ServiceManagementFigures
 from domain.business_hours import BusinessHours
 from domain.calendar import HolidayCalendar, WorkingCalendar

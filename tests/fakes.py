@@ -13,9 +13,9 @@ import attrs
 
 from application.ports import (
     AccessDecision,
-    BaseServiceFailure,
     BaseServiceHealth,
-    BaseServiceUnreachable,
+    BaseServiceReportedError,
+    BaseServiceUnreachableError,
     MalformedAnswerError,
 )
 from domain.identity import PersonalIdentityNumber
@@ -88,9 +88,9 @@ class FakeBaseService:
             raise
         self.finished += 1
         if self.mode == "fail":
-            raise BaseServiceFailure("1001", "Tekniskt fel hos bastjänsten")
+            raise BaseServiceReportedError("1001", "Tekniskt fel hos bastjänsten")
         if self.mode == "unreachable":
-            raise BaseServiceUnreachable("connection refused")
+            raise BaseServiceUnreachableError("connection refused")
         if self.mode == "malformed":
             raise MalformedAnswerError("the answer could not be read")
         if self.mode == "crash":

@@ -15,7 +15,7 @@ from adapters.grpc.generated.ssbtek.v1 import audit_service_pb2 as pb
 from application.audit.replay import ReplayedEvent, ReplayFilter
 from application.audit.report_model import Month
 from application.audit.verdict import AuditVerdict, ChainBreak, ChainVerdict, SealAnchor
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from domain.errors import FieldViolation, InvalidValueError
 from domain.identity import OrganisationNumber
 
@@ -42,7 +42,7 @@ def replay_filter(request: pb.ReplayEventsRequest) -> tuple[ReplayFilter, dict[s
     if since is not None and until is not None and until <= since:
         violations.append(FieldViolation("until", "must be after since"))
     if violations:
-        raise InvalidQueryError(violations)
+        raise InvalidRequestError(violations)
     chosen = ReplayFilter(
         applications=frozenset(request.applications),
         aggregate_types=frozenset(request.aggregate_types),
@@ -129,7 +129,7 @@ def month_from_proto(request: pb.GetReportRequest) -> Month:
     if not 1 <= request.month <= 12:
         violations.append(FieldViolation("month", "must be 1 to 12"))
     if violations:
-        raise InvalidQueryError(violations)
+        raise InvalidRequestError(violations)
     return Month(request.year, request.month)
 
 

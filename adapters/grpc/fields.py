@@ -2,7 +2,7 @@
 
 Each reader returns the value, or a placeholder after noting a ``FieldViolation`` (the field's
 name and the rule, never the value, ADR 4); ``done()`` then refuses the request with every
-broken field at once (``InvalidQueryError``: ``INVALID_ARGUMENT`` with a ``BadRequest``).
+broken field at once (``InvalidRequestError``: ``INVALID_ARGUMENT`` with a ``BadRequest``).
 Unknown enum values are refused, not mapped (ADR 0005). Readers that belong to one service
 (an incident's priority, a dispute's party) are a subclass in that service's translation.
 """
@@ -19,7 +19,7 @@ from uuid import UUID
 from google.type.date_pb2 import Date
 
 from adapters.grpc.translation import provider_from_proto
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from domain.errors import FieldViolation, InvalidValueError
 from domain.providers import Provider
 from domain.reference import opaque_reference, organisation_digits
@@ -39,7 +39,7 @@ class Fields:
 
     def done(self) -> None:
         if self.violations:
-            raise InvalidQueryError(self.violations)
+            raise InvalidRequestError(self.violations)
 
     def enum(
         self,

@@ -21,8 +21,8 @@ from adapters.grpc.service_management_translation import (
     one_uuid,
     problem_to_proto,
 )
+from application.incidents import Incidents
 from application.planned_changes import PlannedChanges
-from application.service_management import Incidents
 from domain.incident.service_levels import Impact
 
 

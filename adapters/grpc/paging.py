@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from domain.errors import FieldViolation
 
 FIELD = "page_token"
@@ -45,7 +45,7 @@ def decode(token: str, list_name: str, *, open_only: bool = False) -> int | None
         or isinstance(fields.get("before"), bool)
         or fields["before"] < 1
     ):
-        raise InvalidQueryError(
+        raise InvalidRequestError(
             [FieldViolation(FIELD, "is not a page token of this list with this filter")]
         )
     before: int = fields["before"]

@@ -14,8 +14,8 @@ from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_g
 from adapters.grpc.incident_servicer import GrpcIncidentServicer
 from adapters.grpc.server import ServiceRegistration
 from application.escalations import Escalations
+from application.incidents import Incidents
 from application.planned_changes import PlannedChanges
-from application.service_management import Incidents
 
 INCIDENT_SERVICE: Final = ipb.DESCRIPTOR.services_by_name["IncidentService"].full_name
 ESCALATION_SERVICE: Final = epb.DESCRIPTOR.services_by_name["EscalationService"].full_name

@@ -1,7 +1,7 @@
 """Translation between the incident and escalation messages and the domain's types.
 
 Requests are read field by field with ``adapters.grpc.fields.Fields``; every broken field is
-collected and reported at once (``InvalidQueryError``, ``INVALID_ARGUMENT`` with a
+collected and reported at once (``InvalidRequestError``, ``INVALID_ARGUMENT`` with a
 ``BadRequest`` naming the fields), never echoing a value. Unknown enum values are refused,
 not mapped (ADR 0005). ``ServiceManagementFields`` adds the readers of these messages.
 """

@@ -10,7 +10,7 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.identity import authenticated_organisation
 from adapters.grpc.interceptors import Context
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from application.queries import Queries
 from domain.errors import FieldViolation
 from domain.query.answer import CompiledAnswer
@@ -59,7 +59,7 @@ class GrpcQueryServicer(pb_grpc.QueryServiceServicer):
             if provider is None
         ]
         if unknown:
-            raise InvalidQueryError(unknown)
+            raise InvalidRequestError(unknown)
         statuses = await self._queries.check_providers([p for p in chosen if p is not None])
         return pb.CheckProvidersResponse(
             providers=[translation.status_to_proto(s) for s in statuses]

@@ -34,7 +34,7 @@ from application.errors import (
     ConflictError,
     DeadlineExceededError,
     DuplicateQueryError,
-    InvalidQueryError,
+    InvalidRequestError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
@@ -93,7 +93,7 @@ def unauthenticated(reason: str) -> status_pb2.Status:
 
 def status_for(error: Exception) -> status_pb2.Status:
     """The gRPC status (with google.rpc details) that reports ``error`` to the caller."""
-    if isinstance(error, InvalidQueryError):
+    if isinstance(error, InvalidRequestError):
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(

@@ -6,7 +6,7 @@
     GET  {url}/{provider}/test        200 when the base service is reachable (no personal data)
 
 Failures map onto the port's errors: a refused or reset connection is
-``BaseServiceUnreachable`` (source SSBT); a 2xx answer larger than ``max_answer_bytes``, or
+``BaseServiceUnreachableError`` (source SSBT); a 2xx answer larger than ``max_answer_bytes``, or
 one that is not JSON or not the provider's format, is ``MalformedAnswerError`` (SSBT); a slow
 drip is cut off by the saga's deadline, which cancels the call and closes the stream. Any
 other status is the base service's failure (BT), whatever its body: the contract's error
@@ -15,7 +15,7 @@ body) ``HTTP_<status>`` (ADR 20).
 
 Each provider has a connection pool of its own (``max_connections``, default 256, more
 than the fan-out's bulkhead lets through by default) and never waits for a connection:
-with the pool full the call fails at once (``BaseServiceBusy``, SSBT ``TOO_MANY_CALLS``).
+with the pool full the call fails at once (``BaseServiceBusyError``, SSBT ``TOO_MANY_CALLS``).
 The test call has a second, small pool of its own, so a provider whose query calls are
 stuck is still checked as it is. The client is aiohttp: about a seventh of httpx's CPU per
 request, which under load decides whether the event loop keeps up (ADR 20).
@@ -43,10 +43,10 @@ import aiohttp
 from adapters.providers.simulated.catalogue import read_payload
 from application.ports import (
     BaseService,
-    BaseServiceBusy,
-    BaseServiceFailure,
+    BaseServiceBusyError,
     BaseServiceHealth,
-    BaseServiceUnreachable,
+    BaseServiceReportedError,
+    BaseServiceUnreachableError,
     MalformedAnswerError,
 )
 from domain.identity import PersonalIdentityNumber
@@ -87,7 +87,7 @@ class _Pool:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[aiohttp.ClientSession]:
         if self.in_use >= self.size:
-            raise BaseServiceBusy("no free connection to the base service")
+            raise BaseServiceBusyError("no free connection to the base service")
         self.in_use += 1
         try:
             yield self._current()
@@ -135,7 +135,7 @@ class HttpJsonBaseService:
         except aiohttp.ClientResponseError:  # not HTTP at all
             raise MalformedAnswerError("the answer is not an HTTP response") from None
         except (aiohttp.ClientError, OSError):
-            raise BaseServiceUnreachable("the base service could not be reached") from None
+            raise BaseServiceUnreachableError("the base service could not be reached") from None
         if body is None:
             raise MalformedAnswerError(f"the answer is larger than {self._max_answer_bytes} bytes")
         return ProviderAnswer(
@@ -150,7 +150,7 @@ class HttpJsonBaseService:
             raise MalformedAnswerError("the answer is not JSON") from None
 
     @staticmethod
-    def _failure(status: int, body: bytes | None) -> BaseServiceFailure:
+    def _failure(status: int, body: bytes | None) -> BaseServiceReportedError:
         """BT whatever the body: the contract's error answer, else the HTTP status."""
         try:
             payload = json.loads(body) if body is not None else None
@@ -159,8 +159,8 @@ class HttpJsonBaseService:
         if isinstance(payload, dict):
             code, message = payload.get("felkod"), payload.get("felmeddelande")
             if isinstance(code, str) and isinstance(message, str):
-                return BaseServiceFailure(code, message)
-        return BaseServiceFailure(
+                return BaseServiceReportedError(code, message)
+        return BaseServiceReportedError(
             f"HTTP_{status}", f"the base service answered with HTTP status {status}"
         )
 
@@ -172,7 +172,7 @@ class HttpJsonBaseService:
                 session.get(f"{self._url}/test") as response,
             ):
                 status = response.status
-        except BaseServiceBusy:
+        except BaseServiceBusyError:
             return BaseServiceHealth(
                 self._provider, False, _ms(started), "earlier checks still wait for an answer"
             )

@@ -40,8 +40,8 @@ import pytest
 
 from application.ports import (
     BaseService,
-    BaseServiceFailure,
-    BaseServiceUnreachable,
+    BaseServiceReportedError,
+    BaseServiceUnreachableError,
     MalformedAnswerError,
 )
 from domain.identity import PersonalIdentityNumber
@@ -51,11 +51,17 @@ from domain.query.values import ErrorSource, Period
 
 FAULTS: Final[Mapping[str, tuple[type[BaseException], ErrorSource]]] = {
     "hang": (TimeoutError, ErrorSource.SSBT),  # never answers: the caller's deadline ends it
-    "reset": (BaseServiceUnreachable, ErrorSource.SSBT),  # connection reset
-    "unreachable": (BaseServiceUnreachable, ErrorSource.SSBT),  # nobody there
-    "http500": (BaseServiceFailure, ErrorSource.BT),  # an HTTP error without the contract's fault
-    "soap_fault": (BaseServiceFailure, ErrorSource.BT),  # the protocol's fault
-    "error": (BaseServiceFailure, ErrorSource.BT),  # the provider's own error, as it reports it
+    "reset": (BaseServiceUnreachableError, ErrorSource.SSBT),  # connection reset
+    "unreachable": (BaseServiceUnreachableError, ErrorSource.SSBT),  # nobody there
+    "http500": (
+        BaseServiceReportedError,
+        ErrorSource.BT,
+    ),  # an HTTP error without the contract's fault
+    "soap_fault": (BaseServiceReportedError, ErrorSource.BT),  # the protocol's fault
+    "error": (
+        BaseServiceReportedError,
+        ErrorSource.BT,
+    ),  # the provider's own error, as it reports it
     "malformed": (MalformedAnswerError, ErrorSource.SSBT),  # not the provider's answer
     "oversized": (MalformedAnswerError, ErrorSource.SSBT),  # more than the adapter reads
 }
@@ -82,7 +88,7 @@ SUBJECTS: Final = tuple(  # Tolvan Tolvansson, then test numbers (serial 980-999
 
 def source_of(error: BaseException) -> ErrorSource:
     """Who is to blame for a failed call, as the saga records it."""
-    return ErrorSource.BT if isinstance(error, BaseServiceFailure) else ErrorSource.SSBT
+    return ErrorSource.BT if isinstance(error, BaseServiceReportedError) else ErrorSource.SSBT
 
 
 class Harness(abc.ABC):
@@ -126,7 +132,7 @@ def _texts_of(error: BaseException) -> Iterable[str]:
         yield str(seen)
         yield repr(seen)
         yield from (str(arg) for arg in seen.args)
-        if isinstance(seen, BaseServiceFailure):
+        if isinstance(seen, BaseServiceReportedError):
             yield seen.code
             yield seen.message
         seen = seen.__cause__ or seen.__context__

@@ -20,7 +20,7 @@ from adapters.soap.request import V10Query
 from application.errors import (
     AuditUnavailableError,
     DuplicateQueryError,
-    InvalidQueryError,
+    InvalidRequestError,
     OverloadedError,
     PermissionDeniedError,
 )
@@ -68,7 +68,7 @@ class Fault:
 def fault_for(error: Exception, query: V10Query | None) -> Fault:
     if isinstance(error, ContractViolation):
         return Fault(True, error.code, tuple(error.messages))
-    if isinstance(error, InvalidQueryError):
+    if isinstance(error, InvalidRequestError):
         messages = []
         for violation in error.violations:
             name = query.field_name(violation.field) if query else violation.field

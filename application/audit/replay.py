@@ -22,7 +22,7 @@ import attrs
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
 from application.audit.stored import BATCH, originator_text, timestamp_of
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from domain.errors import FieldViolation
 
 POLL_INTERVAL_S: Final = 0.5
@@ -100,7 +100,7 @@ class Replay:
             if name not in self._logs
         ]
         if unknown:
-            raise InvalidQueryError(unknown)
+            raise InvalidRequestError(unknown)
 
     def events(
         self, chosen: ReplayFilter, after: Mapping[str, int] | None = None

@@ -18,7 +18,7 @@ from application.audit.report_model import Month, MonthlyReport
 from application.audit.seals import StoredSeal
 from application.audit.verdict import AuditVerdict, SealAnchor
 from application.audit.verification import SealSource, verify_logs
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from domain.errors import FieldViolation
 
 
@@ -77,7 +77,7 @@ class AuditTrail:
             if name not in self._logs
         ]
         if unknown:
-            raise InvalidQueryError(unknown)
+            raise InvalidRequestError(unknown)
         if applications:
             chosen = {name: self._logs[name] for name in applications}
             return verify_logs(chosen, _Only(self._seals, applications), self._verifier, anchors)
@@ -85,7 +85,7 @@ class AuditTrail:
 
     def report(self, month: Month) -> MonthlyReport:
         if self._reports is None:
-            raise InvalidQueryError([FieldViolation("month", "no Queries log to report on")])
+            raise InvalidRequestError([FieldViolation("month", "no Queries log to report on")])
         return self._reports.build(month)
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from adapters.providers.http_json import build_http_base_services
-from application.ports import BaseServiceBusy
+from application.ports import BaseServiceBusyError
 from domain.identity import PersonalIdentityNumber
 from domain.providers import Provider
 from domain.query.values import Period
@@ -54,7 +54,7 @@ async def test_a_provider_s_full_pool_fails_the_call_at_once_and_leaves_the_othe
         await asyncio.sleep(0.2)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        with pytest.raises(BaseServiceBusy):
+        with pytest.raises(BaseServiceBusyError):
             await services[Provider.CSN].fetch(SUBJECT, PERIOD)
         assert loop.time() - started < 0.1
         answer = await services[Provider.SKATTEVERKET].fetch(SUBJECT, PERIOD)

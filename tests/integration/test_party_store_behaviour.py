@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 from application.demo import DEMO_CASEWORKER, seed_demo
-from application.errors import InvalidQueryError, NotFoundError, RuleViolationError
+from application.errors import InvalidRequestError, NotFoundError, RuleViolationError
 from application.ports import AccessDecision
 from domain.agreement.values import AgreementDocument
 from domain.party.values import (
@@ -161,7 +161,7 @@ def test_the_30_days_to_meet_a_provider_s_changed_conditions_001_7_2(world: Worl
     assert world.parties.stop_provider_service(DEMO, skatteverket).stopped_providers == (
         skatteverket,
     )
-    with pytest.raises(InvalidQueryError) as not_a_provider:
+    with pytest.raises(InvalidRequestError) as not_a_provider:
         world.parties.notify_qualification_change(DEMO, SKR)
     assert not_a_provider.value.violations[0].field == "provider_organisation_number"
 
@@ -198,10 +198,10 @@ def test_unknown_things_are_not_found_and_malformed_input_names_its_field(world:
     with pytest.raises(NotFoundError) as caseworker:
         world.parties.revoke_caseworker(DEMO, "HL404")
     assert caseworker.value.kind == "caseworker"
-    with pytest.raises(InvalidQueryError) as malformed:
+    with pytest.raises(InvalidRequestError) as malformed:
         world.parties.connect("212000-0143")
     assert [v.field for v in malformed.value.violations] == ["organisation_number"]
-    with pytest.raises(InvalidQueryError) as long_id:
+    with pytest.raises(InvalidRequestError) as long_id:
         world.parties.register_caseworker(DEMO, "X" * 65)
     assert [v.field for v in long_id.value.violations] == ["caseworker_id"]
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from eventsourcing.utils import get_topic
 
-from application.errors import DuplicateQueryError, InvalidQueryError
+from application.errors import DuplicateQueryError, InvalidRequestError
 from application.queries import Queries
 from domain.providers import STOCKHOLM, Provider
 from domain.query.aggregate import Query, QueryStatus, RejectionReason
@@ -93,7 +93,7 @@ async def test_the_notification_log_holds_the_whole_trail_in_order(queries: Quer
 
 
 async def test_a_rejected_query_is_stored_with_reason_and_field_names(queries: Queries) -> None:
-    with pytest.raises(InvalidQueryError):
+    with pytest.raises(InvalidRequestError):
         await queries.submit(command(("19121212-1213",)))
     (rejected,) = stored(queries)
     assert isinstance(rejected, Query.Rejected)
@@ -150,7 +150,7 @@ async def test_received_and_rejected_stored_before_the_entry_point_read_as_grpc(
     """Event schema evolution: Received and Rejected v1 had no entry point; only the gRPC
     API existed then, so they upcast to v2 with ``GRPC``."""
     await queries.submit(command())
-    with pytest.raises(InvalidQueryError):
+    with pytest.raises(InvalidRequestError):
         await queries.submit(command(("not a personnummer",)))
     for kind in (Query.Received, Query.Rejected):
         (event,) = [e for e in stored(queries) if isinstance(e, kind)]

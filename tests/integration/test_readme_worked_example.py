@@ -13,9 +13,9 @@ from adapters.providers.testing import BaseServiceContract, Harness
 from adapters.providers.v10.simulators import WIRE_FAULTS, ProviderSimulators
 from application.ports import (
     BaseService,
-    BaseServiceFailure,
     BaseServiceHealth,
-    BaseServiceUnreachable,
+    BaseServiceReportedError,
+    BaseServiceUnreachableError,
     MalformedAnswerError,
 )
 from domain.identity import PersonalIdentityNumber
@@ -54,13 +54,13 @@ class VehicleRegister:
         except etree.XMLSyntaxError:
             raise MalformedAnswerError("the vehicle register's answer is not XML") from None
         if status != 200 or root.find(f".//{{{SOAP}}}Fault") is not None:
-            raise BaseServiceFailure(f"HTTP_{status}", "the vehicle register failed")
+            raise BaseServiceReportedError(f"HTTP_{status}", "the vehicle register failed")
         answer = root.find(f".//{TNS}HamtaUppgifterResponse")
         if answer is None:
             raise MalformedAnswerError("the vehicle register answered something else")
         if answer.findtext(f"{TNS}resultat") == "FEL":
             code = answer.findtext(f".//{TNS}felkod") or "FEL"
-            raise BaseServiceFailure(code, answer.findtext(f".//{TNS}feltext") or "")
+            raise BaseServiceReportedError(code, answer.findtext(f".//{TNS}feltext") or "")
         try:
             vehicles = tuple(
                 Vehicle(
@@ -91,7 +91,7 @@ class VehicleRegister:
         except httpx.TimeoutException:
             raise TimeoutError("the vehicle register did not answer in time") from None
         except httpx.TransportError:
-            raise BaseServiceUnreachable("the vehicle register could not be reached") from None
+            raise BaseServiceUnreachableError("the vehicle register could not be reached") from None
         return bytes(body), response.status_code
 
     async def check(self) -> BaseServiceHealth:

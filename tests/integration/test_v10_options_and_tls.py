@@ -15,7 +15,7 @@ from adapters.providers.v10 import (
     option_problems,
 )
 from adapters.providers.v10.simulators import ProviderSimulators
-from application.ports import BaseService, BaseServiceUnreachable
+from application.ports import BaseService, BaseServiceUnreachableError
 from domain.identity import PersonalIdentityNumber
 from domain.providers import Provider
 from domain.query.values import Period
@@ -95,12 +95,12 @@ async def test_a_client_certificate_reaches_a_provider_that_requires_one(tmp_pat
             assert (await service.fetch(SUBJECT, PERIOD)).provider is provider
             anonymous = build_v10_base_service(provider, trusted)
             made.append(anonymous)
-            with pytest.raises(BaseServiceUnreachable):
+            with pytest.raises(BaseServiceUnreachableError):
                 await anonymous.fetch(SUBJECT, PERIOD)
             without_ca = {k: v for k, v in with_certificate.items() if k != "tls_ca"}
             untrusting = build_v10_base_service(provider, without_ca)
             made.append(untrusting)
-            with pytest.raises(BaseServiceUnreachable):  # the providers' CA is not trusted
+            with pytest.raises(BaseServiceUnreachableError):  # the providers' CA is not trusted
                 await untrusting.fetch(SUBJECT, PERIOD)
     finally:
         await close_all(made)

@@ -3,7 +3,7 @@
     make fuzz                     # a bounded run (FUZZ_RUNS, default 200000)
     .venv/bin/python tests/reliability/fuzz_request_validation.py -runs=1000000
 
-Any exception other than a refusal (``InvalidQueryError``) is a finding, and so is a
+Any exception other than a refusal (``InvalidRequestError``) is a finding, and so is a
 refusal whose status echoes a subject that was in the request.
 """
 
@@ -20,7 +20,7 @@ with atheris.instrument_imports():
     from adapters.grpc import translation
     from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
     from adapters.grpc.status import status_for
-    from application.errors import InvalidQueryError
+    from application.errors import InvalidRequestError
     from application.validation import validate
 
 
@@ -32,7 +32,7 @@ def test_one_input(data: bytes) -> None:
         return  # the gRPC runtime refuses undecodable bytes before our code runs
     try:
         validate(translation.query_command(request), today=dt.date.today())
-    except InvalidQueryError as error:
+    except InvalidRequestError as error:
         rendered = status_for(error).SerializeToString()
         for subject in request.subjects:
             if len(subject) >= 10 and subject.encode() in rendered:

@@ -25,7 +25,7 @@ from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.server import build_server
 from adapters.grpc.status import status_for
 from adapters.providers.simulated import build_simulated_base_services
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from application.validation import validate
 from infrastructure.composition import build_queries
 from infrastructure.settings import Settings, Store
@@ -80,7 +80,7 @@ def _echoed_values(request: pb.SubmitQueryRequest) -> list[str]:
     return [v.strip() for v in values if len(v.strip()) >= 6]
 
 
-def check_refusal(request: pb.SubmitQueryRequest, error: InvalidQueryError) -> None:
+def check_refusal(request: pb.SubmitQueryRequest, error: InvalidRequestError) -> None:
     status = status_for(error)
     assert status.code == code_pb2.INVALID_ARGUMENT
     bad_request = error_details_pb2.BadRequest()
@@ -106,7 +106,7 @@ def test_any_request_is_either_valid_or_refused_field_by_field_without_echo(
 ) -> None:
     try:
         validate(translation.query_command(request), today=dt.date.today())
-    except InvalidQueryError as error:
+    except InvalidRequestError as error:
         check_refusal(request, error)
 
 

@@ -46,7 +46,7 @@ class ProviderSimulation:
 
     ``answer`` builds the wire payload of a normal answer; ``failure`` the payload of a
     failure the provider itself reports; ``interpret`` is the adapter step (``cattrs``
-    plus the provider's own rules) and raises ``BaseServiceFailure`` for a reported
+    plus the provider's own rules) and raises ``BaseServiceReportedError`` for a reported
     failure and ``MalformedAnswerError`` for anything it cannot read. ``essential_keys``
     are top-level keys the adapter cannot do without (used to garble answers).
     """

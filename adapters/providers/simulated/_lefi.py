@@ -14,7 +14,7 @@ import attrs
 
 from adapters.providers.simulated import rules
 from adapters.providers.simulated._kit import Payload, malformed, same_subject
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.providers import PROFILES, Provider
 
@@ -82,7 +82,7 @@ def check_state(provider: Provider, utlamnare: tuple[UtlamnareTillstand, ...]) -
     if not states:
         raise malformed(provider, "an answer that does not list its own state")
     if states[0].kod != "OK":
-        raise BaseServiceFailure(states[0].kod, states[0].beskrivning)
+        raise BaseServiceReportedError(states[0].kod, states[0].beskrivning)
 
 
 def protected(

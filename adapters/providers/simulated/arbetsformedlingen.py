@@ -24,7 +24,7 @@ from adapters.providers.simulated._kit import (
     xml_bool,
     xml_date,
 )
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.provider_data import ArbetsformedlingenRecord, SupportDecision
 from domain.providers import Provider
@@ -192,7 +192,7 @@ def failure(source: random.Random) -> Payload:
 def interpret(payload: object, subject: PersonalIdentityNumber) -> ArbetsformedlingenRecord:
     svar = structure(PROVIDER, payload, _Svar)
     if svar.StatusSokandeinformationKod not in {_ANSWERED[0], _NOT_REGISTERED[0]}:
-        raise BaseServiceFailure(
+        raise BaseServiceReportedError(
             svar.StatusSokandeinformationKod, svar.StatusSokandeinformationKodText
         )
     same_subject(PROVIDER, svar.IdentitetsbeteckningFysiskPerson, subject)

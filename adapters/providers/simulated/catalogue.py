@@ -68,7 +68,8 @@ def simulated_failure_payload(provider: Provider, source: random.Random) -> Payl
 def read_payload(
     provider: Provider, payload: object, subject: PersonalIdentityNumber
 ) -> ProviderData:
-    """The adapter step: the domain record, or ``BaseServiceFailure``/``MalformedAnswerError``.
+    """The adapter step: the domain record, or a ``BaseServiceReportedError`` or
+    ``MalformedAnswerError``.
 
     A value the domain refuses (an amount in fractions of öre, say) makes the answer
     malformed; the domain's message is dropped with it.

@@ -27,7 +27,7 @@ from adapters.providers.simulated._kit import (
     same_subject,
     structure,
 )
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.provider_data import CsnRecord, StudentFinancePayment
 from domain.providers import Provider
@@ -238,7 +238,7 @@ def interpret(payload: object, subject: PersonalIdentityNumber) -> CsnRecord:
     svar = structure(PROVIDER, payload, _CsnSvar)
     result = svar.GemensamtSvarEkbistand.Resultat
     if result.ResultatKod.strip() != _ANSWERED[0]:
-        raise BaseServiceFailure(result.ResultatKod.strip(), result.ResultatText)
+        raise BaseServiceReportedError(result.ResultatKod.strip(), result.ResultatText)
     if len(svar.Personer.Person) != 1:
         raise malformed(PROVIDER, "an answer that is not about exactly one person")
     person = svar.Personer.Person[0]

@@ -27,7 +27,7 @@ from adapters.providers.simulated._kit import (
     structure,
     xml_date,
 )
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.provider_data import MigrationsverketRecord, Permit
 from domain.providers import Provider
@@ -199,7 +199,7 @@ def failure(source: random.Random) -> Payload:
 def interpret(payload: object, subject: PersonalIdentityNumber) -> MigrationsverketRecord:
     if isinstance(payload, dict) and "SSBTEKSoapException" in payload:
         fault = structure(PROVIDER, payload, _Fault).SSBTEKSoapException
-        raise BaseServiceFailure(fault.faultCode, fault.faultString)
+        raise BaseServiceReportedError(fault.faultCode, fault.faultString)
     response = structure(PROVIDER, payload, _Response)
     same_subject(PROVIDER, response.personnummer, subject)
     return MigrationsverketRecord(

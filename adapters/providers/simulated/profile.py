@@ -76,8 +76,8 @@ class Fault(enum.Enum):
     """What goes wrong with one call, if anything."""
 
     NONE = "NONE"
-    UNREACHABLE = "UNREACHABLE"  # BaseServiceUnreachable
-    ERROR = "ERROR"  # the provider reports a failure: BaseServiceFailure
+    UNREACHABLE = "UNREACHABLE"  # BaseServiceUnreachableError
+    ERROR = "ERROR"  # the provider reports a failure: BaseServiceReportedError
     HANG = "HANG"  # never answers (until cancelled)
     MALFORMED = "MALFORMED"  # answers with something unreadable: MalformedAnswerError
 

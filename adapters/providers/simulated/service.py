@@ -3,8 +3,8 @@
 Each call draws its fault and its latency from a generator seeded by the profile's
 ``seed`` and the provider, waits, and then behaves as the fault says: answers (the
 provider's wire payload, read by the adapter step), reports a failure of the provider's
-own (``BaseServiceFailure`` with the provider's code), answers with something
-unreadable (``MalformedAnswerError``), cannot be reached (``BaseServiceUnreachable``) or
+own (``BaseServiceReportedError`` with the provider's code), answers with something
+unreadable (``MalformedAnswerError``), cannot be reached (``BaseServiceUnreachableError``) or
 never answers until the caller cancels it.
 """
 
@@ -22,7 +22,7 @@ from adapters.providers.simulated.catalogue import (
     simulated_payload,
 )
 from adapters.providers.simulated.profile import Fault, SimulationProfile
-from application.ports import BaseServiceHealth, BaseServiceUnreachable
+from application.ports import BaseServiceHealth, BaseServiceUnreachableError
 from domain.identity import PersonalIdentityNumber
 from domain.providers import PROFILES, Provider
 from domain.query.answer import ProviderAnswer
@@ -60,9 +60,11 @@ class SimulatedBaseService:
         delay = self._profile.latency.sample(source)
         return fault, delay, random.Random(source.getrandbits(64))  # noqa: S311 (simulation)
 
-    def _unreachable(self) -> BaseServiceUnreachable:
+    def _unreachable(self) -> BaseServiceUnreachableError:
         name = PROFILES[self._provider].name
-        return BaseServiceUnreachable(f"{name}'s base service could not be reached (simulated)")
+        return BaseServiceUnreachableError(
+            f"{name}'s base service could not be reached (simulated)"
+        )
 
     async def fetch(self, subject: PersonalIdentityNumber, period: Period) -> ProviderAnswer:
         """What the simulated provider holds about ``subject`` for ``period``."""

@@ -32,7 +32,7 @@ from adapters.providers.simulated._kit import (
     same_subject,
     structure,
 )
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.provider_data import CapitalIncome, EarnedIncome, SkatteverketRecord
 from domain.providers import Provider
@@ -167,7 +167,7 @@ def failure(source: random.Random) -> Payload:
 def interpret(payload: object, subject: PersonalIdentityNumber) -> SkatteverketRecord:
     if isinstance(payload, dict) and "Exception" in payload:
         fault = structure(PROVIDER, payload, _Fault).Exception
-        raise BaseServiceFailure(fault.MeddelandeKod, fault.MeddelandeText)
+        raise BaseServiceReportedError(fault.MeddelandeKod, fault.MeddelandeText)
     people = structure(PROVIDER, payload, _Svar).PersonuppgiftLista.Personuppgift
     if len(people) != 1:
         raise malformed(PROVIDER, "an answer that is not about exactly one person")

@@ -18,7 +18,7 @@ import attrs
 
 from adapters.providers.simulated import rules
 from adapters.providers.simulated._kit import Payload, ProviderSimulation, malformed, structure
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.provider_data import TransportstyrelsenRecord, Vehicle
 from domain.providers import Provider
@@ -131,7 +131,9 @@ def interpret(payload: object, subject: PersonalIdentityNumber) -> Transportstyr
     if response.resultat == "FEL":
         if not response.felresultat:
             raise malformed(PROVIDER, "FEL without felresultat")
-        raise BaseServiceFailure(response.felresultat[0].felkod, response.felresultat[0].feltext)
+        raise BaseServiceReportedError(
+            response.felresultat[0].felkod, response.felresultat[0].feltext
+        )
     if response.resultat != "OK" or response.fordonsinnehav is None:
         raise malformed(PROVIDER, "a result that is neither OK with holdings nor FEL")
     return TransportstyrelsenRecord(

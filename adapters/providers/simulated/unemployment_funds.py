@@ -27,7 +27,7 @@ from adapters.providers.simulated._kit import (
     sek,
     structure,
 )
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.provider_data import UnemploymentFundsRecord, UnemploymentPayment
 from domain.providers import Provider
@@ -162,7 +162,7 @@ def failure(source: random.Random) -> Payload:
 def interpret(payload: object, subject: PersonalIdentityNumber) -> UnemploymentFundsRecord:
     if isinstance(payload, dict) and "Fault" in payload:
         fault = structure(PROVIDER, payload, _FaultEnvelope).Fault
-        raise BaseServiceFailure(fault.detail.Felkod, fault.faultstring)
+        raise BaseServiceReportedError(fault.detail.Felkod, fault.faultstring)
     response = structure(PROVIDER, payload, _Response)
     same_subject(PROVIDER, response.IdentificationNumber, subject)
     return UnemploymentFundsRecord(

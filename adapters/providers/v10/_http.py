@@ -5,7 +5,7 @@ time-out, its own cap on the answer's size and, when configured, its own client
 certificate for mutual TLS. ``exchange`` turns the network's failures into the port's
 errors, none of which names the request or the answer:
 
-- no connection, a reset, a broken HTTP stream: ``BaseServiceUnreachable`` (SSBT);
+- no connection, a reset, a broken HTTP stream: ``BaseServiceUnreachableError`` (SSBT);
 - no answer within the provider's time-out: ``TimeoutError`` (the saga's TIMEOUT, SSBT);
 - an answer longer than the cap: ``MalformedAnswerError`` (SSBT), read no further.
 
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import attrs
 import httpx
 
-from application.ports import BaseServiceHealth, BaseServiceUnreachable, MalformedAnswerError
+from application.ports import BaseServiceHealth, BaseServiceUnreachableError, MalformedAnswerError
 from domain.providers import PROFILES, Provider
 
 
@@ -91,7 +91,7 @@ class Wire:
         except TimeoutError:
             raise TimeoutError(f"{self._name} did not answer in time") from None
         except httpx.TransportError:
-            raise BaseServiceUnreachable(
+            raise BaseServiceUnreachableError(
                 f"{self._name}'s base service could not be reached"
             ) from None
 
@@ -112,7 +112,7 @@ class Wire:
         provider, started = self.endpoint.provider, time.monotonic()
         try:
             status, _ = await self.exchange("GET", url, None, {})
-        except (BaseServiceUnreachable, TimeoutError):
+        except (BaseServiceUnreachableError, TimeoutError):
             return BaseServiceHealth(provider, False, _ms(started), "could not connect")
         except MalformedAnswerError:
             return BaseServiceHealth(provider, False, _ms(started), "answered with too much")

@@ -46,7 +46,7 @@ from adapters.providers.v10._xml import (
     serialise,
     to_payload,
 )
-from application.ports import BaseServiceFailure
+from application.ports import BaseServiceReportedError
 from domain.identity import PersonalIdentityNumber
 from domain.provider_data import MigrationsverketRecord, ProviderData
 from domain.providers import Provider
@@ -106,11 +106,15 @@ class SoapContract:
 
         return to_payload(element, self.shape)
 
-    def failure(self, detail: Mapping[str, Any], faultstring: str) -> BaseServiceFailure | None:
+    def failure(
+        self, detail: Mapping[str, Any], faultstring: str
+    ) -> BaseServiceReportedError | None:
         """The provider's own failure from its SOAP fault's detail, if it is one."""
         fault = detail.get(self.fault_key or "")
         if isinstance(fault, Mapping) and isinstance(fault.get(self.fault_code), str):
-            return BaseServiceFailure(fault[self.fault_code], str(fault.get(self.fault_text, "")))
+            return BaseServiceReportedError(
+                fault[self.fault_code], str(fault.get(self.fault_text, ""))
+            )
         return None
 
     def refine(self, record: ProviderData, period: Period) -> ProviderData:
@@ -482,9 +486,11 @@ class UnemploymentFunds(SoapContract):
             "IdentificationNumber": subject.digits,
         }
 
-    def failure(self, detail: Mapping[str, Any], faultstring: str) -> BaseServiceFailure | None:
+    def failure(
+        self, detail: Mapping[str, Any], faultstring: str
+    ) -> BaseServiceReportedError | None:
         code = detail.get(self.fault_key or "")
-        return BaseServiceFailure(code, faultstring) if isinstance(code, str) else None
+        return BaseServiceReportedError(code, faultstring) if isinstance(code, str) else None
 
     def ask(self, element: etree._Element) -> tuple[PersonalIdentityNumber, Period]:
         texts = _texts(element)

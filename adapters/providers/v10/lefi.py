@@ -23,7 +23,7 @@ from typing import Final
 from adapters.providers.simulated.catalogue import read_payload
 from adapters.providers.v10._http import Wire
 from adapters.providers.v10.soap import http_failure
-from application.ports import BaseServiceFailure, BaseServiceHealth, MalformedAnswerError
+from application.ports import BaseServiceHealth, BaseServiceReportedError, MalformedAnswerError
 from domain.identity import PersonalIdentityNumber
 from domain.providers import PROFILES, Provider
 from domain.query.answer import ProviderAnswer
@@ -81,13 +81,15 @@ class LefiBaseService:
         )
 
     @staticmethod
-    def _failure(status: int, body: bytes) -> BaseServiceFailure:
+    def _failure(status: int, body: bytes) -> BaseServiceReportedError:
         try:
             felsvar = json.loads(body)
         except ValueError:
             felsvar = None
         if isinstance(felsvar, dict) and isinstance(felsvar.get("meddelande"), str):
-            return BaseServiceFailure(f"HTTP_{status}", felsvar["meddelande"][:_MESSAGE_LIMIT])
+            return BaseServiceReportedError(
+                f"HTTP_{status}", felsvar["meddelande"][:_MESSAGE_LIMIT]
+            )
         return http_failure(status)
 
     async def check(self) -> BaseServiceHealth:

@@ -4,9 +4,9 @@
 a hardened lxml parser, finds the provider's response element in the body and hands its
 payload to the provider's reader (the same readers the simulated providers use, keyed by
 the provider's element names), so the domain record is the one the simulated base
-service gives. A SOAP ``Fault`` is the provider's own failure (``BaseServiceFailure``,
+service gives. A SOAP ``Fault`` is the provider's own failure (``BaseServiceReportedError``,
 source BT), with the provider's code from its fault detail when it has one; an HTTP
-error without a SOAP fault is ``BaseServiceFailure`` ``HTTP_<status>`` (BT); anything
+error without a SOAP fault is ``BaseServiceReportedError`` ``HTTP_<status>`` (BT); anything
 that is not the provider's response is ``MalformedAnswerError`` (SSBT).
 """
 
@@ -21,7 +21,7 @@ from adapters.providers.simulated.catalogue import read_payload
 from adapters.providers.v10._http import Wire
 from adapters.providers.v10._xml import body_of, envelope, is_fault, to_payload
 from adapters.providers.v10.contracts import Asker, SoapContract
-from application.ports import BaseServiceFailure, BaseServiceHealth, MalformedAnswerError
+from application.ports import BaseServiceHealth, BaseServiceReportedError, MalformedAnswerError
 from domain.identity import PersonalIdentityNumber
 from domain.providers import Provider
 from domain.query.answer import ProviderAnswer
@@ -31,8 +31,10 @@ _MESSAGE_LIMIT: Final = 300
 _CODE: Final = re.compile(r"[^A-Z0-9_]")
 
 
-def http_failure(status: int) -> BaseServiceFailure:
-    return BaseServiceFailure(f"HTTP_{status}", f"the base service answered with HTTP {status}")
+def http_failure(status: int) -> BaseServiceReportedError:
+    return BaseServiceReportedError(
+        f"HTTP_{status}", f"the base service answered with HTTP {status}"
+    )
 
 
 class SoapBaseService:
@@ -72,7 +74,7 @@ class SoapBaseService:
         record = read_payload(contract.provider, contract.answer(element), subject)
         return ProviderAnswer(contract.provider, subject, contract.refine(record, period))
 
-    def _failure(self, fault: etree._Element) -> BaseServiceFailure:
+    def _failure(self, fault: etree._Element) -> BaseServiceReportedError:
         faultcode = (fault.findtext("faultcode") or "").strip()
         faultstring = (fault.findtext("faultstring") or "").strip()[:_MESSAGE_LIMIT]
         detail = fault.find("detail")
@@ -84,7 +86,7 @@ class SoapBaseService:
             if own is not None:
                 return own
         code = _CODE.sub("_", f"SOAP_{faultcode.rpartition(':')[2].upper()}")
-        return BaseServiceFailure(
+        return BaseServiceReportedError(
             code, faultstring or "the base service answered with a SOAP fault"
         )
 

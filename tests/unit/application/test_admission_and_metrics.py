@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from adapters.persistence.transcodings import query_transcodings
-from application.errors import InvalidQueryError, OverloadedError
+from application.errors import InvalidRequestError, OverloadedError
 from application.queries import Queries, SagaSettings
 from domain.providers import Provider
 from tests.fakes import (
@@ -78,7 +78,7 @@ async def test_metrics_count_each_query_by_outcome_and_each_call_by_provider_and
     metrics = FakeMetrics()
     queries = build(services, metrics=metrics)
     await queries.submit(command())
-    with pytest.raises(InvalidQueryError):
+    with pytest.raises(InvalidRequestError):
         await queries.submit(command(("19121212-1213",)))
     assert metrics.queries == ["ANSWERED", "INVALID_ARGUMENT"]
     assert len(metrics.calls) == 8

@@ -17,7 +17,7 @@ from application.commands import PeriodCommand, ProviderSelectionCommand, QueryC
 from application.errors import (
     AuditUnavailableError,
     DuplicateQueryError,
-    InvalidQueryError,
+    InvalidRequestError,
     PermissionDeniedError,
 )
 from application.ports import AccessDecision
@@ -293,7 +293,7 @@ async def test_the_caller_deadline_shortens_the_budget(
 async def test_an_invalid_query_is_refused_asks_no_provider_and_is_recorded_as_rejected(
     queries: Queries, services: dict[Provider, FakeBaseService]
 ) -> None:
-    with pytest.raises(InvalidQueryError):
+    with pytest.raises(InvalidRequestError):
         await queries.submit(command(("19121212-1213",), case_id=""))
     assert all(s.calls == [] for s in services.values())
     (rejected,) = stored_events(queries)

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from application.commands import PeriodCommand, ProviderSelectionCommand, QueryCommand
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from application.validation import validate
 from domain.providers import Provider
 
@@ -31,7 +31,7 @@ def command(**changes: object) -> QueryCommand:
 
 
 def violations(cmd: QueryCommand) -> dict[str, str]:
-    with pytest.raises(InvalidQueryError) as refused:
+    with pytest.raises(InvalidRequestError) as refused:
         validate(cmd, today=TODAY)
     return {v.field: v.description for v in refused.value.violations}
 
@@ -78,7 +78,7 @@ def test_every_broken_rule_is_reported_at_once_by_field_name() -> None:
 
 def test_no_violation_ever_repeats_the_value_it_refused() -> None:
     bad = "19121212-1213"
-    with pytest.raises(InvalidQueryError) as refused:
+    with pytest.raises(InvalidRequestError) as refused:
         validate(command(subjects=(bad,), case_id="x" * 65), today=TODAY)
     text = str(refused.value) + repr(refused.value.violations)
     assert bad not in text
@@ -147,7 +147,7 @@ def test_a_period_up_to_today_and_reaching_a_year_ahead_is_accepted() -> None:
     today = validate(command(period=PeriodCommand((2026, 11, 25), (2027, 11, 26))), today=TODAY)
     assert today.period.start == TODAY
     assert today.period.end == dt.date(2027, 11, 26)
-    with pytest.raises(InvalidQueryError):  # the same period, seen a day earlier
+    with pytest.raises(InvalidRequestError):  # the same period, seen a day earlier
         validate(
             command(period=PeriodCommand((2026, 11, 25), (2027, 11, 26))),
             today=TODAY - dt.timedelta(days=1),

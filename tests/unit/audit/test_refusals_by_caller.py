@@ -168,15 +168,15 @@ def test_replay_by_caller_and_by_asking_organisation(queries: Queries) -> None:
 async def test_the_saga_records_the_caller_and_the_claim_of_each_refusal(
     queries: Queries,
 ) -> None:
-    from application.errors import InvalidQueryError, PermissionDeniedError
+    from application.errors import InvalidRequestError, PermissionDeniedError
 
     with pytest.raises(PermissionDeniedError):
         await queries.submit(command(organisation_number=B, authenticated_organisation=A))
-    with pytest.raises(InvalidQueryError):  # a bad request from A, naming B
+    with pytest.raises(InvalidRequestError):  # a bad request from A, naming B
         await queries.submit(
             command(("not a personnummer",), organisation_number=B, authenticated_organisation=A)
         )
-    with pytest.raises(InvalidQueryError):  # plaintext development: no certificate
+    with pytest.raises(InvalidRequestError):  # plaintext development: no certificate
         await queries.submit(command(("not a personnummer",), organisation_number=B))
     recorded = [
         (e.reason.value, e.asking_organisation, e.caller, e.claimed_organisation)

@@ -14,7 +14,7 @@ from adapters.grpc.fields import Fields
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as pb
 from adapters.grpc.service_management_translation import ServiceManagementFields
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 from domain.errors import FieldViolation
 from domain.incident.service_levels import Priority
 from domain.party.values import PartyRole
@@ -48,7 +48,7 @@ def test_every_broken_field_is_named_with_its_rule_and_refused_at_once() -> None
     assert fields.amount("fee", "12,50 kr") is None
     assert fields.amount("nan", "NaN") is None
     fields.uuids("ids", ["00000000-0000-0000-0000-000000000001", "not-a-uuid"])
-    with pytest.raises(InvalidQueryError) as raised:
+    with pytest.raises(InvalidRequestError) as raised:
         fields.done()
     assert raised.value.violations == (
         FieldViolation("role", "is required"),
@@ -64,6 +64,6 @@ def test_a_services_own_readers_build_on_the_same_fields() -> None:
     fields = ServiceManagementFields()
     assert fields.priority("priority", ipb.INCIDENT_PRIORITY_HIGH, required=True) is Priority.HIGH
     assert fields.priority("other", 0, required=True) is None
-    with pytest.raises(InvalidQueryError) as raised:
+    with pytest.raises(InvalidRequestError) as raised:
         fields.done()
     assert raised.value.violations == (FieldViolation("other", "is required"),)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from adapters.grpc import paging
-from application.errors import InvalidQueryError
+from application.errors import InvalidRequestError
 
 
 def test_a_token_resumes_the_list_and_filter_it_was_given_for() -> None:
@@ -40,6 +40,6 @@ def _token(fields: object) -> str:
     ],
 )
 def test_any_other_token_is_refused_on_the_page_token_field(token: str) -> None:
-    with pytest.raises(InvalidQueryError) as refused:
+    with pytest.raises(InvalidRequestError) as refused:
         paging.decode(token, "incidents")
     assert [v.field for v in refused.value.violations] == ["page_token"]

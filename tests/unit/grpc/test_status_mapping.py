@@ -13,7 +13,7 @@ from application.errors import (
     ConflictError,
     DeadlineExceededError,
     DuplicateQueryError,
-    InvalidQueryError,
+    InvalidRequestError,
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
@@ -25,7 +25,7 @@ from domain.query.aggregate import QueryStatus, RejectionReason
 
 def test_invalid_input_maps_to_invalid_argument_with_one_field_violation_per_field() -> None:
     status = status_for(
-        InvalidQueryError(
+        InvalidRequestError(
             [
                 FieldViolation("subjects[2]", "has a wrong check digit"),
                 FieldViolation("case_id", "is required"),
@@ -91,7 +91,7 @@ def _error_info(status: status_pb2.Status) -> error_details_pb2.ErrorInfo:
 _REASONS = set(errors_pb2.ErrorReason.keys())
 _REFUSALS = [r.value for r in RejectionReason if r.value not in ("INVALID_ARGUMENT",)]
 _ERRORS: list[Exception] = [
-    InvalidQueryError([FieldViolation("case_id", "is required")]),
+    InvalidRequestError([FieldViolation("case_id", "is required")]),
     DuplicateQueryError(uuid.uuid4()),
     RuleViolationError("a rule", "004 § 9"),
     NotFoundError("party"),

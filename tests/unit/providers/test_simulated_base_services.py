@@ -43,8 +43,8 @@ from adapters.providers.simulated import (
 from application.ports import (
     BaseService,
     BaseServiceError,
-    BaseServiceFailure,
-    BaseServiceUnreachable,
+    BaseServiceReportedError,
+    BaseServiceUnreachableError,
     MalformedAnswerError,
 )
 from domain.identity import PersonalIdentityNumber
@@ -421,7 +421,7 @@ async def test_error_rate_one_makes_every_call_a_failure_the_provider_reports(
 ) -> None:
     service = quiet(provider, error_rate=1.0)
     for subject in SUBJECTS[:10]:
-        with pytest.raises(BaseServiceFailure) as failed:
+        with pytest.raises(BaseServiceReportedError) as failed:
             await service.fetch(subject, YEAR_2024)
         assert provider_error_code(failed.value.code) == failed.value.code  # code-shaped
         assert failed.value.message
@@ -431,7 +431,7 @@ async def test_error_rate_one_makes_every_call_a_failure_the_provider_reports(
 @pytest.mark.parametrize("provider", list(Provider))
 async def test_unreachable_rate_one_makes_every_call_unreachable(provider: Provider) -> None:
     service = quiet(provider, unreachable_rate=1.0)
-    with pytest.raises(BaseServiceUnreachable):
+    with pytest.raises(BaseServiceUnreachableError):
         await service.fetch(SUBJECTS[0], YEAR_2024)
 
 
@@ -498,17 +498,17 @@ async def test_the_same_seed_gives_the_same_faults_in_the_same_order() -> None:
     assert first != other
     assert set(first) == {
         "answered",
-        "BaseServiceFailure",
+        "BaseServiceReportedError",
         "MalformedAnswerError",
-        "BaseServiceUnreachable",
+        "BaseServiceUnreachableError",
     }
 
 
 async def test_fault_rates_are_honoured_over_many_calls() -> None:
     service = quiet(Provider.FORSAKRINGSKASSAN, error_rate=0.2, unreachable_rate=0.1)
     counts = Counter(await outcomes(service, 600))
-    assert 0.14 <= counts["BaseServiceFailure"] / 600 <= 0.26
-    assert 0.05 <= counts["BaseServiceUnreachable"] / 600 <= 0.15
+    assert 0.14 <= counts["BaseServiceReportedError"] / 600 <= 0.26
+    assert 0.05 <= counts["BaseServiceUnreachableError"] / 600 <= 0.15
 
 
 async def test_without_faults_every_call_answers() -> None:

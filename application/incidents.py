@@ -28,7 +28,7 @@ from application.automatic_incidents import Monitor, QueryTrail, RepositoryQuery
 from application.base import ServiceApplication
 from application.errors import (
     ConflictError,
-    InvalidQueryError,
+    InvalidRequestError,
     NotFoundError,
     RuleViolationError,
 )
@@ -60,13 +60,13 @@ class RecordedBreach:
 @contextmanager
 def reported_rules() -> Iterator[None]:
     """A broken domain rule becomes the application's ``RuleViolationError``; a field the
-    aggregate refused to record (``InvalidFieldError``) an ``InvalidQueryError`` naming it."""
+    aggregate refused to record (``InvalidFieldError``) an ``InvalidRequestError`` naming it."""
     try:
         yield
     except RuleBrokenError as error:
         raise RuleViolationError(error.rule, error.clause) from None
     except InvalidFieldError as error:
-        raise InvalidQueryError([FieldViolation(error.field, error.description)]) from None
+        raise InvalidRequestError([FieldViolation(error.field, error.description)]) from None
 
 
 class Incidents(ServiceApplication, ProcessApplication[UUID]):

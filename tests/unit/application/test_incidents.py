@@ -15,7 +15,7 @@ from adapters.persistence.transcodings import (
 )
 from application.errors import NotFoundError, RuleViolationError
 from application.escalations import Escalations
-from application.service_management import Incidents, RecordedBreach
+from application.incidents import Incidents, RecordedBreach
 from domain.business_hours import BusinessHours
 from domain.calendar import WorkingCalendar
 from domain.escalation.aggregate import Stage
