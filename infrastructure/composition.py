@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import socket
 import ssl
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
@@ -57,6 +57,7 @@ from adapters.grpc.service_management import (
     INCIDENT_SERVICE,
     register_service_management,
 )
+from adapters.grpc.store_health import StoreHealthReporter
 from adapters.grpc.tls import server_credentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
@@ -176,7 +177,34 @@ def build_queries(
             max_in_flight=settings.max_in_flight,
             guards=settings.provider_guards,
         ),
+        store_probe=store_probe(settings),
     )
+
+
+def store_probe(settings: Settings) -> Callable[[], object] | None:
+    """Whether the store can be written (ADR 23): on PostgreSQL a connection of its own that
+    asks ``pg_is_in_recovery()``; elsewhere the application's own read (None)."""
+    if settings.store is not Store.POSTGRES:
+        return None
+    from adapters.persistence.postgres_probe import PostgresProbe  # psycopg: only for postgres
+
+    pg = settings.postgres
+    return PostgresProbe(
+        host=pg.host, port=pg.port, dbname=pg.dbname, user=pg.user, password=pg.password
+    )
+
+
+def store_health(queries: Queries, metrics: PrometheusMetrics) -> StoreHealthReporter:
+    """Health and the ``ssbtek_store_up`` gauge follow the query store's gate (ADR 23)."""
+    gate = queries.store_gate
+    metrics.gauge_per_label(
+        "ssbtek_store_up",
+        "1 while the event store can be written, 0 while it cannot (queries are refused "
+        "UNAVAILABLE and health says NOT_SERVING).",
+        "store",
+        lambda: {"queries": 0.0 if gate.is_open else 1.0},
+    )
+    return StoreHealthReporter(gate.add_listener)
 
 
 # --- parties and the agreement -------------------------------------------------------------
@@ -398,6 +426,8 @@ class Service:
     management: ServiceManagement
     runs: ServiceRuns
     audit: Audit
+    store_health: StoreHealthReporter | None = None
+    """Health follows the store's state (ADR 23)."""
 
     def running_time(self, settings: Settings, *, worker: int) -> RunTimeRecorder:
         """This process's record of its running time: started, still up, stopped."""
@@ -456,7 +486,17 @@ def build_service(settings: Settings) -> Service:
         "priority",
         lambda: _open_incidents(management.incidents),
     )
-    return Service(clock, metrics, parties, agreements, queries, management, runs, audit)
+    return Service(
+        clock,
+        metrics,
+        parties,
+        agreements,
+        queries,
+        management,
+        runs,
+        audit,
+        store_health=store_health(queries, metrics),
+    )
 
 
 def _open_incidents(incidents: Incidents) -> dict[str, float]:
@@ -513,6 +553,7 @@ async def build_grpc_server(
         reflection_enabled=not settings.production,
         interceptors=[AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators)],
         services=service.registrations(),
+        health_reporters=[service.store_health.attach] if service.store_health else [],
     )
 
 

@@ -40,6 +40,7 @@ async def serve(
         await asyncio.to_thread(seed_demo_data, service)
     server, port = await build_grpc_server(service, settings, reuse_port=reuse_port)
     await server.start()
+    service.queries.store_gate.watch()  # an outage shows in health even with no query (ADR 23)
     soap = await start_soap(
         service.queries, settings, metrics=service.metrics, reuse_port=reuse_port
     )
@@ -87,6 +88,7 @@ async def serve(
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
+    await service.queries.store_gate.close()
     service.close()
     log.info("stopped")
 
