@@ -163,16 +163,24 @@ class StoreGate:
         """One probe within ``probe_timeout_s``; never two at once (a stuck one counts)."""
         if self._probing is None or self._probing.done():
             self._probing = asyncio.ensure_future(asyncio.to_thread(self._probe))
+            self._probing.add_done_callback(_retrieved)
         async with asyncio.timeout(self._probe_timeout_s):
             await asyncio.shield(self._probing)
 
     async def _probe_until_healthy(self) -> None:
+        failed = 0
         while True:
             await asyncio.sleep(self._probe_interval_s)
             try:
                 await self._probe_once()
             except Exception as error:
-                log.warning("event store still unavailable: %s", type(error).__name__)
+                failed += 1
+                if failed in (1, 10) or failed % 60 == 0:  # not a line every half second
+                    log.warning(
+                        "event store still unavailable after %d probes: %s",
+                        failed,
+                        type(error).__name__,
+                    )
                 continue
             self._open = False
             self.succeeded()
@@ -191,3 +199,9 @@ class StoreGate:
         for task in (self._prober, self._watcher):
             if task is not None:
                 task.cancel()
+
+
+def _retrieved(future: asyncio.Future[object]) -> None:
+    """A probe that finished after its time limit: its outcome is read, not left to warn."""
+    if not future.cancelled():
+        future.exception()

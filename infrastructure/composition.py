@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import hmac
 import socket
 import ssl
@@ -99,6 +100,8 @@ from infrastructure.stores import persistence_env, read_only_env, read_only_sess
 
 if TYPE_CHECKING:
     from adapters.providers.v10.simulators import ProviderSimulators
+
+log = logging.getLogger(__name__)
 
 PROVIDER_GROUP: Final = "ssbtek.providers"
 SEALS_STORE: Final = "auditseals"
@@ -484,7 +487,7 @@ def build_service(settings: Settings) -> Service:
         "ssbtek_open_incidents",
         "Open incidents by priority.",
         "priority",
-        lambda: _open_incidents(management.incidents),
+        _unless_store_down(queries, lambda: _open_incidents(management.incidents)),
     )
     return Service(
         clock,
@@ -497,6 +500,24 @@ def build_service(settings: Settings) -> Service:
         audit,
         store_health=store_health(queries, metrics),
     )
+
+
+def _unless_store_down(
+    queries: Queries, read: Callable[[], dict[str, float]]
+) -> Callable[[], dict[str, float]]:
+    """A gauge read from the store: its last values while the store is down, so ``/metrics``
+    answers at once through an outage (and shows ``ssbtek_store_up`` 0, ADR 23)."""
+    last: dict[str, float] = {}
+
+    def guarded() -> dict[str, float]:
+        if not queries.store_gate.is_open:
+            try:
+                last.update(read())
+            except Exception as error:  # the store failed under the scrape: the gate hears it
+                log.info("a gauge kept its last values: %s", type(error).__name__)
+        return dict(last)
+
+    return guarded
 
 
 def _open_incidents(incidents: Incidents) -> dict[str, float]:
