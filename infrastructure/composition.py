@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 import hmac
+import logging
 import socket
 import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence

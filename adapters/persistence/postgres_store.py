@@ -138,9 +138,9 @@ class BudgetedApplicationRecorder(PostgresApplicationRecorder):
         if not fresh:
             pool.open(wait=False)
             timeout = pool.timeout if left is None else min(pool.timeout, left - COMMIT_MARGIN_S)
-            with pool.connection(timeout=timeout) as conn:
-                self._with_types(conn)
-                yield conn
+            with pool.connection(timeout=timeout) as pooled:
+                self._with_types(pooled)
+                yield pooled
             return
         kwargs = dict(pool.kwargs) if isinstance(pool.kwargs, dict) else {}
         connect_timeout = kwargs.pop("connect_timeout", None) or pool.timeout

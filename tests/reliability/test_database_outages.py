@@ -144,7 +144,7 @@ def serving(world: World, since: float, status: int) -> float | None:
     return None
 
 
-async def _load(world: World, stub: pb_grpc.QueryServiceStub, stop: asyncio.Event) -> None:
+async def _load(world: World, stub: pb_grpc.QueryServiceAsyncStub, stop: asyncio.Event) -> None:
     async def one() -> None:
         call = Call(uuid.uuid4().hex, time.monotonic())
         world.calls.append(call)
@@ -186,7 +186,7 @@ async def _watch_health(world: World, channel: grpc.aio.Channel, metrics: str) -
 
 
 def _scrape(address: str) -> str:
-    with urllib.request.urlopen(f"http://{address}/metrics", timeout=1) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=1) as response:
         body: bytes = response.read()
     return body.decode()
 
@@ -202,7 +202,7 @@ def _until(
         time.sleep(0.1)
 
 
-async def test_the_service_rides_out_database_outages_and_every_retry_is_answered(
+def test_the_service_rides_out_database_outages_and_every_retry_is_answered(
     world: World,
 ) -> None:
     port, metrics_port = free_port(), free_port()
@@ -215,96 +215,18 @@ async def test_the_service_rides_out_database_outages_and_every_retry_is_answere
         start_new_session=True,
     )
     try:
-        # 1. Started with the cluster down: it waits, naming the server, never the password.
+        # Started with the cluster down: it waits, naming the server, never the password.
         _until(
             lambda: "waiting for PostgreSQL at 127.0.0.1:55431" in world.log.read_text(),
             30,
             world,
             process,
         )
-        await asyncio.sleep(1.5)
+        time.sleep(1.5)
         assert process.poll() is None
-        await asyncio.to_thread(world.cluster.start)
+        world.cluster.start()
         _until(lambda: "serving on" in world.log.read_text(), 60, world, process)
-
-        outages: list[tuple[float, float]] = []
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stop = asyncio.Event()
-            watcher = asyncio.create_task(_watch_health(world, channel, metrics))
-            load = asyncio.create_task(_load(world, pb_grpc.QueryServiceStub(channel), stop))
-            await asyncio.sleep(3)
-            for go_down in (world.cluster.stop, world.cluster.stop_cleanly):  # crash, clean
-                down = time.monotonic()
-                await asyncio.to_thread(go_down)
-                await asyncio.sleep(5)
-                up = time.monotonic()
-                await asyncio.to_thread(world.cluster.start)
-                up = time.monotonic()  # accepting connections from here on
-                outages.append((down, up))
-                await asyncio.sleep(4)
-            killed_at = time.monotonic()
-            killed = await asyncio.to_thread(world.cluster.terminate_connections, "ssbtek")
-            await asyncio.sleep(6)
-            stop.set()
-            await load
-            watcher.cancel()
-
-            # After the connections were killed, no call failed.
-            assert killed >= 2, "the service's connections were there to be killed"
-            after_kill = [c for c in world.calls if c.started >= killed_at]
-            assert len(after_kill) >= 15
-            assert {c.code for c in after_kill} == {grpc.StatusCode.OK}, [
-                (round(c.started - killed_at, 2), c.code) for c in after_kill if c.code
-            ]
-
-            # Health and the metric told the truth, within 2 s each way.
-            for down, up in outages:
-                went = serving(world, down, health_pb2.HealthCheckResponse.NOT_SERVING)
-                assert went is not None and went - down <= HEALTH_WITHIN_S, (went, down)
-                back = serving(world, up, health_pb2.HealthCheckResponse.SERVING)
-                assert back is not None and back - up <= HEALTH_WITHIN_S, (back, up)
-                assert any(v == "0.0" for at, v in world.store_up if down <= at <= up)
-            assert world.store_up[-1][1] == "1.0"
-
-            # Every call answered or refused within its service level, none to its deadline.
-            codes = {c.code for c in world.calls}
-            assert codes <= {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}, codes
-            slowest = max(c.ended - c.started for c in world.calls)
-            assert slowest <= SERVICE_LEVEL_S, slowest
-            failed = [c for c in world.calls if c.code is not grpc.StatusCode.OK]
-            assert failed, "the outages refused some calls"
-            answered = [c for c in world.calls if c.code is grpc.StatusCode.OK]
-
-            reader = build_queries(settings(), base_services={})
-            try:
-                # Every OK has its whole trail; no failed call's trail says delivered.
-                for call in answered:
-                    query: Query = reader.repository.get(uuid.UUID(call.query_id))
-                    assert query.status is QueryStatus.ERASED
-                for call in failed:
-                    status = _status(reader, call.request_id)
-                    assert status not in (QueryStatus.DELIVERED, QueryStatus.ERASED), call
-
-                # Every failed call, retried with the same request id, gets OK.
-                stub = pb_grpc.QueryServiceStub(channel)
-                for call in failed:
-                    response = await stub.SubmitQuery(
-                        request(call.request_id), timeout=CLIENT_DEADLINE_S
-                    )
-                    assert _status(reader, call.request_id) is QueryStatus.ERASED
-                    assert response.answer.query_id == str(
-                        reader._query_id(  # noqa: SLF001  the id the service derives
-                            OrganisationNumber.parse(ORGANISATION), call.request_id
-                        )
-                    )
-                # ... and only then is it a duplicate, naming when it was delivered.
-                with pytest.raises(grpc.aio.AioRpcError) as duplicate:
-                    await stub.SubmitQuery(request(failed[0].request_id), timeout=10)
-                assert duplicate.value.code() is grpc.StatusCode.ALREADY_EXISTS
-                open_left = _open_queries(reader)
-                assert not open_left, open_left
-            finally:
-                reader.close()
+        asyncio.run(_outages_under_load(world, port, metrics))
         assert process.poll() is None, "the process stayed up"
     finally:
         if process.poll() is None:
@@ -325,10 +247,92 @@ async def test_the_service_rides_out_database_outages_and_every_retry_is_answere
     assert verify.returncode == 0, verify.stdout.decode()[-3000:] + verify.stderr.decode()
 
 
+async def _outages_under_load(world: World, port: int, metrics: str) -> None:
+    outages: list[tuple[float, float]] = []
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(_watch_health(world, channel, metrics))
+        load = asyncio.create_task(_load(world, pb_grpc.QueryServiceStub(channel), stop))
+        await asyncio.sleep(3)
+        for go_down in (world.cluster.stop, world.cluster.stop_cleanly):  # crash, clean stop
+            down = time.monotonic()
+            await asyncio.to_thread(go_down)
+            await asyncio.sleep(5)
+            await asyncio.to_thread(world.cluster.start)
+            up = time.monotonic()  # accepting connections from here on
+            outages.append((down, up))
+            await asyncio.sleep(4)
+        killed_at = time.monotonic()
+        killed = await asyncio.to_thread(world.cluster.terminate_connections, "ssbtek")
+        await asyncio.sleep(6)
+        stop.set()
+        await load
+        watcher.cancel()
+
+        # After the connections were killed, no call failed.
+        assert killed >= 2, "the service's connections were there to be killed"
+        after_kill = [c for c in world.calls if c.started >= killed_at]
+        assert len(after_kill) >= 15
+        assert {c.code for c in after_kill} == {grpc.StatusCode.OK}, [
+            (round(c.started - killed_at, 2), c.code) for c in after_kill if c.code
+        ]
+
+        # Health and the metric told the truth, within 2 s each way.
+        for down, up in outages:
+            went = serving(world, down, health_pb2.HealthCheckResponse.NOT_SERVING)
+            assert went is not None, "health never said NOT_SERVING"
+            assert went - down <= HEALTH_WITHIN_S, (went, down)
+            back = serving(world, up, health_pb2.HealthCheckResponse.SERVING)
+            assert back is not None, "health never said SERVING again"
+            assert back - up <= HEALTH_WITHIN_S, (back, up)
+            assert any(v == "0.0" for at, v in world.store_up if down <= at <= up)
+        assert world.store_up[-1][1] == "1.0"
+
+        # Every call answered or refused within its service level, none to its deadline.
+        codes = {c.code for c in world.calls}
+        assert codes <= {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}, codes
+        slowest = max(c.ended - c.started for c in world.calls)
+        assert slowest <= SERVICE_LEVEL_S, slowest
+        failed = [c for c in world.calls if c.code is not grpc.StatusCode.OK]
+        assert failed, "the outages refused some calls"
+        answered = [c for c in world.calls if c.code is grpc.StatusCode.OK]
+
+        reader = build_queries(settings(), base_services={})
+        try:
+            # Every OK has its whole trail; no failed call's trail says delivered.
+            for call in answered:
+                query: Query = reader.repository.get(uuid.UUID(call.query_id))
+                assert query.status is QueryStatus.ERASED
+            for call in failed:
+                status = _status(reader, call.request_id)
+                assert status not in (QueryStatus.DELIVERED, QueryStatus.ERASED), call
+
+            # Every failed call, retried with the same request id, gets OK.
+            stub = pb_grpc.QueryServiceStub(channel)
+            for call in failed:
+                response = await stub.SubmitQuery(
+                    request(call.request_id), timeout=CLIENT_DEADLINE_S
+                )
+                assert _status(reader, call.request_id) is QueryStatus.ERASED
+                assert response.answer.query_id == str(_query_id(reader, call.request_id))
+            # ... and only then is it a duplicate.
+            with pytest.raises(grpc.aio.AioRpcError) as duplicate:
+                await stub.SubmitQuery(request(failed[0].request_id), timeout=10)
+            assert duplicate.value.code() is grpc.StatusCode.ALREADY_EXISTS
+            open_left = _open_queries(reader)
+            assert not open_left, open_left
+        finally:
+            reader.close()
+
+
+def _query_id(reader: Queries, request_id: str) -> uuid.UUID:
+    """The id the service derives from the organisation and the request id (keyed)."""
+    return reader._query_id(OrganisationNumber.parse(ORGANISATION), request_id)
+
+
 def _status(reader: Queries, request_id: str) -> QueryStatus | None:
-    query_id = reader._query_id(OrganisationNumber.parse(ORGANISATION), request_id)  # noqa: SLF001
     try:
-        query: Query = reader.repository.get(query_id)
+        query: Query = reader.repository.get(_query_id(reader, request_id))
     except Exception:  # never stored: the call was refused before its first write landed
         return None
     return query.status
@@ -336,7 +340,9 @@ def _status(reader: Queries, request_id: str) -> QueryStatus | None:
 
 def _open_queries(reader: Queries) -> list[str]:
     """Queries whose last event opened them: none may be left once every call was retried."""
-    ids = {n.originator_id for n in reader.recorder.select_notifications(1, 100_000)}
+    ids = {
+        uuid.UUID(str(n.originator_id)) for n in reader.recorder.select_notifications(1, 100_000)
+    }
     left = []
     for query_id in ids:
         query: Query = reader.repository.get(query_id)
