@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
+from typing import Any
 from uuid import UUID
 
 import attrs
@@ -324,12 +325,20 @@ class Queries(ServiceApplication):
             return AccessDecision(refusal=None, vehicle_register_consent=True)
         decision = self._access_policy.decided(organisation, pseudonym, at)
         if decision is None:  # not remembered: ask, off the event loop (it may read the store)
+            asking = asyncio.ensure_future(
+                asyncio.to_thread(self._access_policy.decide, organisation, pseudonym, at)
+            )
             try:
                 async with asyncio.timeout(max(left_s, 0.01)):
-                    decision = await asyncio.to_thread(
-                        self._access_policy.decide, organisation, pseudonym, at
-                    )
+                    while not asking.done():  # the store known down meanwhile: stop waiting
+                        await asyncio.wait({asking}, timeout=0.1)
+                        self._gate.refuse_if_open()
+                decision = asking.result()
+            except StoreUnavailableError:
+                asking.add_done_callback(_retrieved)
+                raise AuditUnavailableError from None
             except (TimeoutError, PersistenceError) as error:
+                asking.add_done_callback(_retrieved)
                 self._gate.trip(f"access decision: {type(error).__name__}")
                 raise AuditUnavailableError from None
         if decision.refusal is not None:
@@ -690,6 +699,12 @@ def _not_asked(access: AccessDecision) -> dict[Provider, OutcomeKind]:
         dict.fromkeys(access.providers_not_connected, OutcomeKind.PROVIDER_NOT_CONNECTED)
     )
     return not_asked
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A store read given up on: its outcome is read when it ends, not left to warn."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _refusal_code(refusal: Exception) -> str:
