@@ -110,3 +110,37 @@ async def test_a_write_on_a_killed_connection_is_written_again_on_a_fresh_one(
         assert query.status is QueryStatus.ERASED
     assert BudgetedApplicationRecorder.retried_writes > before
     assert not queries.store_gate.is_open
+
+
+async def test_retries_on_two_workers_deliver_one_answer_for_one_request_id(
+    queries: Queries, settings: Settings
+) -> None:
+    """Two processes on one database (two ``Queries`` applications, as two workers or nodes
+    have): a query closed unanswered, retried on both at once, is answered once."""
+    other = build_queries(settings, base_services=fake_base_services(), saga=SagaSettings())
+    try:
+        first = asyncio.create_task(queries.submit(command(client_request_id="twice")))
+        await asyncio.sleep(0.1)  # received, the providers being asked
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        results = await asyncio.gather(
+            *(
+                app.submit(command(client_request_id="twice"))
+                for app in (queries, other, queries, other)
+            ),
+            return_exceptions=True,
+        )
+        kinds = sorted(type(r).__name__ for r in results)
+        assert kinds.count("CompiledAnswer") == 1, kinds
+        assert set(kinds) <= {"CompiledAnswer", "QueryInProgressError"}, kinds
+        query_id = queries._query_id(OrganisationNumber.parse("212000-0142"), "twice")
+        topics = [
+            n.topic.rsplit(".", 1)[-1]
+            for n in queries.recorder.select_notifications(1, 1000)
+            if str(n.originator_id) == str(query_id)
+        ]
+        assert topics.count("Delivered") == 1
+        assert topics[:3] == ["Received", "Cancelled", "Retried"]
+    finally:
+        other.close()
