@@ -214,6 +214,9 @@ class Queries(ServiceApplication):
         except DuplicateQueryError:
             outcome = RejectionReason.DUPLICATE_REQUEST.value
             raise
+        except QueryInProgressError:
+            outcome = "QUERY_IN_PROGRESS"
+            raise
         except AuditUnavailableError:
             outcome = "AUDIT_UNAVAILABLE"
             raise
