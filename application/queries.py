@@ -586,12 +586,14 @@ class Queries(ServiceApplication):
         await self._save(rejected)
 
     async def _record_cancellation(self, audit: Query, reason: CancelReason) -> None:
-        """Best effort, within the gate's time limit: if it fails, recovery closes the query."""
+        """Best effort, within the gate's time limit: if the store is down, the query is
+        closed once it is back (``Abandoned`` with the reason), or by recovery."""
         audit.cancel(reason=reason, at=self._clock.now())
         try:
             await self._gate.guarded(lambda: self.save(audit))
         except StoreUnavailableError:
-            log.warning("could not record a cancelled query; recovery will close it")
+            log.warning("could not record a cancelled query; it is closed when the store is back")
+            self._close_later(audit.id, audit.attempt, reason.value)
         log.info(
             "query not delivered: %s",
             reason.value,

@@ -132,13 +132,18 @@ def _run(args: argparse.Namespace) -> int:
         from infrastructure.logging_setup import configure_logging
 
         configure_logging(settings.log_level, settings.log_format)
-        if settings.store is Store.POSTGRES:  # start in any order: wait for the database
-            problem = wait_for_postgres(settings.postgres, log=log)
-            if problem:
-                raise UserError(problem)
-
-        service.run(settings, workers=args.workers)
-        return 0
+        while True:
+            if settings.store is Store.POSTGRES:  # start in any order: wait for the database
+                problem = wait_for_postgres(settings.postgres, log=log)
+                if problem:
+                    raise UserError(problem)
+            try:
+                service.run(settings, workers=args.workers)
+                return 0
+            except service.StoreFailedAtStartError as error:
+                if settings.store is not Store.POSTGRES or not settings.postgres.wait_at_start:
+                    raise UserError(f"the event store failed while starting ({error})") from None
+                log.warning("the database failed while starting (%s): waiting for it again", error)
     exit_code: int = args.handler(args)
     return exit_code
 

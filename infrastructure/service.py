@@ -15,6 +15,7 @@ import multiprocessing.connection
 import signal
 
 import attrs
+from eventsourcing.persistence import PersistenceError
 
 from adapters.metrics.prometheus import serve_metrics
 from application.pacing import Pacer
@@ -35,9 +36,12 @@ async def serve(
             "production mode needs mutual TLS: set SSBTEK_TLS_CERTIFICATE, "
             "SSBTEK_TLS_PRIVATE_KEY and SSBTEK_TLS_CLIENT_CA"
         )
-    service = build_service(settings)
-    if not settings.production and not prepared:
-        await asyncio.to_thread(seed_demo_data, service)
+    try:
+        service = build_service(settings)
+        if not settings.production and not prepared:
+            await asyncio.to_thread(seed_demo_data, service)
+    except PersistenceError as error:  # the database went away between the check and here
+        raise StoreFailedAtStartError(type(error).__name__) from None
     server, port = await build_grpc_server(service, settings, reuse_port=reuse_port)
     await server.start()
     service.queries.store_gate.watch()  # an outage shows in health even with no query (ADR 23)
@@ -93,6 +97,10 @@ async def serve(
     log.info("stopped")
 
 
+class StoreFailedAtStartError(Exception):
+    """The event store failed while the service was opening it (nothing was served yet)."""
+
+
 async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
     """Close queries abandoned by a dead process: at start, then every ``interval_s``."""
     while True:
@@ -116,7 +124,11 @@ def _worker(settings: Settings, index: int) -> None:
     prepared = settings.store is not Store.MEMORY
     if prepared:
         settings = attrs.evolve(settings, create_tables=False)
-    asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=prepared))
+    try:
+        asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=prepared))
+    except StoreFailedAtStartError as error:
+        log.error("worker %d: the event store failed while starting (%s)", index, error)
+        raise SystemExit(1) from None
 
 
 def run(settings: Settings, *, workers: int = 1) -> None:
@@ -126,7 +138,10 @@ def run(settings: Settings, *, workers: int = 1) -> None:
         return
     if settings.listen.endswith(":0"):
         raise SystemExit("--workers needs a fixed port: the processes must share it")
-    prepare(settings)
+    try:
+        prepare(settings)
+    except PersistenceError as error:
+        raise StoreFailedAtStartError(type(error).__name__) from None
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_worker, args=(settings, i), daemon=False) for i in range(workers)

@@ -195,9 +195,11 @@ class Query(Aggregate):
         ``PROCESS_ENDED``: the process that handled it ended before answering (a crash, a
         kill), recorded by the recovery step once the query's deadline has passed.
         ``AUDIT_UNAVAILABLE``: the trail could not be written in time, so the caller was told
-        UNAVAILABLE and got no answer. ``NOT_ANSWERED``: a retry under the same client request
-        id found it still open after its attempt had ended. In every case the answer never
-        left, and the case data died with the call.
+        UNAVAILABLE and got no answer. ``CANCELLED`` or ``DEADLINE_EXCEEDED``: the caller went
+        away while the store was down, so ``Cancelled`` could not be written then.
+        ``NOT_ANSWERED``: a retry under the same client request id found it still open after
+        its attempt had ended. In every case the answer never left, and the case data died
+        with the call.
         """
 
         reason: str
