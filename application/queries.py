@@ -278,7 +278,13 @@ class Queries(ServiceApplication):
             )
             query_id = self._query_id(query.organisation, command.client_request_id)
             audit = await self._receive(
-                query_id, query, pseudonym, received_at, time_remaining_s, command.entry_point
+                query_id,
+                query,
+                pseudonym,
+                received_at,
+                time_remaining_s,
+                command.entry_point,
+                self._left_s(caller_deadline, received_at, len(query.subjects)),
             )
             try:
                 async with aclosing(
@@ -358,6 +364,7 @@ class Queries(ServiceApplication):
         received_at: dt.datetime,
         time_remaining_s: float | None,
         entry_point: EntryPoint,
+        left_s: float,
     ) -> Query:
         """Save ``Received`` before any provider is asked: the query's first, gated write.
 
@@ -381,7 +388,7 @@ class Queries(ServiceApplication):
             entry_point=entry_point,
         )
         try:
-            await self._first_write(audit)
+            await self._first_write(audit, left_s)
         except IntegrityError:
             pass
         else:
@@ -389,16 +396,17 @@ class Queries(ServiceApplication):
         for _ in range(RETRY_ROUNDS):
             retried = await self._take_over(query_id, query, pseudonym, deadline, entry_point)
             try:
-                await self._first_write(retried)
+                await self._first_write(retried, left_s)
             except IntegrityError:
                 continue  # another call moved the query on first: look again
             return retried
         raise QueryInProgressError(query_id, 1.0)
 
-    async def _first_write(self, audit: Query) -> None:
-        """The first, gated write of an attempt; refused as unavailable if it fails. If it
-        lands late after all, the query is closed as not answered once the store is back."""
-        within_s = self._settings.store_read_timeout_s
+    async def _first_write(self, audit: Query, left_s: float) -> None:
+        """The first, gated write of an attempt, within the gate's limit and what is left of
+        the call; refused as unavailable if it fails. If it lands late after all, the query
+        is closed as not answered once the store is back."""
+        within_s = min(self._settings.store_read_timeout_s, max(left_s, 0.01))
         try:
             await self._gate.guarded_async(
                 lambda: self._group.save(audit, within_s=within_s),

@@ -23,6 +23,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from application.store_budget import StoreDeadlinePassedError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -104,7 +106,7 @@ class StoreGate:
         except passthrough:
             raise
         except Exception as error:
-            self.trip(type(error).__name__)
+            self._failed(error, timeout_s)
             raise StoreUnavailableError from None
         self.succeeded()
         return result
@@ -124,10 +126,19 @@ class StoreGate:
         except passthrough:
             raise
         except Exception as error:
-            self.trip(type(error).__name__)
+            self._failed(error, timeout_s)
             raise StoreUnavailableError from None
         self.succeeded()
         return result
+
+    def _failed(self, error: Exception, timeout_s: float | None) -> None:
+        """An outage opens the gate; a caller's own short time limit does not."""
+        caller_limited = timeout_s is not None and timeout_s < self._read_timeout_s
+        if isinstance(error, StoreDeadlinePassedError) or (
+            isinstance(error, TimeoutError) and caller_limited
+        ):
+            return
+        self.trip(type(error).__name__)
 
     def _limit(self, timeout_s: float | None) -> float:
         return self._read_timeout_s if timeout_s is None else min(timeout_s, self._read_timeout_s)

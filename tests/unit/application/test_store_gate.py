@@ -135,3 +135,13 @@ async def test_a_probe_that_hangs_counts_as_failed_within_its_time_limit() -> No
     assert gate.is_open
     assert time.monotonic() - started < 1.0
     await gate.close()
+
+
+async def test_a_caller_with_little_time_left_does_not_open_the_gate_for_everyone() -> None:
+    store = Store()
+    store.slow_s = 0.2
+    gate = StoreGate(store.probe, read_timeout_s=0.5, probe_interval_s=0.05)
+    with pytest.raises(StoreUnavailableError):
+        await gate.guarded(store.read, timeout_s=0.05)  # the caller's deadline, not the store
+    assert not gate.is_open
+    assert await gate.guarded(store.read) == "ok"
