@@ -620,8 +620,12 @@ class Queries(ServiceApplication):
         (the gate opens unless the time was simply too short for the caller's deadline)."""
         if within_s is not None and within_s <= 0:
             raise AuditUnavailableError
+        # The store itself gives up first (it refuses to commit late); this limit, half the
+        # release margin later and still before the caller's deadline, is for a store that
+        # stopped answering altogether.
+        limit_s = None if within_s is None else within_s + self._settings.release_margin_s / 2
         try:
-            async with asyncio.timeout(within_s):
+            async with asyncio.timeout(limit_s):
                 await self._group.save(audit, within_s=within_s)
         except StoreDeadlinePassedError:
             raise AuditUnavailableError from None
