@@ -109,9 +109,9 @@ class PostgresSettings:
     connect_timeout_s: int = 5
     pre_ping: Switch = variable(
         False,
-        "check a pooled connection before use; off: psycopg_pool waits 1 s, 2 s, 4 s... "
-        "between failed checks, so killed connections cost seconds (ADR 23); the query "
-        "store never checks, it writes once more on a fresh connection instead",
+        "check a pooled connection before use (not the query store, which writes once more "
+        "on a fresh connection instead); when on, psycopg_pool waits 1 s, 2 s, 4 s... between "
+        "failed checks, so killed connections cost seconds (ADR 23)",
     )
     """Check a pooled connection before use (the stores other than the query store)."""
     wait_at_start: Switch = variable(
