@@ -25,12 +25,12 @@ class InvalidRequestError(ApplicationError):
 
 
 class DuplicateQueryError(ApplicationError):
-    """A query with the same client request id was already received from the organisation.
+    """A query with the same client request id was already answered for the organisation.
 
-    Names the first query (its id, when it was received and where it stands now: a
-    ``QueryStatus`` value) so that a caller whose first call timed out can tell what
-    happened. None of it is personal data. ``received_at`` and ``state`` are ``None`` when
-    the first query could not be read back.
+    Names the query (its id, when it was received, where it stands now: a ``QueryStatus``
+    value, and when its answer was delivered) so that a caller whose first call timed out
+    can tell what happened. None of it is personal data. Raised only when the answer was
+    delivered: a query closed unanswered is run again instead (ADR 6).
     """
 
     def __init__(
@@ -38,11 +38,26 @@ class DuplicateQueryError(ApplicationError):
         query_id: UUID,
         received_at: dt.datetime | None = None,
         state: str | None = None,
+        delivered_at: dt.datetime | None = None,
     ) -> None:
-        super().__init__("a query with this client_request_id was already received")
+        super().__init__("a query with this client_request_id was already answered")
         self.query_id = query_id
         self.received_at = received_at
         self.state = state
+        self.delivered_at = delivered_at
+
+
+class QueryInProgressError(ApplicationError):
+    """An earlier call with the same client request id is still being answered.
+
+    Nothing was asked; retry with the same id after ``retry_after_s``: by then the earlier
+    call has ended, answered (the retry gets ``DuplicateQueryError``) or not (it runs again).
+    """
+
+    def __init__(self, query_id: UUID, retry_after_s: float) -> None:
+        super().__init__("an earlier call with this client_request_id is still in progress")
+        self.query_id = query_id
+        self.retry_after_s = retry_after_s
 
 
 class AuditUnavailableError(ApplicationError):

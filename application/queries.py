@@ -13,12 +13,14 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
+from typing import Any
 from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import IntegrityError, Transcoding
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, PersistenceError, Transcoding
 
 from application.base import ServiceApplication
 from application.commands import QueryCommand
@@ -30,6 +32,7 @@ from application.errors import (
     InvalidRequestError,
     OverloadedError,
     PermissionDeniedError,
+    QueryInProgressError,
 )
 from application.fan_out import FanOut
 from application.group_commit import GroupCommit
@@ -49,6 +52,7 @@ from application.ports import (
 )
 from application.provider_guard import BreakerState, GuardSettings
 from application.recovery import Recovery
+from application.store_budget import StoreDeadlinePassedError
 from application.store_gate import StoreGate, StoreUnavailableError
 from application.validation import ValidQuery, validate
 from domain.identity import OrganisationNumber
@@ -58,6 +62,11 @@ from domain.query.aggregate import CancelReason, Query, QueryStatus, RejectionRe
 from domain.query.answer import CompiledAnswer, ProviderPart
 from domain.query.values import EntryPoint, OutcomeKind
 from domain.service_level import answer_target
+
+RETRY_GRACE: dt.timedelta = dt.timedelta(seconds=1)
+"""Past its attempt's service level (plus this), an open query's call has surely ended."""
+RETRY_ROUNDS = 3
+"""Tries to take over a query closed unanswered when other calls race for it."""
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +86,12 @@ class SagaSettings:
     store_read_timeout_s: float = 2.5
     """The first write of each query; slower than this, the store gate opens (UNAVAILABLE)."""
     store_probe_interval_s: float = 0.5
+    store_probe_timeout_s: float = 1.0
+    """A probe of the store slower than this counts as failed (ADR 23)."""
+    store_watch_interval_s: float = 0.5
+    """With no successful write for this long, the store is probed (ADR 23)."""
+    release_margin_s: float = 0.1
+    """Kept back from the caller's deadline for handing the answer to the transport."""
     abandon_grace_s: float = 30.0
     """How long past its deadline a query without an answer is left before recovery closes it."""
     guards: GuardSettings = attrs.field(factory=GuardSettings)
@@ -125,19 +140,24 @@ class Queries(ServiceApplication):
         metrics: Metrics | None = None,
         rate_limiter: RateLimiter | None = None,
         checkpoints: Checkpoints | None = None,
+        store_probe: Callable[[], object] | None = None,
     ) -> None:
         """``access_policy`` None lets every organisation and caseworker ask, with vehicle
         consent: for unit tests and benchmarks only; the composition root always wires
-        the Parties application."""
+        the Parties application. ``store_probe`` raises when the store cannot be written
+        (default: read the log's last notification id)."""
         self._access_policy = access_policy
         self._metrics: Metrics = metrics or NoMetrics()
         self._rate_limiter = rate_limiter
         self._active = 0
         self._gate = StoreGate(
-            self._probe_store,
+            store_probe or self._probe_store,
             read_timeout_s=settings.store_read_timeout_s,
             probe_interval_s=settings.store_probe_interval_s,
+            probe_timeout_s=settings.store_probe_timeout_s,
+            watch_interval_s=settings.store_watch_interval_s,
         )
+        self._closing: set[asyncio.Task[None]] = set()
         self._base_services = dict(base_services)
         self._clock = clock
         self._pseudonymiser = pseudonymiser
@@ -151,6 +171,11 @@ class Queries(ServiceApplication):
         super().__init__(env=env, transcodings=transcodings)
         self._group = GroupCommit(lambda *events: self.save(*events))
         self.recovery = Recovery(self, clock, grace=dt.timedelta(seconds=settings.abandon_grace_s))
+
+    @property
+    def store_gate(self) -> StoreGate:
+        """Whether the store can be written now; the health reporter listens to it."""
+        return self._gate
 
     async def submit(
         self, command: QueryCommand, *, time_remaining_s: float | None = None
@@ -188,6 +213,9 @@ class Queries(ServiceApplication):
             raise
         except DuplicateQueryError:
             outcome = RejectionReason.DUPLICATE_REQUEST.value
+            raise
+        except QueryInProgressError:
+            outcome = "QUERY_IN_PROGRESS"
             raise
         except AuditUnavailableError:
             outcome = "AUDIT_UNAVAILABLE"
@@ -238,13 +266,20 @@ class Queries(ServiceApplication):
             )
             raise PermissionDeniedError(reason.value)
         self._admit(query.organisation.digits)
+        if self._gate.is_open:  # the store is known to be down: refuse before any work
+            raise AuditUnavailableError
         self._active += 1
         try:
             pseudonym = self._pseudonymiser.pseudonym(
                 "caseworker", f"{query.organisation.digits}|{query.caseworker_id}"
             )
             access = await self._decide_access(
-                query.organisation.digits, pseudonym, received_at, command.entry_point, caller
+                query.organisation.digits,
+                pseudonym,
+                received_at,
+                command.entry_point,
+                self._left_s(caller_deadline, received_at, len(query.subjects)),
+                caller,
             )
             query_id = self._query_id(query.organisation, command.client_request_id)
             audit = await self._receive(
@@ -254,6 +289,7 @@ class Queries(ServiceApplication):
                 received_at,
                 time_remaining_s,
                 command.entry_point,
+                self._left_s(caller_deadline, received_at, len(query.subjects)),
                 caller=caller,
             )
             try:
@@ -277,22 +313,50 @@ class Queries(ServiceApplication):
         if self._rate_limiter is not None and not self._rate_limiter.admit(organisation):
             raise OverloadedError("ORGANISATION_RATE_LIMIT")
 
+    def _left_s(
+        self, caller_deadline: float | None, received_at: dt.datetime, subject_count: int
+    ) -> float:
+        """Seconds left of the call: to the caller's deadline or the end of the service
+        level, whichever comes first, less the margin kept for releasing the answer."""
+        end = received_at + answer_target(subject_count)
+        left = (end - self._clock.now()).total_seconds()
+        if caller_deadline is not None:
+            left = min(left, caller_deadline - self._clock.monotonic())
+        return left - self._settings.release_margin_s
+
     async def _decide_access(
         self,
         organisation: str,
         pseudonym: str,
         at: dt.datetime,
         entry_point: EntryPoint,
+        left_s: float,
         caller: str | None = None,
     ) -> AccessDecision:
-        """Refuse (and record) a query from outside the agreement; say what it may receive."""
+        """Refuse (and record) a query from outside the agreement; say what it may receive.
+
+        Asking may read the store: within the call's time, and a store that fails then is
+        an outage like any other (UNAVAILABLE, the gate opens)."""
         if self._access_policy is None:
             return AccessDecision(refusal=None, vehicle_register_consent=True)
         decision = self._access_policy.decided(organisation, pseudonym, at)
         if decision is None:  # not remembered: ask, off the event loop (it may read the store)
-            decision = await asyncio.to_thread(
-                self._access_policy.decide, organisation, pseudonym, at
+            asking = asyncio.ensure_future(
+                asyncio.to_thread(self._access_policy.decide, organisation, pseudonym, at)
             )
+            try:
+                async with asyncio.timeout(max(left_s, 0.01)):
+                    while not asking.done():  # the store known down meanwhile: stop waiting
+                        await asyncio.wait({asking}, timeout=0.1)
+                        self._gate.refuse_if_open()
+                decision = asking.result()
+            except StoreUnavailableError:
+                asking.add_done_callback(_retrieved)
+                raise AuditUnavailableError from None
+            except (TimeoutError, PersistenceError) as error:
+                asking.add_done_callback(_retrieved)
+                self._gate.trip(f"access decision: {type(error).__name__}")
+                raise AuditUnavailableError from None
         if decision.refusal is not None:
             reason = RejectionReason(decision.refusal)
             await self._record_rejection(organisation, reason, [], entry_point, caller=caller)
@@ -307,14 +371,18 @@ class Queries(ServiceApplication):
         received_at: dt.datetime,
         time_remaining_s: float | None,
         entry_point: EntryPoint,
+        left_s: float,
         *,
         caller: str | None = None,
     ) -> Query:
         """Save ``Received`` before any provider is asked: the query's first, gated write.
 
-        A query id already in the store is a retry of a received query: refused as such.
+        A query id already in the store is a retry (ADR 6): refused with ALREADY_EXISTS when
+        its answer was delivered, QUERY_IN_PROGRESS while an earlier call may still answer
+        it, and otherwise received again as a new attempt (``Query.Retried``).
         """
         budget_s = self._settings.budget_s(len(query.subjects), time_remaining_s)
+        deadline = received_at + dt.timedelta(seconds=budget_s)
         audit = Query.receive(
             query_id=query_id,
             asking_organisation=query.organisation.digits,
@@ -324,15 +392,61 @@ class Queries(ServiceApplication):
             purpose=query.purpose,
             legal_basis=query.legal_basis,
             period=query.period,
-            deadline=received_at + dt.timedelta(seconds=budget_s),
+            deadline=deadline,
             at=received_at,
             entry_point=entry_point,
         )
         try:
-            await self._gate.guarded_async(
-                lambda: self._group.save(audit), passthrough=(IntegrityError,)
-            )
+            await self._first_write(audit, left_s)
         except IntegrityError:
+            pass
+        else:
+            return audit
+        for _ in range(RETRY_ROUNDS):
+            retried = await self._take_over(
+                query_id, query, pseudonym, deadline, entry_point, caller=caller
+            )
+            try:
+                await self._first_write(retried, left_s)
+            except IntegrityError:
+                continue  # another call moved the query on first: look again
+            return retried
+        raise QueryInProgressError(query_id, 1.0)
+
+    async def _first_write(self, audit: Query, left_s: float) -> None:
+        """The first, gated write of an attempt, within the gate's limit and what is left of
+        the call; refused as unavailable if it fails. If it lands late after all, the query
+        is closed as not answered once the store is back."""
+        within_s = min(self._settings.store_read_timeout_s, max(left_s, 0.01))
+        try:
+            await self._gate.guarded_async(
+                lambda: self._group.save(audit, within_s=within_s),
+                passthrough=(IntegrityError,),
+                timeout_s=within_s,
+            )
+        except StoreUnavailableError:
+            self._close_later(audit.id, audit.attempt, "AUDIT_UNAVAILABLE")
+            raise AuditUnavailableError from None
+
+    async def _take_over(
+        self,
+        query_id: UUID,
+        query: ValidQuery,
+        pseudonym: str,
+        deadline: dt.datetime,
+        entry_point: EntryPoint,
+        *,
+        caller: str | None = None,
+    ) -> Query:
+        """The stored query under a retried id, received again as a new attempt (not saved
+        yet); or the refusal: ALREADY_EXISTS once answered, QUERY_IN_PROGRESS while its
+        call may still answer it."""
+        try:
+            existing: Query = await self._gate.guarded(lambda: self.repository.get(query_id))
+        except StoreUnavailableError:
+            raise AuditUnavailableError from None
+        now = self._clock.now()
+        if existing.answered:
             await self._record_rejection(
                 query.organisation.digits,
                 RejectionReason.DUPLICATE_REQUEST,
@@ -340,19 +454,73 @@ class Queries(ServiceApplication):
                 entry_point,
                 caller=caller,
             )
-            raise await self._duplicate(query_id) from None
-        except StoreUnavailableError:
-            raise AuditUnavailableError from None
-        return audit
+            raise DuplicateQueryError(
+                query_id, existing.created_on, existing.status.value, existing.delivered_at
+            )
+        if not existing.closed_unanswered:
+            ended = existing.received_at + answer_target(existing.subject_count) + RETRY_GRACE
+            if now < ended:
+                raise QueryInProgressError(query_id, (ended - now).total_seconds())
+            existing.abandon(reason="NOT_ANSWERED", at=now, before_deadline=True)
+        existing.retry(
+            caseworker_pseudonym=pseudonym,
+            subject_count=len(query.subjects),
+            selections=list(query.selections),
+            purpose=query.purpose,
+            legal_basis=query.legal_basis,
+            period=query.period,
+            deadline=deadline,
+            at=now,
+            entry_point=entry_point,
+        )
+        log.info(
+            "query received again under its client request id",
+            extra={"query_id": str(query_id), "attempt": existing.attempt},
+        )
+        return existing
 
-    async def _duplicate(self, query_id: UUID) -> DuplicateQueryError:
-        """The refusal of a retry, naming the query first received under its id."""
+    def _close_later(self, query_id: UUID, attempt: int, reason: str) -> None:
+        """Close the attempt as not answered once the store answers again (in the background:
+        the caller has its refusal already). Recovery closes it if this process ends first."""
+        task = asyncio.get_running_loop().create_task(
+            self._close_when_back(query_id, attempt, reason)
+        )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close_when_back(self, query_id: UUID, attempt: int, reason: str) -> None:
+        give_up = self._clock.monotonic() + 4 * self._settings.abandon_grace_s
+        while self._clock.monotonic() < give_up:
+            if not self._gate.is_open:
+                try:
+                    await asyncio.to_thread(self._close_if_open, query_id, attempt, reason)
+                    return
+                except Exception as error:
+                    log.info("closing an unanswered query waits: %s", type(error).__name__)
+            await asyncio.sleep(self._settings.store_probe_interval_s)
+        log.warning("an unanswered query stays open; recovery will close it")
+
+    def _close_if_open(self, query_id: UUID, attempt: int, reason: str) -> None:
         try:
-            first: Query = await asyncio.to_thread(self.repository.get, query_id)
-        except Exception:  # the refusal stands without the details
-            log.warning("the query first received under a retried id could not be read")
-            return DuplicateQueryError(query_id)
-        return DuplicateQueryError(query_id, first.created_on, first.status.value)
+            query: Query = self.repository.get(query_id)
+        except AggregateNotFoundError:
+            return  # the write never landed: nothing to close
+        if query.attempt != attempt:
+            return  # a retry has taken it over
+        if query.answered:
+            log.error(
+                "the trail records an answer the caller was told was not given",
+                extra={"query_id": str(query_id)},
+            )
+            return
+        if query.status not in (QueryStatus.RECEIVED, QueryStatus.COMPILED):
+            return
+        query.abandon(reason=reason, at=self._clock.now(), before_deadline=True)
+        try:
+            self.save(query)
+        except IntegrityError:
+            return  # a retry moved it on meanwhile
+        log.info("unanswered query closed: %s", reason, extra={"query_id": str(query_id)})
 
     async def _aggregate(
         self,
@@ -363,14 +531,14 @@ class Queries(ServiceApplication):
         caller_deadline: float | None,
     ) -> AsyncGenerator[ProviderPart | CompiledAnswer, None]:
         assert audit.deadline is not None
-        budget_s = (audit.deadline - audit.created_on).total_seconds()
+        budget_s = (audit.deadline - audit.received_at).total_seconds()
         parts: list[ProviderPart] = []
         not_asked = _not_asked(access)
         async with aclosing(
             self._fan_out.run(
                 query.subjects,
                 tuple(s for s in query.selections if s.provider not in not_asked),
-                received_at=audit.created_on,
+                received_at=audit.received_at,
                 budget_s=budget_s,
                 not_entitled=frozenset()
                 if access.vehicle_register_consent
@@ -387,16 +555,25 @@ class Queries(ServiceApplication):
                     part.latency_ms / 1000,
                 )
                 yield part
-        answer = compile_answer(audit, query_id, query, parts, audit.created_on, self._clock)
-        if caller_deadline is not None and self._clock.monotonic() >= caller_deadline:
+        answer = compile_answer(audit, query_id, query, parts, audit.received_at, self._clock)
+        margin = self._settings.release_margin_s
+        if caller_deadline is not None and self._clock.monotonic() >= caller_deadline - margin:
             # Too late to release: the trail says it was not delivered, never Delivered.
             await self._record_cancellation(audit, CancelReason.DEADLINE_EXCEEDED)
             raise DeadlineExceededError
+        left_s = self._left_s(caller_deadline, audit.received_at, audit.subject_count)
         released_at = self._clock.now()
         audit.deliver(at=released_at)
         audit.erase_case_data(at=released_at)
         self._checkpoints.reached("before-save")
-        await self._save(audit)
+        try:
+            # Committed with time left to hand the answer over, or not at all (ADR 23).
+            await self._save(audit, within_s=left_s)
+        except AuditUnavailableError:
+            self._close_later(audit.id, audit.attempt, "AUDIT_UNAVAILABLE")
+            if caller_deadline is not None and self._clock.monotonic() >= caller_deadline:
+                raise DeadlineExceededError from None
+            raise
         self._checkpoints.reached("after-save")
         log.info(
             "query answered",
@@ -404,7 +581,7 @@ class Queries(ServiceApplication):
                 "query_id": str(query_id),
                 "subjects": len(query.subjects),
                 "providers": len(query.selections),
-                "elapsed_ms": round((released_at - audit.created_on).total_seconds() * 1000),
+                "elapsed_ms": round((released_at - audit.received_at).total_seconds() * 1000),
             },
         )
         yield answer
@@ -440,12 +617,14 @@ class Queries(ServiceApplication):
         await self._save(rejected)
 
     async def _record_cancellation(self, audit: Query, reason: CancelReason) -> None:
-        """Best effort, within the gate's time limit: if it fails, recovery closes the query."""
+        """Best effort, within the gate's time limit: if the store is down, the query is
+        closed once it is back (``Abandoned`` with the reason), or by recovery."""
         audit.cancel(reason=reason, at=self._clock.now())
         try:
             await self._gate.guarded(lambda: self.save(audit))
         except StoreUnavailableError:
-            log.warning("could not record a cancelled query; recovery will close it")
+            log.warning("could not record a cancelled query; it is closed when the store is back")
+            self._close_later(audit.id, audit.attempt, reason.value)
         log.info(
             "query not delivered: %s",
             reason.value,
@@ -459,12 +638,24 @@ class Queries(ServiceApplication):
     def _probe_store(self) -> None:
         self.recorder.max_notification_id()
 
-    async def _save(self, audit: Query) -> None:
+    async def _save(self, audit: Query, *, within_s: float | None = None) -> None:
+        """Save, committed within ``within_s`` or not at all; any failure is unavailability
+        (the gate opens unless the time was simply too short for the caller's deadline)."""
+        if within_s is not None and within_s <= 0:
+            raise AuditUnavailableError
+        # The store itself gives up first (it refuses to commit late); this limit, half the
+        # release margin later and still before the caller's deadline, is for a store that
+        # stopped answering altogether.
+        limit_s = None if within_s is None else within_s + self._settings.release_margin_s / 2
         try:
-            await self._group.save(audit)
+            async with asyncio.timeout(limit_s):
+                await self._group.save(audit, within_s=within_s)
+        except StoreDeadlinePassedError:
+            raise AuditUnavailableError from None
         except Exception as error:
             self._gate.trip(f"save failed: {type(error).__name__}")
             raise AuditUnavailableError from None
+        self._gate.succeeded()
 
     def _query_id(self, organisation: OrganisationNumber, client_request_id: str) -> UUID:
         """A retry with the same client request id maps to the same query (keyed, not guessable)."""
@@ -548,6 +739,12 @@ def _not_asked(access: AccessDecision) -> dict[Provider, OutcomeKind]:
         dict.fromkeys(access.providers_not_connected, OutcomeKind.PROVIDER_NOT_CONNECTED)
     )
     return not_asked
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A store read given up on: its outcome is read when it ends, not left to warn."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _refusal_code(refusal: Exception) -> str:

@@ -24,7 +24,8 @@ from domain.query.aggregate import Query, QueryStateError, QueryStatus
 
 log = logging.getLogger(__name__)
 
-_OPENED: Final = get_topic(Query.Received)
+_OPENED: Final = frozenset({get_topic(Query.Received), get_topic(Query.Retried)})
+"""A query is open from its ``Received``, and again from a ``Retried`` (a new attempt)."""
 _CLOSED: Final = frozenset(
     {get_topic(Query.Delivered), get_topic(Query.Cancelled), get_topic(Query.Abandoned)}
 )
@@ -66,12 +67,12 @@ class Recovery:
         return closed
 
     def _follow(self, pace: Pace) -> None:
-        topics = [_OPENED, *_CLOSED]
+        topics = [*_OPENED, *_CLOSED]
         while True:
             page = self._app.recorder.select_notifications(self._position + 1, _PAGE, topics=topics)
             for notification in page:
                 query_id = UUID(str(notification.originator_id))
-                if notification.topic == _OPENED:
+                if notification.topic in _OPENED:
                     self._open.add(query_id)
                 else:
                     self._open.discard(query_id)

@@ -17,7 +17,7 @@ from infrastructure import settings as settings_module
 from infrastructure.audit_cli import add_audit_commands
 from infrastructure.client import add_client_commands
 from infrastructure.party_cli import add_party_commands
-from infrastructure.postgres_reach import postgres_problem
+from infrastructure.postgres_reach import lasting, postgres_problem, wait_for_postgres
 from infrastructure.service_management_cli import add_service_management_commands
 from infrastructure.settings import Settings, Store
 from infrastructure.simulators_cli import add_simulator_commands
@@ -76,8 +76,8 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         raise settings_module.SettingsError(problems)
     if settings.store is Store.POSTGRES:
         problem = postgres_problem(settings.postgres)
-        if problem:
-            raise UserError(problem)
+        if problem and (lasting(problem) or not settings.postgres.wait_at_start):
+            raise UserError(problem)  # waiting will not help, or the operator said not to
     return settings
 
 
@@ -132,9 +132,18 @@ def _run(args: argparse.Namespace) -> int:
         from infrastructure.logging_setup import configure_logging
 
         configure_logging(settings.log_level, settings.log_format)
-
-        service.run(settings, workers=args.workers)
-        return 0
+        while True:
+            if settings.store is Store.POSTGRES:  # start in any order: wait for the database
+                problem = wait_for_postgres(settings.postgres, log=log)
+                if problem:
+                    raise UserError(problem)
+            try:
+                service.run(settings, workers=args.workers)
+                return 0
+            except service.StoreFailedAtStartError as error:
+                if settings.store is not Store.POSTGRES or not settings.postgres.wait_at_start:
+                    raise UserError(f"the event store failed while starting ({error})") from None
+                log.warning("the database failed while starting (%s): waiting for it again", error)
     exit_code: int = args.handler(args)
     return exit_code
 

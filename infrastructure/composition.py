@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import os
 import socket
 import ssl
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
@@ -60,6 +61,7 @@ from adapters.grpc.service_management import (
     INCIDENT_SERVICE,
     register_service_management,
 )
+from adapters.grpc.store_health import StoreHealthReporter
 from adapters.grpc.tls_reload import ReloadingServerCredentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
@@ -105,6 +107,8 @@ from infrastructure.stores import persistence_env, read_only_env, read_only_sess
 
 if TYPE_CHECKING:
     from adapters.providers.v10.simulators import ProviderSimulators
+
+log = logging.getLogger(__name__)
 
 PROVIDER_GROUP: Final = "ssbtek.providers"
 SEALS_STORE: Final = "auditseals"
@@ -185,7 +189,34 @@ def build_queries(
             max_in_flight=settings.max_in_flight,
             guards=settings.provider_guards,
         ),
+        store_probe=store_probe(settings),
     )
+
+
+def store_probe(settings: Settings) -> Callable[[], object] | None:
+    """Whether the store can be written (ADR 23): on PostgreSQL a connection of its own that
+    asks ``pg_is_in_recovery()``; elsewhere the application's own read (None)."""
+    if settings.store is not Store.POSTGRES:
+        return None
+    from adapters.persistence.postgres_probe import PostgresProbe  # psycopg: only for postgres
+
+    pg = settings.postgres
+    return PostgresProbe(
+        host=pg.host, port=pg.port, dbname=pg.dbname, user=pg.user, password=pg.password
+    )
+
+
+def store_health(queries: Queries, metrics: PrometheusMetrics) -> StoreHealthReporter:
+    """Health and the ``ssbtek_store_up`` gauge follow the query store's gate (ADR 23)."""
+    gate = queries.store_gate
+    metrics.gauge_per_label(
+        "ssbtek_store_up",
+        "1 while the event store can be written, 0 while it cannot (queries are refused "
+        "UNAVAILABLE and health says NOT_SERVING).",
+        "store",
+        lambda: {"queries": 0.0 if gate.is_open else 1.0},
+    )
+    return StoreHealthReporter(gate.add_listener)
 
 
 # --- parties and the agreement -------------------------------------------------------------
@@ -440,6 +471,8 @@ class Service:
     management: ServiceManagement
     runs: ServiceRuns
     audit: Audit
+    store_health: StoreHealthReporter | None = None
+    """Health follows the store's state (ADR 23)."""
 
     def running_time(self, settings: Settings, *, worker: int) -> RunTimeRecorder:
         """This process's record of its running time: started, still up, stopped."""
@@ -496,9 +529,37 @@ def build_service(settings: Settings) -> Service:
         "ssbtek_open_incidents",
         "Open incidents by priority.",
         "priority",
-        lambda: _open_incidents(management.incidents),
+        _unless_store_down(queries, lambda: _open_incidents(management.incidents)),
     )
-    return Service(clock, metrics, parties, agreements, queries, management, runs, audit)
+    return Service(
+        clock,
+        metrics,
+        parties,
+        agreements,
+        queries,
+        management,
+        runs,
+        audit,
+        store_health=store_health(queries, metrics),
+    )
+
+
+def _unless_store_down(
+    queries: Queries, read: Callable[[], dict[str, float]]
+) -> Callable[[], dict[str, float]]:
+    """A gauge read from the store: its last values while the store is down, so ``/metrics``
+    answers at once through an outage (and shows ``ssbtek_store_up`` 0, ADR 23)."""
+    last: dict[str, float] = {}
+
+    def guarded() -> dict[str, float]:
+        if not queries.store_gate.is_open:
+            try:
+                last.update(read())
+            except Exception as error:  # the store failed under the scrape: the gate hears it
+                log.info("a gauge kept its last values: %s", type(error).__name__)
+        return dict(last)
+
+    return guarded
 
 
 def _open_incidents(incidents: Incidents) -> dict[str, float]:
@@ -594,6 +655,7 @@ async def build_grpc_server(
         ],
         services=service.registrations(),
         health_servicer=health_servicer,
+        health_reporters=[service.store_health.attach] if service.store_health else [],
     )
 
 

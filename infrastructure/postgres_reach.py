@@ -2,12 +2,64 @@
 
 ``ssbtek serve --store postgres`` and the audit commands ask this before they open a store,
 so a database that does not exist or a server that is down is one clear line, not a pool
-retrying for seconds and a traceback. The line never holds the password.
+retrying for seconds and a traceback. The line never holds the password. ``ssbtek serve``
+waits for a server that is not up yet (``wait_for_postgres``, ADR 23) unless
+``SSBTEK_POSTGRES_WAIT_AT_START=off``.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+from typing import Final
+
 from infrastructure.settings import PostgresSettings
+
+_LASTING: Final = (
+    "does not exist",
+    "password authentication failed",
+    "no pg_hba.conf entry",
+    "authentication failed",
+)
+"""Problems that waiting does not solve: a missing database or role, a refused login."""
+FIRST_WAIT_S: Final = 1.0
+LONGEST_WAIT_S: Final = 30.0
+
+
+def lasting(problem: str) -> bool:
+    """Whether ``postgres_problem``'s line names a mistake rather than a server not up yet."""
+    return any(words in problem for words in _LASTING)
+
+
+def wait_for_postgres(
+    pg: PostgresSettings,
+    *,
+    log: logging.Logger,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str | None:
+    """Until a connection opens: one log line per failed attempt naming host and port (never
+    the password), waiting 1 s, then twice as long each time, at most 30 s. Returns None once
+    connected, or the problem at once when waiting cannot help (``lasting``)."""
+    wait_s = FIRST_WAIT_S
+    attempt = 1
+    while (problem := postgres_problem(pg)) is not None:
+        if lasting(problem):
+            return problem
+        log.warning(
+            "waiting for PostgreSQL at %s:%d (attempt %d, next in %.0f s): %s",
+            pg.host,
+            pg.port,
+            attempt,
+            wait_s,
+            problem,
+        )
+        sleep(wait_s)
+        wait_s = min(wait_s * 2, LONGEST_WAIT_S)
+        attempt += 1
+    if attempt > 1:
+        log.warning("PostgreSQL at %s:%d answers: starting", pg.host, pg.port)
+    return None
 
 
 def postgres_problem(pg: PostgresSettings) -> str | None:

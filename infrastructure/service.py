@@ -17,6 +17,7 @@ import multiprocessing.connection
 import signal
 
 import attrs
+from eventsourcing.persistence import PersistenceError
 from grpc_health.v1 import health, health_pb2
 
 from adapters.metrics.prometheus import serve_metrics
@@ -47,14 +48,18 @@ async def serve(
             "production mode needs mutual TLS: set SSBTEK_TLS_CERTIFICATE, "
             "SSBTEK_TLS_PRIVATE_KEY and SSBTEK_TLS_CLIENT_CA"
         )
-    service = build_service(settings)
-    if not settings.production and not prepared:
-        await asyncio.to_thread(seed_demo_data, service)
+    try:
+        service = build_service(settings)
+        if not settings.production and not prepared:
+            await asyncio.to_thread(seed_demo_data, service)
+    except PersistenceError as error:  # the database went away between the check and here
+        raise StoreFailedAtStartError(type(error).__name__) from None
     health_servicer = health.aio.HealthServicer()
     server, port = await build_grpc_server(
         service, settings, reuse_port=reuse_port, health_servicer=health_servicer
     )
     await server.start()
+    service.queries.store_gate.watch()  # an outage shows in health even with no query (ADR 23)
     soap = await start_soap(
         service.queries, settings, metrics=service.metrics, reuse_port=reuse_port
     )
@@ -86,6 +91,7 @@ async def serve(
         await soap.stop()
     await running_time.stop()  # before the last seal, which then covers it
     await roles.stop()  # the holder's last seal, then the lease is released
+    await service.queries.store_gate.close()
     service.close()
     log.info("stopped")
 
@@ -129,6 +135,10 @@ def _background_roles(
     return roles
 
 
+class StoreFailedAtStartError(Exception):
+    """The event store failed while the service was opening it (nothing was served yet)."""
+
+
 async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
     """Close queries abandoned by a dead process: at start, then every ``interval_s``."""
     while True:
@@ -152,7 +162,11 @@ def _worker(settings: Settings, index: int) -> None:
     prepared = settings.store is not Store.MEMORY
     if prepared:
         settings = attrs.evolve(settings, create_tables=False)
-    asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=prepared))
+    try:
+        asyncio.run(serve(settings, reuse_port=True, worker=index, prepared=prepared))
+    except StoreFailedAtStartError as error:
+        log.error("worker %d: the event store failed while starting (%s)", index, error)
+        raise SystemExit(1) from None
 
 
 def run(settings: Settings, *, workers: int = 1) -> None:
@@ -162,7 +176,10 @@ def run(settings: Settings, *, workers: int = 1) -> None:
         return
     if settings.listen.endswith(":0"):
         raise SystemExit("--workers needs a fixed port: the processes must share it")
-    prepare(settings)
+    try:
+        prepare(settings)
+    except PersistenceError as error:
+        raise StoreFailedAtStartError(type(error).__name__) from None
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_worker, args=(settings, i), daemon=False) for i in range(workers)

@@ -108,9 +108,17 @@ class PostgresSettings:
     max_overflow: int = 10
     connect_timeout_s: int = 5
     pre_ping: Switch = variable(
-        True, "check a pooled connection before use (recovers after a database restart)"
+        False,
+        "check a pooled connection before use (not the query store, which writes once more "
+        "on a fresh connection instead); when on, psycopg_pool waits 1 s, 2 s, 4 s... between "
+        "failed checks, so killed connections cost seconds (ADR 23)",
     )
-    """Check a pooled connection before use: recovers after a database restart."""
+    """Check a pooled connection before use (the stores other than the query store)."""
+    wait_at_start: Switch = variable(
+        True,
+        "`ssbtek serve` with the database unreachable: wait for it (a log line per attempt, "
+        "1 s doubling to 30 s between attempts); off: exit at once with one line, code 2",
+    )
     enable_db_functions: Annotated[Switch, pydantic.AfterValidator(_refuse_db_functions)] = (
         variable(False, "the event store's insert functions: refused (ADR 13)")
     )

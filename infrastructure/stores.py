@@ -10,9 +10,13 @@ has its own tables (``<name>_events``) in one database. The store name is the ap
 
 from __future__ import annotations
 
+from typing import Final
+
 from infrastructure.settings import Settings, Store
 
 _FENCED = "adapters.persistence.postgres_lease:"
+QUERY_RECORDER: Final = "adapters.persistence.postgres_store:BudgetedApplicationRecorder"
+"""The query store's recorder on PostgreSQL (ADR 23), imported by the library when opened."""
 
 
 def persistence_env(settings: Settings, application: str) -> dict[str, str]:
@@ -52,6 +56,9 @@ def persistence_env(settings: Settings, application: str) -> dict[str, str]:
         "APPLICATION_RECORDER_TOPIC": _FENCED + "FencedApplicationRecorder",
         "PROCESS_RECORDER_TOPIC": _FENCED + "FencedProcessRecorder",
     }
+    if application == "queries":  # writes within the caller's budget, once more if killed
+        env["APPLICATION_RECORDER_TOPIC"] = QUERY_RECORDER
+        env["POSTGRES_PRE_PING"] = "n"
     if pg.schema:
         env["POSTGRES_SCHEMA"] = pg.schema
     return env

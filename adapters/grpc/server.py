@@ -45,6 +45,9 @@ ServiceRegistration = Callable[[grpc.aio.Server], str]
 """Adds one more service's servicer to the server; returns its full name (for health and
 reflection). Each service module offers one, e.g. ``register_party_service(parties)``."""
 
+HealthReporter = Callable[[health.aio.HealthServicer, Sequence[str]], None]
+"""Keeps the health of the named services up to date (``store_health.StoreHealthReporter``)."""
+
 
 def interceptor_chain(
     inner: Sequence[grpc.aio.ServerInterceptor] = (),
@@ -65,6 +68,7 @@ async def build_server(
     reflection_enabled: bool = True,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     health_servicer: health.aio.HealthServicer | None = None,
+    health_reporters: Sequence[HealthReporter] = (),
 ) -> tuple[grpc.aio.Server, int]:
     """Build (not start) the server on ``address``; returns it and the bound port.
 
@@ -83,6 +87,8 @@ async def build_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for service in ("", *names):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    for report in health_reporters:  # e.g. NOT_SERVING while the store is down (ADR 23)
+        report(health_servicer, names)
     if reflection_enabled:
         enable_server_reflection(server, (*names, health.SERVICE_NAME))
     if credentials is None:

@@ -38,6 +38,7 @@ from application.errors import (
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
+    QueryInProgressError,
     RuleViolationError,
 )
 
@@ -75,6 +76,9 @@ def _already_received(error: DuplicateQueryError) -> status_pb2.Status:
     if error.state is not None:
         detail.state = errors_pb2.QueryState.Value(f"QUERY_STATE_{error.state}")
         metadata["state"] = error.state
+    if error.delivered_at is not None:
+        detail.delivered_at.FromDatetime(error.delivered_at)
+        metadata["delivered_at"] = detail.delivered_at.ToJsonString()
     return _status(
         code_pb2.ALREADY_EXISTS, str(error), detail, reason="DUPLICATE_REQUEST", **metadata
     )
@@ -122,6 +126,14 @@ def status_for(error: Exception) -> status_pb2.Status:
         return _status(code_pb2.FAILED_PRECONDITION, str(error), failure, reason="AGREEMENT_RULE")
     if isinstance(error, NotFoundError):
         return _status(code_pb2.NOT_FOUND, str(error), reason="NOT_FOUND", kind=error.kind)
+    if isinstance(error, QueryInProgressError):
+        return _status(
+            code_pb2.ABORTED,
+            str(error),
+            _retry_after(max(1, round(error.retry_after_s * 1000))),
+            reason="QUERY_IN_PROGRESS",
+            query_id=str(error.query_id),
+        )
     if isinstance(error, ConflictError):
         return _status(code_pb2.ABORTED, str(error), reason="CONCURRENT_CHANGE")
     if isinstance(error, OverloadedError):

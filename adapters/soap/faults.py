@@ -23,6 +23,7 @@ from application.errors import (
     InvalidRequestError,
     OverloadedError,
     PermissionDeniedError,
+    QueryInProgressError,
 )
 
 _REFUSALS: Final = {
@@ -83,6 +84,10 @@ def fault_for(error: Exception, query: V10Query | None) -> Fault:
         return Fault(False, error.reason, (str(error),), retry_after_s=1)
     if isinstance(error, AuditUnavailableError):
         return Fault(False, "AUDIT_UNAVAILABLE", (str(error),), retry_after_s=1)
+    if isinstance(error, QueryInProgressError):
+        return Fault(
+            False, "QUERY_IN_PROGRESS", (str(error),), retry_after_s=round(error.retry_after_s)
+        )
     if isinstance(error, DuplicateQueryError):
         return Fault(True, "DUPLICATE_REQUEST", (str(error),))
     return Fault(False, "INTERNAL", ("the service failed to handle the request",))

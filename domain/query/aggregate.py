@@ -200,6 +200,7 @@ class Query(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = QueryStatus.DELIVERED
+            aggregate.delivered_at = self.timestamp
 
     class CaseDataErased(Aggregate.Event):
         def apply(self, aggregate: Any) -> None:
@@ -225,10 +226,16 @@ class Query(Aggregate):
             aggregate.status = QueryStatus.CANCELLED
 
     class Abandoned(Aggregate.Event):
-        """The process that handled the query ended before answering (a crash, a kill).
+        """The query was closed without an answer, and ``reason`` says why.
 
-        Recorded by the recovery step once the query's deadline has passed. The answer
-        never left, and the case data died with the process.
+        ``PROCESS_ENDED``: the process that handled it ended before answering (a crash, a
+        kill), recorded by the recovery step once the query's deadline has passed.
+        ``AUDIT_UNAVAILABLE``: the trail could not be written in time, so the caller was told
+        UNAVAILABLE and got no answer. ``CANCELLED`` or ``DEADLINE_EXCEEDED``: the caller went
+        away while the store was down, so ``Cancelled`` could not be written then.
+        ``NOT_ANSWERED``: a retry under the same client request id found it still open after
+        its attempt had ended. In every case the answer never left, and the case data died
+        with the call.
         """
 
         reason: str
@@ -236,8 +243,39 @@ class Query(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = QueryStatus.ABANDONED
 
+    class Retried(Aggregate.Event):
+        """The case system asked again, with the same client request id, for a query that was
+        never answered (abandoned or cancelled): the query is received again and run as a new
+        attempt. It carries what ``Received`` carries for the new attempt; ``attempt`` counts
+        from 2. The store's version check makes it the one attempt that may deliver."""
+
+        attempt: int
+        caseworker_pseudonym: str
+        subject_count: int
+        selections: list[ProviderSelection]
+        purpose: Purpose
+        legal_basis: LegalBasis
+        period: Period
+        deadline: dt.datetime
+        entry_point: EntryPoint
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = QueryStatus.RECEIVED
+            aggregate.attempt = self.attempt
+            aggregate.attempt_received_at = self.timestamp
+            aggregate.caseworker_pseudonym = self.caseworker_pseudonym
+            aggregate.subject_count = self.subject_count
+            aggregate.selections = list(self.selections)
+            aggregate.outcomes = {}
+            aggregate.deadline = self.deadline
+            aggregate.delivered_at = None
+
     def __init__(self) -> None:
         self.status = QueryStatus.RECEIVED
+        self.attempt = 1
+        self.attempt_received_at: dt.datetime | None = None
+        """When the current attempt was received (None: the first, at ``created_on``)."""
+        self.delivered_at: dt.datetime | None = None
         self.asking_organisation = ""
         self.caseworker_pseudonym = ""
         self.subject_count = 0
@@ -355,11 +393,58 @@ class Query(Aggregate):
             protected_identity_notices=protected_identity_notices,
         )
 
+    @property
+    def received_at(self) -> dt.datetime:
+        """When the current attempt was received."""
+        return self.attempt_received_at or self.created_on
+
+    @property
+    def answered(self) -> bool:
+        """Whether an answer was delivered (a retry is then refused as a duplicate)."""
+        return self.status in (QueryStatus.DELIVERED, QueryStatus.ERASED)
+
+    @property
+    def closed_unanswered(self) -> bool:
+        """Closed without an answer: a retry under the same client request id runs again."""
+        return self.status in (QueryStatus.ABANDONED, QueryStatus.CANCELLED)
+
+    def retry(
+        self,
+        *,
+        caseworker_pseudonym: str,
+        subject_count: int,
+        selections: list[ProviderSelection],
+        purpose: Purpose,
+        legal_basis: LegalBasis,
+        period: Period,
+        deadline: dt.datetime,
+        at: dt.datetime,
+        entry_point: EntryPoint = EntryPoint.GRPC,
+    ) -> None:
+        """Receive the query again as a new attempt: only once it was closed unanswered."""
+        if not self.closed_unanswered:
+            raise QueryStateError(f"the query is {self.status.value}, not closed unanswered")
+        if subject_count < 1 or not selections:
+            raise QueryStateError("a query covers at least one subject and one provider")
+        self.trigger_event(
+            self.Retried,
+            timestamp=at,
+            attempt=self.attempt + 1,
+            caseworker_pseudonym=caseworker_pseudonym,
+            subject_count=subject_count,
+            selections=list(selections),
+            purpose=purpose,
+            legal_basis=legal_basis,
+            period=period,
+            deadline=deadline,
+            entry_point=entry_point,
+        )
+
     def deliver(self, *, at: dt.datetime) -> None:
         """The compiled answer is released to the caller."""
         self._require(QueryStatus.COMPILED)
         self.trigger_event(
-            self.Delivered, timestamp=at, elapsed_ms=_elapsed_ms(self.created_on, at)
+            self.Delivered, timestamp=at, elapsed_ms=_elapsed_ms(self.received_at, at)
         )
 
     def erase_case_data(self, *, at: dt.datetime) -> None:
@@ -373,10 +458,12 @@ class Query(Aggregate):
             raise QueryStateError(f"the query is {self.status.value}, too late to cancel")
         self.trigger_event(self.Cancelled, timestamp=at, reason=reason)
 
-    def abandon(self, *, reason: str, at: dt.datetime) -> None:
-        """Close a query whose process ended before it was answered."""
-        self._require(QueryStatus.RECEIVED)
-        if self.deadline is not None and at <= self.deadline:
+    def abandon(self, *, reason: str, at: dt.datetime, before_deadline: bool = False) -> None:
+        """Close a query that was not answered. Only after its deadline, unless the caller
+        that handled it knows it ended (``before_deadline``: the trail was unavailable)."""
+        if self.status not in (QueryStatus.RECEIVED, QueryStatus.COMPILED):
+            raise QueryStateError(f"the query is {self.status.value}, too late to abandon")
+        if not before_deadline and self.deadline is not None and at <= self.deadline:
             raise QueryStateError("a query may be abandoned only after its deadline")
         self.trigger_event(self.Abandoned, timestamp=at, reason=reason)
 

@@ -281,6 +281,8 @@ def test_a_retry_with_the_same_client_request_id_gets_already_exists_naming_the_
     assert info.reason == "DUPLICATE_REQUEST"
     assert info.metadata["query_id"] == first.answer.query_id
     assert info.metadata["received_at"] == first.answer.summary.received_at.ToJsonString()
+    assert detail.delivered_at.ToDatetime() >= detail.received_at.ToDatetime()  # ADR 6
+    assert info.metadata["delivered_at"] == detail.delivered_at.ToJsonString()
 
 
 def run_cli(server: RunningServer, *args: str) -> subprocess.CompletedProcess[str]:

@@ -117,8 +117,13 @@ def test_serve_refuses_a_bad_setting_before_it_opens_anything(
 
 
 def test_serve_names_a_postgresql_server_it_cannot_reach(tmp_path: Path) -> None:
+    """Told not to wait for the database (ADR 23), it stops at once with one line."""
     port = str(free_port())
-    env = {"SSBTEK_POSTGRES_PORT": port, "SSBTEK_POSTGRES_PASSWORD": SECRET}
+    env = {
+        "SSBTEK_POSTGRES_PORT": port,
+        "SSBTEK_POSTGRES_PASSWORD": SECRET,
+        "SSBTEK_POSTGRES_WAIT_AT_START": "off",
+    }
     code, stderr = run(["serve", "--store", "postgres"], env, tmp_path)
     assert code == 2
     assert_one_clear_line_each(stderr, [f"cannot connect to PostgreSQL at 127.0.0.1:{port}"])

@@ -34,10 +34,11 @@ def _free_port() -> int:
 
 
 class PrivatePostgres:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, port: int | None = None) -> None:
+        """``port``: a fixed one (the test's own range), or any free one."""
         self.directory = directory
         self.data = directory / "data"
-        self.port = _free_port()
+        self.port = port or _free_port()
         self._bin = _binaries()
         self._as_postgres = os.geteuid() == 0
 
@@ -71,7 +72,24 @@ class PrivatePostgres:
         )
 
     def stop(self) -> None:
+        """A crash: ``pg_ctl stop -m immediate`` (no checkpoint, recovery at the next start)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def stop_cleanly(self) -> None:
+        """A clean stop: ``pg_ctl stop -m fast`` (sessions ended, a checkpoint written)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def terminate_connections(self, dbname: str) -> int:
+        """``pg_terminate_backend`` every other session on ``dbname``; how many."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as admin:
+            rows = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchall()
+        return sum(1 for (killed,) in rows if killed)
 
     def checkpoint(self) -> None:
         """Write everything to the data files (the WAL already has it)."""

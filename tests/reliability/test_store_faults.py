@@ -31,7 +31,7 @@ from tests.reliability.private_postgres import PrivatePostgres
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres(Path(tempfile.mkdtemp(prefix="ssbtek-pg-")) / "cluster")
+    pg = PrivatePostgres(Path(tempfile.mkdtemp(prefix="ssbtek-pg-")) / "cluster", port=55430)
     pg.initialise()
     pg.start()
     pg.create_database("ssbtek")

@@ -19,6 +19,7 @@ from application.errors import (
     DuplicateQueryError,
     InvalidRequestError,
     PermissionDeniedError,
+    QueryInProgressError,
 )
 from application.ports import AccessDecision
 from application.queries import Queries, SagaSettings
@@ -318,6 +319,7 @@ async def test_a_retry_with_the_same_client_request_id_is_refused_without_a_seco
 async def test_a_concurrent_duplicate_is_refused_while_the_first_is_in_flight(
     services: dict[Provider, FakeBaseService],
 ) -> None:
+    """The second call is told to come back once the first has surely ended (ADR 6)."""
     for service in services.values():
         service.delay_s = 0.1
     queries = build(services)
@@ -326,7 +328,13 @@ async def test_a_concurrent_duplicate_is_refused_while_the_first_is_in_flight(
         queries.submit(command(client_request_id="same")),
         return_exceptions=True,
     )
-    assert sorted(type(r).__name__ for r in results) == ["CompiledAnswer", "DuplicateQueryError"]
+    assert sorted(type(r).__name__ for r in results) == [
+        "CompiledAnswer",
+        "QueryInProgressError",
+    ]
+    refusal = next(r for r in results if isinstance(r, QueryInProgressError))
+    assert 0 < refusal.retry_after_s <= 8.0  # the first call's service level, and a second
+    assert len(services[Provider.CSN].calls) == 1
 
 
 async def test_no_answer_is_released_when_the_audit_cannot_be_saved(

@@ -76,3 +76,72 @@ async def test_a_burst_that_waits_for_threads_is_not_an_outage() -> None:
     results = await asyncio.gather(*(gate.guarded(store.read) for _ in range(60)))
     assert results == ["ok"] * 60
     assert not gate.is_open
+
+
+async def test_listeners_hear_the_store_go_down_and_come_back_by_itself() -> None:
+    store = Store()
+    gate = StoreGate(store.probe, read_timeout_s=0.5, probe_interval_s=0.05)
+    heard: list[bool] = []
+    gate.add_listener(heard.append)
+    assert heard == [True]  # told the state now, at once
+    store.down = True
+    with pytest.raises(StoreUnavailableError):
+        await gate.guarded(store.read)
+    assert heard == [True, False]
+    store.down = False
+    for _ in range(100):
+        if len(heard) == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert heard == [True, False, True]
+    await gate.close()
+
+
+async def test_an_idle_gate_probes_the_store_and_opens_without_any_query() -> None:
+    store = Store()
+    gate = StoreGate(store.probe, read_timeout_s=0.5, probe_interval_s=0.05, watch_interval_s=0.05)
+    gate.watch()
+    store.down = True
+    for _ in range(100):
+        if gate.is_open:
+            break
+        await asyncio.sleep(0.02)
+    assert gate.is_open
+    store.down = False
+    for _ in range(100):
+        if not gate.is_open:
+            break
+        await asyncio.sleep(0.02)
+    assert not gate.is_open
+    await gate.close()
+
+
+async def test_a_probe_that_hangs_counts_as_failed_within_its_time_limit() -> None:
+    store = Store()
+    gate = StoreGate(
+        store.probe,
+        read_timeout_s=0.5,
+        probe_interval_s=0.05,
+        probe_timeout_s=0.1,
+        watch_interval_s=0.05,
+    )
+    gate.watch()
+    store.slow_s = 2.0  # a store that stops answering
+    started = time.monotonic()
+    for _ in range(100):
+        if gate.is_open:
+            break
+        await asyncio.sleep(0.02)
+    assert gate.is_open
+    assert time.monotonic() - started < 1.0
+    await gate.close()
+
+
+async def test_a_caller_with_little_time_left_does_not_open_the_gate_for_everyone() -> None:
+    store = Store()
+    store.slow_s = 0.2
+    gate = StoreGate(store.probe, read_timeout_s=0.5, probe_interval_s=0.05)
+    with pytest.raises(StoreUnavailableError):
+        await gate.guarded(store.read, timeout_s=0.05)  # the caller's deadline, not the store
+    assert not gate.is_open
+    assert await gate.guarded(store.read) == "ok"

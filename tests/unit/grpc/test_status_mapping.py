@@ -17,6 +17,7 @@ from application.errors import (
     NotFoundError,
     OverloadedError,
     PermissionDeniedError,
+    QueryInProgressError,
     RuleViolationError,
 )
 from domain.errors import FieldViolation
@@ -100,6 +101,7 @@ _ERRORS: list[Exception] = [
     OverloadedError("ORGANISATION_RATE_LIMIT"),
     AuditUnavailableError(),
     DeadlineExceededError(),
+    QueryInProgressError(uuid.uuid4(), 2.5),
     RuntimeError("boom"),
     PermissionDeniedError("NOT_AN_AUDITOR"),
     PermissionDeniedError("ADMINISTRATORS_ONLY"),
@@ -143,3 +145,30 @@ def test_a_duplicate_names_the_first_query_its_received_time_and_state() -> None
 def test_every_query_status_has_its_query_state_in_the_contract() -> None:
     for state in QueryStatus:
         assert f"QUERY_STATE_{state.value}" in set(errors_pb2.QueryState.keys())
+
+
+def test_a_duplicate_of_an_answered_query_says_when_its_answer_was_delivered() -> None:
+    query_id = uuid.uuid4()
+    received_at = dt.datetime(2026, 5, 4, 8, 30, 15, tzinfo=dt.UTC)
+    delivered_at = dt.datetime(2026, 5, 4, 8, 30, 17, 500000, tzinfo=dt.UTC)
+    status = status_for(
+        DuplicateQueryError(query_id, received_at, QueryStatus.ERASED.value, delivered_at)
+    )
+    detail = errors_pb2.QueryAlreadyReceived()
+    assert status.details[0].Unpack(detail)
+    assert detail.delivered_at.ToDatetime(dt.UTC) == delivered_at
+    info = _error_info(status)
+    assert info.metadata["query_id"] == str(query_id)
+    assert info.metadata["delivered_at"] == "2026-05-04T08:30:17.500Z"
+
+
+def test_a_retry_while_the_first_call_may_still_answer_is_aborted_with_when_to_retry() -> None:
+    query_id = uuid.uuid4()
+    status = status_for(QueryInProgressError(query_id, 4.2))
+    assert status.code == code_pb2.ABORTED
+    retry = error_details_pb2.RetryInfo()
+    assert status.details[0].Unpack(retry)
+    assert retry.retry_delay.ToMilliseconds() == 4200
+    info = _error_info(status)
+    assert info.reason == "QUERY_IN_PROGRESS"
+    assert info.metadata["query_id"] == str(query_id)

@@ -52,7 +52,7 @@ def test_every_documented_variable_is_read() -> None:
             "SSBTEK_STORE": "postgres",
             "SSBTEK_POSTGRES_DBNAME": "ssbtek_prod",
             "SSBTEK_POSTGRES_PORT": "6432",
-            "SSBTEK_POSTGRES_PRE_PING": "n",
+            "SSBTEK_POSTGRES_PRE_PING": "y",
             "SSBTEK_RATE_LIMIT": "600/minute",
             "SSBTEK_ACCESS_DECISION_TTL": "0.25",
             "SSBTEK_MAX_IN_FLIGHT": "100",
@@ -70,7 +70,7 @@ def test_every_documented_variable_is_read() -> None:
     assert settings.store is Store.POSTGRES
     assert settings.postgres.dbname == "ssbtek_prod"
     assert settings.postgres.port == 6432
-    assert not settings.postgres.pre_ping
+    assert settings.postgres.pre_ping
     assert settings.rate_limit == "600/minute"
     assert settings.access_decision_ttl_s == 0.25
     assert settings.max_in_flight == 100

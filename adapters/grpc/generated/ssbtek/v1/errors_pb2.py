@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16ssbtek/v1/errors.proto\x12\tssbtek.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x7f\n\x14QueryAlreadyReceived\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12/\n\x0breceived_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.ssbtek.v1.QueryState*\x84\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n\x10INVALID_ARGUMENT\x10\x01\x12\x15\n\x11\x44UPLICATE_REQUEST\x10\x02\x12\x19\n\x15ORGANISATION_MISMATCH\x10\x03\x12\x1e\n\x1aORGANISATION_NOT_CONNECTED\x10\x04\x12\x16\n\x12\x43\x41SEWORKER_UNKNOWN\x10\x05\x12 \n\x1c\x43\x41SEWORKER_WITHOUT_ASSURANCE\x10\x06\x12\x16\n\x12\x43\x41SEWORKER_REVOKED\x10\x07\x12\x12\n\x0eNOT_AN_AUDITOR\x10\x08\x12\x17\n\x13\x41\x44MINISTRATORS_ONLY\x10\t\x12\x1e\n\x1aTOO_MANY_QUERIES_IN_FLIGHT\x10\n\x12\x1b\n\x17ORGANISATION_RATE_LIMIT\x10\x0b\x12\x15\n\x11\x41UDIT_UNAVAILABLE\x10\x0c\x12\x12\n\x0e\x41GREEMENT_RULE\x10\r\x12\r\n\tNOT_FOUND\x10\x0e\x12\x15\n\x11\x43ONCURRENT_CHANGE\x10\x0f\x12\x0c\n\x08INTERNAL\x10\x10\x12\x13\n\x0f\x44\x45\x41\x44LINE_PASSED\x10\x11\x12&\n\"CERTIFICATE_PROVES_NO_ORGANISATION\x10\x12\x12\x17\n\x13\x43\x45RTIFICATE_REVOKED\x10\x13*\xe0\x01\n\nQueryState\x12\x1b\n\x17QUERY_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14QUERY_STATE_RECEIVED\x10\x01\x12\x18\n\x14QUERY_STATE_COMPILED\x10\x02\x12\x19\n\x15QUERY_STATE_DELIVERED\x10\x03\x12\x16\n\x12QUERY_STATE_ERASED\x10\x04\x12\x18\n\x14QUERY_STATE_REJECTED\x10\x05\x12\x19\n\x15QUERY_STATE_ABANDONED\x10\x06\x12\x19\n\x15QUERY_STATE_CANCELLED\x10\x07\x42R\n\x0cse.ssbtek.v1B\x0b\x45rrorsProtoP\x01Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\xaa\x02\tSsbtek.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16ssbtek/v1/errors.proto\x12\tssbtek.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x01\n\x14QueryAlreadyReceived\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12/\n\x0breceived_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.ssbtek.v1.QueryState\x12\x30\n\x0c\x64\x65livered_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x9b\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n\x10INVALID_ARGUMENT\x10\x01\x12\x15\n\x11\x44UPLICATE_REQUEST\x10\x02\x12\x19\n\x15ORGANISATION_MISMATCH\x10\x03\x12\x1e\n\x1aORGANISATION_NOT_CONNECTED\x10\x04\x12\x16\n\x12\x43\x41SEWORKER_UNKNOWN\x10\x05\x12 \n\x1c\x43\x41SEWORKER_WITHOUT_ASSURANCE\x10\x06\x12\x16\n\x12\x43\x41SEWORKER_REVOKED\x10\x07\x12\x12\n\x0eNOT_AN_AUDITOR\x10\x08\x12\x17\n\x13\x41\x44MINISTRATORS_ONLY\x10\t\x12\x1e\n\x1aTOO_MANY_QUERIES_IN_FLIGHT\x10\n\x12\x1b\n\x17ORGANISATION_RATE_LIMIT\x10\x0b\x12\x15\n\x11\x41UDIT_UNAVAILABLE\x10\x0c\x12\x12\n\x0e\x41GREEMENT_RULE\x10\r\x12\r\n\tNOT_FOUND\x10\x0e\x12\x15\n\x11\x43ONCURRENT_CHANGE\x10\x0f\x12\x0c\n\x08INTERNAL\x10\x10\x12\x13\n\x0f\x44\x45\x41\x44LINE_PASSED\x10\x11\x12&\n\"CERTIFICATE_PROVES_NO_ORGANISATION\x10\x12\x12\x17\n\x13\x43\x45RTIFICATE_REVOKED\x10\x13\x12\x15\n\x11QUERY_IN_PROGRESS\x10\x14*\xe0\x01\n\nQueryState\x12\x1b\n\x17QUERY_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14QUERY_STATE_RECEIVED\x10\x01\x12\x18\n\x14QUERY_STATE_COMPILED\x10\x02\x12\x19\n\x15QUERY_STATE_DELIVERED\x10\x03\x12\x16\n\x12QUERY_STATE_ERASED\x10\x04\x12\x18\n\x14QUERY_STATE_REJECTED\x10\x05\x12\x19\n\x15QUERY_STATE_ABANDONED\x10\x06\x12\x19\n\x15QUERY_STATE_CANCELLED\x10\x07\x42R\n\x0cse.ssbtek.v1B\x0b\x45rrorsProtoP\x01Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\xaa\x02\tSsbtek.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +33,10 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'adapters.grpc.generated.ssb
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014se.ssbtek.v1B\013ErrorsProtoP\001Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\252\002\tSsbtek.V1'
-  _globals['_ERRORREASON']._serialized_start=200
-  _globals['_ERRORREASON']._serialized_end=716
-  _globals['_QUERYSTATE']._serialized_start=719
-  _globals['_QUERYSTATE']._serialized_end=943
-  _globals['_QUERYALREADYRECEIVED']._serialized_start=70
-  _globals['_QUERYALREADYRECEIVED']._serialized_end=197
+  _globals['_ERRORREASON']._serialized_start=251
+  _globals['_ERRORREASON']._serialized_end=790
+  _globals['_QUERYSTATE']._serialized_start=793
+  _globals['_QUERYSTATE']._serialized_end=1017
+  _globals['_QUERYALREADYRECEIVED']._serialized_start=71
+  _globals['_QUERYALREADYRECEIVED']._serialized_end=248
 # @@protoc_insertion_point(module_scope)

@@ -22,6 +22,7 @@ rules, never a value the caller sent: no personal data is ever echoed in an erro
   FAILED_PRECONDITION  AGREEMENT_RULE                  google.rpc.PreconditionFailure (first)
   NOT_FOUND            NOT_FOUND                       ErrorInfo metadata "kind"
   ABORTED              CONCURRENT_CHANGE               none: read again and retry
+  ABORTED              QUERY_IN_PROGRESS               google.rpc.RetryInfo (first)
   INTERNAL             INTERNAL                        none
   DEADLINE_EXCEEDED    DEADLINE_PASSED                 none
   UNAUTHENTICATED      CERTIFICATE_PROVES_NO_ORGANISATION, CERTIFICATE_REVOKED   none
@@ -59,10 +60,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     with the rule in its description, never the value.
     """
     DUPLICATE_REQUEST: _ErrorReason.ValueType  # 2
-    """ALREADY_EXISTS: a query with this client_request_id was already received from the
-    organisation. Nothing was asked again. The details add a QueryAlreadyReceived, and the
-    ErrorInfo metadata repeats it as strings: "query_id", "received_at" (RFC 3339, UTC) and
-    "state" (a QueryState name).
+    """ALREADY_EXISTS: a query with this client_request_id was already ANSWERED for the
+    organisation: its answer was handed to the transport before the first call's deadline.
+    Nothing was asked again. The details add a QueryAlreadyReceived, and the ErrorInfo
+    metadata repeats it as strings: "query_id", "received_at" and "delivered_at" (RFC 3339,
+    UTC) and "state" (a QueryState name). A query that was never answered is not refused:
+    a retry with the same client_request_id runs it again.
     """
     ORGANISATION_MISMATCH: _ErrorReason.ValueType  # 3
     """PERMISSION_DENIED: the organisation in the request is not the one in the caller's client
@@ -91,9 +94,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     started. Retry after the RetryInfo's delay.
     """
     AUDIT_UNAVAILABLE: _ErrorReason.ValueType  # 12
-    """UNAVAILABLE: the audit trail could not be written, so no answer is released. Retry
-    after the RetryInfo's delay with the same client_request_id: DUPLICATE_REQUEST then
-    means the first query was received but not answered (see its QueryState).
+    """UNAVAILABLE: the audit trail could not be written (the database is down or did not
+    answer in time), so no answer is released and the trail does not say it was delivered.
+    Retry after the RetryInfo's delay with the same client_request_id: the query runs again
+    and is answered once the store is back.
     """
     AGREEMENT_RULE: _ErrorReason.ValueType  # 13
     """FAILED_PRECONDITION: the request was well formed but the agreement does not allow it
@@ -121,6 +125,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     CERTIFICATE_REVOKED: _ErrorReason.ValueType  # 19
     """UNAUTHENTICATED: the client CA has revoked the client certificate (its revocation list)."""
+    QUERY_IN_PROGRESS: _ErrorReason.ValueType  # 20
+    """ABORTED: an earlier call with the same client_request_id may still be answering this
+    query. Nothing was asked. Retry with the same client_request_id after the RetryInfo's
+    delay (by then the earlier call has surely ended): the retry gets the answer, or
+    DUPLICATE_REQUEST if the earlier call was answered. ErrorInfo metadata "query_id".
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """The `google.rpc.ErrorInfo.reason` of every error status. The value names are the reason
@@ -137,10 +147,12 @@ every broken field by its path (`subjects[3]`, `period.end`, `providers[0].provi
 with the rule in its description, never the value.
 """
 DUPLICATE_REQUEST: ErrorReason.ValueType  # 2
-"""ALREADY_EXISTS: a query with this client_request_id was already received from the
-organisation. Nothing was asked again. The details add a QueryAlreadyReceived, and the
-ErrorInfo metadata repeats it as strings: "query_id", "received_at" (RFC 3339, UTC) and
-"state" (a QueryState name).
+"""ALREADY_EXISTS: a query with this client_request_id was already ANSWERED for the
+organisation: its answer was handed to the transport before the first call's deadline.
+Nothing was asked again. The details add a QueryAlreadyReceived, and the ErrorInfo
+metadata repeats it as strings: "query_id", "received_at" and "delivered_at" (RFC 3339,
+UTC) and "state" (a QueryState name). A query that was never answered is not refused:
+a retry with the same client_request_id runs it again.
 """
 ORGANISATION_MISMATCH: ErrorReason.ValueType  # 3
 """PERMISSION_DENIED: the organisation in the request is not the one in the caller's client
@@ -169,9 +181,10 @@ ORGANISATION_RATE_LIMIT: ErrorReason.ValueType  # 11
 started. Retry after the RetryInfo's delay.
 """
 AUDIT_UNAVAILABLE: ErrorReason.ValueType  # 12
-"""UNAVAILABLE: the audit trail could not be written, so no answer is released. Retry
-after the RetryInfo's delay with the same client_request_id: DUPLICATE_REQUEST then
-means the first query was received but not answered (see its QueryState).
+"""UNAVAILABLE: the audit trail could not be written (the database is down or did not
+answer in time), so no answer is released and the trail does not say it was delivered.
+Retry after the RetryInfo's delay with the same client_request_id: the query runs again
+and is answered once the store is back.
 """
 AGREEMENT_RULE: ErrorReason.ValueType  # 13
 """FAILED_PRECONDITION: the request was well formed but the agreement does not allow it
@@ -199,6 +212,12 @@ check digit valid). Every method but the standard health check refuses it.
 """
 CERTIFICATE_REVOKED: ErrorReason.ValueType  # 19
 """UNAUTHENTICATED: the client CA has revoked the client certificate (its revocation list)."""
+QUERY_IN_PROGRESS: ErrorReason.ValueType  # 20
+"""ABORTED: an earlier call with the same client_request_id may still be answering this
+query. Nothing was asked. Retry with the same client_request_id after the RetryInfo's
+delay (by then the earlier call has surely ended): the retry gets the answer, or
+DUPLICATE_REQUEST if the earlier call was answered. ErrorInfo metadata "query_id".
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 class _QueryState:
@@ -251,11 +270,13 @@ class QueryAlreadyReceived(_message.Message):
     the query first received under the same client_request_id. Not personal data.
 
     Retry semantics: the service turns the organisation number and the client_request_id
-    into the query id, so every call with the same pair IS the same query. It is asked of
-    the providers once, by the first call to arrive. The answer itself is never kept (it is
-    personal data, erased when delivered), so a retry cannot fetch it: a case system whose
-    first call timed out learns from `state` whether that call was answered, and to ask
-    again sends a new client_request_id.
+    into the query id, so every call with the same pair IS the same query, answered at most
+    once. A retry of a query that was never answered (refused as unavailable, cancelled,
+    past its deadline, or abandoned by a stopped service) runs it again; a retry of an
+    answered one gets this detail. The answer itself is never kept (it is personal data,
+    erased when delivered), so a retry cannot fetch it: a case system whose first call
+    timed out learns here that the answer was delivered and when; to ask again it sends a
+    new client_request_id.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -263,6 +284,7 @@ class QueryAlreadyReceived(_message.Message):
     QUERY_ID_FIELD_NUMBER: _builtins.int
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
     query_id: _builtins.str
     """The id of the first query: the `query_id` of its answer and of the audit trail. A UUID
     in its canonical 36-character form.
@@ -273,16 +295,21 @@ class QueryAlreadyReceived(_message.Message):
     def received_at(self) -> _timestamp_pb2.Timestamp:
         """When the first query was received (UTC)."""
 
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp:
+        """When its answer was handed to the transport (UTC)."""
+
     def __init__(
         self,
         *,
         query_id: _builtins.str = ...,
         received_at: _timestamp_pb2.Timestamp | None = ...,
         state: Global___QueryState.ValueType = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["received_at", b"received_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delivered_at", b"delivered_at", "received_at", b"received_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["query_id", b"query_id", "received_at", b"received_at", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivered_at", b"delivered_at", "query_id", b"query_id", "received_at", b"received_at", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

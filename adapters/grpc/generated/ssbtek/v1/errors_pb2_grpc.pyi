@@ -22,6 +22,7 @@ rules, never a value the caller sent: no personal data is ever echoed in an erro
   FAILED_PRECONDITION  AGREEMENT_RULE                  google.rpc.PreconditionFailure (first)
   NOT_FOUND            NOT_FOUND                       ErrorInfo metadata "kind"
   ABORTED              CONCURRENT_CHANGE               none: read again and retry
+  ABORTED              QUERY_IN_PROGRESS               google.rpc.RetryInfo (first)
   INTERNAL             INTERNAL                        none
   DEADLINE_EXCEEDED    DEADLINE_PASSED                 none
   UNAUTHENTICATED      CERTIFICATE_PROVES_NO_ORGANISATION, CERTIFICATE_REVOKED   none

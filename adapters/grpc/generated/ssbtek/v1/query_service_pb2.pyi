@@ -317,9 +317,11 @@ class SubmitQueryRequest(_message.Message):
     client_request_id: _builtins.str
     """Chosen by the case system to make retries safe: at most 64 characters, any printable
     text, unique per asking organisation. Optional (empty: every call is a new query).
-    A call with an id already used by the organisation is refused with ALREADY_EXISTS
-    (reason DUPLICATE_REQUEST) whose QueryAlreadyReceived detail names the first query;
-    the providers are never asked twice. Not personal data: never put one in it.
+    A call with an id whose query was answered is refused with ALREADY_EXISTS (reason
+    DUPLICATE_REQUEST) whose QueryAlreadyReceived detail names the query and when its
+    answer was delivered; a query never answered (UNAVAILABLE, cancelled, past its
+    deadline) is run again under the same id. One id gets at most one delivered answer.
+    Not personal data: never put one in it.
     """
     caseworker_id: _builtins.str
     """PERSONAL DATA. The caseworker's account id in the case system (v10

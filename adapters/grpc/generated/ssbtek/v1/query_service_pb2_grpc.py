@@ -70,15 +70,18 @@ class QueryServiceServicer:
 
         Errors (reason in the ErrorInfo):
         - INVALID_ARGUMENT (INVALID_ARGUMENT): every broken field in a google.rpc.BadRequest.
-        - ALREADY_EXISTS (DUPLICATE_REQUEST): the client_request_id was used before; the
-        details hold the first query's id, received time and state (QueryAlreadyReceived).
+        - ALREADY_EXISTS (DUPLICATE_REQUEST): the query with this client_request_id was
+        answered before; the details hold its id, received and delivered time and state
+        (QueryAlreadyReceived). A query never answered is run again instead.
+        - ABORTED (QUERY_IN_PROGRESS): an earlier call with this client_request_id may still be
+        answering it; retry with the same id after the google.rpc.RetryInfo delay.
         - PERMISSION_DENIED (ORGANISATION_MISMATCH, ORGANISATION_NOT_CONNECTED,
         CASEWORKER_UNKNOWN, CASEWORKER_WITHOUT_ASSURANCE, CASEWORKER_REVOKED): refused and
         recorded in the audit trail; no provider was asked.
         - RESOURCE_EXHAUSTED (TOO_MANY_QUERIES_IN_FLIGHT, ORGANISATION_RATE_LIMIT): not
         started; google.rpc.QuotaFailure and google.rpc.RetryInfo.
         - UNAVAILABLE (AUDIT_UNAVAILABLE): the audit trail could not be written, the answer
-        is withheld; google.rpc.RetryInfo.
+        is withheld; google.rpc.RetryInfo. Retry with the same client_request_id.
         - INTERNAL (INTERNAL).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
