@@ -47,6 +47,7 @@ from eventsourcing.utils import Environment
 from prometheus_client import CollectorRegistry
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
+from adapters.grpc.admission import AdmissionInterceptor
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE
 from adapters.grpc.audit_servicer import register_audit_service
 from adapters.grpc.authorisation import AdministratorsOnly
@@ -69,6 +70,7 @@ from adapters.persistence.transcodings import (
 from adapters.security.pseudonymiser import HmacPseudonymiser
 from adapters.security.signing import Ed25519Signer, Ed25519Verifier
 from adapters.system_clock import SystemClock
+from application.admission import Admission, AdmissionMetrics, AdmissionSettings
 from application.agreements import Agreements
 from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
@@ -176,6 +178,20 @@ def build_queries(
             max_in_flight=settings.max_in_flight,
             guards=settings.provider_guards,
         ),
+    )
+
+
+def build_admission(
+    settings: Settings, *, clock: Clock, metrics: AdmissionMetrics | None = None
+) -> Admission:
+    """Admission control (ADR 26), shared by the gRPC interceptor and the SOAP endpoint:
+    the adaptive limit below ``SSBTEK_MAX_IN_FLIGHT``, fair shares, RetryInfo."""
+    return Admission(
+        AdmissionSettings(
+            ceiling=settings.max_in_flight, delay_target_s=settings.admission_delay_target_s
+        ),
+        monotonic=clock.monotonic,
+        metrics=metrics,
     )
 
 
@@ -398,6 +414,7 @@ class Service:
     management: ServiceManagement
     runs: ServiceRuns
     audit: Audit
+    admission: Admission
 
     def running_time(self, settings: Settings, *, worker: int) -> RunTimeRecorder:
         """This process's record of its running time: started, still up, stopped."""
@@ -419,6 +436,7 @@ class Service:
             self.parties,
             self.runs,
             self.audit,
+            self.admission,
         ):
             part.close()
 
@@ -450,13 +468,15 @@ def build_service(settings: Settings) -> Service:
             organisations=PartyNames(parties),  # the report names the municipalities
         ),
     )
+    admission = build_admission(settings, clock=clock, metrics=metrics)
+    metrics.admission_gauges(lambda: admission.in_progress, lambda: admission.limit)
     metrics.gauge_per_label(
         "ssbtek_open_incidents",
         "Open incidents by priority.",
         "priority",
         lambda: _open_incidents(management.incidents),
     )
-    return Service(clock, metrics, parties, agreements, queries, management, runs, audit)
+    return Service(clock, metrics, parties, agreements, queries, management, runs, audit, admission)
 
 
 def _open_incidents(incidents: Incidents) -> dict[str, float]:
@@ -511,7 +531,10 @@ async def build_grpc_server(
         reuse_port=reuse_port,
         credentials=_credentials(settings),
         reflection_enabled=not settings.production,
-        interceptors=[AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators)],
+        interceptors=[
+            AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
+            AdmissionInterceptor(service.admission),
+        ],
         services=service.registrations(),
     )
 

@@ -41,7 +41,11 @@ async def serve(
     server, port = await build_grpc_server(service, settings, reuse_port=reuse_port)
     await server.start()
     soap = await start_soap(
-        service.queries, settings, metrics=service.metrics, reuse_port=reuse_port
+        service.queries,
+        settings,
+        metrics=service.metrics,
+        reuse_port=reuse_port,
+        admission=service.admission,
     )
     stopping = asyncio.Event()
     background = [asyncio.create_task(_recover_periodically(service.queries, interval_s=30.0))]

@@ -1,0 +1,139 @@
+"""Admission control at the gRPC edge (ADR 26): a server interceptor, thin.
+
+grpc hands a call to the interceptors as soon as its event loop takes it from the core;
+for ``SubmitQuery`` and ``StreamQuery`` this one wraps the method handler so that the
+FIRST thing the call does, before the servicer, the saga or the store, is
+``Admission.admit`` (microseconds). A refusal is ``RESOURCE_EXHAUSTED`` with
+``QuotaFailure``, ``RetryInfo`` (the measured wait) and ``ErrorInfo``, and one line in the
+access log; nothing from the request is echoed or logged. An admitted call holds its
+permit until it ends, however it ends (answered, refused later, failed, cancelled).
+
+The organisation a call counts against: the one of the client certificate on a mutual-TLS
+connection, else the one the request names (a request naming another organisation than
+its certificate's is refused by the saga anyway). A request naming none, or a malformed
+one, counts against a shared unnamed organisation.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Final
+
+import grpc
+from grpc_status import rpc_status
+
+from adapters.grpc import status
+from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
+from adapters.security.client_certificate import organisation_of
+from application.admission import Admission
+from application.errors import OverloadedError
+from domain.identity import OrganisationNumber
+
+access_log = logging.getLogger("ssbtek.access")
+Context = grpc.aio.ServicerContext[Any, Any]
+_SERVICE: Final = pb.DESCRIPTOR.services_by_name["QueryService"].full_name
+ADMITTED_METHODS: Final = frozenset({f"/{_SERVICE}/SubmitQuery", f"/{_SERVICE}/StreamQuery"})
+ENTRY_POINT: Final = "GRPC"
+
+
+@functools.lru_cache(maxsize=1024)
+def _certificate_organisation(pem: bytes) -> str:
+    return organisation_of(pem) or ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_organisation(raw: str) -> str:
+    try:
+        return OrganisationNumber.parse(raw).digits
+    except ValueError:
+        return ""
+
+
+def organisation(request: Any, context: Context) -> str:
+    """Whose share the call counts against (not personal data: a municipality)."""
+    pem = next(iter(context.auth_context().get("x509_pem_cert") or ()), None)
+    if pem:
+        return _certificate_organisation(pem)
+    named = getattr(getattr(request, "asking_organisation", None), "organisation_number", "")
+    return _named_organisation(named[:40]) if isinstance(named, str) else ""
+
+
+async def _refuse(method: str, error: OverloadedError, context: Context) -> None:
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED.name
+    access_log.info(
+        "%s %s 0 ms",
+        method,
+        code,
+        extra={"method": method, "code": code, "duration_ms": 0, "reason": error.quota},
+    )
+    await context.abort_with_status(rpc_status.to_status(status.overloaded(error)))
+
+
+class AdmissionInterceptor(grpc.aio.ServerInterceptor):
+    """Asks ``admission`` before every query call; refuses at once when it says no."""
+
+    def __init__(self, admission: Admission) -> None:
+        self._admission = admission
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        full_name = str(handler_call_details.method)
+        if handler is None or full_name not in ADMITTED_METHODS:
+            return handler
+        method = full_name.rsplit("/", 1)[1]
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(method, handler.unary_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return grpc.unary_stream_rpc_method_handler(
+            self._streaming(method, handler.unary_stream),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+
+    def _unary(
+        self, method: str, behaviour: Callable[[Any, Context], Awaitable[Any]]
+    ) -> Callable[[Any, Context], Awaitable[Any]]:
+        admission = self._admission
+
+        async def admitted(request: Any, context: Context) -> Any:
+            admission.watch()
+            try:
+                permit = admission.admit(organisation(request, context), ENTRY_POINT)
+            except OverloadedError as error:
+                await _refuse(method, error, context)
+                return None
+            try:
+                return await behaviour(request, context)
+            finally:
+                permit.release()
+
+        return admitted
+
+    def _streaming(
+        self, method: str, behaviour: Callable[[Any, Context], AsyncIterator[Any]]
+    ) -> Callable[[Any, Context], AsyncIterator[Any]]:
+        admission = self._admission
+
+        async def admitted(request: Any, context: Context) -> AsyncIterator[Any]:
+            admission.watch()
+            try:
+                permit = admission.admit(organisation(request, context), ENTRY_POINT)
+            except OverloadedError as error:
+                await _refuse(method, error, context)
+                return
+            try:
+                async for response in behaviour(request, context):
+                    yield response
+            finally:
+                permit.release()
+
+        return admitted

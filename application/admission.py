@@ -1,0 +1,230 @@
+"""Admission control (ADR 26): how many queries the service takes on at once, and whose.
+
+Transport-neutral and synchronous: the gRPC interceptor and the SOAP endpoint ask
+``Admission.admit`` FIRST, before any work is done for a query, and release the permit when
+the call ends. The event loop is the only user: no locks.
+
+- **An adaptive limit (AIMD on measured queueing delay).** Every ``interval_s`` a probe
+  measures how late the event loop runs a timer: the time every callback, every accepted
+  call and every refusal waits before it runs. Above ``delay_target_s`` the machine is
+  saturated and the limit shrinks multiplicatively (``backoff``); at or below it, and when the
+  limit was in use, it grows by ``sqrt(limit)``. It stays between ``minimum`` and the
+  configured ``ceiling`` less a reserve of a tenth (see fair shares). A slow PROVIDER does
+  not shrink it: waiting for a provider costs the machine nothing, and each provider has
+  its own bulkhead (ADR 20).
+- **Fair shares.** The organisations that asked in the last ``asking_window_s`` share the
+  limit equally: ``share = limit // asking``. An organisation at or over its share is
+  admitted only while fewer than ``limit`` queries are in progress; one under its share
+  also while fewer than ``limit + share`` (never above the ceiling). Twenty flooding
+  organisations therefore cannot hold the slots above ``limit``, and a quiet one always finds
+  room there; when the flood ebbs, any organisation may use the whole limit
+  (work-conserving).
+- **RetryInfo from the drain rate.** Finished queries are counted per interval (an
+  exponentially weighted rate); a refusal says to come back after the time the service
+  needs to work off what it holds now, ``in_progress / drain_rate``, with +-25 % jitter so
+  that refused callers do not return together, between ``retry_min_s`` and ``retry_max_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import math
+import random
+from collections.abc import Callable
+from typing import Final, Protocol
+
+import attrs
+
+from application.errors import OverloadedError
+
+REASON: Final = "TOO_MANY_QUERIES_IN_FLIGHT"
+"""The ``ErrorReason`` of every admission refusal; ``Quota`` says which limit it was."""
+
+
+class Quota(enum.StrEnum):
+    SERVICE_LIMIT = "SERVICE_LIMIT"
+    """The service's limit of queries in progress (all organisations together)."""
+    ORGANISATION_SHARE = "ORGANISATION_SHARE"
+    """The asking organisation's equal share of that limit, while others are asking too."""
+
+
+@attrs.frozen
+class AdmissionSettings:
+    ceiling: int = 400
+    """Never more queries in progress than this (``SSBTEK_MAX_IN_FLIGHT``)."""
+    minimum: int = 8
+    """The limit never shrinks below this (nor above the ceiling)."""
+    initial: int = 64
+    delay_target_s: float = 0.02
+    """Event-loop delay above which the machine is taken to be saturated."""
+    interval_s: float = 0.05
+    backoff: float = 0.9
+    adaptive: bool = True
+    """False: the limit stays at its maximum (tests; an operator's fixed limit)."""
+    asking_window_s: float = 2.0
+    retry_min_s: float = 0.05
+    retry_max_s: float = 10.0
+
+    @property
+    def maximum(self) -> int:
+        """The largest limit: the ceiling less a tenth kept for organisations under their
+        share (at least one slot once the ceiling is 10 or more)."""
+        return max(1, self.ceiling - self.ceiling // 10)
+
+
+class AdmissionMetrics(Protocol):
+    def admission_refused(self, quota: str, entry_point: str) -> None:
+        """One query refused by admission control (``quota``: a ``Quota`` value)."""
+        ...
+
+
+class NoAdmissionMetrics:
+    def admission_refused(self, quota: str, entry_point: str) -> None:
+        return None
+
+
+class Permit:
+    """One admitted query: ``release()`` once it has ended, however it ended (idempotent)."""
+
+    __slots__ = ("_admission", "_organisation", "_released")
+
+    def __init__(self, admission: Admission, organisation: str) -> None:
+        self._admission = admission
+        self._organisation = organisation
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._admission._release(self._organisation)
+
+
+class Admission:
+    def __init__(
+        self,
+        settings: AdmissionSettings,
+        *,
+        monotonic: Callable[[], float],
+        metrics: AdmissionMetrics | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self._monotonic = monotonic
+        self._metrics: AdmissionMetrics = metrics or NoAdmissionMetrics()
+        self._jitter = jitter
+        self._minimum = min(settings.minimum, settings.maximum)
+        start = settings.initial if settings.adaptive else settings.maximum
+        self._limit = float(min(max(start, self._minimum), settings.maximum))
+        self._total = 0
+        self._by_organisation: dict[str, int] = {}
+        self._asking: dict[str, float] = {}
+        self._pruned_at = monotonic()
+        self._busiest = 0
+        """The most queries in progress since the last observation (was the limit in use?)."""
+        self._finished = 0
+        self._observed_at = monotonic()
+        self._drain_per_s = 0.0
+        self._watcher: asyncio.Task[None] | None = None
+
+    # --- what the adapters call ---------------------------------------------------------
+
+    @property
+    def in_progress(self) -> int:
+        return self._total
+
+    @property
+    def limit(self) -> int:
+        return int(self._limit)
+
+    @property
+    def drain_per_s(self) -> float:
+        return self._drain_per_s
+
+    def admit(self, organisation: str, entry_point: str) -> Permit:
+        """A permit for one query of ``organisation``, or ``OverloadedError`` at once."""
+        now = self._monotonic()
+        self._asking[organisation] = now
+        if now - self._pruned_at > self.settings.asking_window_s:
+            self._prune(now)
+        limit = int(self._limit)
+        total = self._total
+        mine = self._by_organisation.get(organisation, 0)
+        asking = len(self._asking)
+        share = max(1, limit // asking)
+        room = limit + share if mine < share else limit
+        if total >= min(room, self.settings.ceiling):
+            quota = (
+                Quota.ORGANISATION_SHARE if asking > 1 and mine >= share else Quota.SERVICE_LIMIT
+            )
+            self._metrics.admission_refused(quota.value, entry_point)
+            raise OverloadedError(
+                REASON, retry_after_s=self.retry_after_s(), quota=quota.value, limit=limit
+            )
+        self._total = total + 1
+        self._by_organisation[organisation] = mine + 1
+        if self._total > self._busiest:
+            self._busiest = self._total
+        return Permit(self, organisation)
+
+    def retry_after_s(self) -> float:
+        """How long a refused caller should wait: the time to work off what is in progress
+        at the measured drain rate, with jitter, within the configured bounds."""
+        settings = self.settings
+        if self._drain_per_s > 0:
+            base = self._total / self._drain_per_s
+        else:
+            base = settings.retry_max_s if self._total else settings.retry_min_s
+        base *= 0.75 + 0.5 * self._jitter()
+        return min(settings.retry_max_s, max(settings.retry_min_s, base))
+
+    # --- the measurements ----------------------------------------------------------------
+
+    def observe(self, delay_s: float) -> None:
+        """One sample of the event loop's delay: update the drain rate and the limit."""
+        now = self._monotonic()
+        elapsed = now - self._observed_at
+        if elapsed > 0:
+            rate = self._finished / elapsed
+            self._drain_per_s += 0.3 * (rate - self._drain_per_s)
+        self._finished = 0
+        self._observed_at = now
+        busiest, self._busiest = self._busiest, self._total
+        if not self.settings.adaptive:
+            return
+        if delay_s > self.settings.delay_target_s:
+            self._limit = max(float(self._minimum), self._limit * self.settings.backoff)
+        elif busiest >= 0.8 * self._limit:
+            grown = self._limit + math.sqrt(self._limit)
+            self._limit = min(float(self.settings.maximum), grown)
+
+    def watch(self) -> None:
+        """Start measuring the running event loop's delay (once; again after ``close``)."""
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
+
+    async def _watch(self) -> None:
+        interval = self.settings.interval_s
+        while True:
+            before = self._monotonic()
+            await asyncio.sleep(interval)
+            self.observe(max(0.0, self._monotonic() - before - interval))
+
+    def _release(self, organisation: str) -> None:
+        self._total -= 1
+        self._finished += 1
+        left = self._by_organisation[organisation] - 1
+        if left:
+            self._by_organisation[organisation] = left
+        else:
+            del self._by_organisation[organisation]
+
+    def _prune(self, now: float) -> None:
+        horizon = now - self.settings.asking_window_s
+        self._asking = {o: seen for o, seen in self._asking.items() if seen >= horizon}
+        self._pruned_at = now
