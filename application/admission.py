@@ -194,9 +194,8 @@ class Admission:
             return
         if delay_s > self.settings.delay_target_s:
             self._limit = max(float(self._minimum), self._limit * self.settings.backoff)
-        elif busiest >= 0.8 * self._limit:
-            grown = self._limit + math.sqrt(self._limit)
-            self._limit = min(float(self.settings.maximum), grown)
+        elif delay_s <= self.settings.delay_target_s / 2 and busiest >= 0.8 * self._limit:
+            self._limit = min(float(self.settings.maximum), self._limit + 1)
 
     def watch(self) -> None:
         """Start measuring the running event loop's delay (once; again after ``close``)."""
