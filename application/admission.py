@@ -12,13 +12,15 @@ the call ends. The event loop is the only user: no locks.
   configured ``ceiling`` less a reserve of a tenth (see fair shares). A slow PROVIDER does
   not shrink it: waiting for a provider costs the machine nothing, and each provider has
   its own bulkhead (ADR 20).
-- **Fair shares.** The organisations that asked in the last ``asking_window_s`` share the
-  limit equally: ``share = limit // asking``. An organisation at or over its share is
-  admitted only while fewer than ``limit`` queries are in progress; one under its share
-  also while fewer than ``limit + share`` (never above the ceiling). Twenty flooding
-  organisations therefore cannot hold the slots above ``limit``, and a quiet one always finds
-  room there; when the flood ebbs, any organisation may use the whole limit
-  (work-conserving).
+- **Fair shares.** The organisations that asked in the last ``asking_window_s`` (and those
+  still holding a slot) share the limit equally: ``share = limit // asking``. Below the
+  limit anyone is admitted (work-conserving: alone, one organisation may use all of it).
+  At the limit, an organisation whose demand is within its share (its rate of asking in
+  the last window times the mean time a query holds its slot: a quiet one) may still go
+  above the limit by as much as it is under its share, ``in_progress < limit + share -
+  held``; a heavy one (twenty flooding case systems) may not. So the floods share the limit
+  among themselves and a quiet organisation always finds room beside them. Never above the
+  ceiling.
 - **RetryInfo from the drain rate.** Finished queries are counted per interval (an
   exponentially weighted rate); a refusal says to come back after the time the service
   needs to work off what it holds now, ``in_progress / drain_rate``, with +-25 % jitter so
@@ -62,7 +64,7 @@ class AdmissionSettings:
     backoff: float = 0.9
     adaptive: bool = True
     """False: the limit stays at its maximum (tests; an operator's fixed limit)."""
-    asking_window_s: float = 2.0
+    asking_window_s: float = 1.0
     retry_min_s: float = 0.05
     retry_max_s: float = 10.0
 
@@ -87,17 +89,18 @@ class NoAdmissionMetrics:
 class Permit:
     """One admitted query: ``release()`` once it has ended, however it ended (idempotent)."""
 
-    __slots__ = ("_admission", "_organisation", "_released")
+    __slots__ = ("_admission", "_organisation", "_released", "_started")
 
-    def __init__(self, admission: Admission, organisation: str) -> None:
+    def __init__(self, admission: Admission, organisation: str, started: float) -> None:
         self._admission = admission
         self._organisation = organisation
+        self._started = started
         self._released = False
 
     def release(self) -> None:
         if not self._released:
             self._released = True
-            self._admission._release(self._organisation)
+            self._admission._release(self._organisation, self._started)
 
 
 class Admission:
@@ -119,6 +122,13 @@ class Admission:
         self._total = 0
         self._by_organisation: dict[str, int] = {}
         self._asking: dict[str, float] = {}
+        self._asked: dict[str, int] = {}
+        """Calls per organisation since the window began."""
+        self._rates: dict[str, float] = {}
+        """Calls a second per organisation in the last whole window."""
+        self._hold_s = 1.0
+        """Mean time an admitted query holds its slot (exponentially weighted; a prior of a
+        second until measured)."""
         self._pruned_at = monotonic()
         self._busiest = 0
         """The most queries in progress since the last observation (was the limit in use?)."""
@@ -145,18 +155,19 @@ class Admission:
         """A permit for one query of ``organisation``, or ``OverloadedError`` at once."""
         now = self._monotonic()
         self._asking[organisation] = now
+        self._asked[organisation] = self._asked.get(organisation, 0) + 1
         if now - self._pruned_at > self.settings.asking_window_s:
             self._prune(now)
         limit = int(self._limit)
         total = self._total
+        share = max(1, limit // len(self._asking))
         mine = self._by_organisation.get(organisation, 0)
-        asking = len(self._asking)
-        share = max(1, limit // asking)
-        room = limit + share if mine < share else limit
-        if total >= min(room, self.settings.ceiling):
-            quota = (
-                Quota.ORGANISATION_SHARE if asking > 1 and mine >= share else Quota.SERVICE_LIMIT
-            )
+        room = limit
+        if mine < share and self._demand(organisation) < share:
+            room = limit + share - mine
+        if total >= room or total >= self.settings.ceiling:
+            shared = len(self._asking) > 1 and mine >= share
+            quota = Quota.ORGANISATION_SHARE if shared else Quota.SERVICE_LIMIT
             self._metrics.admission_refused(quota.value, entry_point)
             raise OverloadedError(
                 REASON, retry_after_s=self.retry_after_s(), quota=quota.value, limit=limit
@@ -165,7 +176,7 @@ class Admission:
         self._by_organisation[organisation] = mine + 1
         if self._total > self._busiest:
             self._busiest = self._total
-        return Permit(self, organisation)
+        return Permit(self, organisation, now)
 
     def retry_after_s(self) -> float:
         """How long a refused caller should wait: the time to work off what is in progress
@@ -214,7 +225,17 @@ class Admission:
             await asyncio.sleep(interval)
             self.observe(max(0.0, self._monotonic() - before - interval))
 
-    def _release(self, organisation: str) -> None:
+    def _demand(self, organisation: str) -> float:
+        """Slots the organisation's asking would hold: its rate of asking (the last window's,
+        or this one's so far if higher) times the mean hold time."""
+        rate = max(
+            self._rates.get(organisation, 0.0),
+            self._asked.get(organisation, 0) / self.settings.asking_window_s,
+        )
+        return rate * self._hold_s
+
+    def _release(self, organisation: str, started: float) -> None:
+        self._hold_s += 0.05 * (self._monotonic() - started - self._hold_s)
         self._total -= 1
         self._finished += 1
         left = self._by_organisation[organisation] - 1
@@ -224,6 +245,13 @@ class Admission:
             del self._by_organisation[organisation]
 
     def _prune(self, now: float) -> None:
+        """Forget organisations that stopped asking (never one still holding a slot)."""
         horizon = now - self.settings.asking_window_s
-        self._asking = {o: seen for o, seen in self._asking.items() if seen >= horizon}
+        holding = self._by_organisation
+        self._asking = {
+            o: seen for o, seen in self._asking.items() if seen >= horizon or o in holding
+        }
+        elapsed = now - self._pruned_at
+        self._rates = {o: count / elapsed for o, count in self._asked.items()}
+        self._asked = {}
         self._pruned_at = now
