@@ -15,10 +15,10 @@ the call ends. The event loop is the only user: no locks.
 - **Fair shares.** The organisations that asked in the last ``asking_window_s`` (and those
   still holding a slot) share the limit equally: ``share = limit // asking``. Below the
   limit anyone is admitted (work-conserving: alone, one organisation may use all of it).
-  At the limit, an organisation whose demand is within its share (its rate of asking in
-  the last window times the mean time a query holds its slot: a quiet one) may still go
-  above the limit by as much as it is under its share, ``in_progress < limit + share -
-  held``; a heavy one (twenty flooding case systems) may not. So the floods share the limit
+  At the limit, an organisation that asks within its share (it asked while already holding
+  its share fewer than ``heavy_asks`` times in this window and in the last: a quiet one) may still go above the limit by as much as it is under
+  its share, ``in_progress < limit + share - held``; one that asks for more than there is
+  (twenty flooding case systems) may not. So the floods share the limit
   among themselves and a quiet organisation always finds room beside them. Never above the
   ceiling.
 - **RetryInfo from the drain rate.** Finished queries are counted per interval (an
@@ -65,6 +65,9 @@ class AdmissionSettings:
     adaptive: bool = True
     """False: the limit stays at its maximum (tests; an operator's fixed limit)."""
     asking_window_s: float = 1.0
+    heavy_asks: int = 1
+    """Asking this often in a window while already holding its share, an organisation asks
+    for more than its share."""
     retry_min_s: float = 0.05
     retry_max_s: float = 10.0
 
@@ -89,18 +92,17 @@ class NoAdmissionMetrics:
 class Permit:
     """One admitted query: ``release()`` once it has ended, however it ended (idempotent)."""
 
-    __slots__ = ("_admission", "_organisation", "_released", "_started")
+    __slots__ = ("_admission", "_organisation", "_released")
 
-    def __init__(self, admission: Admission, organisation: str, started: float) -> None:
+    def __init__(self, admission: Admission, organisation: str) -> None:
         self._admission = admission
         self._organisation = organisation
-        self._started = started
         self._released = False
 
     def release(self) -> None:
         if not self._released:
             self._released = True
-            self._admission._release(self._organisation, self._started)
+            self._admission._release(self._organisation)
 
 
 class Admission:
@@ -122,13 +124,10 @@ class Admission:
         self._total = 0
         self._by_organisation: dict[str, int] = {}
         self._asking: dict[str, float] = {}
-        self._asked: dict[str, int] = {}
-        """Calls per organisation since the window began."""
-        self._rates: dict[str, float] = {}
-        """Calls a second per organisation in the last whole window."""
-        self._hold_s = 1.0
-        """Mean time an admitted query holds its slot (exponentially weighted; a prior of a
-        second until measured)."""
+        self._over: dict[str, int] = {}
+        """Per organisation, how often it asked while already holding its share, in this
+        window and (below) in the last one: one that does so often asks for more."""
+        self._over_before: dict[str, int] = {}
         self._pruned_at = monotonic()
         self._busiest = 0
         """The most queries in progress since the last observation (was the limit in use?)."""
@@ -155,15 +154,16 @@ class Admission:
         """A permit for one query of ``organisation``, or ``OverloadedError`` at once."""
         now = self._monotonic()
         self._asking[organisation] = now
-        self._asked[organisation] = self._asked.get(organisation, 0) + 1
         if now - self._pruned_at > self.settings.asking_window_s:
             self._prune(now)
         limit = int(self._limit)
         total = self._total
         share = max(1, limit // len(self._asking))
         mine = self._by_organisation.get(organisation, 0)
+        if mine >= share:
+            self._over[organisation] = self._over.get(organisation, 0) + 1
         room = limit
-        if mine < share and self._demand(organisation) < share:
+        if mine < share and not self._heavy(organisation):
             room = limit + share - mine
         if total >= room or total >= self.settings.ceiling:
             shared = len(self._asking) > 1 and mine >= share
@@ -176,7 +176,7 @@ class Admission:
         self._by_organisation[organisation] = mine + 1
         if self._total > self._busiest:
             self._busiest = self._total
-        return Permit(self, organisation, now)
+        return Permit(self, organisation)
 
     def retry_after_s(self) -> float:
         """How long a refused caller should wait: the time to work off what is in progress
@@ -225,17 +225,14 @@ class Admission:
             await asyncio.sleep(interval)
             self.observe(max(0.0, self._monotonic() - before - interval))
 
-    def _demand(self, organisation: str) -> float:
-        """Slots the organisation's asking would hold: its rate of asking (the last window's,
-        or this one's so far if higher) times the mean hold time."""
-        rate = max(
-            self._rates.get(organisation, 0.0),
-            self._asked.get(organisation, 0) / self.settings.asking_window_s,
+    def _heavy(self, organisation: str) -> bool:
+        heavy = self.settings.heavy_asks
+        return (
+            self._over.get(organisation, 0) >= heavy
+            or self._over_before.get(organisation, 0) >= heavy
         )
-        return rate * self._hold_s
 
-    def _release(self, organisation: str, started: float) -> None:
-        self._hold_s += 0.05 * (self._monotonic() - started - self._hold_s)
+    def _release(self, organisation: str) -> None:
         self._total -= 1
         self._finished += 1
         left = self._by_organisation[organisation] - 1
@@ -251,7 +248,5 @@ class Admission:
         self._asking = {
             o: seen for o, seen in self._asking.items() if seen >= horizon or o in holding
         }
-        elapsed = now - self._pruned_at
-        self._rates = {o: count / elapsed for o, count in self._asked.items()}
-        self._asked = {}
+        self._over_before, self._over = self._over, {}
         self._pruned_at = now

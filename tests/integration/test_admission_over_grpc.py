@@ -250,7 +250,7 @@ async def test_twenty_flooding_organisations_cannot_starve_a_quiet_one() -> None
             asyncio.create_task(flood(organisation, turn))
             for turn, organisation in enumerate(floods * 8)
         ]
-        await asyncio.sleep(1.0)  # the floods hold the limit
+        await asyncio.sleep(2.0)  # the floods hold the limit, and have been refused
         quiet_outcomes = await open_loop(served, [quiet], rate_qps=3.0, count=9)
         stop.set()
         await asyncio.gather(*floods_running)
