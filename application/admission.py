@@ -16,11 +16,11 @@ the call ends. The event loop is the only user: no locks.
   still holding a slot) share the limit equally: ``share = limit // asking``. Below the
   limit anyone is admitted (work-conserving: alone, one organisation may use all of it).
   At the limit, an organisation that asks within its share (it asked while already holding
-  its share fewer than ``heavy_asks`` times in this window and in the last: a quiet one) may still go above the limit by as much as it is under
-  its share, ``in_progress < limit + share - held``; one that asks for more than there is
-  (twenty flooding case systems) may not. So the floods share the limit
-  among themselves and a quiet organisation always finds room beside them. Never above the
-  ceiling.
+  its share fewer than ``heavy_asks`` times in this window and in the last: a quiet one)
+  may still go above the limit by as much as it is under its share, ``in_progress < limit
+  + share - held``; one that asks for more than its share (twenty flooding case systems)
+  may not. So the floods share the limit among themselves and a quiet organisation always
+  finds room beside them. Never above the ceiling.
 - **RetryInfo from the drain rate.** Finished queries are counted per interval (an
   exponentially weighted rate); a refusal says to come back after the time the service
   needs to work off what it holds now, ``in_progress / drain_rate``, with +-25 % jitter so
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import math
 import random
 from collections.abc import Callable
 from typing import Final, Protocol

@@ -80,7 +80,7 @@ from application.audit.sealer import run_sealer, seal_now
 from application.audit.seals import AuditSeals
 from application.audit.trail import AuditTrail
 from application.audit.verification import NoSeals, SealSource
-from application.demo import seed_demo
+from application.demo import onboard_municipality, seed_demo
 from application.escalations import Escalations
 from application.parties import Parties
 from application.planned_changes import PlannedChanges
@@ -92,6 +92,7 @@ from application.service_management_report import ServiceManagementFigures
 from domain.business_hours import BusinessHours
 from domain.calendar import HolidayCalendar, WorkingCalendar
 from domain.incident.service_levels import Priority
+from domain.party.rules import local_date
 from domain.providers import Provider
 from infrastructure.key_files import pseudonym_key, signing_key, trusted_keys
 from infrastructure.scheduler import run_periodically
@@ -489,6 +490,19 @@ def _open_incidents(incidents: Incidents) -> dict[str, float]:
 def seed_demo_data(service: Service) -> None:
     """A connected demo municipality (212000-0142) with caseworker HL000001 (development)."""
     seed_demo(service.parties, service.agreements, service.clock.now())
+
+
+def seed_municipalities(settings: Settings, organisations: Sequence[tuple[str, str]]) -> None:
+    """Connect more municipalities as the demo one is connected, each with the demo
+    caseworker: the benchmark's several asking organisations (development only)."""
+    clock = SystemClock()
+    parties, agreements, queries, management = _applications(settings, clock)
+    try:
+        for number, name in organisations:
+            onboard_municipality(parties, number, name, local_date(clock.now()))
+    finally:
+        for app in (management, queries, agreements, parties):
+            app.close()
 
 
 def prepare(settings: Settings) -> None:

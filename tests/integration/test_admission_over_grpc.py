@@ -207,7 +207,8 @@ async def test_past_its_limit_every_call_is_answered_in_time_or_refused_at_once_
     answered = [o for o in outcomes if o.code == "OK"]
     refused = [o for o in outcomes if o.code == "RESOURCE_EXHAUSTED"]
     assert codes <= {"OK", "RESOURCE_EXHAUSTED"}, codes  # never CANCELLED, nothing else
-    assert answered and refused  # it was pushed past its limit, and still answered
+    assert answered  # it still answered
+    assert refused  # it was pushed past its limit
     assert max(o.seconds for o in answered) <= SERVICE_LEVEL_S
     for outcome in refused:
         found = details(outcome)
