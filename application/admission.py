@@ -57,7 +57,7 @@ class AdmissionSettings:
     minimum: int = 8
     """The limit never shrinks below this (nor above the ceiling)."""
     initial: int = 64
-    delay_target_s: float = 0.02
+    delay_target_s: float = 0.005
     """Event-loop delay above which the machine is taken to be saturated."""
     interval_s: float = 0.05
     backoff: float = 0.9

@@ -188,7 +188,7 @@ class Settings:
     )
     admission_delay_target_s: Annotated[float, pydantic.Field(gt=0, le=1, allow_inf_nan=False)] = (
         variable(
-            0.02,
+            0.005,
             "seconds of event-loop delay above which the machine counts as saturated and the "
             "limit of queries in progress shrinks (ADR 26)",
             name="SSBTEK_ADMISSION_DELAY_TARGET",

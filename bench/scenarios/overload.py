@@ -41,6 +41,9 @@ SERVER: Final = ServerSpec(
     organisations=ORGANISATIONS,
 )
 REFUSED: Final = "RESOURCE_EXHAUSTED"
+CAPACITY_CONCURRENCIES: Final = (64, 256)
+"""Closed-loop callers when measuring capacity: a query waits ~50-300 ms for its providers,
+so it takes many callers to keep the server busy."""
 
 
 @attrs.frozen
@@ -137,7 +140,7 @@ def _measure(ctx: Context) -> OverloadResult:
     log.info("overload: %s", SERVER.describe())
     with running(SERVER, ctx) as servers:
         best_qps, best_concurrency = 0.0, 0
-        for index, concurrency in enumerate(profile.closed_concurrencies):
+        for index, concurrency in enumerate(CAPACITY_CONCURRENCIES):
             load = attrs.evolve(
                 Load.closed(
                     concurrency,
