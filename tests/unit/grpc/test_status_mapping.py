@@ -143,3 +143,26 @@ def test_a_duplicate_names_the_first_query_its_received_time_and_state() -> None
 def test_every_query_status_has_its_query_state_in_the_contract() -> None:
     for state in QueryStatus:
         assert f"QUERY_STATE_{state.value}" in set(errors_pb2.QueryState.keys())
+
+
+def test_an_admission_refusal_carries_the_measured_wait_its_quota_and_the_limit() -> None:
+    status = status_for(
+        OverloadedError(
+            "TOO_MANY_QUERIES_IN_FLIGHT", retry_after_s=0.37, quota="ORGANISATION_SHARE", limit=42
+        )
+    )
+    assert status.code == code_pb2.RESOURCE_EXHAUSTED
+    quota, retry, info = (
+        error_details_pb2.QuotaFailure(),
+        error_details_pb2.RetryInfo(),
+        error_details_pb2.ErrorInfo(),
+    )
+    assert [status.details[0].Unpack(quota), status.details[1].Unpack(retry)] == [True, True]
+    assert status.details[2].Unpack(info)
+    assert quota.violations[0].subject == "ORGANISATION_SHARE"
+    assert retry.retry_delay.ToMilliseconds() == 370
+    assert info.reason == "TOO_MANY_QUERIES_IN_FLIGHT"
+    assert dict(info.metadata) == {"quota": "ORGANISATION_SHARE", "limit": "42"}
+    rate_limited = status_for(OverloadedError("ORGANISATION_RATE_LIMIT"))
+    assert rate_limited.details[1].Unpack(retry)
+    assert retry.retry_delay.ToMilliseconds() == 1000  # nothing measured: one second
