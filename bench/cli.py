@@ -102,6 +102,7 @@ def _service_defaults() -> str:
     names = (
         "rate_limit",
         "max_in_flight",
+        "admission_delay_target_s",
         "access_decision_ttl_s",
         "budget_fraction",
         "log_level",
