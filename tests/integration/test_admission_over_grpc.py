@@ -259,3 +259,30 @@ async def test_twenty_flooding_organisations_cannot_starve_a_quiet_one() -> None
     assert [o.code for o in quiet_outcomes] == ["OK"] * 9
     assert max(o.seconds for o in quiet_outcomes) <= SERVICE_LEVEL_S
     assert {o.code for o in flooded} == {"OK", "RESOURCE_EXHAUSTED"}  # the floods were held back
+
+
+async def test_a_streamed_query_is_admitted_the_same_way(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ssbtek.access")
+    settings = Settings(store=Store.MEMORY, pseudonym_key_hex="25" * 32, rate_limit="")
+    async with serve(settings, fixed_admission(1), latency="none") as served:
+        (organisation,) = organisations(1)
+        held = served.admission.admit(organisation, "GRPC")  # the one slot, taken
+        stream_request = pb.StreamQueryRequest(
+            **{
+                field.name: getattr(request(organisation), field.name)
+                for field in pb.SubmitQueryRequest.DESCRIPTOR.fields
+                if field.name in pb.StreamQueryRequest.DESCRIPTOR.fields_by_name
+            }
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            async for _ in served.stubs[0].StreamQuery(stream_request, timeout=10):
+                pass
+        held.release()
+        answered = [item async for item in served.stubs[0].StreamQuery(stream_request, timeout=10)]
+        assert served.admission.in_progress == 0
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    found = details(Outcome("RESOURCE_EXHAUSTED", 0.0, raised.value))
+    assert found["RetryInfo"].retry_delay.ToTimedelta().total_seconds() >= 0.05
+    assert answered[-1].HasField("summary")
+    lines = [r.getMessage() for r in caplog.records if r.name == "ssbtek.access"]
+    assert any(line.startswith("StreamQuery RESOURCE_EXHAUSTED") for line in lines)
