@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import random
+import time
 from collections.abc import Callable
 from typing import Final, Protocol
 
@@ -59,6 +60,10 @@ class AdmissionSettings:
     initial: int = 64
     delay_target_s: float = 0.005
     """Event-loop delay above which the machine is taken to be saturated."""
+    busy_target: float = 0.8
+    """Share of the time the event loop's thread may be busy: the rest is kept for taking
+    calls from grpc (one at a time per method, each a few turns of the loop) and refusing
+    them; busier, the limit shrinks."""
     interval_s: float = 0.05
     backoff: float = 0.9
     adaptive: bool = True
@@ -190,8 +195,9 @@ class Admission:
 
     # --- the measurements ----------------------------------------------------------------
 
-    def observe(self, delay_s: float) -> None:
-        """One sample of the event loop's delay: update the drain rate and the limit."""
+    def observe(self, delay_s: float, busy_share: float = 0.0) -> None:
+        """One sample of the event loop: how late it ran a timer, and the share of the
+        interval its thread was busy (CPU). Updates the drain rate and the limit."""
         now = self._monotonic()
         elapsed = now - self._observed_at
         if elapsed > 0:
@@ -202,9 +208,10 @@ class Admission:
         busiest, self._busiest = self._busiest, self._total
         if not self.settings.adaptive:
             return
-        if delay_s > self.settings.delay_target_s:
+        target, busy_target = self.settings.delay_target_s, self.settings.busy_target
+        if delay_s > target or busy_share > busy_target:
             self._limit = max(float(self._minimum), self._limit * self.settings.backoff)
-        elif delay_s <= self.settings.delay_target_s / 2 and busiest >= 0.8 * self._limit:
+        elif delay_s <= target / 2 and busy_share <= busy_target and busiest >= 0.8 * self._limit:
             self._limit = min(float(self.settings.maximum), self._limit + 1)
 
     def watch(self) -> None:
@@ -220,9 +227,11 @@ class Admission:
     async def _watch(self) -> None:
         interval = self.settings.interval_s
         while True:
-            before = self._monotonic()
+            before, cpu_before = self._monotonic(), time.thread_time()
             await asyncio.sleep(interval)
-            self.observe(max(0.0, self._monotonic() - before - interval))
+            elapsed = self._monotonic() - before
+            busy = (time.thread_time() - cpu_before) / elapsed if elapsed > 0 else 0.0
+            self.observe(max(0.0, elapsed - interval), busy)
 
     def _heavy(self, organisation: str) -> bool:
         heavy = self.settings.heavy_asks

@@ -232,3 +232,17 @@ async def test_the_watch_measures_the_running_loop_and_stops_on_close() -> None:
     await asyncio.sleep(0.03)
     assert admission.limit < 100
     admission.close()
+
+
+def test_a_busy_event_loop_shrinks_the_limit_even_when_it_is_on_time() -> None:
+    """Short turns can hide a loop that has no time left to take new calls from grpc."""
+    clock = Clock()
+    admission = control(clock, ceiling=400, initial=100, busy_target=0.8)
+    clock.t += 0.05
+    admission.observe(0.0, busy_share=0.95)
+    assert admission.limit == 90
+    permits = [admission.admit("a", "GRPC") for _ in range(90)]
+    clock.t += 0.05
+    admission.observe(0.0, busy_share=0.5)  # time to spare again, and the limit in use
+    assert admission.limit == 91
+    assert permits
