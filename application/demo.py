@@ -106,9 +106,15 @@ def _found(
 
 
 def _onboard_demo_municipality(parties: Parties, day: dt.date) -> None:
-    """Take the demo municipality as far as it has not gone yet; never undo what someone did
-    to it since (a withdrawal, a withdrawn consent, a revoked or removed caseworker)."""
     number, name = DEMO_MUNICIPALITY
+    onboard_municipality(parties, number, name, day)
+
+
+def onboard_municipality(parties: Parties, number: str, name: str, day: dt.date) -> None:
+    """Take a municipality as far as it has not gone yet, to connected with the demo
+    caseworker (``DEMO_CASEWORKER``, assurance signed); never undo what someone did to it
+    since (a withdrawal, a withdrawn consent, a revoked or removed caseworker). Development
+    and benchmarks only (the demo municipality; the benchmark's several organisations)."""
     party = _existing(parties, number) or parties.apply(number, name, PartyRole.MUNICIPALITY)
     for acceptor in party.pending_acceptances:
         party = parties.accept(number, acceptor)

@@ -111,8 +111,22 @@ class PermissionDeniedError(ApplicationError):
 
 
 class OverloadedError(ApplicationError):
-    """The service is at its limit; the query was not started. ``reason`` is a code."""
+    """The service is at its limit; the query was not started. ``reason`` is a code.
 
-    def __init__(self, reason: str) -> None:
+    ``retry_after_s``: how long the caller should wait (admission control measures it from
+    the drain rate, ADR 26); ``None``: one second. ``quota``: which limit (``SERVICE_LIMIT``,
+    ``ORGANISATION_SHARE``), and ``limit`` its size when it was refused."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retry_after_s: float | None = None,
+        quota: str = "",
+        limit: int | None = None,
+    ) -> None:
         super().__init__(f"the service is overloaded ({reason}); retry later")
         self.reason = reason
+        self.retry_after_s = retry_after_s
+        self.quota = quota
+        self.limit = limit

@@ -44,6 +44,8 @@ class Profile:
     memory_latency_s: float
     scale_out_processes: tuple[int, ...]
     scale_out_concurrency: int
+    overload_step_s: float = 15.0
+    """Past capacity (ADR 26): seconds at each multiple of the measured capacity."""
 
 
 FULL = Profile(
@@ -102,6 +104,7 @@ QUICK = Profile(
     memory_latency_s=2.0,
     scale_out_processes=(1, 2),
     scale_out_concurrency=32,
+    overload_step_s=3.0,
 )
 
 

@@ -68,6 +68,7 @@ class Load:
     warmup_s: float = 0.0
     seed: int = 0
     channels: int = 16
+    organisations: tuple[str, ...] = ()
 
     @classmethod
     def closed(cls, concurrency: int, duration_s: float, *, warmup_s: float = 0.0) -> Load:
@@ -105,6 +106,7 @@ def measure(
         subjects_min=load.subjects_min,
         subjects_max=load.subjects_max,
         seed=load.seed,
+        organisations=load.organisations,
         warmup_s=load.warmup_s,
         server_pids=servers.pids,
         pg_admin_conninfo=ctx.pg.conninfo() if servers.dbname else "",

@@ -70,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rung", choices=["echo", "proxy", "service"], required=True)
     parser.add_argument("--reuse-port", action="store_true")
     parser.add_argument("--worker-index", type=int, default=0)
+    parser.add_argument(
+        "--organisations",
+        type=int,
+        default=0,
+        help="service: connect this many more municipalities first (bench.workload)",
+    )
     args = parser.parse_args(argv)
     settings = settings_module.load()
     configure_logging(settings.log_level, settings.log_format)
@@ -78,7 +84,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from infrastructure.service import serve
 
-    asyncio.run(serve(settings, reuse_port=args.reuse_port, worker=args.worker_index))
+    prepared = False
+    if args.organisations:
+        from bench.workload import organisations
+        from infrastructure.composition import prepare, seed_municipalities
+
+        prepare(settings)
+        names = [(number, f"Bench kommun {number}") for number in organisations(args.organisations)]
+        seed_municipalities(settings, names)
+        prepared = True
+    asyncio.run(
+        serve(settings, reuse_port=args.reuse_port, worker=args.worker_index, prepared=prepared)
+    )
     return 0
 
 

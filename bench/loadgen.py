@@ -167,9 +167,13 @@ def _soap_probe(raw: bytes) -> dict[str, int]:
     }
 
 
+Payloads = Sequence[dict[int, bytes]]
+"""Per asking organisation (taken in turn), the request bytes for each subject count."""
+
+
 async def closed_loop(
     calls: Sequence[Call],
-    payloads: dict[int, bytes],
+    payloads: Payloads,
     spec: LoadSpec,
     *,
     duration_s: float,
@@ -187,7 +191,7 @@ async def closed_loop(
             turn = recorder.sent
             recorder.sent += 1
             sent_at = loop.time()
-            payload = payloads[subjects]
+            payload = payloads[turn % len(payloads)][subjects]
             code = await _one(calls[turn % len(calls)], payload, spec.timeout_s)
             done = loop.time()
             recorder.record(sent_at - start, done - sent_at, subjects, code, done)
@@ -205,7 +209,7 @@ def schedule(spec: LoadSpec) -> list[float]:
 
 
 async def open_loop(
-    calls: Sequence[Call], payloads: dict[int, bytes], spec: LoadSpec, recorder: Recorder
+    calls: Sequence[Call], payloads: Payloads, spec: LoadSpec, recorder: Recorder
 ) -> None:
     loop = asyncio.get_running_loop()
     rng = random.Random(spec.seed)  # noqa: S311 (a workload, not a secret)
@@ -215,7 +219,7 @@ async def open_loop(
 
     async def send(offset: float, subjects: int, turn: int) -> None:
         try:
-            payload = payloads[subjects]
+            payload = payloads[turn % len(payloads)][subjects]
             code = await _one(calls[turn % len(calls)], payload, spec.timeout_s)
             done = loop.time()
             recorder.record(offset, done - (start + offset), subjects, code, done)
@@ -252,7 +256,10 @@ def _own_cpu_s() -> float:
 
 async def run(spec: LoadSpec) -> LoadOutcome:
     soap = spec.probe == "soap"
-    payloads = soap_envelopes() if soap else request_bytes()
+    if soap:
+        payloads: Payloads = [soap_envelopes()]
+    else:
+        payloads = [request_bytes(o) for o in spec.organisations] or [request_bytes()]
     channels = [] if soap else _channels(spec)
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) if soap else None
     calls: list[Call] = [_call(channel) for channel in channels]
@@ -262,7 +269,7 @@ async def run(spec: LoadSpec) -> LoadOutcome:
         await asyncio.wait_for(
             asyncio.gather(*(channel.channel_ready() for channel in channels)), timeout=30.0
         )
-        checked = await probe(calls[0], spec, payloads[1])
+        checked = await probe(calls[0], spec, payloads[0][1])
         if spec.warmup_s > 0:
             await closed_loop(
                 calls,

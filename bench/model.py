@@ -54,6 +54,8 @@ class LoadSpec:
     warmup_concurrency: int = 4
     server_pids: tuple[int, ...] = ()
     pg_admin_conninfo: str = ""
+    organisations: tuple[str, ...] = ()
+    """The asking organisations, taken in turn (empty: the demo municipality alone)."""
     pg_dbname: str = ""
     """When set, the CPU time of the PostgreSQL backends serving this database is read
     at the window's start and end too (new backends count whole)."""

@@ -459,6 +459,58 @@ def _hung_provider(result: Result) -> list[str]:
     return lines
 
 
+def _overload(result: Result) -> list[str]:
+    found = result.get("overload")
+    if not isinstance(found, dict) or "steps" not in found:
+        return []
+    lines = [
+        "## Past capacity: goodput, refusals and admitted latency (ADR 26)",
+        "",
+        f"{found['server']}; {found['organisations']} organisations in turn, rate limit off. "
+        f"Measured capacity {_fmt(found['capacity_qps'])} q/s (closed loop, "
+        f"c={found['capacity_concurrency']}). Latency in ms from the intended send.",
+        "",
+    ]
+    lines += table(
+        [
+            "x capacity",
+            "offered q/s",
+            "sent",
+            "goodput q/s",
+            "of capacity",
+            "refused",
+            "refusal p50",
+            "refusal p99",
+            "admitted p50",
+            "admitted p99",
+            "other codes",
+            "client CPU",
+            "other load",
+        ],
+        [
+            [
+                s["multiple"],
+                s["offered_qps"],
+                s["sent"],
+                s["goodput_qps"],
+                s["goodput_share"],
+                s["refused"],
+                s["refusal"]["p50_ms"],
+                s["refusal"]["p99_ms"],
+                s["admitted"]["p50_ms"],
+                s["admitted"]["p99_ms"],
+                ", ".join(f"{k} {v}" for k, v in s["other"].items()) or "none",
+                s["client_cpu_share"],
+                s["other_cpu_share"],
+            ]
+            for s in found["steps"]
+        ],
+    )
+    if found.get("plot"):
+        lines += ["", f"Plot: `{found['plot']}`"]
+    return lines
+
+
 def _providers(result: Result) -> list[str]:
     found = _ok(result.get("providers", []))
     if not found:
@@ -538,6 +590,7 @@ def render(result: Result) -> str:
         _soap,
         _overhead,
         _hung_provider,
+        _overload,
         _providers,
         _scale_out,
         _conformance,

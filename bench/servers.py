@@ -46,6 +46,8 @@ class ServerSpec:
     """More variables for the servers (``bench.compare``: e.g. ``PYTHONPATH`` of another tree)."""
     soap: bool = False
     """Also serve the v10 SOAP facade (``SSBTEK_SOAP_LISTEN``) beside gRPC."""
+    organisations: int = 0
+    """Launcher only: connect this many more municipalities before serving."""
 
     @classmethod
     def parse(cls, text: str, extra_env: tuple[tuple[str, str], ...] = ()) -> ServerSpec:
@@ -138,6 +140,8 @@ def _argv(spec: ServerSpec, index: int) -> list[str]:
         workers = ["--workers", str(spec.processes)] if spec.processes > 1 else []
         return [_ssbtek(), "serve", *workers]
     argv = [procs.PYTHON, "-m", "bench.launcher", "--rung", spec.kind]
+    if spec.organisations:
+        argv += ["--organisations", str(spec.organisations)]
     if spec.processes > 1:
         argv += ["--reuse-port", "--worker-index", str(index)]
     return argv

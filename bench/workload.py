@@ -62,14 +62,17 @@ def _date(parts: tuple[int, int, int]) -> Date:
     return Date(year=year, month=month, day=day)
 
 
-def submit_query_request(subject_count: int = 1) -> pb.SubmitQueryRequest:
-    """The benchmark query about ``subject_count`` subjects (1 to 10), all eight providers."""
+def submit_query_request(
+    subject_count: int = 1, organisation: str = ORGANISATION
+) -> pb.SubmitQueryRequest:
+    """The benchmark query about ``subject_count`` subjects (1 to 10), all eight providers,
+    asked by ``organisation`` (the demo municipality unless told otherwise)."""
     if not 1 <= subject_count <= MAX_SUBJECTS:
         raise ValueError(f"a query covers 1 to {MAX_SUBJECTS} subjects")
     start, end = PERIOD
     return pb.SubmitQueryRequest(
         asking_organisation=pb.AskingOrganisation(
-            organisation_number=ORGANISATION, name="Demo kommun"
+            organisation_number=organisation, name="Demo kommun"
         ),
         caseworker_id=CASEWORKER,
         case_id=CASE,
@@ -80,10 +83,20 @@ def submit_query_request(subject_count: int = 1) -> pb.SubmitQueryRequest:
     )
 
 
-def request_bytes() -> dict[int, bytes]:
+def organisations(count: int) -> tuple[str, ...]:
+    """``count`` valid organisation numbers for the benchmark's municipalities (212000-1xxC),
+    none of them the demo one."""
+    numbers = []
+    for serial in range(100, 100 + count):
+        nine = f"212000{serial:03d}"
+        numbers.append(f"{nine[:6]}-{nine[6:]}{luhn_check_digit(nine)}")
+    return tuple(numbers)
+
+
+def request_bytes(organisation: str = ORGANISATION) -> dict[int, bytes]:
     """The serialised request for every subject count, sent as raw bytes by the client."""
     return {
-        count: submit_query_request(count).SerializeToString()
+        count: submit_query_request(count, organisation).SerializeToString()
         for count in range(1, MAX_SUBJECTS + 1)
     }
 

@@ -50,6 +50,7 @@ from grpc_health.v1 import health
 from prometheus_client import CollectorRegistry
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
+from adapters.grpc.admission import AdmissionInterceptor
 from adapters.grpc.agreement_servicer import AGREEMENT_SERVICE
 from adapters.grpc.audit_servicer import AUDIT_SERVICE, register_audit_service
 from adapters.grpc.authorisation import AdministratorsOnly, AuditorsOnly
@@ -77,6 +78,7 @@ from adapters.security.pseudonymiser import HmacPseudonymiser
 from adapters.security.revocation import RevocationList
 from adapters.security.signing import Ed25519Signer, Ed25519Verifier
 from adapters.system_clock import SystemClock
+from application.admission import Admission, AdmissionMetrics, AdmissionSettings
 from application.agreements import Agreements
 from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
@@ -86,7 +88,7 @@ from application.audit.sealer import run_sealer, seal_now
 from application.audit.seals import AuditSeals
 from application.audit.trail import AuditTrail
 from application.audit.verification import NoSeals, SealSource
-from application.demo import seed_demo
+from application.demo import onboard_municipality, seed_demo
 from application.escalations import Escalations
 from application.incidents import Incidents, RecordedBreach
 from application.parties import Parties
@@ -98,6 +100,7 @@ from application.service_management_report import ServiceManagementFigures
 from domain.business_hours import BusinessHours
 from domain.calendar import HolidayCalendar, WorkingCalendar
 from domain.incident.service_levels import Priority
+from domain.party.rules import local_date
 from domain.providers import Provider
 from infrastructure.key_files import pseudonym_key, signing_key, trusted_keys
 from infrastructure.roles import Lease
@@ -217,6 +220,20 @@ def store_health(queries: Queries, metrics: PrometheusMetrics) -> StoreHealthRep
         lambda: {"queries": 0.0 if gate.is_open else 1.0},
     )
     return StoreHealthReporter(gate.add_listener)
+
+
+def build_admission(
+    settings: Settings, *, clock: Clock, metrics: AdmissionMetrics | None = None
+) -> Admission:
+    """Admission control (ADR 26), shared by the gRPC interceptor and the SOAP endpoint:
+    the adaptive limit below ``SSBTEK_MAX_IN_FLIGHT``, fair shares, RetryInfo."""
+    return Admission(
+        AdmissionSettings(
+            ceiling=settings.max_in_flight, delay_target_s=settings.admission_delay_target_s
+        ),
+        monotonic=clock.monotonic,
+        metrics=metrics,
+    )
 
 
 # --- parties and the agreement -------------------------------------------------------------
@@ -471,6 +488,7 @@ class Service:
     management: ServiceManagement
     runs: ServiceRuns
     audit: Audit
+    admission: Admission
     store_health: StoreHealthReporter | None = None
     """Health follows the store's state (ADR 23)."""
 
@@ -494,6 +512,7 @@ class Service:
             self.parties,
             self.runs,
             self.audit,
+            self.admission,
         ):
             part.close()
 
@@ -525,6 +544,8 @@ def build_service(settings: Settings) -> Service:
             organisations=PartyNames(parties),  # the report names the municipalities
         ),
     )
+    admission = build_admission(settings, clock=clock, metrics=metrics)
+    metrics.admission_gauges(lambda: admission.in_progress, lambda: admission.limit)
     metrics.gauge_per_label(
         "ssbtek_open_incidents",
         "Open incidents by priority.",
@@ -540,6 +561,7 @@ def build_service(settings: Settings) -> Service:
         management,
         runs,
         audit,
+        admission,
         store_health=store_health(queries, metrics),
     )
 
@@ -572,6 +594,19 @@ def _open_incidents(incidents: Incidents) -> dict[str, float]:
 def seed_demo_data(service: Service) -> None:
     """A connected demo municipality (212000-0142) with caseworker HL000001 (development)."""
     seed_demo(service.parties, service.agreements, service.clock.now())
+
+
+def seed_municipalities(settings: Settings, organisations: Sequence[tuple[str, str]]) -> None:
+    """Connect more municipalities as the demo one is connected, each with the demo
+    caseworker: the benchmark's several asking organisations (development only)."""
+    clock = SystemClock()
+    parties, agreements, queries, management = _applications(settings, clock)
+    try:
+        for number, name in organisations:
+            onboard_municipality(parties, number, name, local_date(clock.now()))
+    finally:
+        for app in (management, queries, agreements, parties):
+            app.close()
 
 
 def prepare(settings: Settings) -> None:
@@ -650,6 +685,7 @@ async def build_grpc_server(
             CallerInterceptor(
                 caller_identity(settings, service.metrics), refused=service.metrics.caller_refused
             ),
+            AdmissionInterceptor(service.admission),
             AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
             AuditorsOnly(frozenset({AUDIT_SERVICE}), settings.audit.auditors),
         ],

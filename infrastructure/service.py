@@ -61,7 +61,11 @@ async def serve(
     await server.start()
     service.queries.store_gate.watch()  # an outage shows in health even with no query (ADR 23)
     soap = await start_soap(
-        service.queries, settings, metrics=service.metrics, reuse_port=reuse_port
+        service.queries,
+        settings,
+        metrics=service.metrics,
+        reuse_port=reuse_port,
+        admission=service.admission,
     )
     stopping = asyncio.Event()
     roles = _background_roles(service, settings, health_servicer)

@@ -189,7 +189,18 @@ class Settings:
         0.8, "share of the service level given to the providers"
     )
     max_in_flight: Annotated[int, pydantic.Field(ge=1)] = variable(
-        400, "queries in progress above which new ones get `RESOURCE_EXHAUSTED` at once"
+        400,
+        "the ceiling of queries in progress: the adaptive limit stays below it (ADR 26); a "
+        "query beyond the limit, or beyond its organisation's share of it while others ask, "
+        "gets `RESOURCE_EXHAUSTED` at once",
+    )
+    admission_delay_target_s: Annotated[float, pydantic.Field(gt=0, le=1, allow_inf_nan=False)] = (
+        variable(
+            0.005,
+            "seconds of event-loop delay above which the machine counts as saturated and the "
+            "limit of queries in progress shrinks (ADR 26)",
+            name="SSBTEK_ADMISSION_DELAY_TARGET",
+        )
     )
     rate_limit: RateLimit = variable(
         "50/second",

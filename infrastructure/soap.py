@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from application.admission import Admission
 from application.queries import Queries
 from infrastructure.settings import Settings
 
@@ -22,6 +23,7 @@ async def start_soap(
     *,
     metrics: PrometheusMetrics | None = None,
     reuse_port: bool = False,
+    admission: Admission | None = None,
 ) -> SoapServer | None:
     """Start the SOAP endpoint on ``settings.soap_listen`` (mutual TLS with the gRPC port's
     files when they are set); ``None`` when it is not configured."""
@@ -42,6 +44,7 @@ async def start_soap(
         reuse_port=reuse_port,
         count=metrics.soap_request_finished if metrics else None,
         identity=caller_identity(settings),
+        admission=admission,
     )
     log.info("SSBTEK v10 SOAP on %s (WSDL at %s?wsdl)", server.url, server.url)
     return server

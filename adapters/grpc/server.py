@@ -41,6 +41,14 @@ from application.queries import Queries
 MAX_MESSAGE_BYTES: Final = 1024 * 1024
 QUERY_SERVICE: Final = pb.DESCRIPTOR.services_by_name["QueryService"].full_name
 
+PENDING_CALLS: Final = (
+    ("grpc.server.max_pending_requests", 20_000),
+    ("grpc.server.max_pending_requests_hard_limit", 20_000),
+)
+"""Calls the core holds until the event loop takes them: past grpc's default (1,000, then
+at random up to 3,000) it answers CANCELLED, which a caller cannot tell from its own
+cancellation. Admission control answers them instead, RESOURCE_EXHAUSTED (ADR 26)."""
+
 ServiceRegistration = Callable[[grpc.aio.Server], str]
 """Adds one more service's servicer to the server; returns its full name (for health and
 reflection). Each service module offers one, e.g. ``register_party_service(parties)``."""
@@ -79,6 +87,7 @@ async def build_server(
     options: list[tuple[str, Any]] = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.so_reuseport", 1 if reuse_port else 0),
+        *PENDING_CALLS,
     ]
     server = grpc.aio.server(options=options, interceptors=interceptor_chain(interceptors))
     pb_grpc.add_QueryServiceServicer_to_server(GrpcQueryServicer(queries), server)

@@ -95,6 +95,27 @@ def unauthenticated(reason: str) -> status_pb2.Status:
     return _status(code_pb2.UNAUTHENTICATED, f"unauthenticated: {reason}", reason=reason)
 
 
+def overloaded(error: OverloadedError) -> status_pb2.Status:
+    """RESOURCE_EXHAUSTED: QuotaFailure naming the limit, RetryInfo (the measured wait, ADR 26;
+    one second when none was measured), ErrorInfo with the quota and the limit's size."""
+    violation = error_details_pb2.QuotaFailure.Violation(
+        subject=error.quota, description=error.reason
+    )
+    metadata = {"quota": error.quota} if error.quota else {}
+    if error.limit is not None:
+        metadata["limit"] = str(error.limit)
+    wait_ms = 1000 if error.retry_after_s is None else max(1, round(error.retry_after_s * 1000))
+    return _status(
+        code_pb2.RESOURCE_EXHAUSTED,
+        str(error),
+        error_details_pb2.QuotaFailure(violations=[violation]),
+        _retry_after(wait_ms),
+        reason=error.reason,
+        **metadata,
+    )
+
+
+
 def status_for(error: Exception) -> status_pb2.Status:
     """The gRPC status (with google.rpc details) that reports ``error`` to the caller."""
     if isinstance(error, InvalidRequestError):
@@ -137,12 +158,7 @@ def status_for(error: Exception) -> status_pb2.Status:
     if isinstance(error, ConflictError):
         return _status(code_pb2.ABORTED, str(error), reason="CONCURRENT_CHANGE")
     if isinstance(error, OverloadedError):
-        quota = error_details_pb2.QuotaFailure(
-            violations=[error_details_pb2.QuotaFailure.Violation(description=error.reason)]
-        )
-        return _status(
-            code_pb2.RESOURCE_EXHAUSTED, str(error), quota, _retry_after(1000), reason=error.reason
-        )
+        return overloaded(error)
     if isinstance(error, PermissionDeniedError):
         message = f"permission denied: {error.reason}"
         return _status(code_pb2.PERMISSION_DENIED, message, reason=error.reason)

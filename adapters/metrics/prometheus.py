@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -63,6 +63,14 @@ class PrometheusMetrics:
             ["reason"],
             registry=registry,
         )
+        self._refusals = Counter(
+            "ssbtek_admission_refusals",
+            "Queries refused by admission control before any work (ADR 26), by the limit that "
+            "refused them (SERVICE_LIMIT, ORGANISATION_SHARE) and entry point; each is also "
+            "in ssbtek_queries_total as TOO_MANY_QUERIES_IN_FLIGHT.",
+            ["reason", "entry_point"],
+            registry=registry,
+        )
         self._call_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         """The labelled children of each provider and outcome, looked up once: ``labels()``
         costs more than the count itself, eight times per query (the benchmark profile)."""
@@ -84,6 +92,24 @@ class PrometheusMetrics:
         call_seconds.observe(seconds)
         if error_source is not None:
             self._errors.labels(provider, error_source).inc()
+
+    def admission_refused(self, quota: str, entry_point: str) -> None:
+        self._refusals.labels(quota, entry_point).inc()
+        self.query_finished("TOO_MANY_QUERIES_IN_FLIGHT", 0.0, entry_point)
+
+    def admission_gauges(self, in_progress: Callable[[], int], limit: Callable[[], int]) -> None:
+        """Queries in progress and the current adaptive limit, read at scrape time."""
+        Gauge(
+            "ssbtek_queries_in_progress",
+            "Queries admitted and not yet ended (gRPC and SOAP together).",
+            registry=self.registry,
+        ).set_function(in_progress)
+        Gauge(
+            "ssbtek_admission_limit",
+            "The adaptive limit of queries in progress now (ADR 26); never above "
+            "SSBTEK_MAX_IN_FLIGHT.",
+            registry=self.registry,
+        ).set_function(limit)
 
     def soap_request_finished(self, operation: str, outcome: str, seconds: float) -> None:
         """One call to the SOAP facade ended; its queries are also in ``ssbtek_queries``."""

@@ -8,6 +8,7 @@ rule, each naming the v10 element and the rule, never the value (ADR 19).
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 import attrs
@@ -81,7 +82,8 @@ def fault_for(error: Exception, query: V10Query | None) -> Fault:
     if isinstance(error, PermissionDeniedError):
         return Fault(True, error.reason, (_REFUSALS.get(error.reason, str(error)),))
     if isinstance(error, OverloadedError):
-        return Fault(False, error.reason, (str(error),), retry_after_s=1)
+        wait = 1 if error.retry_after_s is None else max(1, math.ceil(error.retry_after_s))
+        return Fault(False, error.reason, (str(error),), retry_after_s=wait)
     if isinstance(error, AuditUnavailableError):
         return Fault(False, "AUDIT_UNAVAILABLE", (str(error),), retry_after_s=1)
     if isinstance(error, QueryInProgressError):

@@ -24,13 +24,17 @@ from adapters.security.caller_identity import Caller, CallerIdentity, CallerRefu
 from adapters.soap import answer, contract, faults
 from adapters.soap.contract import ContractViolation
 from adapters.soap.request import V10Query, v10_query
+from application.admission import Admission
 from application.queries import Queries
+from domain.identity import OrganisationNumber
+from domain.query.answer import CompiledAnswer
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("ssbtek.access")
 
 PATH: Final = "/ssbtek"
 CONTENT_TYPE: Final = "text/xml"
+ENTRY_POINT: Final = "SOAP_V10"
 RequestCounter = Callable[[str, str, float], None]
 """(operation, outcome, seconds): outcome ``OK`` or the fault's ``felkod``."""
 
@@ -59,9 +63,11 @@ class SoapEndpoint:
         queries: Queries,
         count: RequestCounter = _no_count,
         identity: CallerIdentity | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self._queries = queries
         self._count = count
+        self._admission = admission
         self._files = contract.contract_files()
         self._identity = identity or CallerIdentity()
 
@@ -139,8 +145,9 @@ class SoapEndpoint:
                 statuses = await self._queries.check_providers()
                 reply = answer.test_response(statuses)
             else:
-                query = v10_query(parsed, authenticated_organisation=_organisation(request))
-                compiled = await self._queries.submit(query.command)
+                authenticated = _organisation(request)
+                query = v10_query(parsed, authenticated_organisation=authenticated)
+                compiled = await self._admitted(query, authenticated)
                 reply = answer.query_response(compiled, query)
             return self._reply(operation, "OK", reply, started, status=200)
         except Exception as error:
@@ -152,6 +159,19 @@ class SoapEndpoint:
             headers = {"Retry-After": str(fault.retry_after_s)} if fault.retry_after_s else {}
             envelope = faults.fault_envelope(fault, operation)
             return self._reply(operation, fault.code, envelope, started, 500, headers)
+
+    async def _admitted(self, query: V10Query, authenticated: str | None) -> CompiledAnswer:
+        """The query, once admission control (ADR 26, shared with gRPC) has let it in: its
+        refusal (``OverloadedError``) becomes a server fault with Retry-After."""
+        if self._admission is None:
+            return await self._queries.submit(query.command)
+        self._admission.watch()
+        organisation = query.command.organisation_number if authenticated is None else authenticated
+        permit = self._admission.admit(_digits(organisation), ENTRY_POINT)
+        try:
+            return await self._queries.submit(query.command)
+        finally:
+            permit.release()
 
     def _reply(
         self,
@@ -180,6 +200,13 @@ class SoapEndpoint:
             charset="utf-8",
             headers=headers,
         )
+
+
+def _digits(organisation: str) -> str:
+    try:
+        return OrganisationNumber.parse(organisation[:40]).digits
+    except ValueError:
+        return ""
 
 
 async def _read(request: web.Request) -> bytes:
@@ -242,11 +269,12 @@ async def start_soap_server(
     reuse_port: bool = False,
     count: RequestCounter | None = None,
     identity: CallerIdentity | None = None,
+    admission: Admission | None = None,
 ) -> SoapServer:
     """Build and start the endpoint on ``host:port`` (port 0: any free one)."""
     host, _, port = address.rpartition(":")
     runner = web.AppRunner(
-        SoapEndpoint(queries, count or _no_count, identity).application(),
+        SoapEndpoint(queries, count or _no_count, identity, admission).application(),
         access_log=None,
         handle_signals=False,
     )

@@ -52,6 +52,11 @@ SERVE_MISTAKES = {
     "mode typo": ({"SSBTEK_MODE": "prod"}, [], ["SSBTEK_MODE", "'development' or 'production'"]),
     "port not a number": ({"SSBTEK_POSTGRES_PORT": "abc"}, [], ["SSBTEK_POSTGRES_PORT"]),
     "in flight not a number": ({"SSBTEK_MAX_IN_FLIGHT": "abc"}, [], ["SSBTEK_MAX_IN_FLIGHT"]),
+    "delay target with a unit": (
+        {"SSBTEK_ADMISSION_DELAY_TARGET": "20ms"},
+        [],
+        ["SSBTEK_ADMISSION_DELAY_TARGET"],
+    ),
     "rate limit words": ({"SSBTEK_RATE_LIMIT": "lots"}, [], ["SSBTEK_RATE_LIMIT", "600/minute"]),
     "log format": ({"SSBTEK_LOG_FORMAT": "xml"}, [], ["SSBTEK_LOG_FORMAT", "'json' or 'text'"]),
     "log level": ({"SSBTEK_LOG_LEVEL": "chatty"}, [], ["SSBTEK_LOG_LEVEL", "'DEBUG'"]),

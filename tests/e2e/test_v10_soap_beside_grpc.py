@@ -54,3 +54,11 @@ def test_a_v10_client_is_answered_by_the_service_make_run_starts(server: Running
         'ssbtek_soap_requests_total{operation="testaBastjanstInformation",outcome="OK"} 1.0'
         in scraped
     )
+    # admission control (ADR 26) runs in the product: nothing in progress now, its limit shown
+    assert "\nssbtek_queries_in_progress 0.0\n" in scraped
+    (limit,) = [
+        float(line.split()[1])
+        for line in scraped.splitlines()
+        if line.startswith("ssbtek_admission_limit ")
+    ]
+    assert 8 <= limit <= 360

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import zeep.exceptions
 from lxml import etree
 
 from adapters.soap.contract import EXT, MAX_REQUEST_BYTES, SSBT
+from application.admission import Admission, AdmissionSettings
 from application.demo import DEMO_CASEWORKER, seed_demo
 from application.queries import Queries
 from domain.providers import STOCKHOLM, Provider
@@ -339,6 +342,31 @@ async def test_overload_is_refused_at_once_as_a_server_fault(
     assert faultcode.endswith("Server")
     assert raw.status_code == 500
     assert raw.headers["Retry-After"] == "1"
+
+
+async def test_the_soap_facade_shares_the_limit_of_queries_in_progress_with_grpc(
+    settings: Settings, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One admission control for both entry points (ADR 26): with the service's limit held by
+    another call, a SOAP query is refused at once, a server fault with the measured wait."""
+    caplog.set_level(logging.INFO, logger="ssbtek.access")
+    admission = Admission(AdmissionSettings(ceiling=1, adaptive=False), monotonic=time.monotonic)
+    queries = saga(settings, world)
+    held = admission.admit("2120000142", "GRPC")  # a gRPC query in progress
+    async with serving(queries, admission) as client:
+        code, _, faultcode = await refused(client)
+        raw = await client.post(etree.tostring(client.history.last_sent["envelope"]))
+        held.release()
+        answer = await client.hamta()  # room again: answered through the same control
+    queries.close()
+    assert code == "TOO_MANY_QUERIES_IN_FLIGHT"
+    assert faultcode.endswith("Server")
+    assert raw.status_code == 500
+    assert 1 <= int(raw.headers["Retry-After"]) <= 10
+    assert answer.svarsdata is not None
+    assert admission.in_progress == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "ssbtek.access"]
+    assert sum("TOO_MANY_QUERIES_IN_FLIGHT" in line for line in lines) == 2
 
 
 async def test_an_organisation_over_its_rate_is_refused_as_a_server_fault(

@@ -21,6 +21,7 @@ from zeep.plugins import HistoryPlugin
 
 from adapters.soap.contract import EXT, SSBT, extension_schema, main_schema
 from adapters.soap.server import SoapServer, start_soap_server
+from application.admission import Admission
 from application.queries import Queries
 from domain.identity import PersonalIdentityNumber
 from domain.providers import Provider
@@ -107,8 +108,8 @@ def general_parameters(**overrides: Any) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def serving(queries: Queries) -> AsyncIterator[V10Client]:
-    server = await start_soap_server(queries, address="127.0.0.1:0")
+async def serving(queries: Queries, admission: Admission | None = None) -> AsyncIterator[V10Client]:
+    server = await start_soap_server(queries, address="127.0.0.1:0", admission=admission)
     history = HistoryPlugin()  # type: ignore[no-untyped-call]
     client = await asyncio.to_thread(zeep.Client, f"{server.url}?wsdl", plugins=[history])
     try:

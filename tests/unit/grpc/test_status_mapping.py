@@ -172,3 +172,26 @@ def test_a_retry_while_the_first_call_may_still_answer_is_aborted_with_when_to_r
     info = _error_info(status)
     assert info.reason == "QUERY_IN_PROGRESS"
     assert info.metadata["query_id"] == str(query_id)
+
+
+def test_an_admission_refusal_carries_the_measured_wait_its_quota_and_the_limit() -> None:
+    status = status_for(
+        OverloadedError(
+            "TOO_MANY_QUERIES_IN_FLIGHT", retry_after_s=0.37, quota="ORGANISATION_SHARE", limit=42
+        )
+    )
+    assert status.code == code_pb2.RESOURCE_EXHAUSTED
+    quota, retry, info = (
+        error_details_pb2.QuotaFailure(),
+        error_details_pb2.RetryInfo(),
+        error_details_pb2.ErrorInfo(),
+    )
+    assert [status.details[0].Unpack(quota), status.details[1].Unpack(retry)] == [True, True]
+    assert status.details[2].Unpack(info)
+    assert quota.violations[0].subject == "ORGANISATION_SHARE"
+    assert retry.retry_delay.ToMilliseconds() == 370
+    assert info.reason == "TOO_MANY_QUERIES_IN_FLIGHT"
+    assert dict(info.metadata) == {"quota": "ORGANISATION_SHARE", "limit": "42"}
+    rate_limited = status_for(OverloadedError("ORGANISATION_RATE_LIMIT"))
+    assert rate_limited.details[1].Unpack(retry)
+    assert retry.retry_delay.ToMilliseconds() == 1000  # nothing measured: one second
