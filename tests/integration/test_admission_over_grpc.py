@@ -220,9 +220,10 @@ async def test_past_its_limit_every_call_is_answered_in_time_or_refused_at_once_
         delay = found["RetryInfo"].retry_delay.ToTimedelta().total_seconds()
         assert 0.05 <= delay <= 10.0
     lines = [r for r in caplog.records if r.name == "ssbtek.access"]
-    assert sum(r.getMessage().startswith("SubmitQuery RESOURCE_EXHAUSTED") for r in lines) == len(
-        refused
-    )
+    assert sum(
+        r.getMessage().startswith("/ssbtek.v1.QueryService/SubmitQuery RESOURCE_EXHAUSTED")
+        for r in lines
+    ) == len(refused)
     assert not any(CASE_ID in r.getMessage() or "19121212" in r.getMessage() for r in lines)
     assert sum(refusals.values()) == len(refused)
     assert in_progress == {(): 0.0}
@@ -285,4 +286,6 @@ async def test_a_streamed_query_is_admitted_the_same_way(caplog: pytest.LogCaptu
     assert found["RetryInfo"].retry_delay.ToTimedelta().total_seconds() >= 0.05
     assert answered[-1].HasField("summary")
     lines = [r.getMessage() for r in caplog.records if r.name == "ssbtek.access"]
-    assert any(line.startswith("StreamQuery RESOURCE_EXHAUSTED") for line in lines)
+    assert any(
+        line.startswith("/ssbtek.v1.QueryService/StreamQuery RESOURCE_EXHAUSTED") for line in lines
+    )
