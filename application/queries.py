@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypedDict
 from uuid import UUID
 
 import attrs
@@ -60,7 +60,14 @@ from domain.party.rules import local_date
 from domain.providers import CATALOGUE, PROFILES, Provider, ProviderProfile
 from domain.query.aggregate import CancelReason, Query, QueryStatus, RejectionReason
 from domain.query.answer import CompiledAnswer, ProviderPart
-from domain.query.values import EntryPoint, OutcomeKind
+from domain.query.values import (
+    EntryPoint,
+    LegalBasis,
+    OutcomeKind,
+    Period,
+    ProviderSelection,
+    Purpose,
+)
 from domain.service_level import answer_target
 
 RETRY_GRACE: dt.timedelta = dt.timedelta(seconds=1)
@@ -386,15 +393,8 @@ class Queries(ServiceApplication):
         audit = Query.receive(
             query_id=query_id,
             asking_organisation=query.organisation.digits,
-            caseworker_pseudonym=pseudonym,
-            subject_count=len(query.subjects),
-            selections=list(query.selections),
-            purpose=query.purpose,
-            legal_basis=query.legal_basis,
-            period=query.period,
-            deadline=deadline,
             at=received_at,
-            entry_point=entry_point,
+            **_asked(query, pseudonym, deadline, entry_point),
         )
         try:
             await self._first_write(audit, left_s)
@@ -462,17 +462,7 @@ class Queries(ServiceApplication):
             if now < ended:
                 raise QueryInProgressError(query_id, (ended - now).total_seconds())
             existing.abandon(reason="NOT_ANSWERED", at=now, before_deadline=True)
-        existing.retry(
-            caseworker_pseudonym=pseudonym,
-            subject_count=len(query.subjects),
-            selections=list(query.selections),
-            purpose=query.purpose,
-            legal_basis=query.legal_basis,
-            period=query.period,
-            deadline=deadline,
-            at=now,
-            entry_point=entry_point,
-        )
+        existing.retry(at=now, **_asked(query, pseudonym, deadline, entry_point))
         log.info(
             "query received again under its client request id",
             extra={"query_id": str(query_id), "attempt": existing.attempt},
@@ -751,3 +741,30 @@ def _refusal_code(refusal: Exception) -> str:
     if isinstance(refusal, PermissionDeniedError | OverloadedError):
         return refusal.reason
     return RejectionReason.INVALID_ARGUMENT.value
+
+
+class _Asked(TypedDict):
+    caseworker_pseudonym: str
+    subject_count: int
+    selections: list[ProviderSelection]
+    purpose: Purpose
+    legal_basis: LegalBasis
+    period: Period
+    deadline: dt.datetime
+    entry_point: EntryPoint
+
+
+def _asked(
+    query: ValidQuery, pseudonym: str, deadline: dt.datetime, entry_point: EntryPoint
+) -> _Asked:
+    """What the trail keeps of what a query asks (no personal data), first time or again."""
+    return _Asked(
+        caseworker_pseudonym=pseudonym,
+        subject_count=len(query.subjects),
+        selections=list(query.selections),
+        purpose=query.purpose,
+        legal_basis=query.legal_basis,
+        period=query.period,
+        deadline=deadline,
+        entry_point=entry_point,
+    )

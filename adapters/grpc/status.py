@@ -115,7 +115,6 @@ def overloaded(error: OverloadedError) -> status_pb2.Status:
     )
 
 
-
 def status_for(error: Exception) -> status_pb2.Status:
     """The gRPC status (with google.rpc details) that reports ``error`` to the caller."""
     if isinstance(error, InvalidRequestError):

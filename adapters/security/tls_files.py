@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -176,3 +179,75 @@ def server_tls(
         ),
         {},
     )
+
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class WatchedServerTls:
+    """The server's three TLS files, read and checked at start, then followed (ADR 25).
+
+    ``changed()`` compares the files' identity (inode, size, modification and change time)
+    with what was last read, a few ``stat`` calls; when one changed it reads and checks all
+    three and returns them if they pass. Files that do not pass (half written, a key from
+    another pair) are not taken: the caller keeps what it serves, and an ERROR line names
+    ``port`` and why, once per change. Each transport turns the files into its own TLS.
+    """
+
+    def __init__(
+        self,
+        certificate: Path,
+        private_key: Path,
+        client_ca: Path,
+        *,
+        port: str,
+        now: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self._paths = (certificate, private_key, client_ca)
+        self._port = port
+        self.now = now
+        self._lock = threading.Lock()
+        self._seen = self._identities()
+        files, problems = server_tls(*self._paths, now())
+        if files is None:
+            raise TlsFileError("; ".join(problems.values()))
+        self.serving = files
+        self.reloads = 0
+
+    def _identities(self) -> tuple[FileIdentity | None, ...]:
+        return tuple(file_identity(path) for path in self._paths)
+
+    def changed(self) -> ServerTls | None:
+        """The files read again and checked when they changed since last read, else None."""
+        seen = self._identities()
+        if seen == self._seen:
+            return None
+        with self._lock:
+            if seen == self._seen:
+                return None
+            self._seen = seen
+            try:
+                files, problems = server_tls(*self._paths, self.now())
+            except Exception as error:  # never let a reload take the handshake down
+                log.error("the TLS files could not be read again: %s", type(error).__name__)
+                return None
+            if files is None:
+                log.error(
+                    "the changed TLS files were not taken, the %s keeps serving the "
+                    "certificate it has: %s",
+                    self._port,
+                    "; ".join(problems.values()),
+                )
+                return None
+            self.serving = files
+            self.reloads += 1
+            log.info(
+                "%s: TLS files reloaded, the certificate now served expires %s",
+                self._port,
+                files.not_valid_after.isoformat(),
+            )
+            return files

@@ -11,19 +11,11 @@ port keeps the context it has, and an ERROR line says why, once per change.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import ssl
-import threading
 from pathlib import Path
 
-from adapters.security.tls_files import (
-    FileIdentity,
-    ServerTls,
-    TlsFileError,
-    file_identity,
-    server_tls,
-)
+from adapters.security.tls_files import ServerTls, WatchedServerTls
 from adapters.soap.server import tls_context
 
 log = logging.getLogger(__name__)
@@ -31,16 +23,8 @@ log = logging.getLogger(__name__)
 
 class _ReloadingContext:
     def __init__(self, certificate: Path, private_key: Path, client_ca: Path) -> None:
-        self._paths = (certificate, private_key, client_ca)
-        self._lock = threading.Lock()
-        self._seen = self._identities()
-        files, problems = server_tls(*self._paths, dt.datetime.now(dt.UTC))
-        if files is None:
-            raise TlsFileError("; ".join(problems.values()))
-        self.context = self._context(files)
-
-    def _identities(self) -> tuple[FileIdentity | None, ...]:
-        return tuple(file_identity(path) for path in self._paths)
+        self._files = WatchedServerTls(certificate, private_key, client_ca, port="SOAP port")
+        self.context = self._context(self._files.serving)
 
     def _context(self, files: ServerTls) -> ssl.SSLContext:
         context = tls_context(files.certificate_pem, files.private_key_pem, files.client_ca_pem)
@@ -55,30 +39,13 @@ class _ReloadingContext:
             connection.context = current
 
     def _current(self) -> ssl.SSLContext:
-        seen = self._identities()
-        if seen == self._seen:
-            return self.context
-        with self._lock:
-            if seen == self._seen:
-                return self.context
-            self._seen = seen
+        files = self._files.changed()
+        if files is not None:
             try:
-                files, problems = server_tls(*self._paths, dt.datetime.now(dt.UTC))
-                if files is None:
-                    log.error(
-                        "the changed TLS files were not taken, the SOAP port keeps serving "
-                        "the certificate it has: %s",
-                        "; ".join(problems.values()),
-                    )
-                    return self.context
                 self.context = self._context(files)
             except (OSError, ssl.SSLError, ValueError) as error:
                 log.error("the TLS files could not be loaded again: %s", type(error).__name__)
-                return self.context
-            log.info(
-                "SOAP port: TLS files reloaded, the certificate expires %s", files.not_valid_after
-            )
-            return self.context
+        return self.context
 
 
 def reloading_tls_context(certificate: Path, private_key: Path, client_ca: Path) -> ssl.SSLContext:

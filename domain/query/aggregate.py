@@ -300,12 +300,7 @@ class Query(Aggregate):
         at: dt.datetime,
         entry_point: EntryPoint = EntryPoint.GRPC,
     ) -> Query:
-        if subject_count < 1:
-            raise QueryStateError("a query covers at least one subject")
-        if not selections:
-            raise QueryStateError("a query includes at least one provider")
-        if len({s.provider for s in selections}) != len(selections):
-            raise QueryStateError("a provider is included at most once")
+        _check_asked(subject_count, selections)
         return cls._create(
             cls.Received,
             id=query_id,
@@ -424,8 +419,7 @@ class Query(Aggregate):
         """Receive the query again as a new attempt: only once it was closed unanswered."""
         if not self.closed_unanswered:
             raise QueryStateError(f"the query is {self.status.value}, not closed unanswered")
-        if subject_count < 1 or not selections:
-            raise QueryStateError("a query covers at least one subject and one provider")
+        _check_asked(subject_count, selections)
         self.trigger_event(
             self.Retried,
             timestamp=at,
@@ -470,3 +464,13 @@ class Query(Aggregate):
     def _require(self, status: QueryStatus) -> None:
         if self.status is not status:
             raise QueryStateError(f"the query is {self.status.value}, not {status.value}")
+
+
+def _check_asked(subject_count: int, selections: list[ProviderSelection]) -> None:
+    """What a query (first received or received again) must ask for."""
+    if subject_count < 1:
+        raise QueryStateError("a query covers at least one subject")
+    if not selections:
+        raise QueryStateError("a query includes at least one provider")
+    if len({s.provider for s in selections}) != len(selections):
+        raise QueryStateError("a provider is included at most once")

@@ -306,7 +306,7 @@ async def test_broken_files_on_disk_are_not_taken_and_the_server_keeps_serving(
     client = CLIENT_CA.issue_organisation(MUNICIPALITY)
     before = served_certificate(served.target, client, served.folder)
     _write(served.folder / "server.key", SERVER_CA.issue_server().private_key_pem)  # not its pair
-    with caplog.at_level(logging.ERROR, logger="adapters.grpc.tls_reload"):
+    with caplog.at_level(logging.ERROR, logger="adapters.security.tls_files"):
         after = served_certificate(served.target, client, served.folder)
     assert after.serial_number == before.serial_number
     assert any("does not match" in r.getMessage() for r in caplog.records)
