@@ -9,18 +9,13 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Final, NoReturn
+from typing import TYPE_CHECKING, Final, NoReturn
 
-import attrs
+from infrastructure.cli_light import SettingsError, Store
+from infrastructure.cli_table import COMMANDS, add_command_parser, fill
 
-from infrastructure import settings as settings_module
-from infrastructure.audit_cli import add_audit_commands
-from infrastructure.client import add_client_commands
-from infrastructure.party_cli import add_party_commands
-from infrastructure.postgres_reach import lasting, postgres_problem, wait_for_postgres
-from infrastructure.service_management_cli import add_service_management_commands
-from infrastructure.settings import Settings, Store
-from infrastructure.simulators_cli import add_simulator_commands
+if TYPE_CHECKING:
+    from infrastructure.settings import Settings
 
 log = logging.getLogger("ssbtek")
 
@@ -64,6 +59,11 @@ def serve_options(args: argparse.Namespace) -> dict[str, str]:
 
 def _serve_settings(args: argparse.Namespace) -> Settings:
     """The variables with the options over them; every problem at once, before anything opens."""
+    import attrs
+
+    from infrastructure import settings as settings_module
+    from infrastructure.postgres_reach import lasting, postgres_problem
+
     for line in settings_module.unknown_variables():
         print(f"ssbtek: {line}", file=sys.stderr)
     options = serve_options(args)
@@ -73,7 +73,7 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
         settings = attrs.evolve(settings, listen=f"{host}:{args.port}")
     problems = settings_module.check(settings, options)
     if problems:
-        raise settings_module.SettingsError(problems)
+        raise SettingsError(problems)
     if settings.store is Store.POSTGRES:
         problem = postgres_problem(settings.postgres)
         if problem and (lasting(problem) or not settings.postgres.wait_at_start):
@@ -93,10 +93,8 @@ def _workers(text: str) -> int:
     return int(text)
 
 
-def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = commands.add_parser(
-        "serve", help="run the gRPC service", description="Options override SSBTEK_* variables."
-    )
+def fill_serve(serve: argparse.ArgumentParser) -> None:
+    serve.description = "Options override SSBTEK_* variables."
     serve.add_argument("--store", choices=[s.value for s in Store], help="default: sqlite")
     serve.add_argument("--data-dir", help="default: ./var")
     serve.add_argument("--postgres-dbname", help="PostgreSQL database (with --store postgres)")
@@ -113,16 +111,23 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Every command's parser; given the command line, only its command's is filled in (the
+    others are a name and a help line), so parsing imports one command's module at most."""
     top: argparse.ArgumentParser = Parser(prog="ssbtek", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
-    _add_serve(commands)
-    add_client_commands(commands)
-    add_audit_commands(commands)
-    add_party_commands(commands)
-    add_service_management_commands(commands)
-    add_simulator_commands(commands)
+    chosen = None if argv is None else _command_in(argv)
+    for name in COMMANDS:
+        command = add_command_parser(commands, name)
+        if argv is None or name == chosen:
+            fill(command, name)
     return top
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command named on the line: its first word that is not an option (``ssbtek`` itself
+    has no option but ``--help``)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -130,6 +135,7 @@ def _run(args: argparse.Namespace) -> int:
         settings = _serve_settings(args)
         from infrastructure import service  # the whole service: only once the settings are good
         from infrastructure.logging_setup import configure_logging
+        from infrastructure.postgres_reach import wait_for_postgres
 
         configure_logging(settings.log_level, settings.log_format)
         while True:
@@ -152,11 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``ssbtek``: a person's mistake ends it with one line on standard error and a non-zero
     exit code (2, or 141 when the reader of its output went away, 130 on Ctrl-C); a bug keeps
     its traceback."""
-    top = parser()
+    top = parser(sys.argv[1:] if argv is None else argv)
     try:
         exit_code = _run(top.parse_args(argv))
         sys.stdout.flush()  # a closed pipe shows here, inside the handling below
-    except settings_module.SettingsError as error:
+    except SettingsError as error:
         top.exit(EXIT_USAGE, "".join(f"ssbtek: {line}\n" for line in error.lines))
     except UserError as error:
         top.exit(EXIT_USAGE, f"ssbtek: {error}\n")

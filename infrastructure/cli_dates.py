@@ -13,12 +13,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
-from typing import Final
+from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo
 
-from google.protobuf.timestamp_pb2 import Timestamp
-from google.type.date_pb2 import Date
+if TYPE_CHECKING:  # protobuf only when a value is converted: ``--help`` stays light
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from google.type.date_pb2 import Date
 
-from domain.providers import STOCKHOLM
+STOCKHOLM: Final = ZoneInfo("Europe/Stockholm")
+"""``domain.providers.STOCKHOLM`` itself (``ZoneInfo`` keeps one object per key), without
+importing the domain's attrs classes into the command's parser."""
 
 DAY_HELP: Final = (
     "YYYY-MM-DD (also YYYYMMDD, or today/idag, tomorrow/imorgon, yesterday/igår in Stockholm)"
@@ -57,6 +61,8 @@ def day(text: str) -> dt.date:
 
 def date(text: str) -> Date:
     """A day as the ``google.type.Date`` the API takes."""
+    from google.type.date_pb2 import Date
+
     parsed = day(text)
     return Date(year=parsed.year, month=parsed.month, day=parsed.day)
 
@@ -90,6 +96,8 @@ def utc_moment(text: str) -> dt.datetime:
 
 def timestamp(text: str) -> Timestamp:
     """A moment as the ``google.protobuf.Timestamp`` the API takes."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+
     stamp = Timestamp()
     stamp.FromDatetime(moment(text))
     return stamp

@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from infrastructure.cli_dates import DAY_HELP, date
-from infrastructure.client import add_connection_options, channel_for, report_error
+from infrastructure.client import channel_for, report_error
+from infrastructure.client_commands import add_connection_options
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Build = Callable[[argparse.Namespace], Message]

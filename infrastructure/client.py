@@ -1,6 +1,7 @@
 """``ssbtek query`` and ``ssbtek providers``: a gRPC client for people at a terminal.
 
-The client shows the answer it receives; it writes nothing to disk.
+The client shows the answer it receives; it writes nothing to disk. The commands' parsers
+are ``infrastructure.client_commands`` (no grpc there); this module runs them.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from rich.table import Table
 
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
-from infrastructure.cli_dates import DAY_HELP, date
-
-DEFAULT_TARGET = "127.0.0.1:50051"
+from infrastructure.cli_dates import date
 
 
 def channel_for(args: argparse.Namespace) -> grpc.Channel:
@@ -35,13 +34,6 @@ def channel_for(args: argparse.Namespace) -> grpc.Channel:
         certificate_chain=Path(args.tls_certificate).read_bytes(),
     )
     return grpc.secure_channel(args.target, credentials)
-
-
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", default=DEFAULT_TARGET)
-    parser.add_argument("--tls-certificate", help="client certificate (PEM) for mutual TLS")
-    parser.add_argument("--tls-private-key", help="its private key (PEM)")
-    parser.add_argument("--tls-server-ca", help="the CA that issued the server's certificate")
 
 
 def _short(name: str, prefix: str) -> str:
@@ -118,7 +110,7 @@ def _print_answer(answer: pb.Answer, console: Console) -> None:
             console.print(f"[bold red]{PROTECTED_IDENTITY_TEXT}[/bold red] (flagged by {flagged})")
 
 
-def _query(args: argparse.Namespace) -> int:
+def run_query(args: argparse.Namespace) -> int:
     today = dt.date.today()
     request = pb.SubmitQueryRequest(
         client_request_id=args.client_request_id or "",
@@ -183,7 +175,7 @@ def _never_connected(details: str | None) -> bool:
     return bool(details) and "failed to connect to all addresses" in str(details)
 
 
-def _providers(args: argparse.Namespace) -> int:
+def run_providers(args: argparse.Namespace) -> int:
     console = Console()
     with channel_for(args) as channel:
         stub = pb_grpc.QueryServiceStub(channel)
@@ -234,52 +226,3 @@ def _providers(args: argparse.Namespace) -> int:
             return report_error(error)
     console.print(table)
     return 0
-
-
-def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    query = commands.add_parser("query", help="send one query and print the compiled answer")
-    query.add_argument("subjects", nargs="+", metavar="PERSONNUMMER", help="1 to 10, YYYYMMDD-NNNC")
-    add_connection_options(query)
-    query.add_argument(
-        "--organisation", required=True, help="organisationsnummer, e.g. 212000-0142"
-    )
-    query.add_argument("--organisation-name", default="")
-    query.add_argument("--caseworker", required=True, help="the caseworker's id")
-    query.add_argument("--case", required=True, help="the case id")
-    query.add_argument(
-        "--purpose",
-        default="FINANCIAL_ASSISTANCE_CASE",
-        choices=[n.removeprefix("PURPOSE_") for n in pb.Purpose.keys()[1:]],
-    )
-    query.add_argument(
-        "--legal-basis",
-        default="SOL_11_KAP_11",
-        choices=[n.removeprefix("LEGAL_BASIS_") for n in pb.LegalBasis.keys()[1:]],
-    )
-    query.add_argument(
-        "--from",
-        dest="start",
-        type=date,
-        metavar="DAY",
-        help=f"period start: {DAY_HELP}; default 180 days ago",
-    )
-    query.add_argument(
-        "--to", dest="end", type=date, metavar="DAY", help=f"period end: {DAY_HELP}; default today"
-    )
-    query.add_argument(
-        "--provider",
-        action="append",
-        default=[],
-        choices=[n.removeprefix("PROVIDER_") for n in pb.Provider.keys()[1:]],
-        help="include only these providers (repeatable); default all eight",
-    )
-    query.add_argument("--client-request-id")
-    query.add_argument("--timeout", type=float, default=30.0)
-    query.add_argument("--json", action="store_true", help="print the answer as JSON")
-    query.set_defaults(handler=_query)
-
-    providers = commands.add_parser("providers", help="describe (or --check) the base services")
-    add_connection_options(providers)
-    providers.add_argument("--check", action="store_true", help="reach every base service")
-    providers.add_argument("--timeout", type=float, default=10.0)
-    providers.set_defaults(handler=_providers)

@@ -30,6 +30,7 @@ from infrastructure.cli_kit import (
     short,
     text,
 )
+from infrastructure.cli_table import add_command_parser
 
 ORG = arg("organisation", help="organisation number, NNNNNN-NNNN")
 CASEWORKER = arg("caseworker", help="the caseworker's id (sent, never shown back)")
@@ -40,9 +41,15 @@ PROVIDERS = names(qpb.Provider, "PROVIDER_")
 
 def add_party_commands(commands: Commands) -> None:
     """Add ``ssbtek party ...`` and ``ssbtek agreement ...`` to the ``ssbtek`` command."""
-    party = commands.add_parser("party", help="parties, onboarding, caseworkers, leaving")
+    fill_party(add_command_parser(commands, "party"))
+    fill_agreement(add_command_parser(commands, "agreement"))
+
+
+def fill_party(party: argparse.ArgumentParser) -> None:
     _add_party_actions(party.add_subparsers(dest="action", required=True))
-    agreement = commands.add_parser("agreement", help="documents, acknowledgements, fees")
+
+
+def fill_agreement(agreement: argparse.ArgumentParser) -> None:
     add_agreement_actions(agreement.add_subparsers(dest="action", required=True))
 
 

@@ -6,8 +6,10 @@ or escalation it returns (a table, or ``--json``).
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING
 
+from infrastructure.cli_table import add_command_parser
 from infrastructure.escalation_cli import add_escalation_commands
 from infrastructure.incident_cli import add_incident_commands
 
@@ -17,7 +19,13 @@ if TYPE_CHECKING:
 
 def add_service_management_commands(commands: Commands) -> None:
     """``ssbtek incident ...`` and ``ssbtek escalation ...``."""
-    incident = commands.add_parser("incident", help="incidents and problems (Bilaga 4 § 3)")
+    fill_incident(add_command_parser(commands, "incident"))
+    fill_escalation(add_command_parser(commands, "escalation"))
+
+
+def fill_incident(incident: argparse.ArgumentParser) -> None:
     add_incident_commands(incident.add_subparsers(dest="incident_command", required=True))
-    escalation = commands.add_parser("escalation", help="disputes and escalation (004 § 10)")
+
+
+def fill_escalation(escalation: argparse.ArgumentParser) -> None:
     add_escalation_commands(escalation.add_subparsers(dest="escalation_command", required=True))

@@ -27,6 +27,7 @@ from adapters.security.pseudonymiser import MIN_KEY_BYTES
 from application.provider_guard import GuardSettings
 from domain.providers import Provider
 from infrastructure.audit_settings import AuditSettings
+from infrastructure.cli_light import SettingsError, Store
 from infrastructure.variables import (
     Allowed,
     HexKey,
@@ -36,7 +37,6 @@ from infrastructure.variables import (
     Options,
     Organisations,
     RateLimit,
-    SettingsError,
     Switch,
     Text,
     group,
@@ -45,13 +45,7 @@ from infrastructure.variables import (
     variable,
 )
 
-__all__ = ["SettingsError", "parse_options"]
-
-
-class Store(enum.Enum):
-    MEMORY = "memory"
-    SQLITE = "sqlite"
-    POSTGRES = "postgres"
+__all__ = ["SettingsError", "Store", "parse_options"]
 
 
 class Mode(enum.StrEnum):

@@ -16,7 +16,7 @@ import ssl
 import sys
 from typing import TYPE_CHECKING
 
-from infrastructure.settings import SettingsError, parse_options
+from infrastructure.cli_light import SettingsError
 
 if TYPE_CHECKING:
     from adapters.providers.v10.simulators import ProviderSimulators
@@ -47,6 +47,7 @@ async def _serve(simulators: ProviderSimulators, host: str, port: int) -> None:
 
 def _simulate(args: argparse.Namespace) -> int:
     from infrastructure import composition  # when it runs: ``ssbtek --help`` stays light
+    from infrastructure.settings import parse_options
 
     try:
         options = parse_options(args.options or "")
@@ -60,11 +61,7 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_simulator_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    simulate = commands.add_parser(
-        "simulate-providers",
-        help="serve the SIMULATED base services over their v10 contracts (SOAP, Lefi JSON)",
-    )
+def fill_simulate(simulate: argparse.ArgumentParser) -> None:
     simulate.add_argument("--listen", default="127.0.0.1:8090", help="host:port (0: any port)")
     simulate.add_argument(
         "--options",

@@ -26,6 +26,7 @@ import limits
 import pydantic
 
 from domain.identity import OrganisationNumber
+from infrastructure.cli_light import SettingsError  # light, for the command line's parser
 
 if TYPE_CHECKING:
     from pydantic_core import core_schema
@@ -458,11 +459,3 @@ def schema(cls: type) -> Schema:
     }
     model = pydantic.create_model(f"{cls.__name__}Environment", __base__=_machinery()[0], **fields)
     return Schema(cls, leaves, model)
-
-
-class SettingsError(ValueError):
-    """Malformed settings: one line per problem, each naming the variable or option."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = tuple(lines)

@@ -65,3 +65,9 @@ def test_a_moment_is_stockholm_time_unless_it_names_its_zone() -> None:
 def test_a_moment_without_a_time_or_with_a_bad_one_is_refused(typed: str, says: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=says):
         moment(typed)
+
+
+def test_the_command_line_stockholm_is_the_domain_s_own_zone() -> None:
+    from infrastructure import cli_dates
+
+    assert cli_dates.STOCKHOLM is STOCKHOLM  # ``moment`` tells the zones apart by identity
