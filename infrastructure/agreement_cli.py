@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
-
-from google.protobuf.message import Message
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2 as apb
-from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2_grpc as apb_grpc
 from infrastructure.cli_kit import (
     Arg,
     Build,
@@ -19,16 +15,29 @@ from infrastructure.cli_kit import (
     add_command,
     arg,
     day_arg,
-    names,
     short,
     text,
 )
+from infrastructure.cli_names import AGREEMENT_DOCUMENTS
+
+if TYPE_CHECKING:  # grpc and rich when a command runs: its ``--help`` stays light
+    import grpc
+    from google.protobuf.message import Message
+    from rich.console import Console
 
 ORG = arg("organisation", help="organisation number, NNNNNN-NNNN")
-DOCUMENTS = names(apb.AgreementDocument, "AGREEMENT_DOCUMENT_")
+DOCUMENTS = AGREEMENT_DOCUMENTS
+
+
+def _stub(channel: grpc.Channel) -> Any:
+    from adapters.grpc.generated.ssbtek.v1 import agreement_service_pb2_grpc as apb_grpc
+
+    return apb_grpc.AgreementServiceStub(channel)
 
 
 def _show_documents(versions: Iterable[apb.DocumentVersion], console: Console, title: str) -> None:
+    from rich.table import Table
+
     table = Table(title=title, expand=True)
     for column in ("Document", "Version", "Effective from", "Announced"):
         table.add_column(column)
@@ -44,6 +53,8 @@ def _show_documents(versions: Iterable[apb.DocumentVersion], console: Console, t
 
 def _show_acknowledgements(acks: apb.Acknowledgements, console: Console) -> None:
     document = short(apb.AgreementDocument.Name(acks.document), "AGREEMENT_DOCUMENT_")
+    from rich.table import Table
+
     table = Table(title=f"Acknowledgements of {document} {acks.version}")
     table.add_column("Organisation")
     table.add_column("Acknowledged")
@@ -55,6 +66,8 @@ def _show_acknowledgements(acks: apb.Acknowledgements, console: Console) -> None
 
 
 def _show_fees(fees: Iterable[apb.AnnualFee], console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title="Annual fee (SEK per inhabitant)")
     for column in ("Year", "Per inhabitant", "Decided"):
         table.add_column(column)
@@ -99,9 +112,7 @@ def _invoice(response: apb.ComputeInvoiceResponse, console: Console) -> None:
 
 def add_agreement_actions(actions: Commands) -> None:
     def add(name: str, help_text: str, rpc: str, build: Build, show: Show, *args: Arg) -> None:
-        add_command(
-            actions, name, help_text, apb_grpc.AgreementServiceStub, rpc, build, show, *args
-        )
+        add_command(actions, name, help_text, _stub, rpc, build, show, *args)
 
     document, version = arg("document", choices=DOCUMENTS), arg("version")
     add(

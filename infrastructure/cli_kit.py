@@ -5,22 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from typing import Any, TypeAlias
-
-import grpc
-from google.protobuf.json_format import MessageToDict
-from google.protobuf.message import Message
-from google.type.date_pb2 import Date
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from infrastructure.cli_dates import DAY_HELP, date
-from infrastructure.client import channel_for, report_error
 from infrastructure.client_commands import add_connection_options
 
+if TYPE_CHECKING:  # grpc and rich when a command runs: its ``--help`` stays light
+    import grpc
+    from google.protobuf.message import Message
+    from google.type.date_pb2 import Date
+    from rich.console import Console
+
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-Build = Callable[[argparse.Namespace], Message]
-Show = Callable[[Any, Console], None]
+Build: TypeAlias = "Callable[[argparse.Namespace], Message]"
+Show: TypeAlias = "Callable[[Any, Console], None]"
+Stub: TypeAlias = "Callable[[grpc.Channel], Any]"
 Arg = tuple[tuple[str, ...], dict[str, Any]]
 
 
@@ -39,6 +38,9 @@ def short(name: str, prefix: str) -> str:
 
 def show_fields(message: Message, console: Console) -> None:
     """Any reply as a table per message: field names and values."""
+    from google.protobuf.json_format import MessageToDict
+    from rich.table import Table
+
     data = MessageToDict(message, preserving_proto_field_name=True)
     if not data:
         console.print("none")
@@ -54,8 +56,14 @@ def show_fields(message: Message, console: Console) -> None:
             console.print(table)
 
 
-def _handler(stub: Callable[[grpc.Channel], Any], rpc: str, build: Build, show: Show) -> Any:
+def _handler(stub: Stub, rpc: str, build: Build, show: Show) -> Any:
     def handle(args: argparse.Namespace) -> int:
+        import grpc
+        from google.protobuf.json_format import MessageToDict
+        from rich.console import Console
+
+        from infrastructure.client import channel_for, report_error
+
         with channel_for(args) as channel:
             try:
                 response = getattr(stub(channel), rpc)(build(args), timeout=args.timeout)
@@ -75,7 +83,7 @@ def add_command(
     commands: Commands,
     name: str,
     help_text: str,
-    stub: Callable[[grpc.Channel], Any],
+    stub: Stub,
     rpc: str,
     build: Build,
     show: Show,

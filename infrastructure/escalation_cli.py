@@ -5,17 +5,24 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from google.protobuf.message import Message
-
 from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2 as epb
-from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as epb_grpc
+from infrastructure.cli_names import DISPUTE_FORUMS, DISPUTE_PARTY_ROLES
 from infrastructure.unary_commands import Build, by_id, unary_command
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # grpc when a command runs: its ``--help`` stays light
+    import grpc
+    from google.protobuf.message import Message
+
     from infrastructure.unary_commands import Commands
 
-ROLES = [n.removeprefix("DISPUTE_PARTY_ROLE_") for n in epb.DisputePartyRole.keys()[1:]]
-FORUMS = [n.removeprefix("DISPUTE_FORUM_") for n in epb.DisputeForum.keys()[1:]]
+ROLES = DISPUTE_PARTY_ROLES
+FORUMS = DISPUTE_FORUMS
+
+
+def _stub(channel: grpc.Channel) -> Any:
+    from adapters.grpc.generated.ssbtek.v1 import escalation_service_pb2_grpc as epb_grpc
+
+    return epb_grpc.EscalationServiceStub(channel)
 
 
 def _forum(name: str | None) -> Any:
@@ -56,7 +63,7 @@ def _acting(parser: argparse.ArgumentParser, *, flag: str = "--by") -> None:
 
 
 def add_escalation_commands(commands: Commands) -> None:
-    stub = epb_grpc.EscalationServiceStub
+    stub = _stub
     raise_ = unary_command(
         commands,
         "raise",

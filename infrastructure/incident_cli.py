@@ -5,17 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2 as ipb
-from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
 from infrastructure.cli_dates import MOMENT_HELP, timestamp
+from infrastructure.cli_names import INCIDENT_IMPACTS, INCIDENT_PRIORITIES, PROVIDERS
 from infrastructure.unary_commands import by_id, unary_command
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # grpc when a command runs: its ``--help`` stays light
+    import grpc
+
     from infrastructure.unary_commands import Commands
 
-PRIORITIES = [n.removeprefix("INCIDENT_PRIORITY_") for n in ipb.IncidentPriority.keys()[1:]]
-IMPACTS = [n.removeprefix("INCIDENT_IMPACT_") for n in ipb.IncidentImpact.keys()[1:]]
-PROVIDERS = [n.removeprefix("PROVIDER_") for n in qpb.Provider.keys()[1:]]
+PRIORITIES = INCIDENT_PRIORITIES
+IMPACTS = INCIDENT_IMPACTS
+
+
+def _stub(channel: grpc.Channel) -> Any:
+    from adapters.grpc.generated.ssbtek.v1 import incident_service_pb2_grpc as ipb_grpc
+
+    return ipb_grpc.IncidentServiceStub(channel)
 
 
 def _priority(name: str | None) -> Any:
@@ -23,12 +30,11 @@ def _priority(name: str | None) -> Any:
 
 
 def add_incident_commands(commands: Commands) -> None:
-    stub = ipb_grpc.IncidentServiceStub
     register = unary_command(
         commands,
         "register",
         "register an incident reported to the single point of contact",
-        stub,
+        _stub,
         "RegisterIncident",
         lambda a: ipb.RegisterIncidentRequest(
             reporter=ipb.IncidentReporter(
@@ -49,7 +55,7 @@ def add_incident_commands(commands: Commands) -> None:
         commands,
         "prioritise",
         "change an incident's priority (deadlines are recomputed)",
-        stub,
+        _stub,
         "PrioritiseIncident",
         lambda a: ipb.PrioritiseIncidentRequest(incident_id=a.id, priority=_priority(a.priority)),
     )
@@ -63,14 +69,14 @@ def add_incident_commands(commands: Commands) -> None:
         ("get", "GetIncident", ipb.GetIncidentRequest, "one incident"),
     ):
         unary_command(
-            commands, name, help_, stub, method, by_id(request, "incident_id")
+            commands, name, help_, _stub, method, by_id(request, "incident_id")
         ).add_argument("id")
 
     listing = unary_command(
         commands,
         "list",
         "incidents, newest first",
-        stub,
+        _stub,
         "ListIncidents",
         lambda a: ipb.ListIncidentsRequest(open_only=a.open, limit=a.limit),
     )
@@ -84,12 +90,11 @@ def add_incident_commands(commands: Commands) -> None:
 
 
 def _add_change_commands(commands: Commands) -> None:
-    stub = ipb_grpc.IncidentServiceStub
     announce = unary_command(
         commands,
         "announce",
         "announce a service window at least 4 weeks ahead, outside opening hours",
-        stub,
+        _stub,
         "AnnounceChange",
         lambda a: ipb.AnnounceChangeRequest(
             reference=a.reference, window_start=a.start, window_end=a.end
@@ -106,7 +111,7 @@ def _add_change_commands(commands: Commands) -> None:
         commands,
         "complete",
         "the change is done (an overrun counts as unavailability)",
-        stub,
+        _stub,
         "CompleteChange",
         by_id(ipb.CompleteChangeRequest, "change_id"),
     ).add_argument("id")
@@ -114,7 +119,7 @@ def _add_change_commands(commands: Commands) -> None:
         commands,
         "list",
         "planned changes, newest first",
-        stub,
+        _stub,
         "ListChanges",
         lambda a: ipb.ListChangesRequest(limit=a.limit),
     )
@@ -122,12 +127,11 @@ def _add_change_commands(commands: Commands) -> None:
 
 
 def _add_problem_commands(commands: Commands) -> None:
-    stub = ipb_grpc.IncidentServiceStub
     register = unary_command(
         commands,
         "register",
         "register a problem behind one or more incidents",
-        stub,
+        _stub,
         "RegisterProblem",
         lambda a: ipb.RegisterProblemRequest(
             incident_ids=a.incident, priority=_priority(a.priority)
@@ -140,7 +144,7 @@ def _add_problem_commands(commands: Commands) -> None:
         commands,
         "link",
         "link more incidents",
-        stub,
+        _stub,
         "LinkIncidentsToProblem",
         lambda a: ipb.LinkIncidentsToProblemRequest(problem_id=a.id, incident_ids=a.incident),
     )
@@ -151,7 +155,7 @@ def _add_problem_commands(commands: Commands) -> None:
         commands,
         "prioritise",
         "change the priority",
-        stub,
+        _stub,
         "PrioritiseProblem",
         lambda a: ipb.PrioritiseProblemRequest(problem_id=a.id, priority=_priority(a.priority)),
     )
@@ -162,7 +166,7 @@ def _add_problem_commands(commands: Commands) -> None:
         commands,
         "known-error",
         "the root cause is found",
-        stub,
+        _stub,
         "EstablishKnownError",
         lambda a: ipb.EstablishKnownErrorRequest(
             problem_id=a.id, known_error=a.reference, workaround_available=a.workaround
@@ -177,14 +181,14 @@ def _add_problem_commands(commands: Commands) -> None:
         ("get", "GetProblem", ipb.GetProblemRequest, "one problem"),
     ):
         unary_command(
-            commands, name, help_, stub, method, by_id(request, "problem_id")
+            commands, name, help_, _stub, method, by_id(request, "problem_id")
         ).add_argument("id")
 
     listing = unary_command(
         commands,
         "list",
         "problems, newest first",
-        stub,
+        _stub,
         "ListProblems",
         lambda a: ipb.ListProblemsRequest(open_only=a.open, limit=a.limit),
     )

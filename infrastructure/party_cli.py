@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
-from typing import Any
-
-from google.protobuf.message import Message
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from adapters.grpc.generated.ssbtek.v1 import party_service_pb2 as pb
-from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as pb_grpc
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as qpb
 from infrastructure.agreement_cli import add_agreement_actions
 from infrastructure.cli_kit import (
@@ -26,17 +21,33 @@ from infrastructure.cli_kit import (
     add_command,
     arg,
     day_arg,
-    names,
     short,
     text,
 )
+from infrastructure.cli_names import (
+    BREACH_NOTIFIERS,
+    DECISION_BODIES,
+    PARTY_ROLES,
+    PROVIDERS,
+    REMOVAL_REASONS,
+)
 from infrastructure.cli_table import add_command_parser
+
+if TYPE_CHECKING:  # grpc and rich when a command runs: ``ssbtek party --help`` stays light
+    import grpc
+    from google.protobuf.message import Message
+    from rich.console import Console
 
 ORG = arg("organisation", help="organisation number, NNNNNN-NNNN")
 CASEWORKER = arg("caseworker", help="the caseworker's id (sent, never shown back)")
 PROVIDER_ORG = arg("--provider-organisation", required=True, help="the data provider's number")
-ROLES = names(pb.PartyRole, "PARTY_ROLE_")
-PROVIDERS = names(qpb.Provider, "PROVIDER_")
+ROLES = PARTY_ROLES
+
+
+def _stub(channel: grpc.Channel) -> Any:
+    from adapters.grpc.generated.ssbtek.v1 import party_service_pb2_grpc as pb_grpc
+
+    return pb_grpc.PartyServiceStub(channel)
 
 
 def add_party_commands(commands: Commands) -> None:
@@ -73,6 +84,8 @@ def _deadline_rows(deadlines: pb.Deadlines) -> list[tuple[str, str]]:
 
 
 def _show_party(party: pb.Party, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{party.name} {party.organisation_number}", show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
@@ -96,6 +109,8 @@ def _show_party(party: pb.Party, console: Console) -> None:
 
 
 def _show_parties(response: pb.ListPartiesResponse, console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title="Parties", expand=True)
     for column in ("Organisation", "Name", "Roles", "Status", "In force from"):
         table.add_column(column)
@@ -111,6 +126,8 @@ def _show_parties(response: pb.ListPartiesResponse, console: Console) -> None:
 
 
 def _show_caseworkers(caseworkers: Iterable[pb.Caseworker], console: Console) -> None:
+    from rich.table import Table
+
     table = Table(title="Caseworkers (pseudonyms)", expand=True)
     for column in ("Pseudonym", "State", "Registered", "Assurance", "Revoked", "Removed"):
         table.add_column(column)
@@ -128,6 +145,8 @@ def _show_caseworkers(caseworkers: Iterable[pb.Caseworker], console: Console) ->
 
 def _show_deadlines(response: pb.GetDeadlinesResponse, console: Console) -> None:
     status = short(pb.PartyStatus.Name(response.status), "PARTY_STATUS_")
+    from rich.table import Table
+
     table = Table(title=f"Deadlines of {response.organisation_number} ({status})")
     table.add_column("Deadline")
     table.add_column("Date")
@@ -228,7 +247,7 @@ def _caseworker(response: Any, console: Console) -> None:
 
 def _add_party_actions(actions: Commands) -> None:
     def add(name: str, help_text: str, rpc: str, build: Build, show: Show, *args: Arg) -> None:
-        add_command(actions, name, help_text, pb_grpc.PartyServiceStub, rpc, build, show, *args)
+        add_command(actions, name, help_text, _stub, rpc, build, show, *args)
 
     def change(name: str, help_text: str, rpc: str, request: Callable[..., Message]) -> None:
         add(name, help_text, rpc, _of_party(request), _party, ORG)
@@ -370,7 +389,7 @@ def _add_party_actions(actions: Commands) -> None:
         _caseworker,
         ORG,
         CASEWORKER,
-        arg("--reason", required=True, choices=names(pb.RemovalReason, "REMOVAL_REASON_")),
+        arg("--reason", required=True, choices=REMOVAL_REASONS),
     )
     change(
         "withdraw",
@@ -385,7 +404,7 @@ def _add_party_actions(actions: Commands) -> None:
         _breach,
         _party,
         ORG,
-        arg("--by", required=True, choices=names(pb.BreachNotifier, "BREACH_NOTIFIER_")),
+        arg("--by", required=True, choices=BREACH_NOTIFIERS),
     )
     change(
         "breach-remedied",
@@ -406,7 +425,7 @@ def _add_party_actions(actions: Commands) -> None:
         _forced_exit,
         _party,
         ORG,
-        arg("--decided-by", required=True, choices=names(pb.DecisionBody, "DECISION_BODY_")),
+        arg("--decided-by", required=True, choices=DECISION_BODIES),
         day_arg("--effective-on", "first day without access, default today"),
     )
     add(

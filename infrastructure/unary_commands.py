@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from google.protobuf.message import Message
-
-from infrastructure.cli_kit import add_command, show_fields
+from infrastructure.cli_kit import Stub, add_command, show_fields
 
 if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]
-Build = Callable[[argparse.Namespace], Message]
+Build: TypeAlias = "Callable[[argparse.Namespace], Message]"
 
 
 def by_id(request: Any, id_field: str, **from_args: str) -> Build:
@@ -27,7 +27,7 @@ def by_id(request: Any, id_field: str, **from_args: str) -> Build:
 
 
 def unary_command(
-    commands: Commands, name: str, help_: str, stub_class: Any, method: str, build: Build
+    commands: Commands, name: str, help_: str, stub_class: Stub, method: str, build: Build
 ) -> argparse.ArgumentParser:
     """A sub-command that prints the reply as tables (or JSON with ``--json``)."""
     return add_command(commands, name, help_, stub_class, method, build, show_fields)
