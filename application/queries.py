@@ -150,7 +150,12 @@ class Queries(ServiceApplication):
         self._checkpoints: Checkpoints = checkpoints or NoCheckpoints()
         super().__init__(env=env, transcodings=transcodings)
         self._group = GroupCommit(lambda *events: self.save(*events))
-        self.recovery = Recovery(self, clock, grace=dt.timedelta(seconds=settings.abandon_grace_s))
+        self.recovery = Recovery(
+            self,
+            clock,
+            grace=dt.timedelta(seconds=settings.abandon_grace_s),
+            tracking=self.factory.tracking_recorder(),
+        )
 
     async def submit(
         self, command: QueryCommand, *, time_remaining_s: float | None = None
