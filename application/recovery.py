@@ -112,7 +112,9 @@ class Recovery:
         try:
             return self._tracking.max_tracking_id(TRACKING_NAME) or 0
         except Exception as error:  # a store without the tracking table: read it all, once
-            log.warning("recovery reads the whole log: no tracking record (%s)", type(error).__name__)
+            log.warning(
+                "recovery reads the whole log: no tracking record (%s)", type(error).__name__
+            )
             self._tracking = None
             return 0
 

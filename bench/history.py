@@ -44,10 +44,10 @@ import attrs
 import psycopg
 from eventsourcing.persistence import Recording, StoredEvent
 
+from adapters.calendar.swedish_holidays import SwedishHolidays
 from application.queries import Queries
 from bench.audit_rows import Template
 from domain.calendar import WorkingCalendar
-from adapters.calendar.swedish_holidays import SwedishHolidays
 from domain.providers import STOCKHOLM
 from domain.query.aggregate import CancelReason, Query, RejectionReason
 from domain.query.values import ErrorSource, OutcomeKind
@@ -257,7 +257,7 @@ class GeneratedQuery:
 
 def queries(plan: Plan) -> Iterator[GeneratedQuery]:
     """The plan's queries in order of receipt."""
-    rng = random.Random(plan.seed)
+    rng = random.Random(plan.seed)  # noqa: S311 (a reproducible workload, not a secret)
     days = plan.days()
     total_weight = sum(weight for _, weight in days)
     count = plan.events / EVENTS_PER_QUERY
@@ -359,7 +359,7 @@ def copy_into_postgres(
             with (
                 connection.cursor() as cursor,
                 cursor.copy(
-                    f"COPY {table} (originator_id, originator_version, topic, state) "  # noqa: S608
+                    f"COPY {table} (originator_id, originator_version, topic, state) "
                     "FROM STDIN (FORMAT BINARY)"
                 ) as copy,
             ):
@@ -369,7 +369,7 @@ def copy_into_postgres(
             connection.commit()
             written += len(batch)
             progress(written)
-        connection.execute(f"ANALYZE {table}")  # noqa: S608 (our own table name)
+        connection.execute(f"ANALYZE {table}")
         connection.commit()
     return written
 

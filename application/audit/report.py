@@ -39,6 +39,7 @@ from application.audit.report_model import (
 )
 from application.audit.report_sources import OrganisationNames, ReportSources
 from application.audit.running_evidence import RunningEvidence, read_running_evidence
+from application.audit.stored import MARGIN as STORED_MARGIN
 from application.audit.stored import first_position_at_or_after, notifications, timestamp_of
 from application.ports import Clock
 from domain.business_hours import BusinessHours
@@ -47,7 +48,7 @@ from domain.query.aggregate import Query
 from domain.query.values import NOT_CALLED, CallOutcome, ErrorSource, OutcomeKind
 from domain.service_level import answer_limit, answer_target
 
-MARGIN: Final = dt.timedelta(days=1)
+MARGIN: Final = STORED_MARGIN
 """Read this far before and after the month: an event is saved seconds after its time."""
 HISTOGRAM_EDGES_MS: Final = (
     *(0, 100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000),

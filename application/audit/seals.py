@@ -112,11 +112,13 @@ class AuditSeals(ServiceApplication):
             return SealChain.start(application, at=self._clock.now())
         return chain
 
-    def stored_seals(self, application: str) -> list[StoredSeal]:
-        """Every seal of ``application`` as stored, in order, each decoded on its own: a seal
-        whose stored state no longer decodes is reported, not fatal."""
+    def stored_seals(self, application: str, *, from_sequence: int = 0) -> list[StoredSeal]:
+        """Every seal of ``application`` as stored (from seal number ``from_sequence`` on), in
+        order, each decoded on its own: a seal whose stored state no longer decodes is
+        reported, not fatal. Seal number N is the chain's version N + 1."""
         seals: list[StoredSeal] = []
-        for stored in self.recorder.select_events(seal_chain_id(application)):
+        after = from_sequence if from_sequence > 0 else None
+        for stored in self.recorder.select_events(seal_chain_id(application), gt=after):
             if stored.originator_version == 1:
                 continue  # the chain's start: names the application, vouches for nothing
             try:
@@ -136,13 +138,20 @@ class AuditSeals(ServiceApplication):
         """The names of the applications with seals, in the order their chains started (from
         every seal, so a chain whose first event was removed is still found)."""
         names: dict[str, None] = {}
+        chains: dict[str, str] = {}  # chain id -> application, decoded once per chain
         for notification in notifications(self.recorder):
+            key = str(notification.originator_id)
+            if key in chains:
+                names.setdefault(chains[key])
+                continue
             try:
                 event = self.mapper.to_domain_event(notification)
             except Exception:  # noqa: S112 (an unreadable seal is reported by its chain)
                 continue
             if isinstance(event, SealChain.Started | SealChain.Sealed):
                 names.setdefault(event.application)
+                if key == str(seal_chain_id(event.application)):
+                    chains[key] = event.application
         return list(names)
 
 

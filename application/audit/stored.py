@@ -18,6 +18,9 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from domain.audit.chain import link_digest
 
 BATCH: Final = 500
+MARGIN: Final = dt.timedelta(days=1)
+"""How far event times may run out of position order: an event is saved seconds after its
+time, and nodes' clocks differ by less; readers that seek by time read this much more."""
 
 
 def notifications(

@@ -68,9 +68,14 @@ class AuditTrail:
         }
 
     def verify(
-        self, applications: Sequence[str] = (), anchors: Sequence[SealAnchor] = ()
+        self,
+        applications: Sequence[str] = (),
+        anchors: Sequence[SealAnchor] = (),
+        *,
+        resume: bool = False,
     ) -> AuditVerdict:
-        """Verify the chosen logs (all, and every log with seals, when none are chosen)."""
+        """Verify the chosen logs (all, and every log with seals, when none are chosen); with
+        ``resume``, each log that has a kept anchor from its latest anchor on (ADR 0027)."""
         unknown = [
             FieldViolation(f"applications[{index}]", "is not an application of this service")
             for index, name in enumerate(applications)
@@ -80,8 +85,10 @@ class AuditTrail:
             raise InvalidQueryError(unknown)
         if applications:
             chosen = {name: self._logs[name] for name in applications}
-            return verify_logs(chosen, _Only(self._seals, applications), self._verifier, anchors)
-        return verify_logs(self._logs, self._seals, self._verifier, anchors)
+            return verify_logs(
+                chosen, _Only(self._seals, applications), self._verifier, anchors, resume=resume
+            )
+        return verify_logs(self._logs, self._seals, self._verifier, anchors, resume=resume)
 
     def report(self, month: Month) -> MonthlyReport:
         if self._reports is None:
@@ -96,8 +103,8 @@ class _Only:
         self._seals = seals
         self._applications = list(applications)
 
-    def stored_seals(self, application: str) -> list[StoredSeal]:
-        return self._seals.stored_seals(application)
+    def stored_seals(self, application: str, *, from_sequence: int = 0) -> list[StoredSeal]:
+        return self._seals.stored_seals(application, from_sequence=from_sequence)
 
     def sealed_applications(self) -> list[str]:
         return self._applications

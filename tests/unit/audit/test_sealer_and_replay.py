@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -201,3 +202,42 @@ def test_a_long_chain_of_seals_keeps_sealing_from_its_snapshot() -> None:
     assert verify_logs(
         {"queries": queries.recorder}, seals, Ed25519Verifier([signer.public_key])
     ).intact
+
+
+class _CountingRecorder:
+    """A recorder that counts the notifications it hands out."""
+
+    def __init__(self, recorder: Any) -> None:
+        self._recorder = recorder
+        self.handed_out = 0
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        found = self._recorder.select_notifications(*args, **kwargs)
+        self.handed_out += len(found)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._recorder, name)
+
+
+def test_a_replay_by_time_seeks_to_its_start_instead_of_reading_older_history() -> None:
+    """ADR 0027: the cost of a month's replay is the month's events, not the whole log's."""
+    queries = memory_queries()
+    for index in range(40):  # old history, days before the window
+        refuse(queries, NOON - dt.timedelta(days=5, minutes=-index))
+    for index in range(3):
+        refuse(queries, minutes(index), organisation="2021005489")
+    for index in range(40):  # and days after it
+        refuse(queries, NOON + dt.timedelta(days=5, minutes=index))
+    window = ReplayFilter(
+        since=minutes(-60),
+        until=minutes(60),
+        asking_organisations=frozenset({"2021005489"}),
+    )
+    counted = _CountingRecorder(queries.recorder)
+    replay = Replay({"queries": counted}, batch=5)
+    seeking = [(e.application, e.position) for e in replay.events(window)]
+    everything = Replay({"queries": queries.recorder}, seek=False).events(window)
+    assert seeking == [(e.application, e.position) for e in everything]
+    assert seeking == [("queries", 41), ("queries", 42), ("queries", 43)]
+    assert counted.handed_out < 20  # a few bisection probes and the window, not 83 events
