@@ -44,6 +44,9 @@ class Profile:
     memory_latency_s: float
     scale_out_processes: tuple[int, ...]
     scale_out_concurrency: int
+    history_sizes: tuple[int, ...] = (0, 100_000, 1_000_000, 5_000_000)
+    """Events of history on PostgreSQL (the history scenario, ADR 0027)."""
+    history_sqlite_sizes: tuple[int, ...] = (0, 1_000_000)
 
 
 FULL = Profile(
@@ -102,6 +105,8 @@ QUICK = Profile(
     memory_latency_s=2.0,
     scale_out_processes=(1, 2),
     scale_out_concurrency=32,
+    history_sizes=(0, 100_000),
+    history_sqlite_sizes=(0, 100_000),
 )
 
 
