@@ -40,7 +40,7 @@ from application.audit.report_model import (
 from application.audit.report_sources import OrganisationNames, ReportSources
 from application.audit.running_evidence import RunningEvidence, read_running_evidence
 from application.audit.stored import MARGIN as STORED_MARGIN
-from application.audit.stored import first_position_at_or_after, notifications, timestamp_of
+from application.audit.stored import first_position_at_or_after, notifications
 from application.ports import Clock
 from domain.business_hours import BusinessHours
 from domain.providers import Provider
@@ -68,6 +68,8 @@ _READ: Final = frozenset(
         Query.Abandoned,
     )
 )
+
+_TOPICS: Final = tuple(sorted(_READ))
 
 
 @attrs.define
@@ -210,12 +212,15 @@ class MonthlyReports:
         projection = MonthlyReportProjection(month)
         read_through = first - 1
         stop_after = month.end + MARGIN
-        for notification in notifications(recorder, after=first - 1):
-            stamp = timestamp_of(notification.state)
-            if stamp is not None and stamp >= stop_after:
+        # Only the topics the report folds are read (filtered by the store), each decoded
+        # once; the first one past the window ends the read: nothing before it is missed.
+        for notification in notifications(recorder, after=first - 1, topics=_TOPICS):
+            event = mapper.to_domain_event(notification)
+            stamp = getattr(event, "timestamp", None)
+            if isinstance(stamp, dt.datetime) and stamp >= stop_after:
+                read_through = notification.id - 1
                 break
-            if notification.topic in _READ:
-                projection.observe(mapper.to_domain_event(notification))
+            projection.observe(event)
             read_through = notification.id
         now = self._clock.now()
         running = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Final
 from uuid import UUID
 
@@ -24,12 +24,21 @@ time, and nodes' clocks differ by less; readers that seek by time read this much
 
 
 def notifications(
-    recorder: ApplicationRecorder, *, after: int = 0, upto: int | None = None, batch: int = BATCH
+    recorder: ApplicationRecorder,
+    *,
+    after: int = 0,
+    upto: int | None = None,
+    batch: int = BATCH,
+    topics: Sequence[str] = (),
 ) -> Iterator[Notification]:
-    """Every stored event with ``after < position <= upto`` (to the end when ``upto`` is None)."""
+    """Every stored event with ``after < position <= upto`` (to the end when ``upto`` is None),
+    only those of ``topics`` when given (filtered by the store: the library's
+    ``select_notifications`` with topics)."""
     cursor = after
     while upto is None or cursor < upto:
-        found = recorder.select_notifications(cursor, batch, stop=upto, inclusive_of_start=False)
+        found = recorder.select_notifications(
+            cursor, batch, stop=upto, topics=topics, inclusive_of_start=False
+        )
         if not found:
             return
         yield from found
