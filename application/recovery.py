@@ -31,6 +31,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.utils import get_topic
 
+from application.log_reader import pages
 from application.pacing import Pace, no_pacing
 from application.ports import Clock
 from domain.query.aggregate import Query, QueryStateError, QueryStatus
@@ -122,10 +123,9 @@ class Recovery:
         topics = [_OPENED, *_CLOSED]
         position = self._start()
         read = 0
-        while True:
-            page = self._app.recorder.select_notifications(
-                position, _PAGE, topics=topics, inclusive_of_start=False
-            )
+        for page in pages(self._app.recorder, after=position, limit=_PAGE, topics=topics):
+            if read:
+                pace()  # after each full page
             for notification in page:
                 query_id = UUID(str(notification.originator_id))
                 if notification.topic == _OPENED:
@@ -135,9 +135,6 @@ class Recovery:
                 position = notification.id
             read += len(page)
             self._position = position
-            if len(page) < _PAGE:
-                break
-            pace()
         self.read_last_round = read
 
     def _record_mark(self) -> None:

@@ -42,7 +42,7 @@ from typing import Final
 
 import attrs
 import psycopg
-from eventsourcing.persistence import Recording, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from adapters.calendar.swedish_holidays import SwedishHolidays
 from application.queries import Queries
@@ -159,7 +159,7 @@ def shapes(template: Template, app: Queries) -> Shapes:
     rejected = json.loads(rejected_stored.state)
     _stamp(rejected, "timestamp", "@T0@")
     topics["Rejected"] = rejected_stored.topic
-    closing = {}
+    closing: dict[str, dict[str, object]] = {}
     for name, event in (
         ("Cancelled", Query.Cancelled),
         ("Abandoned", Query.Abandoned),
@@ -261,7 +261,7 @@ def queries(plan: Plan) -> Iterator[GeneratedQuery]:
     days = plan.days()
     total_weight = sum(weight for _, weight in days)
     count = plan.events / EVENTS_PER_QUERY
-    outage_days = {}
+    outage_days: dict[tuple[int, int], list[dt.date]] = {}
     for day, _ in days:  # one outage a month, on a random working day, mid-morning
         outage_days.setdefault((day.year, day.month), [])
         outage_days[(day.year, day.month)].append(day)
@@ -380,10 +380,7 @@ def insert_through_recorder(
     """The plan's rows through the application's own recorder (SQLite), in big batches."""
     written = 0
     for batch in _batches(shapes_, plan, SQLITE_BATCH):
-        recorded: Sequence[Recording] | object = app.recorder.insert_events(
-            [StoredEvent(o, v, t, s) for o, v, t, s in batch]
-        )
-        del recorded
+        app.recorder.insert_events([StoredEvent(o, v, t, s) for o, v, t, s in batch])
         written += len(batch)
         progress(written)
     return written

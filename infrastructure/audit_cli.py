@@ -219,6 +219,10 @@ def _verify(args: argparse.Namespace) -> int:
             anchors = anchors_in(json.loads(args.anchor.read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             return _fail("the anchor file is not a saved `ssbtek audit verify --json` document")
+    if args.from_anchor and not anchors:
+        return _fail("--from-anchor needs --anchor FILE (a saved `ssbtek audit verify --json`)")
+    if args.from_anchor and args.target:
+        return _fail("--from-anchor verifies a copy of the stores; it is not offered over --target")
     if args.target:
         request = pb.VerifyChainRequest(
             applications=args.application or [],
@@ -254,7 +258,10 @@ def _verify(args: argparse.Namespace) -> int:
                 "(from `ssbtek audit export-key`)"
             )
         with _copy(args, verifier) as copy:
-            document = verdict_document(copy.trail.verify(args.application or [], anchors))
+            verdict = copy.trail.verify(
+                args.application or [], anchors, resume=bool(args.from_anchor)
+            )
+            document = verdict_document(verdict)
     if args.json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
@@ -364,6 +371,11 @@ def add_audit_commands(commands: Commands) -> None:
     )
     verify.add_argument(
         "--anchor", type=Path, help="a saved `audit verify --json`: its seals must still be there"
+    )
+    verify.add_argument(
+        "--from-anchor",
+        action="store_true",
+        help="check only from the latest seal of --anchor on (verified when it was kept)",
     )
     verify.add_argument(
         "--require-sealed", action="store_true", help="fail when events are not sealed yet"

@@ -60,6 +60,7 @@ from adapters.grpc.service_management import (
 from adapters.grpc.tls import server_credentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
+from adapters.persistence.stored_format import LibraryJsonFormat
 from adapters.persistence.transcodings import (
     escalation_transcodings,
     incident_transcodings,
@@ -301,7 +302,12 @@ def monthly_reports(
     if queries is None:
         return None
     return MonthlyReports(
-        queries, working_hours(), sources, running_time=logs.get("serviceruns"), clock=clock
+        queries,
+        working_hours(),
+        sources,
+        running_time=logs.get("serviceruns"),
+        clock=clock,
+        stored=LibraryJsonFormat(),
     )
 
 
@@ -319,6 +325,7 @@ def build_audit_trail(
         seals,
         verifier,
         monthly_reports(applications, sources, clock),
+        LibraryJsonFormat(),
     )
 
 
@@ -680,5 +687,6 @@ def open_audit_copy(
         source,
         verifier or Ed25519Verifier([]),
         monthly_reports(readable, sources, clock),
+        LibraryJsonFormat(),
     )
     return AuditCopy(trail, opened, seals, incidents, parties)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections import deque
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Final
@@ -21,14 +20,9 @@ from uuid import UUID
 import attrs
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
-from application.audit.stored import (
-    BATCH,
-    MARGIN,
-    first_position_at_or_after,
-    originator_text,
-    timestamp_of,
-)
+from application.audit.stored import originator_text
 from application.errors import InvalidQueryError
+from application.log_reader import BATCH, MARGIN, StoredFormat, first_position_at_or_after
 from domain.errors import FieldViolation
 
 POLL_INTERVAL_S: Final = 0.5
@@ -92,9 +86,15 @@ class Replay:
     """
 
     def __init__(
-        self, logs: Mapping[str, ApplicationRecorder], *, batch: int = BATCH, seek: bool = True
+        self,
+        logs: Mapping[str, ApplicationRecorder],
+        stored: StoredFormat,
+        *,
+        batch: int = BATCH,
+        seek: bool = True,
     ) -> None:
         self._logs = dict(logs)
+        self._stored = stored
         self._batch = batch
         self._seek = seek
         self._organisations: dict[UUID | str, str] = {}
@@ -159,7 +159,9 @@ class Replay:
         cursors = {name: max(0, (after or {}).get(name, 0)) for name in names}
         if self._seek and chosen.since is not None:
             for name in names:
-                start = first_position_at_or_after(self._logs[name], chosen.since - MARGIN)
+                start = first_position_at_or_after(
+                    self._logs[name], chosen.since - MARGIN, self._stored
+                )
                 cursors[name] = max(cursors[name], start - 1)
         return cursors
 
@@ -179,7 +181,7 @@ class Replay:
     def _read(
         self, recorder: ApplicationRecorder, notification: Notification, chosen: ReplayFilter
     ) -> _Read:
-        stamp = timestamp_of(notification.state)
+        stamp = self._stored.timestamp(notification.state)
         return _Read(notification, stamp, self._wanted(recorder, notification, stamp, chosen))
 
     def _wanted(
@@ -214,7 +216,7 @@ class Replay:
                 state = first[0].state if first else b"{}"
             if len(self._organisations) >= _KNOWN_ORGANISATIONS:
                 self._organisations.clear()
-            self._organisations[key] = _asking_organisation(state)
+            self._organisations[key] = self._stored.text(state, "asking_organisation")
         return self._organisations[key]
 
 
@@ -258,14 +260,6 @@ class _Merge:
         read = self._buffers[name].popleft()
         self.cursors[name] = read.notification.id
         return name, read
-
-
-def _asking_organisation(state: bytes) -> str:
-    try:
-        value = json.loads(state).get("asking_organisation", "")
-    except (ValueError, AttributeError):
-        return ""
-    return value if isinstance(value, str) else ""
 
 
 def _merge_key(name: str, read: _Read) -> tuple[dt.datetime, str, int]:

@@ -39,8 +39,8 @@ from application.audit.report_model import (
 )
 from application.audit.report_sources import OrganisationNames, ReportSources
 from application.audit.running_evidence import RunningEvidence, read_running_evidence
-from application.audit.stored import MARGIN as STORED_MARGIN
-from application.audit.stored import first_position_at_or_after, notifications
+from application.log_reader import MARGIN as STORED_MARGIN
+from application.log_reader import StoredFormat, first_position_at_or_after, notifications
 from application.ports import Clock
 from domain.business_hours import BusinessHours
 from domain.providers import Provider
@@ -199,8 +199,10 @@ class MonthlyReports:
         *,
         running_time: EventLog | None,
         clock: Clock,
+        stored: StoredFormat,
     ) -> None:
         self._queries = queries
+        self._stored = stored
         self._hours = hours
         self._sources = sources or ReportSources()
         self._running_time = running_time
@@ -208,7 +210,7 @@ class MonthlyReports:
 
     def build(self, month: Month) -> MonthlyReport:
         recorder, mapper = self._queries.recorder, self._queries.mapper
-        first = first_position_at_or_after(recorder, month.start - MARGIN)
+        first = first_position_at_or_after(recorder, month.start - MARGIN, self._stored)
         projection = MonthlyReportProjection(month)
         read_through = first - 1
         stop_after = month.end + MARGIN
@@ -224,7 +226,9 @@ class MonthlyReports:
             read_through = notification.id
         now = self._clock.now()
         running = (
-            read_running_evidence(self._running_time, month.start, month.end, now)
+            read_running_evidence(
+                self._running_time, month.start, month.end, now, stored=self._stored
+            )
             if self._running_time is not None
             else None
         )

@@ -19,6 +19,7 @@ from application.audit.seals import StoredSeal
 from application.audit.verdict import AuditVerdict, SealAnchor
 from application.audit.verification import SealSource, verify_logs
 from application.errors import InvalidQueryError
+from application.log_reader import StoredFormat
 from domain.errors import FieldViolation
 
 
@@ -31,12 +32,13 @@ class AuditTrail:
         seals: SealSource,
         verifier: SignatureVerifier,
         reports: MonthlyReports | None,
+        stored: StoredFormat,
     ) -> None:
         self._logs = dict(logs)
         self._seals = seals
         self._verifier = verifier
         self._reports = reports
-        self._replay = Replay({n: r for n, r in self._logs.items() if r is not None})
+        self._replay = Replay({n: r for n, r in self._logs.items() if r is not None}, stored)
 
     @property
     def applications(self) -> list[str]:

@@ -33,13 +33,16 @@ import re
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Final
 
 import attrs
 
+from adapters.persistence.stored_format import LibraryJsonFormat
 from application.audit.replay import Replay, ReplayFilter
 from application.audit.report_model import Month
 from application.queries import Queries
@@ -129,7 +132,7 @@ def _disk(ctx: Context, settings: Settings, dbname: str | None) -> tuple[int, in
 def _restart_traffic(app: Queries, shapes: history.Shapes, events: int) -> None:
     """``events`` more events, of queries received now (what comes in during a restart)."""
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    batch = []
+    batch: list[tuple[uuid.UUID, int, str, bytes]] = []
     while len(batch) < events:
         query = history.GeneratedQuery(now, history.busiest_organisation(), "ok", 1500)
         batch.extend(history.rows(shapes, query))
@@ -236,14 +239,15 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
                 until=end,
                 asking_organisations=frozenset({history.busiest_organisation()}),
             )
+            logs = {"queries": queries.recorder}
             replay_s, replay_count = _timed(
-                lambda: sum(1 for _ in Replay({"queries": queries.recorder}).events(chosen))
+                lambda: sum(1 for _ in Replay(logs, LibraryJsonFormat()).events(chosen))
             )
             replay_before_s = None
             if events <= REPLAY_BEFORE_LIMIT:
                 replay_before_s, _ = _timed(
                     lambda: sum(
-                        1 for _ in Replay({"queries": queries.recorder}, seek=False).events(chosen)
+                        1 for _ in Replay(logs, LibraryJsonFormat(), seek=False).events(chosen)
                     )
                 )
         finally:
@@ -304,12 +308,8 @@ def run(ctx: Context, template: Template) -> list[HistoryPoint | Failure]:
         (Store.SQLITE, ctx.profile.history_sqlite_sizes),
     ):
         for size in sizes:
-            found.append(
-                attempt(
-                    f"history {store.value} {size}",
-                    lambda s=store, n=size: _point(ctx, template, s, n),
-                )
-            )
+            point = partial(_point, ctx, template, store, size)
+            found.append(attempt(f"history {store.value} {size}", point))
     return found
 
 

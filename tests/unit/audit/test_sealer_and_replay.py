@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.persistence.stored_format import LibraryJsonFormat
 from adapters.security.signing import Ed25519Signer, Ed25519Verifier
 from application.audit.replay import Replay, ReplayFilter
 from application.audit.sealer import run_sealer, seal_now
@@ -131,7 +132,9 @@ def test_replay_merges_logs_by_event_time_and_keeps_each_logs_own_order() -> Non
     refuse(first, minutes(2))
     refuse(first, minutes(1.5))  # saved later, earlier time: stays after position 2 of its log
     refuse(second, minutes(3), organisation="2021005489")
-    replay = Replay({"first": first.recorder, "second": second.recorder}, batch=1)
+    replay = Replay(
+        {"first": first.recorder, "second": second.recorder}, LibraryJsonFormat(), batch=1
+    )
     merged = [(e.application, e.position) for e in replay.events(ReplayFilter())]
     assert merged == [("first", 1), ("second", 1), ("first", 2), ("first", 3), ("second", 2)]
     only = ReplayFilter(
@@ -156,7 +159,7 @@ def test_with_auditors_configured_only_their_certificates_may_call_the_audit_ser
     from application.audit.verification import NoSeals
     from application.errors import PermissionDeniedError
 
-    trail = AuditTrail({}, NoSeals(), Ed25519Verifier([]), None)
+    trail = AuditTrail({}, NoSeals(), Ed25519Verifier([]), None, LibraryJsonFormat())
     open_to_all = GrpcAuditServicer(trail)
     open_to_all._authorise(_Peer([]))  # type: ignore[arg-type]
     restricted = GrpcAuditServicer(trail, auditors=frozenset({"2021005489"}))
@@ -235,9 +238,10 @@ def test_a_replay_by_time_seeks_to_its_start_instead_of_reading_older_history() 
         asking_organisations=frozenset({"2021005489"}),
     )
     counted = _CountingRecorder(queries.recorder)
-    replay = Replay({"queries": counted}, batch=5)
+    replay = Replay({"queries": counted}, LibraryJsonFormat(), batch=5)  # type: ignore[dict-item]
     seeking = [(e.application, e.position) for e in replay.events(window)]
-    everything = Replay({"queries": queries.recorder}, seek=False).events(window)
+    reading_all = Replay({"queries": queries.recorder}, LibraryJsonFormat(), seek=False)
+    everything = reading_all.events(window)
     assert seeking == [(e.application, e.position) for e in everything]
     assert seeking == [("queries", 41), ("queries", 42), ("queries", 43)]
     assert counted.handed_out < 20  # a few bisection probes and the window, not 83 events

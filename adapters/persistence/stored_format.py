@@ -1,0 +1,32 @@
+"""The stored format of the events: the eventsourcing library's JSON transcoder.
+
+A state is a JSON object; values of registered types are envelopes
+``{"_type_": "datetime_iso", "_data_": "2026-11-25T12:00:00+01:00"}``. This adapter reads a
+single field of it (for seeking by time and filtering the replay) without structuring the
+whole event; the application sees only the ``StoredFormat`` port (``application/log_reader.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+
+class LibraryJsonFormat:
+    """``StoredFormat`` for states written by the library's ``JSONTranscoder``."""
+
+    def timestamp(self, state: bytes) -> dt.datetime | None:
+        try:
+            stamp = json.loads(state)["timestamp"]
+            text = stamp["_data_"] if isinstance(stamp, dict) else stamp
+            moment = dt.datetime.fromisoformat(str(text))
+        except (ValueError, KeyError, TypeError):
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+    def text(self, state: bytes, field: str) -> str:
+        try:
+            value = json.loads(state).get(field, "")
+        except (ValueError, AttributeError):
+            return ""
+        return value if isinstance(value, str) else ""
