@@ -44,13 +44,12 @@ import attrs
 import psycopg
 from eventsourcing.persistence import StoredEvent
 
-from adapters.calendar.swedish_holidays import SwedishHolidays
 from application.queries import Queries
 from bench.audit_rows import Template
-from domain.calendar import WorkingCalendar
 from domain.providers import STOCKHOLM
 from domain.query.aggregate import CancelReason, Query, RejectionReason
 from domain.query.values import ErrorSource, OutcomeKind
+from infrastructure.composition import working_hours
 
 ORGANISATIONS: Final = 290
 PEAK_FROM_DAY: Final = 20
@@ -220,7 +219,7 @@ class Plan:
         year, month = self.end.year, self.end.month
         start_index = year * 12 + month - 1 - self.months
         start = dt.date(start_index // 12, start_index % 12 + 1, 1)
-        working = WorkingCalendar(SwedishHolidays())
+        working = working_hours().calendar  # the service's own calendar
         days = []
         day = start
         while day < self.end:

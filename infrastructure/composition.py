@@ -73,6 +73,7 @@ from adapters.system_clock import SystemClock
 from application.agreements import Agreements
 from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
+from application.audit.replay import Replay
 from application.audit.report import MonthlyReports
 from application.audit.report_sources import ReportSources
 from application.audit.sealer import run_sealer, seal_now
@@ -309,6 +310,12 @@ def monthly_reports(
         clock=clock,
         stored=LibraryJsonFormat(),
     )
+
+
+def build_replay(logs: Mapping[str, ApplicationRecorder], *, seek: bool = True) -> Replay:
+    """A replay of ``logs`` (``seek=False``: every log read from its start, for the benchmark's
+    before-and-after of ADR 27)."""
+    return Replay(logs, LibraryJsonFormat(), seek=seek)
 
 
 def build_audit_trail(

@@ -42,8 +42,7 @@ from typing import Final
 
 import attrs
 
-from adapters.persistence.stored_format import LibraryJsonFormat
-from application.audit.replay import Replay, ReplayFilter
+from application.audit.replay import ReplayFilter
 from application.audit.report_model import Month
 from application.queries import Queries
 from application.recovery import TRACKING_NAME, Recovery
@@ -51,7 +50,7 @@ from bench import audit_rows, history, pg, procs, servers
 from bench.audit_rows import Template
 from bench.config import Context
 from bench.scenarios.failure import Failure, attempt
-from infrastructure.composition import build_audit, build_service_management
+from infrastructure.composition import build_audit, build_replay, build_service_management
 from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("bench")
@@ -241,14 +240,12 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             )
             logs = {"queries": queries.recorder}
             replay_s, replay_count = _timed(
-                lambda: sum(1 for _ in Replay(logs, LibraryJsonFormat()).events(chosen))
+                lambda: sum(1 for _ in build_replay(logs).events(chosen))
             )
             replay_before_s = None
             if events <= REPLAY_BEFORE_LIMIT:
                 replay_before_s, _ = _timed(
-                    lambda: sum(
-                        1 for _ in Replay(logs, LibraryJsonFormat(), seek=False).events(chosen)
-                    )
+                    lambda: sum(1 for _ in build_replay(logs, seek=False).events(chosen))
                 )
         finally:
             audit.close()
