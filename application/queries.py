@@ -177,7 +177,12 @@ class Queries(ServiceApplication):
         self._checkpoints: Checkpoints = checkpoints or NoCheckpoints()
         super().__init__(env=env, transcodings=transcodings)
         self._group = GroupCommit(lambda *events: self.save(*events))
-        self.recovery = Recovery(self, clock, grace=dt.timedelta(seconds=settings.abandon_grace_s))
+        self.recovery = Recovery(
+            self,
+            clock,
+            grace=dt.timedelta(seconds=settings.abandon_grace_s),
+            tracking=self.factory.tracking_recorder(),
+        )
 
     @property
     def store_gate(self) -> StoreGate:

@@ -22,6 +22,8 @@ import attrs
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from eventsourcing.utils import get_topic
 
+from application.log_reader import pages
+
 _PAGE = 500
 T = TypeVar("T")
 
@@ -53,18 +55,14 @@ class Registrations:
         """Read what was registered since the last call; returns the new creation events."""
         with self._lock:
             new: list[Any] = []
-            while True:
-                page = self._recorder.select_notifications(
-                    start=self._last, limit=_PAGE, topics=self._topics, inclusive_of_start=False
-                )
+            for page in pages(self._recorder, after=self._last, limit=_PAGE, topics=self._topics):
                 for notification in page:
                     event = self._mapper.to_domain_event(notification)
                     self._events[event.originator_id] = event
                     self._positions[event.originator_id] = notification.id
                     new.append(event)
                     self._last = notification.id
-                if len(page) < _PAGE:
-                    return new
+            return new
 
     def ids(self, kind: type[Any] | None = None) -> list[UUID]:
         """Every id registered so far (oldest first), of one creation event class if given."""

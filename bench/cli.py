@@ -30,6 +30,7 @@ from bench.config import FULL, QUICK, ROOT, SMOKE, Context
 from bench.report import render
 from bench.scenarios import (
     conformance,
+    history,
     hung_provider,
     ladder,
     memory,
@@ -57,6 +58,7 @@ SCENARIOS: Final = (
     "conformance",
     "storage",
     "replay",
+    "history",
 )
 _converter = cattrs.Converter()
 
@@ -163,6 +165,7 @@ class Suite:
             "conformance": lambda: conformance.run(self.ctx),
             "storage": self._storage,
             "replay": lambda: replay.run(self.ctx, self.template()),
+            "history": lambda: history.run(self.ctx, self.template()),
         }
         for name in SCENARIOS:
             if name in chosen:

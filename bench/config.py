@@ -46,6 +46,9 @@ class Profile:
     scale_out_concurrency: int
     overload_step_s: float = 15.0
     """Past capacity (ADR 26): seconds at each multiple of the measured capacity."""
+    history_sizes: tuple[int, ...] = (0, 100_000, 1_000_000, 5_000_000)
+    """Events of history on PostgreSQL (the history scenario, ADR 0027)."""
+    history_sqlite_sizes: tuple[int, ...] = (0, 1_000_000)
 
 
 FULL = Profile(
@@ -105,6 +108,8 @@ QUICK = Profile(
     scale_out_processes=(1, 2),
     scale_out_concurrency=32,
     overload_step_s=3.0,
+    history_sizes=(0, 100_000),
+    history_sqlite_sizes=(0, 100_000),
 )
 
 

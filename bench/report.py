@@ -396,6 +396,49 @@ def _replay(result: Result) -> list[str]:
     return lines
 
 
+def _history(result: Result) -> list[str]:
+    found = _ok(result.get("history", []))
+    if not found:
+        return []
+    lines = ["## History at scale (seconds, one run each; ADR 0027)", ""]
+    lines += table(
+        [
+            "store",
+            "events",
+            "recovery restart: before (from 0)",
+            "after (tracked)",
+            "incidents follower restart",
+            "sealer round / idle",
+            "monthly report",
+            "org month replay: after / before",
+            "verify: whole / from anchor",
+            "serve ready / recovered: before",
+            "after",
+            "bytes per query",
+        ],
+        [
+            [
+                r["store"],
+                r["events"],
+                f"{r['recovery_untracked_s']} ({r['recovery_untracked_read']} read)",
+                f"{r['recovery_tracked_s']} ({r['recovery_tracked_read']} read)",
+                r["incidents_restart_s"],
+                f"{r['seal_round_s']} / {r['seal_idle_s']}",
+                f"{r['report_s']} ({r['report_month_queries']} queries)",
+                f"{r['replay_s']} / {_fmt(r['replay_before_s'], 3)}",
+                f"{r['verify_full_s']} / {r['verify_resumed_s']}",
+                f"{_fmt(r['serve_ready_untracked_s'], 2)} / "
+                f"{_fmt(r['serve_recovered_untracked_s'], 2)}",
+                f"{_fmt(r['serve_ready_tracked_s'], 2)} / "
+                f"{_fmt(r['serve_recovered_tracked_s'], 2)}",
+                r["bytes_per_query"],
+            ]
+            for r in found
+        ],
+    )
+    return lines
+
+
 def _memory(result: Result) -> list[str]:
     found = _ok(result.get("memory", []))
     if not found:
@@ -562,6 +605,7 @@ def _failures(result: Result) -> list[str]:
         "scale_out",
         "replay",
         "memory",
+        "history",
     ):
         failed += [item for item in result.get(key, []) if "error" in item]
     for key in ("conformance",):
@@ -596,6 +640,7 @@ def render(result: Result) -> str:
         _conformance,
         _storage,
         _replay,
+        _history,
         _memory,
         _failures,
     ):

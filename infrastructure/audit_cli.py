@@ -201,6 +201,10 @@ def _verify(args: argparse.Namespace) -> int:
             anchors = anchors_in(json.loads(args.anchor.read_text()))
         except (OSError, ValueError, KeyError, TypeError):
             return _fail("the anchor file is not a saved `ssbtek audit verify --json` document")
+    if args.from_anchor and not anchors:
+        return _fail("--from-anchor needs --anchor FILE (a saved `ssbtek audit verify --json`)")
+    if args.from_anchor and args.target:
+        return _fail("--from-anchor verifies a copy of the stores; it is not offered over --target")
     if args.target:
         request = pb.VerifyChainRequest(
             applications=args.application or [],
@@ -236,7 +240,10 @@ def _verify(args: argparse.Namespace) -> int:
                 "(from `ssbtek audit export-key`)"
             )
         with _copy(args, verifier) as copy:
-            document = verdict_document(copy.trail.verify(args.application or [], anchors))
+            verdict = copy.trail.verify(
+                args.application or [], anchors, resume=bool(args.from_anchor)
+            )
+            document = verdict_document(verdict)
     if args.json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:

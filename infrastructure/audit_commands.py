@@ -76,6 +76,11 @@ def fill_audit(audit: argparse.ArgumentParser) -> None:
         "--anchor", type=Path, help="a saved `audit verify --json`: its seals must still be there"
     )
     verify.add_argument(
+        "--from-anchor",
+        action="store_true",
+        help="check only from the latest seal of --anchor on (verified when it was kept)",
+    )
+    verify.add_argument(
         "--require-sealed", action="store_true", help="fail when events are not sealed yet"
     )
     verify.add_argument(

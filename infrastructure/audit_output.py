@@ -88,6 +88,7 @@ def _anchor(anchor: SealAnchor | None) -> dict[str, Any] | None:
 
 
 def _chain(chain: ChainVerdict) -> dict[str, Any]:
+    resumed = {"resumed_after_position": chain.resumed_after} if chain.resumed_after else {}
     return {
         "application": chain.application,
         "intact": chain.intact,
@@ -101,6 +102,7 @@ def _chain(chain: ChainVerdict) -> dict[str, Any]:
         "unlisted_breaks": chain.unlisted_breaks,
         "latest_seal": _anchor(chain.latest_seal),
         "head_digest": chain.head_digest,
+        **resumed,
     }
 
 

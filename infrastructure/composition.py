@@ -67,6 +67,7 @@ from adapters.grpc.tls_reload import ReloadingServerCredentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 from adapters.persistence.file_lease import FileLease, HeldLease
+from adapters.persistence.stored_format import LibraryJsonFormat
 from adapters.persistence.transcodings import (
     escalation_transcodings,
     incident_transcodings,
@@ -82,6 +83,7 @@ from application.admission import Admission, AdmissionMetrics, AdmissionSettings
 from application.agreements import Agreements
 from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
+from application.audit.replay import Replay
 from application.audit.report import MonthlyReports
 from application.audit.report_sources import ReportSources
 from application.audit.sealer import run_sealer, seal_now
@@ -358,8 +360,19 @@ def monthly_reports(
     if queries is None:
         return None
     return MonthlyReports(
-        queries, working_hours(), sources, running_time=logs.get("serviceruns"), clock=clock
+        queries,
+        working_hours(),
+        sources,
+        running_time=logs.get("serviceruns"),
+        clock=clock,
+        stored=LibraryJsonFormat(),
     )
+
+
+def build_replay(logs: Mapping[str, ApplicationRecorder], *, seek: bool = True) -> Replay:
+    """A replay of ``logs`` (``seek=False``: every log read from its start, for the benchmark's
+    before-and-after of ADR 27)."""
+    return Replay(logs, LibraryJsonFormat(), seek=seek)
 
 
 def build_audit_trail(
@@ -376,6 +389,7 @@ def build_audit_trail(
         seals,
         verifier,
         monthly_reports(applications, sources, clock),
+        LibraryJsonFormat(),
     )
 
 
@@ -859,5 +873,6 @@ def open_audit_copy(
         source,
         verifier or Ed25519Verifier([]),
         monthly_reports(readable, sources, clock),
+        LibraryJsonFormat(),
     )
     return AuditCopy(trail, opened, seals, incidents, parties)

@@ -145,9 +145,16 @@ class StoreFailedAtStartError(Exception):
 
 async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
     """Close queries abandoned by a dead process: at start, then every ``interval_s``."""
+    caught_up = False
     while True:
         try:
             await asyncio.to_thread(queries.close_abandoned, pace=Pacer())
+            if not caught_up:
+                caught_up = True
+                log.info(
+                    "recovery caught up: read %d events of the query log",
+                    queries.recovery.read_last_round,
+                )
         except Exception as error:  # the store may be down: try again next round
             log.warning("recovery step failed: %s", type(error).__name__)
         await asyncio.sleep(interval_s)

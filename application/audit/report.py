@@ -40,7 +40,8 @@ from application.audit.report_model import (
 )
 from application.audit.report_sources import OrganisationNames, ReportSources
 from application.audit.running_evidence import RunningEvidence, read_running_evidence
-from application.audit.stored import first_position_at_or_after, notifications, timestamp_of
+from application.log_reader import MARGIN as STORED_MARGIN
+from application.log_reader import StoredFormat, first_position_at_or_after, notifications
 from application.ports import Clock
 from domain.business_hours import BusinessHours
 from domain.providers import Provider
@@ -48,7 +49,7 @@ from domain.query.aggregate import Query
 from domain.query.values import NOT_CALLED, CallOutcome, ErrorSource, OutcomeKind
 from domain.service_level import answer_limit, answer_target
 
-MARGIN: Final = dt.timedelta(days=1)
+MARGIN: Final = STORED_MARGIN
 """Read this far before and after the month: an event is saved seconds after its time."""
 HISTOGRAM_EDGES_MS: Final = (
     *(0, 100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000),
@@ -68,6 +69,8 @@ _READ: Final = frozenset(
         Query.Abandoned,
     )
 )
+
+_TOPICS: Final = tuple(sorted(_READ))
 
 
 @attrs.define
@@ -206,8 +209,10 @@ class MonthlyReports:
         *,
         running_time: EventLog | None,
         clock: Clock,
+        stored: StoredFormat,
     ) -> None:
         self._queries = queries
+        self._stored = stored
         self._hours = hours
         self._sources = sources or ReportSources()
         self._running_time = running_time
@@ -215,20 +220,25 @@ class MonthlyReports:
 
     def build(self, month: Month) -> MonthlyReport:
         recorder, mapper = self._queries.recorder, self._queries.mapper
-        first = first_position_at_or_after(recorder, month.start - MARGIN)
+        first = first_position_at_or_after(recorder, month.start - MARGIN, self._stored)
         projection = MonthlyReportProjection(month)
         read_through = first - 1
         stop_after = month.end + MARGIN
-        for notification in notifications(recorder, after=first - 1):
-            stamp = timestamp_of(notification.state)
-            if stamp is not None and stamp >= stop_after:
+        # Only the topics the report folds are read (filtered by the store), each decoded
+        # once; the first one past the window ends the read: nothing before it is missed.
+        for notification in notifications(recorder, after=first - 1, topics=_TOPICS):
+            event = mapper.to_domain_event(notification)
+            stamp = getattr(event, "timestamp", None)
+            if isinstance(stamp, dt.datetime) and stamp >= stop_after:
+                read_through = notification.id - 1
                 break
-            if notification.topic in _READ:
-                projection.observe(mapper.to_domain_event(notification))
+            projection.observe(event)
             read_through = notification.id
         now = self._clock.now()
         running = (
-            read_running_evidence(self._running_time, month.start, month.end, now)
+            read_running_evidence(
+                self._running_time, month.start, month.end, now, stored=self._stored
+            )
             if self._running_time is not None
             else None
         )

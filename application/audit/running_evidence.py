@@ -20,7 +20,7 @@ import attrs
 from eventsourcing.utils import get_topic
 
 from application.audit.ports import EventLog
-from application.audit.stored import first_position_at_or_after, notifications, timestamp_of
+from application.log_reader import StoredFormat, first_position_at_or_after, notifications
 from domain.running.service_run import HEARTBEAT_S, ServiceRun
 
 GAP_FACTOR: Final = 2.5
@@ -68,17 +68,17 @@ class _Run:
 
 
 def read_running_evidence(
-    log: EventLog, start: dt.datetime, end: dt.datetime, now: dt.datetime
+    log: EventLog, start: dt.datetime, end: dt.datetime, now: dt.datetime, *, stored: StoredFormat
 ) -> RunningEvidence:
     """The up intervals overlapping ``[start, end)``, as the records show them at ``now``."""
     recorder = log.recorder
     first = recorder.select_notifications(1, 1)
-    first_record = timestamp_of(first[0].state) if first else None
-    position = first_position_at_or_after(recorder, start - MARGIN)
+    first_record = stored.timestamp(first[0].state) if first else None
+    position = first_position_at_or_after(recorder, start - MARGIN, stored)
     read_through = position - 1
     runs: dict[UUID, _Run] = {}
     for notification in notifications(recorder, after=position - 1):
-        stamp = timestamp_of(notification.state)
+        stamp = stored.timestamp(notification.state)
         if stamp is not None and stamp >= end + MARGIN:
             break
         read_through = notification.id

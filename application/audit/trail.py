@@ -19,6 +19,7 @@ from application.audit.seals import StoredSeal
 from application.audit.verdict import AuditVerdict, SealAnchor
 from application.audit.verification import SealSource, verify_logs
 from application.errors import InvalidRequestError
+from application.log_reader import StoredFormat
 from domain.errors import FieldViolation
 
 
@@ -31,12 +32,13 @@ class AuditTrail:
         seals: SealSource,
         verifier: SignatureVerifier,
         reports: MonthlyReports | None,
+        stored: StoredFormat,
     ) -> None:
         self._logs = dict(logs)
         self._seals = seals
         self._verifier = verifier
         self._reports = reports
-        self._replay = Replay({n: r for n, r in self._logs.items() if r is not None})
+        self._replay = Replay({n: r for n, r in self._logs.items() if r is not None}, stored)
 
     @property
     def applications(self) -> list[str]:
@@ -68,9 +70,14 @@ class AuditTrail:
         }
 
     def verify(
-        self, applications: Sequence[str] = (), anchors: Sequence[SealAnchor] = ()
+        self,
+        applications: Sequence[str] = (),
+        anchors: Sequence[SealAnchor] = (),
+        *,
+        resume: bool = False,
     ) -> AuditVerdict:
-        """Verify the chosen logs (all, and every log with seals, when none are chosen)."""
+        """Verify the chosen logs (all, and every log with seals, when none are chosen); with
+        ``resume``, each log that has a kept anchor from its latest anchor on (ADR 0027)."""
         unknown = [
             FieldViolation(f"applications[{index}]", "is not an application of this service")
             for index, name in enumerate(applications)
@@ -80,8 +87,10 @@ class AuditTrail:
             raise InvalidRequestError(unknown)
         if applications:
             chosen = {name: self._logs[name] for name in applications}
-            return verify_logs(chosen, _Only(self._seals, applications), self._verifier, anchors)
-        return verify_logs(self._logs, self._seals, self._verifier, anchors)
+            return verify_logs(
+                chosen, _Only(self._seals, applications), self._verifier, anchors, resume=resume
+            )
+        return verify_logs(self._logs, self._seals, self._verifier, anchors, resume=resume)
 
     def report(self, month: Month) -> MonthlyReport:
         if self._reports is None:
@@ -96,8 +105,8 @@ class _Only:
         self._seals = seals
         self._applications = list(applications)
 
-    def stored_seals(self, application: str) -> list[StoredSeal]:
-        return self._seals.stored_seals(application)
+    def stored_seals(self, application: str, *, from_sequence: int = 0) -> list[StoredSeal]:
+        return self._seals.stored_seals(application, from_sequence=from_sequence)
 
     def sealed_applications(self) -> list[str]:
         return self._applications

@@ -64,6 +64,8 @@ class ChainVerdict:
     latest_seal: SealAnchor | None
     head_digest: str
     """The chain digest over every event read, sealed or not (hex)."""
+    resumed_after: int = 0
+    """Verified from a kept anchor: the position after which events were read (0: all)."""
 
     @property
     def intact(self) -> bool:

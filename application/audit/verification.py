@@ -36,7 +36,9 @@ MAX_BREAKS: Final = 1000
 class SealSource(Protocol):
     """The stored seals (``AuditSeals``, or nothing when the copy has no seal store)."""
 
-    def stored_seals(self, application: str) -> list[StoredSeal]: ...
+    def stored_seals(self, application: str, *, from_sequence: int = 0) -> list[StoredSeal]:
+        """The seals of ``application`` from seal number ``from_sequence`` on (0: all)."""
+        ...
 
     def sealed_applications(self) -> list[str]: ...
 
@@ -44,7 +46,7 @@ class SealSource(Protocol):
 class NoSeals:
     """A seal source with no seals at all."""
 
-    def stored_seals(self, application: str) -> list[StoredSeal]:
+    def stored_seals(self, application: str, *, from_sequence: int = 0) -> list[StoredSeal]:
         return []
 
     def sealed_applications(self) -> list[str]:
@@ -56,34 +58,62 @@ def verify_logs(
     seals: SealSource,
     verifier: SignatureVerifier,
     anchors: Sequence[SealAnchor] = (),
+    *,
+    resume: bool = False,
 ) -> AuditVerdict:
     """Verify every log in ``logs`` and every log that has seals. ``None`` stands for a log
-    whose store is missing (on an auditor's copy)."""
+    whose store is missing (on an auditor's copy). With ``resume``, a log with a kept
+    anchor is verified from its latest anchor on (``verify_log``)."""
     names = list(dict.fromkeys([*logs, *seals.sealed_applications()]))
-    return AuditVerdict(
-        tuple(
-            verify_log(
-                name,
-                logs.get(name),
-                seals.stored_seals(name),
-                verifier,
-                [a for a in anchors if a.application == name],
-            )
-            for name in names
-        )
-    )
+    chains = []
+    for name in names:
+        kept = [a for a in anchors if a.application == name]
+        start = max(kept, key=lambda a: a.sequence) if resume and kept else None
+        chains.append(verify_log(name, logs.get(name), seals, verifier, kept, start=start))
+    return AuditVerdict(tuple(chains))
 
 
 def verify_log(
     application: str,
     log: ApplicationRecorder | None,
-    seals: Sequence[StoredSeal],
+    seals: Sequence[StoredSeal] | SealSource,
     verifier: SignatureVerifier,
     anchors: Sequence[SealAnchor] = (),
+    *,
+    start: SealAnchor | None = None,
 ) -> ChainVerdict:
-    """Verify one application's log against its seals."""
-    trusted, breaks = _trusted_seals(application, seals, verifier)
-    breaks += _anchor_breaks(application, trusted, anchors)
+    """Verify one application's log against its seals.
+
+    With ``start`` (an anchor the auditor kept from an earlier verification, ADR 0027) only
+    the seals from that one on are read, and the log from the start of its segment: the
+    kept seal must still be stored unchanged and verify, and everything after it is
+    checked as a full verification would. What lies before the anchor was verified when
+    the anchor was kept. If the kept seal is gone or differs, that is reported and the
+    whole log is verified.
+    """
+    stored = seals if isinstance(seals, Sequence) else None
+    resumed: SealContent | None = None
+    breaks: list[ChainBreak] = []
+    if start is not None and stored is None:
+        assert not isinstance(seals, Sequence)
+        from_anchor = seals.stored_seals(application, from_sequence=start.sequence)
+        resumed = _kept(start, from_anchor, verifier)
+        if resumed is not None:
+            stored = from_anchor
+        else:
+            breaks += _anchor_breaks(application, [], [start])
+    if stored is None:
+        assert not isinstance(seals, Sequence)
+        stored = seals.stored_seals(application)
+    trusted, found = _trusted_seals(
+        application, stored, verifier, after_sequence=resumed.sequence - 1 if resumed else 0
+    )
+    breaks += found
+    if resumed is None:
+        breaks += _anchor_breaks(application, trusted, anchors)
+    else:
+        later = [a for a in anchors if a.sequence >= resumed.sequence]
+        breaks += _anchor_breaks(application, trusted, later)
     latest = trusted[-1] if trusted else None
     anchor = (
         SealAnchor(application, latest.sequence, latest.last_position, latest.seal_hash().hex())
@@ -91,12 +121,14 @@ def verify_log(
         else None
     )
     if log is None:
-        if trusted or seals:
+        if trusted or stored:
             breaks.append(
                 ChainBreak(application, 1, BreakKind.STORE_MISSING, "the event store is missing")
             )
         return _verdict(application, 0, 0, trusted, 0, breaks, anchor, b"")
     walk = _Walk(application, log)
+    if resumed is not None:
+        walk.resume(resumed)
     for content in trusted:
         breaks += walk.through_seal(content)
     breaks += walk.tail()
@@ -109,7 +141,26 @@ def verify_log(
         breaks,
         anchor,
         walk.digest,
+        resumed_after=resumed.after_position if resumed else 0,
     )
+
+
+def _kept(
+    anchor: SealAnchor, seals: Sequence[StoredSeal], verifier: SignatureVerifier
+) -> SealContent | None:
+    """The stored seal the anchor names, if it is still there unchanged and verifies."""
+    for seal in seals:
+        content = seal.content
+        if content is None or content.sequence != anchor.sequence:
+            continue
+        if (
+            content.seal_hash().hex() == anchor.seal_hash
+            and content.application == anchor.application
+            and not content.problems()
+            and verifier.verify(content.key_id, content.payload(), seal.signature)
+        ):
+            return content
+    return None
 
 
 def _verdict(
@@ -121,6 +172,8 @@ def _verdict(
     breaks: list[ChainBreak],
     anchor: SealAnchor | None,
     digest: bytes,
+    *,
+    resumed_after: int = 0,
 ) -> ChainVerdict:
     ordered = sorted(breaks, key=break_order)
     return ChainVerdict(
@@ -134,13 +187,19 @@ def _verdict(
         unlisted_breaks=max(0, len(ordered) - MAX_BREAKS),
         latest_seal=anchor,
         head_digest=digest.hex(),
+        resumed_after=resumed_after,
     )
 
 
 def _trusted_seals(
-    application: str, seals: Sequence[StoredSeal], verifier: SignatureVerifier
+    application: str,
+    seals: Sequence[StoredSeal],
+    verifier: SignatureVerifier,
+    *,
+    after_sequence: int = 0,
 ) -> tuple[list[SealContent], list[ChainBreak]]:
-    """The seals that verify, in order, and the breaks in the chain of seals."""
+    """The seals that verify, in order, and the breaks in the chain of seals (which starts
+    after seal number ``after_sequence``: 0, or the one before a kept anchor's)."""
     trusted: list[SealContent] = []
     breaks: list[ChainBreak] = []
     accounted = {seal.version - 1 for seal in seals}
@@ -181,7 +240,7 @@ def _trusted_seals(
             )
             continue
         previous = trusted[-1] if trusted else None
-        last_sequence = previous.sequence if previous else 0
+        last_sequence = previous.sequence if previous else after_sequence
         if content.sequence <= last_sequence:
             breaks.append(
                 ChainBreak(
@@ -256,6 +315,11 @@ class _Walk:
         self.events = 0
         self.unsealed = 0
         self.last_position = 0
+
+    def resume(self, content: SealContent) -> None:
+        """Start at the beginning of a trusted seal's segment, with its start digest."""
+        self.cursor = content.after_position
+        self.digest = content.start_digest
 
     def _read(self, after: int, upto: int | None) -> list[tuple[int, bytes]]:
         entries = [(n.id, link_of(n)) for n in notifications(self._log, after=after, upto=upto)]

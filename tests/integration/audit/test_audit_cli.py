@@ -114,6 +114,23 @@ def test_an_anchor_kept_from_an_earlier_verification_catches_a_deleted_newest_se
     assert "ANCHOR_MISSING" in capsys.readouterr().out
 
 
+def test_verify_from_the_kept_anchor_reads_only_from_its_seal_and_still_finds_a_later_change(
+    copy: Copy, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = ("--public-key", str(copy.public_key))
+    assert run_cli("audit", "verify", *copy.options, *key, "--json") == 0
+    anchor = tmp_path / "anchor.json"
+    anchor.write_text(capsys.readouterr().out)
+    resume = ("--anchor", str(anchor), "--from-anchor", "--json")
+    assert run_cli("audit", "verify", *copy.options, *key, *resume) == 0
+    (chain,) = [c for c in json.loads(capsys.readouterr().out)["chains"] if c["events"]]
+    assert chain["resumed_after_position"] == 2 * Q  # the second seal covers the third query
+    assert chain["events"] == Q
+    Attacker(copy.settings).delete(2 * Q + 1)
+    assert run_cli("audit", "verify", *copy.options, *key, *resume) == 1
+    assert run_cli("audit", "verify", *copy.options, *key, "--from-anchor") == 2  # no anchor
+
+
 def test_replay_on_a_copy_writes_every_stored_event_as_a_json_line(
     copy: Copy, tmp_path: Path
 ) -> None:

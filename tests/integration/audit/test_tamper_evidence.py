@@ -12,10 +12,11 @@ import hashlib
 import json
 import uuid
 
+import attrs
 import pytest
 
 from adapters.security.signing import Ed25519Signer
-from application.audit.verdict import AuditVerdict, BreakKind, ChainBreak
+from application.audit.verdict import AuditVerdict, BreakKind, ChainBreak, SealAnchor
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock
 from tests.integration.audit.world import (
@@ -227,3 +228,54 @@ async def test_a_missing_middle_seal_is_found_and_its_events_still_checked_by_th
     attacker.update_state(18, compiled[4].replace(b"ANSWERED", b"NO_DATA"))
     kinds = [(b.position, b.kind) for b in verify(settings, signer).chains[0].breaks]
     assert set(kinds) == {(13, BreakKind.SEAL_MISSING), (13, BreakKind.SEGMENT_MISMATCH)}
+
+
+def latest_anchor(settings: Settings, signer: Ed25519Signer) -> SealAnchor:
+    (chain,) = verify(settings, signer).chains
+    assert chain.latest_seal is not None
+    return chain.latest_seal
+
+
+def test_verification_resumed_from_a_kept_anchor_reads_only_from_that_seal_on(
+    sealed: tuple[Settings, Ed25519Signer],
+) -> None:
+    """ADR 0027: what lies before the kept seal was verified when the anchor was kept."""
+    settings, signer = sealed
+    anchor = latest_anchor(settings, signer)
+    assert (anchor.sequence, anchor.last_position) == (2, 36)
+    (chain,) = verify(settings, signer, anchors=[anchor], resume=True).chains
+    assert chain.intact
+    assert (chain.resumed_after, chain.events, chain.seals, chain.last_position) == (24, 12, 1, 36)
+    assert chain.latest_seal == anchor
+
+
+@pytest.mark.parametrize("position", [25, 30, 36])
+def test_a_change_after_the_kept_anchor_is_found_by_the_resumed_verification(
+    sealed: tuple[Settings, Ed25519Signer], position: int
+) -> None:
+    settings, signer = sealed
+    anchor = latest_anchor(settings, signer)
+    attacker = Attacker(settings)
+    state = attacker.rows()[position - 1][4]
+    attacker.update_state(position, state.replace(b'"timestamp"', b'"timestamp" ', 1))
+    found = first(verify(settings, signer, anchors=[anchor], resume=True))
+    assert (found.position, found.kind) == (position, BreakKind.MODIFIED)
+
+
+def test_a_kept_anchor_that_is_gone_or_differs_falls_back_to_the_whole_log(
+    sealed: tuple[Settings, Ed25519Signer],
+) -> None:
+    settings, signer = sealed
+    anchor = latest_anchor(settings, signer)
+    forged = attrs.evolve(anchor, seal_hash="00" * 32)
+    attacker = Attacker(settings)
+    state = attacker.rows()[4][4]
+    attacker.update_state(5, state.replace(b'"timestamp"', b'"timestamp" ', 1))
+    verdict = verify(settings, signer, anchors=[forged], resume=True)
+    (chain,) = verdict.chains
+    assert chain.resumed_after == 0  # nothing trusted: the whole log was read
+    assert chain.events == 36
+    kinds = {(b.position, b.kind) for b in chain.breaks}
+    assert (5, BreakKind.MODIFIED) in kinds
+    assert any(kind is BreakKind.ANCHOR_MISSING for _, kind in kinds)
+    assert verify(settings, signer, anchors=[anchor], resume=True).intact  # before the anchor

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import attrs
 import pytest
 
+from adapters.persistence.stored_format import LibraryJsonFormat
 from adapters.reporting.html_report import render_html
 from adapters.reporting.report_json import NO_DATA_SOURCE, report_to_dict
 from application.audit.report import MonthlyReports
@@ -214,6 +215,7 @@ def build(
         sources,
         running_time=runs or up_all_november(),
         clock=FakeClock(now),
+        stored=LibraryJsonFormat(),
     ).build(month)
 
 

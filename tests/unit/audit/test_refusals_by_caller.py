@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from adapters.persistence.stored_format import LibraryJsonFormat
 from application.audit.replay import Replay, ReplayFilter
 from application.audit.report import MonthlyReports
 from application.audit.report_model import Month
@@ -124,6 +125,7 @@ def test_the_report_counts_a_refusal_against_the_caller_and_lists_impersonation_
         queries,
         working_hours(),
         running_time=None,
+        stored=LibraryJsonFormat(),
         clock=FakeClock(dt.datetime(2026, 12, 2, tzinfo=STOCKHOLM)),
     ).build(NOVEMBER)
 
@@ -153,7 +155,7 @@ def test_replay_by_caller_and_by_asking_organisation(queries: Queries) -> None:
             claimed_organisation=B,
         )
     )
-    replay = Replay({"queries": queries.recorder})
+    replay = Replay({"queries": queries.recorder}, LibraryJsonFormat())
 
     def ids(**chosen: frozenset[str]) -> list[str]:
         return [e.originator_id for e in replay.events(ReplayFilter(**chosen))]  # type: ignore[arg-type]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapters.persistence.stored_format import LibraryJsonFormat
 from adapters.security.signing import Ed25519Signer, Ed25519Verifier
 from application.audit.replay import Replay, ReplayFilter
 from application.audit.sealer import run_sealer, seal_now
@@ -130,7 +132,9 @@ def test_replay_merges_logs_by_event_time_and_keeps_each_logs_own_order() -> Non
     refuse(first, minutes(2))
     refuse(first, minutes(1.5))  # saved later, earlier time: stays after position 2 of its log
     refuse(second, minutes(3), organisation="2021005489")
-    replay = Replay({"first": first.recorder, "second": second.recorder}, batch=1)
+    replay = Replay(
+        {"first": first.recorder, "second": second.recorder}, LibraryJsonFormat(), batch=1
+    )
     merged = [(e.application, e.position) for e in replay.events(ReplayFilter())]
     assert merged == [("first", 1), ("second", 1), ("first", 2), ("first", 3), ("second", 2)]
     only = ReplayFilter(
@@ -172,10 +176,50 @@ def test_a_long_chain_of_seals_keeps_sealing_from_its_snapshot() -> None:
     assert len(seals.seal("queries", queries.recorder)) == 130
     assert seals.snapshots is not None
     snapshots = list(seals.snapshots.get(seal_chain_id("queries")))
-    assert [s.originator_version for s in snapshots] == [100]
+    assert [s.originator_version for s in snapshots] == list(range(10, 131, 10))
     refuse(queries, minutes(131))
     (last,) = seals.seal("queries", queries.recorder)
     assert (last.sequence, last.last_position) == (131, 131)
     assert verify_logs(
         {"queries": queries.recorder}, seals, Ed25519Verifier([signer.public_key])
     ).intact
+
+
+class _CountingRecorder:
+    """A recorder that counts the notifications it hands out."""
+
+    def __init__(self, recorder: Any) -> None:
+        self._recorder = recorder
+        self.handed_out = 0
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Any:
+        found = self._recorder.select_notifications(*args, **kwargs)
+        self.handed_out += len(found)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._recorder, name)
+
+
+def test_a_replay_by_time_seeks_to_its_start_instead_of_reading_older_history() -> None:
+    """ADR 0027: the cost of a month's replay is the month's events, not the whole log's."""
+    queries = memory_queries()
+    for index in range(40):  # old history, days before the window
+        refuse(queries, NOON - dt.timedelta(days=5, minutes=-index))
+    for index in range(3):
+        refuse(queries, minutes(index), organisation="2021005489")
+    for index in range(40):  # and days after it
+        refuse(queries, NOON + dt.timedelta(days=5, minutes=index))
+    window = ReplayFilter(
+        since=minutes(-60),
+        until=minutes(60),
+        asking_organisations=frozenset({"2021005489"}),
+    )
+    counted = _CountingRecorder(queries.recorder)
+    replay = Replay({"queries": counted}, LibraryJsonFormat(), batch=5)  # type: ignore[dict-item]
+    seeking = [(e.application, e.position) for e in replay.events(window)]
+    reading_all = Replay({"queries": queries.recorder}, LibraryJsonFormat(), seek=False)
+    everything = reading_all.events(window)
+    assert seeking == [(e.application, e.position) for e in everything]
+    assert seeking == [("queries", 41), ("queries", 42), ("queries", 43)]
+    assert counted.handed_out < 20  # a few bisection probes and the window, not 83 events

@@ -1,0 +1,356 @@
+"""History at scale: what a user feels after months of traffic, at growing history sizes.
+
+For each size in ``history_sizes`` (events) a fresh store gets that much realistic history
+(``bench.history``: the Swedish opening hours, the month-end peak, refusals, partial answers,
+one outage a month), sealed by the product's own ``AuditSeals``, with the followers'
+tracking records where a running service leaves them. Then, each timed once (wall time,
+one process; the first read of a cold table is in it):
+
+- **recovery** at a restart: before (ADR 0027), a new process read the whole Queries log from
+  position 0 (``Recovery`` without tracking); after, it reads from its tracking record;
+- **incidents follower** and **sealer round** after a restart, over the traffic that came
+  in meanwhile (``RESTART_EVENTS``), and a sealer round with nothing new;
+- **monthly report** of the history's last month (``AuditTrail.report``, what ``ssbtek report
+  monthly`` and ``GetReport`` call);
+- **replay** of the busiest organisation's events of that month, with the time seek and
+  (up to ``REPLAY_BEFORE_LIMIT`` events) without it (the former full read);
+- **verify**: the whole Queries log against its seals, and resumed from the anchor the
+  full verification printed (``verify --anchor ... --from-anchor``);
+- **disk**: the Queries table and its indexes (PostgreSQL: ``pg_table_size`` and
+  ``pg_indexes_size``; SQLite: the file), per event and per query;
+- **ssbtek serve start-up** (PostgreSQL): the product command on the store, until it logs
+  that it serves and until its first recovery round is done, without and with the
+  recovery's tracking record.
+
+Nothing here asserts a speed; the README's table is written from the JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Final
+
+import attrs
+
+from application.audit.replay import ReplayFilter
+from application.audit.report_model import Month
+from application.queries import Queries
+from application.recovery import TRACKING_NAME, Recovery
+from bench import audit_rows, history, pg, procs, servers
+from bench.audit_rows import Template
+from bench.config import Context
+from bench.scenarios.failure import Failure, attempt
+from infrastructure.composition import build_audit, build_replay, build_service_management
+from infrastructure.settings import Settings, Store
+
+log = logging.getLogger("bench")
+RESTART_EVENTS: Final = 600
+"""Traffic that arrives while a node restarts: about four peak minutes at 5 M queries a year."""
+REPLAY_BEFORE_LIMIT: Final = 1_200_000
+"""The former replay (every event read) is timed only up to this history size: it grows
+linearly, two points show the slope, and beyond it takes minutes."""
+MONTHS: Final = 12
+_RECOVERED = re.compile(r"recovery caught up")
+_SERVING = re.compile(r"serving on")
+
+
+@attrs.frozen
+class HistoryPoint:
+    store: str
+    events: int
+    queries: int
+    generate_s: float
+    initial_seal_s: float
+    table_bytes: int
+    index_bytes: int
+    bytes_per_event: float
+    bytes_per_query: float
+    recovery_untracked_s: float
+    recovery_untracked_read: int
+    recovery_tracked_s: float
+    recovery_tracked_read: int
+    incidents_restart_s: float
+    seal_round_s: float
+    seal_idle_s: float
+    report_s: float
+    report_month_queries: int
+    replay_s: float
+    replay_events: int
+    replay_before_s: float | None
+    verify_full_s: float
+    verify_resumed_s: float
+    verify_resumed_events: int
+    serve_ready_untracked_s: float | None = None
+    serve_recovered_untracked_s: float | None = None
+    serve_ready_tracked_s: float | None = None
+    serve_recovered_tracked_s: float | None = None
+    cpu_s: dict[str, float] = attrs.field(factory=dict)
+    """CPU seconds of the measuring process per operation (PostgreSQL's own CPU not included)."""
+
+
+def _timed(cpu: dict[str, float], name: str, action: Callable[[], object]) -> tuple[float, object]:
+    """Wall seconds of ``action`` and its result; its CPU seconds in this process into ``cpu``
+    (the machine may be shared: the CPU time is the steadier figure)."""
+    began, began_cpu = time.perf_counter(), time.process_time()
+    result = action()
+    cpu[name] = round(time.process_time() - began_cpu, 3)
+    return round(time.perf_counter() - began, 3), result
+
+
+@contextmanager
+def _store(ctx: Context, store: Store, size: int) -> Iterator[tuple[Settings, str | None]]:
+    if store is Store.POSTGRES:
+        with pg.temporary_database(ctx.pg, f"history{size}") as dbname:
+            yield audit_rows.settings(ctx, store, dbname=dbname), dbname
+    else:
+        data_dir = Path(tempfile.mkdtemp(prefix=f"history{size}-", dir=ctx.workdir))
+        try:
+            yield audit_rows.settings(ctx, store, data_dir=data_dir), None
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _disk(ctx: Context, settings: Settings, dbname: str | None) -> tuple[int, int]:
+    if dbname is not None:
+        with ctx.pg.connect(dbname) as connection:
+            connection.execute("VACUUM ANALYZE queries_events")
+            row = connection.execute(
+                "SELECT pg_table_size('queries_events'), pg_indexes_size('queries_events')"
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+    path = settings.sqlite_file("queries")
+    return path.stat().st_size, 0  # SQLite: one file, table and indexes together
+
+
+def _restart_traffic(app: Queries, shapes: history.Shapes, events: int) -> None:
+    """``events`` more events, of queries received now (what comes in during a restart)."""
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    batch: list[tuple[uuid.UUID, int, str, bytes]] = []
+    while len(batch) < events:
+        query = history.GeneratedQuery(now, history.busiest_organisation(), "ok", 1500)
+        batch.extend(history.rows(shapes, query))
+    from eventsourcing.persistence import StoredEvent
+
+    app.recorder.insert_events([StoredEvent(o, v, t, s) for o, v, t, s in batch])
+
+
+def _serve(
+    ctx: Context, settings: Settings, dbname: str, scratch: Path
+) -> tuple[float | None, float | None]:
+    """``ssbtek serve`` on the store: seconds until it serves, and until recovery caught up."""
+    spec = servers.ServerSpec(kind="service", store="postgres", via="cli")
+    port = procs.free_port()
+    env = servers._environment(spec, ctx, port, scratch, dbname)
+    env["SSBTEK_DATA_DIR"] = str(settings.data_dir)
+    log_path = scratch / f"serve-{time.monotonic_ns()}.log"
+    began = time.perf_counter()
+    process = procs.spawn(
+        servers._argv(spec, 0),
+        cpus=procs.all_cpus(),
+        env=env,
+        log_path=log_path,
+        cwd=ctx.root,
+    )
+    ready = recovered = None
+    try:
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline and recovered is None:
+            text = log_path.read_text(errors="replace") if log_path.exists() else ""
+            now = round(time.perf_counter() - began, 3)
+            if ready is None and _SERVING.search(text):
+                ready = now
+            if _RECOVERED.search(text):
+                recovered = now
+            if process.poll() is not None:
+                raise RuntimeError(f"ssbtek serve stopped:\n{procs.tail(log_path)}")
+            time.sleep(0.05)
+    finally:
+        procs.stop(process)
+    return ready, recovered
+
+
+def _forget_recovery_mark(ctx: Context, dbname: str) -> None:
+    with ctx.pg.connect(dbname) as connection:
+        connection.execute(
+            "DELETE FROM queries_tracking WHERE application_name = %s", (TRACKING_NAME,)
+        )
+
+
+def _point(ctx: Context, template: Template, store: Store, size: int) -> HistoryPoint:
+    with _store(ctx, store, size) as (settings, dbname):
+        settings = attrs.evolve(settings, audit=attrs.evolve(settings.audit, seal_interval_s=3600))
+        queries = audit_rows.queries(settings)
+        shapes = history.shapes(template, queries)
+        plan = history.Plan(events=size, months=MONTHS)
+        cpu: dict[str, float] = {}
+        clock = queries.recovery._clock
+        if dbname is not None:
+            generate_s, _ = _timed(
+                cpu,
+                "generate",
+                lambda: history.copy_into_postgres(ctx.pg.conninfo(dbname), shapes, plan),
+            )
+        else:
+            generate_s, _ = _timed(
+                cpu, "generate", lambda: history.insert_through_recorder(queries, shapes, plan)
+            )
+        events = queries.recorder.max_notification_id() or 0
+        log.info(
+            "history %s %d: %d events written in %.0f s", store.value, size, events, generate_s
+        )
+        management = build_service_management(settings, clock=clock, queries=queries)
+        audit = build_audit(settings, clock=clock, applications={"queries": queries})
+        try:
+            initial_seal_s, _ = _timed(
+                cpu, "initial_seal", lambda: audit.seals.seal("queries", queries.recorder)
+            )
+            from eventsourcing.persistence import Tracking
+
+            if events:
+                management.incidents.recorder.insert_tracking(Tracking(queries.name, events))
+            untracked = Recovery(queries, clock, grace=dt.timedelta(seconds=30))
+            recovery_untracked_s, _ = _timed(cpu, "recovery_untracked", untracked.close_abandoned)
+            queries.close_abandoned()  # the service's own round: records its mark
+            verify_full_s, verdict = _timed(
+                cpu, "verify_full", lambda: audit.trail.verify(["queries"])
+            )
+            anchor = verdict.chains[0].latest_seal  # type: ignore[attr-defined]
+            table_bytes, index_bytes = _disk(ctx, settings, dbname)
+            query_count = max(1, round(events / history.EVENTS_PER_QUERY))
+
+            _restart_traffic(queries, shapes, RESTART_EVENTS)  # a node was down meanwhile
+            restarted = audit_rows.queries(settings)
+            try:
+                recovery_tracked_s, _ = _timed(cpu, "recovery_tracked", restarted.close_abandoned)
+                tracked_read = restarted.recovery.read_last_round
+            finally:
+                restarted.close()
+            incidents_restart_s, _ = _timed(
+                cpu, "incidents_restart", management.incidents.process_queries
+            )
+            seal_round_s, _ = _timed(
+                cpu, "seal_round", lambda: audit.seals.seal("queries", queries.recorder)
+            )
+            seal_idle_s, _ = _timed(
+                cpu, "seal_idle", lambda: audit.seals.seal("queries", queries.recorder)
+            )
+            anchors = [anchor] if anchor is not None else []
+            verify_resumed_s, resumed = _timed(
+                cpu, "verify_resumed", lambda: audit.trail.verify(["queries"], anchors, resume=True)
+            )
+            year, month = plan.last_month()
+            report_s, report = _timed(cpu, "report", lambda: audit.trail.report(Month(year, month)))
+            start, end = history.month_bounds(year, month)
+            chosen = ReplayFilter(
+                applications=frozenset({"queries"}),
+                since=start,
+                until=end,
+                asking_organisations=frozenset({history.busiest_organisation()}),
+            )
+            logs = {"queries": queries.recorder}
+            replay_s, replay_count = _timed(
+                cpu, "replay", lambda: sum(1 for _ in build_replay(logs).events(chosen))
+            )
+            replay_before_s = None
+            if events <= REPLAY_BEFORE_LIMIT:
+                replay_before_s, _ = _timed(
+                    cpu,
+                    "replay_before",
+                    lambda: sum(1 for _ in build_replay(logs, seek=False).events(chosen)),
+                )
+        finally:
+            audit.close()
+            management.close()
+            queries.close()
+        point = HistoryPoint(
+            store=store.value,
+            events=events,
+            queries=query_count,
+            generate_s=round(generate_s, 1),
+            initial_seal_s=initial_seal_s,
+            table_bytes=table_bytes,
+            index_bytes=index_bytes,
+            bytes_per_event=round((table_bytes + index_bytes) / max(1, events), 1),
+            bytes_per_query=round((table_bytes + index_bytes) / query_count, 1),
+            recovery_untracked_s=recovery_untracked_s,
+            recovery_untracked_read=untracked.read_last_round,
+            recovery_tracked_s=recovery_tracked_s,
+            recovery_tracked_read=tracked_read,
+            incidents_restart_s=incidents_restart_s,
+            seal_round_s=seal_round_s,
+            seal_idle_s=seal_idle_s,
+            report_s=report_s,
+            report_month_queries=_received(report),
+            replay_s=replay_s,
+            replay_events=int(replay_count),  # type: ignore[call-overload]
+            replay_before_s=replay_before_s,
+            verify_full_s=verify_full_s,
+            verify_resumed_s=verify_resumed_s,
+            verify_resumed_events=resumed.chains[0].events,  # type: ignore[attr-defined]
+            cpu_s=cpu,
+        )
+        if dbname is not None:
+            scratch = Path(tempfile.mkdtemp(prefix="history-serve-", dir=ctx.workdir))
+            _forget_recovery_mark(ctx, dbname)
+            ready_u, recovered_u = _serve(ctx, settings, dbname, scratch)
+            ready_t, recovered_t = _serve(ctx, settings, dbname, scratch)
+            point = attrs.evolve(
+                point,
+                serve_ready_untracked_s=ready_u,
+                serve_recovered_untracked_s=recovered_u,
+                serve_ready_tracked_s=ready_t,
+                serve_recovered_tracked_s=recovered_t,
+            )
+        log.info("history %s %d: %s", store.value, size, point)
+        return point
+
+
+def _received(report: object) -> int:
+    usage = getattr(report, "usage", None)
+    return int(getattr(usage, "queries", 0) or 0)
+
+
+def run(ctx: Context, template: Template) -> list[HistoryPoint | Failure]:
+    found: list[HistoryPoint | Failure] = []
+    for store, sizes in (
+        (Store.POSTGRES, ctx.profile.history_sizes),
+        (Store.SQLITE, ctx.profile.history_sqlite_sizes),
+    ):
+        for size in sizes:
+            point = partial(_point, ctx, template, store, size)
+            found.append(attempt(f"history {store.value} {size}", point))
+    return found
+
+
+def main() -> None:
+    """``python -m bench.scenarios.history SIZE [STORE]``: one point, printed (for a quick look)."""
+    import json
+    import sys
+
+    from bench.config import QUICK
+
+    logging.basicConfig(level=logging.INFO)
+    size = int(sys.argv[1])
+    store = Store(sys.argv[2]) if len(sys.argv) > 2 else Store.POSTGRES
+    workdir = Path(tempfile.mkdtemp(prefix="history-"))
+    try:
+        ctx = Context(QUICK, workdir, pg.PgServer())
+        point = _point(ctx, audit_rows.capture(ctx), store, size)
+        sys.stdout.write(json.dumps(attrs.asdict(point), indent=1) + "\n")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
