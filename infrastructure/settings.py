@@ -97,7 +97,7 @@ class PostgresSettings:
     password: str = variable("", "the user's password", secret=True)
     schema: Name = variable("", "the schema of the tables", empty="the user's default")
     pool_size: Annotated[int, pydantic.Field(ge=1)] = variable(
-        5, "connections of the busy query store (the others: at most 2)"
+        5, "connections of the busy query store (the others: one each, more on demand)"
     )
     max_overflow: int = 10
     connect_timeout_s: int = 5

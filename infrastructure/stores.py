@@ -41,11 +41,9 @@ def persistence_env(settings: Settings, application: str) -> dict[str, str]:
         "POSTGRES_USER": pg.user,
         "POSTGRES_PASSWORD": pg.password,
         # The pool opens its connections at once: the busy query store gets the configured
-        # size, the quiet ones (parties, agreements, incidents, seals...) at most 2, so N
+        # size, the quiet ones (parties, agreements, incidents, seals...) one each, so N
         # workers stay well inside max_connections (they grow on demand up to the overflow).
-        "POSTGRES_POOL_SIZE": str(
-            pg.pool_size if application == "queries" else min(pg.pool_size, 2)
-        ),
+        "POSTGRES_POOL_SIZE": str(pg.pool_size if application == "queries" else 1),
         "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
         "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout_s),
         "POSTGRES_PRE_PING": "y" if pg.pre_ping else "n",
