@@ -191,3 +191,37 @@ def test_pages_of_open_incidents_skip_resolved_ones_and_end_with_no_next_page(
     exact = incidents.page_incidents(limit=5)
     assert [i.id for i in exact.items] == ids[::-1]
     assert exact.next_before is None
+
+
+def _self_calls(function: object) -> list[str]:
+    """The ``self.<name>(...)`` calls of ``function``, in the order they stand in its source."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))  # type: ignore[arg-type]
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "self"
+    ]
+    calls.sort(key=lambda node: (node.lineno, node.col_offset))
+    return [node.func.attr for node in calls if isinstance(node.func, ast.Attribute)]
+
+
+def test_a_section_is_processed_with_the_library_s_own_steps_in_its_order() -> None:
+    """``Incidents._process_section`` records a whole pulled section as the library's
+    ``process_event`` records one event: policy, ``_record``, ``_take_snapshots``, ``notify``,
+    ``_notify``. If a new release of the library changes its steps, this fails: check the
+    section's steps again (ADR 10)."""
+    from eventsourcing.projection import EventSourcedProjection
+
+    from application.incidents import Incidents
+
+    steps = ["policy", "_record", "_take_snapshots", "notify", "_notify"]
+    assert _self_calls(EventSourcedProjection.process_event) == steps
+    section = [s for s in _self_calls(Incidents._process_section) if s in steps]
+    assert section == steps
