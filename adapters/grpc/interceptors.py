@@ -146,7 +146,13 @@ def service_of(method: str) -> str:
 
 
 class MethodInterceptor(grpc.aio.ServerInterceptor):
-    """A server interceptor that wraps each method's handler (``wrap_method``)."""
+    """A server interceptor that wraps each method's handler (``wrap_method``).
+
+    grpc resolves the handler for every call; the wrapped handler of a method is made once
+    and reused while the handler beneath it is the same object (``wrap_method`` depends on
+    the method and that handler only, never on a call), so a call costs a dictionary look-up
+    per interceptor, not the rebuilding of its handlers (the overload benchmark, ADR 26).
+    """
 
     async def intercept_service(
         self,
@@ -156,7 +162,14 @@ class MethodInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED
             return None
-        return self.wrap_method(str(handler_call_details.method), handler)
+        method = str(handler_call_details.method)
+        wrapped: dict[str, tuple[Handler, Handler]] = self.__dict__.setdefault("_wrapped", {})
+        known = wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        made = self.wrap_method(method, handler)
+        wrapped[method] = (handler, made)
+        return made
 
     def wrap_method(self, method: str, handler: Handler) -> Handler:
         """The handler to run for ``method`` (e.g. ``/ssbtek.v1.QueryService/SubmitQuery``)."""
