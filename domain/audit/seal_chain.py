@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -66,7 +66,7 @@ class SealChain(Aggregate):
                 key_id=self.key_id,
             )
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: SealChain) -> None:
             content = self.content()
             aggregate.sequence = content.sequence
             aggregate.last_position = content.last_position

@@ -94,7 +94,7 @@ class Query(Aggregate):
             """Before version 2 the service had only its gRPC API."""
             state["entry_point"] = EntryPoint.GRPC
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.asking_organisation = self.asking_organisation
             aggregate.caseworker_pseudonym = self.caseworker_pseudonym
             aggregate.subject_count = self.subject_count
@@ -150,7 +150,7 @@ class Query(Aggregate):
             """An attempt to act as another organisation than the certificate's."""
             return bool(self.claimed_organisation)
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.status = QueryStatus.REJECTED
             aggregate.asking_organisation = self.asking_organisation
             aggregate.reason = self.reason
@@ -164,7 +164,7 @@ class Query(Aggregate):
         provider: Provider
         outcomes: list[CallOutcome]
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.outcomes[self.provider] = list(self.outcomes)
 
     class Compiled(Aggregate.Event):
@@ -190,7 +190,7 @@ class Query(Aggregate):
             """Up to version 2 the outcomes were ``ProviderAnswered`` events before this one."""
             state["calls"] = []
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             for calls in self.calls:
                 aggregate.outcomes[calls.provider] = list(calls.outcomes)
             aggregate.status = QueryStatus.COMPILED
@@ -198,12 +198,12 @@ class Query(Aggregate):
     class Delivered(Aggregate.Event):
         elapsed_ms: int
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.status = QueryStatus.DELIVERED
             aggregate.delivered_at = self.timestamp
 
     class CaseDataErased(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.status = QueryStatus.ERASED
 
     class Cancelled(Aggregate.Event):
@@ -222,7 +222,7 @@ class Query(Aggregate):
             """Version 1 did not tell the two apart: the caller's cancellation, as it said."""
             state["reason"] = CancelReason.CANCELLED
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.status = QueryStatus.CANCELLED
 
     class Abandoned(Aggregate.Event):
@@ -240,7 +240,7 @@ class Query(Aggregate):
 
         reason: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.status = QueryStatus.ABANDONED
 
     class Retried(Aggregate.Event):
@@ -259,7 +259,7 @@ class Query(Aggregate):
         deadline: dt.datetime
         entry_point: EntryPoint
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Query) -> None:
             aggregate.status = QueryStatus.RECEIVED
             aggregate.attempt = self.attempt
             aggregate.attempt_received_at = self.timestamp
@@ -282,6 +282,10 @@ class Query(Aggregate):
         self.selections: list[ProviderSelection] = []
         self.outcomes: dict[Provider, list[CallOutcome]] = {}
         self.reason: RejectionReason | None = None
+        self.caller = ""
+        """A refused query's caller, as its certificate proved it ("" when none did)."""
+        self.claimed_organisation = ""
+        """The other organisation a refused query claimed to ask as ("" when none)."""
         self.deadline: dt.datetime | None = None
 
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -34,7 +34,7 @@ class ServiceRun(Aggregate):
         worker: int
         heartbeat_s: int
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: ServiceRun) -> None:
             aggregate.node = self.node
             aggregate.worker = self.worker
             aggregate.heartbeat_s = self.heartbeat_s
@@ -43,7 +43,7 @@ class ServiceRun(Aggregate):
         pass
 
     class Stopped(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: ServiceRun) -> None:
             aggregate.stopped = True
 
     def __init__(self) -> None:
