@@ -21,7 +21,7 @@ from aiohttp import web
 from lxml import etree
 
 from adapters.security.caller_identity import Caller, CallerIdentity, CallerRefused
-from adapters.soap import answer, contract, faults
+from adapters.soap import answer, contract, faults, provider_blocks
 from adapters.soap.contract import ContractViolation
 from adapters.soap.request import V10Query, v10_query
 from application.admission import Admission
@@ -65,6 +65,7 @@ class SoapEndpoint:
         identity: CallerIdentity | None = None,
         admission: Admission | None = None,
     ) -> None:
+        provider_blocks.check_complete()  # fail closed at start, never after Delivered
         self._queries = queries
         self._count = count
         self._admission = admission
