@@ -265,16 +265,41 @@ async def test_a_request_the_schema_refuses_gets_a_fault_naming_the_element_not_
     assert messages == [
         "generellaFrageparametrar.personidentitet does not match the pattern of its v10 type"
     ]
-    assert events_of(queries, Query.Rejected) == []  # refused before it was a query
+    # recorded as the saga records an invalid gRPC request: the element, never its value
+    (rejected,) = events_of(queries, Query.Rejected)
+    assert rejected.reason.value == "INVALID_ARGUMENT"
+    assert rejected.entry_point is EntryPoint.SOAP_V10
+    assert rejected.fields == ["generellaFrageparametrar.personidentitet"]
+    assert (rejected.asking_organisation, rejected.caller) == ("2120000142", "")
+    assert "1912-12-12-1212" not in repr(vars(rejected))
+
+
+async def test_a_schema_refused_request_naming_no_organisation_is_filed_as_over_grpc(
+    v10: tuple[V10Client, Queries],
+) -> None:
+    """Over gRPC an invalid request naming no organisation number is recorded against the
+    caller the certificate proved, or without TLS against none (``""``); so over SOAP."""
+    client, queries = v10
+    ingivare = {"organisationsnummer": "16212000014", "namn": "Kommun", "handlaggare": "HL1"}
+    code, _, _ = await refused(client, ingivare=ingivare)
+    assert code == "SCHEMA_VIOLATION"
+    (rejected,) = events_of(queries, Query.Rejected)
+    assert rejected.fields == ["generellaFrageparametrar.ingivare.organisationsnummer"]
+    assert (rejected.asking_organisation, rejected.claimed_organisation) == ("", "")
 
 
 async def test_a_query_without_any_base_service_is_refused(
     v10: tuple[V10Client, Queries],
 ) -> None:
-    client, _ = v10
+    client, queries = v10
     with pytest.raises(zeep.exceptions.Fault) as raised:
         await client.hamta(specific={tag: {"inkludera": False} for tag in BLOCKS})
     assert fault_detail(raised.value)[0] == "NO_BASE_SERVICE"
+    (rejected,) = events_of(queries, Query.Rejected)
+    assert (rejected.reason.value, rejected.fields) == (
+        "INVALID_ARGUMENT",
+        ["specifikaFrageparametrar"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -418,6 +443,7 @@ async def test_hostile_requests_get_a_fault_and_lose_nothing(
     assert b"aaaaaaaaaa" not in response.content
     assert (await client.hamta()).svarsdata.AF.data is not None  # the service still answers
     assert len(events_of(queries)) == 1
+    assert events_of(queries, Query.Rejected) == []  # it held no query: like undecodable gRPC
 
 
 async def test_an_external_entity_is_never_read(
