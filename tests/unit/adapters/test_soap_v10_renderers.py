@@ -19,7 +19,8 @@ from domain.providers import Provider
 
 
 def test_every_record_type_of_the_domain_has_a_renderer() -> None:
-    assert CsnRecord in record_types() and ForsakringskassanRecord in record_types()
+    assert CsnRecord in record_types()
+    assert ForsakringskassanRecord in record_types()
     assert len(record_types()) == len(Provider)  # one record type per provider
     check_complete()
 
