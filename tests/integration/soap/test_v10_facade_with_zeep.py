@@ -7,6 +7,7 @@ and every fault, each answer validated against the project's rendering of the sc
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -464,3 +465,50 @@ async def test_an_external_entity_is_never_read(
     assert etree.fromstring(response.content).findtext(f".//{{{SSBT}}}felkod") == (
         "DTD_NOT_ALLOWED"
     )
+
+
+async def test_while_the_store_is_down_the_query_gets_the_audit_fault_and_a_retry_its_answer(
+    v10: tuple[V10Client, Queries], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit trail cannot be written: no answer leaves without its trail (ADR 23). The
+    caller gets ``AUDIT_UNAVAILABLE`` as a server fault with ``Retry-After``; once the store
+    is back, the same request (same korrelationsid) is answered, as over gRPC."""
+    client, queries = v10
+    await client.hamta()  # the store's tables exist
+    down = True
+    insert_events, max_notification_id = (
+        queries.recorder.insert_events,
+        queries.recorder.max_notification_id,
+    )
+
+    def insert_while_up(*args: Any, **kwargs: Any) -> Any:
+        if down:
+            raise OSError("the store is down")
+        return insert_events(*args, **kwargs)
+
+    def probe_while_up() -> Any:
+        if down:
+            raise OSError("the store is down")
+        return max_notification_id()
+
+    monkeypatch.setattr(queries.recorder, "insert_events", insert_while_up)
+    monkeypatch.setattr(queries.recorder, "max_notification_id", probe_while_up)
+    for _ in range(2):  # the failed write opens the gate; then it refuses before any work
+        code, messages, faultcode = await refused(client)
+        assert code == "AUDIT_UNAVAILABLE"
+        assert faultcode.endswith("Server")
+        assert client.received() is not None
+        assert client.history.last_received["http_headers"]["Retry-After"] == "1"
+        assert queries.store_gate.is_open
+    assert all("191212121212" not in message for message in messages)
+
+    down = False
+    for _ in range(200):  # the gate's probe finds the store back
+        if not queries.store_gate.is_open:
+            break
+        await asyncio.sleep(0.05)
+    assert not queries.store_gate.is_open
+    answered = await client.hamta()
+    assert answered.korrelationsid == "7f9d0c8e-5a8b-4c1e-9a57-1b2c3d4e5f60"
+    assert answered.svarsdata.AF.data is not None
+    assert len(events_of(queries, Query.Delivered)) == 2  # the warm-up and the retry only
