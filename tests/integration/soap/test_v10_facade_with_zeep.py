@@ -497,8 +497,9 @@ async def test_while_the_store_is_down_the_query_gets_the_audit_fault_and_a_retr
         code, messages, faultcode = await refused(client)
         assert code == "AUDIT_UNAVAILABLE"
         assert faultcode.endswith("Server")
-        assert client.received() is not None
-        assert client.history.last_received["http_headers"]["Retry-After"] == "1"
+        received = client.history.last_received
+        assert received is not None
+        assert received["http_headers"]["Retry-After"] == "1"
         assert queries.store_gate.is_open
     assert all("191212121212" not in message for message in messages)
 
