@@ -581,6 +581,25 @@ class Queries(ServiceApplication):
         )
         yield answer
 
+    async def record_invalid(
+        self,
+        organisation_number: str,
+        fields: Sequence[str],
+        entry_point: EntryPoint,
+        *,
+        caller: str | None,
+    ) -> None:
+        """Record a request an adapter refused as invalid before it could become a command
+        (a SOAP query the schema refuses, ADR 19) as the saga records its own invalid
+        requests: ``Rejected`` with ``INVALID_ARGUMENT`` and the names of the fields only."""
+        await self._record_rejection(
+            organisation_number,
+            RejectionReason.INVALID_ARGUMENT,
+            list(fields),
+            entry_point,
+            caller=caller,
+        )
+
     async def _record_rejection(
         self,
         organisation_number: str,

@@ -77,7 +77,7 @@ def svarsdata(
         elif tag == "FK":
             provider_blocks.lefi(el(block, SSBT, "data"), block_parts)
         else:
-            provider_blocks.RENDERERS[tag](el(block, SSBT, "data"), with_data[0], asked)
+            provider_blocks.render(el(block, SSBT, "data"), with_data[0], asked)
 
 
 def query_response(answer: CompiledAnswer, query: V10Query) -> etree._Element:

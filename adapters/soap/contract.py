@@ -45,11 +45,28 @@ class ContractViolation(Exception):
     """The request is not a v10 request: ``code`` for ``felkod``, ``messages`` for
     ``felmeddelande`` (each names an element path and a rule, never a value)."""
 
-    def __init__(self, code: str, messages: list[str], operation: str = OPERATIONS[0]) -> None:
+    def __init__(
+        self,
+        code: str,
+        messages: list[str],
+        operation: str = OPERATIONS[0],
+        *,
+        fields: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.messages = messages
         self.operation = operation
+        self.fields = fields
+        """The element paths the rules name (contract names or ``*``), never a value."""
+        self.organisation: str | None = None
+        """A query's ``organisationsnummer`` as the request named it (``""``: none), when the
+        envelope held a ``hamtaBastjanstInformation``: the refusal is recorded (ADR 19)."""
+
+    def of_query(self, organisation: str) -> ContractViolation:
+        """This refusal, of a query that named ``organisation``."""
+        self.organisation = organisation
+        return self
 
 
 @attrs.frozen
@@ -162,10 +179,25 @@ def parse_request(body: bytes) -> SoapRequest:
         )
     header = root.find(f"{{{SOAP_ENV}}}Header")
     headers = tuple(c for c in header if _is_element(c)) if header is not None else ()
-    _validate(main_schema(), operation_element, name.localname, prefix=())
-    for element in headers:
-        _check_header(element, name.localname)
+    try:
+        _validate(main_schema(), operation_element, name.localname, prefix=())
+        for element in headers:
+            _check_header(element, name.localname)
+    except ContractViolation as violation:
+        if name.localname == OPERATIONS[0]:
+            raise violation.of_query(named_organisation(operation_element)) from None
+        raise
     return SoapRequest(name.localname, operation_element, headers)
+
+
+def named_organisation(query: etree._Element) -> str:
+    """The ``ingivare/organisationsnummer`` a query names, as text (``""``: none); not judged
+    here: the saga records it only if it is an organisation number."""
+    path = ("generellaFrageparametrar", "ingivare", "organisationsnummer")
+    node = query.find("/".join(f"{{{SSBT}}}{step}" for step in path))
+    if node is None or not isinstance(node.text, str):
+        return ""
+    return node.text.strip()[:40]
 
 
 def _is_element(node: object) -> bool:
@@ -183,6 +215,7 @@ def _check_header(element: etree._Element, operation: str) -> None:
             "MUST_UNDERSTAND",
             ["Header holds an element marked mustUnderstand that the service does not know"],
             operation,
+            fields=("Header",),
         )
 
 
@@ -191,10 +224,12 @@ def _validate(
 ) -> None:
     if schema.validate(element):
         return
-    messages = [
-        f"{_path(error.path, prefix)} {_rule(error.type_name)}" for error in schema.error_log
-    ]
-    raise ContractViolation("SCHEMA_VIOLATION", list(dict.fromkeys(messages)), operation)
+    broken = [(_path(error.path, prefix), _rule(error.type_name)) for error in schema.error_log]
+    messages = [f"{path} {rule}" for path, rule in broken]
+    fields = tuple(dict.fromkeys(path for path, _ in broken))
+    raise ContractViolation(
+        "SCHEMA_VIOLATION", list(dict.fromkeys(messages)), operation, fields=fields
+    )
 
 
 _STEP = re.compile(r"^(?:[^:\[]*:)?([^\[]*)(\[\d+\])?$")

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
 from lxml import etree
 
 from adapters.soap.contract import AF, FORDON, SO, SSBT, TNS
-from adapters.soap.request import V10Query
+from adapters.soap.request import BLOCKS, V10Query
+from domain import provider_data
 from domain.provider_data import (
     ArbetsformedlingenRecord,
     CsnRecord,
@@ -71,21 +73,73 @@ def _iso(parts: tuple[int, int, int]) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+def _fields(
+    parent: etree._Element,
+    namespace: str | None,
+    pairs: Iterable[tuple[str, object]],
+    *,
+    optional: bool = False,
+) -> None:
+    """One child element per ``(name, value)``, in order; ``optional``: ``None`` is left out."""
+    for name, value in pairs:
+        if value is not None or not optional:
+            el(parent, namespace, name, value)
+
+
+_AF_QUESTION: Final = (
+    "OrganisationsnummerForIngivare",
+    "NamnPaIngivare",
+    "KontonamnForHandlaggare",
+    "Referensnummer",
+    "From",
+    "Tom",
+    "SyfteMedFraga",
+    "LagParagraf",
+    "IdentitetsbeteckningFysiskPerson",
+)
+_SO_QUESTION: Final = (
+    "OrganisationsnummerIngivare",
+    "NamnIngivare",
+    "KontonamnHandlaggare",
+    "Referensnummer",
+    "From",
+    "Tom",
+    "Syfte",
+    "Paragraf",
+    "IdentificationNumber",
+)
+
+
+def _question(
+    parent: etree._Element,
+    namespace: str,
+    names: tuple[str, ...],
+    part: ProviderPart,
+    asked: V10Query,
+) -> None:
+    """The question as AF's and SO's v10 answers repeat it: the same nine facts, in the same
+    order, under each provider's own element names."""
+    command = asked.command
+    start, end = _period_of(part, asked)
+    values = (
+        command.organisation_number,
+        command.organisation_name,
+        command.caseworker_id,
+        command.case_id,
+        start,
+        end,
+        asked.purpose_text,
+        asked.legal_basis_text,
+        part.subject.digits,
+    )
+    _fields(parent, namespace, zip(names, values, strict=True))
+
+
 def arbetsformedlingen(data: etree._Element, part: ProviderPart, asked: V10Query) -> None:
     record = part.record
     assert isinstance(record, ArbetsformedlingenRecord)
     command = asked.command
-    start, end = _period_of(part, asked)
-    message = el(data, AF, "Fraga")
-    el(message, AF, "OrganisationsnummerForIngivare", command.organisation_number)
-    el(message, AF, "NamnPaIngivare", command.organisation_name)
-    el(message, AF, "KontonamnForHandlaggare", command.caseworker_id)
-    el(message, AF, "Referensnummer", command.case_id)
-    el(message, AF, "From", start)
-    el(message, AF, "Tom", end)
-    el(message, AF, "SyfteMedFraga", asked.purpose_text)
-    el(message, AF, "LagParagraf", asked.legal_basis_text)
-    el(message, AF, "IdentitetsbeteckningFysiskPerson", part.subject.digits)
+    _question(el(data, AF, "Fraga"), AF, _AF_QUESTION, part, asked)
     answer = el(data, AF, "Svar")
     el(answer, AF, "Schemaversion", "4.0")
     el(answer, AF, "Referensnummer", command.case_id)
@@ -95,14 +149,17 @@ def arbetsformedlingen(data: etree._Element, part: ProviderPart, asked: V10Query
     if not record.is_empty:
         info = el(answer, AF, "ArbetssokandeInfo")
         el(info, AF, "Arbetssokande", record.registered_job_seeker)
-        for name, value in (
-            ("ArbetssokandeSKAT", record.job_seeker_category),
-            ("ArbetssokandeRegistrerad", record.registered_on),
-            ("ArbetssokandeOmfattning", record.extent_percent),
-            ("ArbetssokandeAvaktualiserad", record.deregistered_on),
-        ):
-            if value is not None:
-                el(info, AF, name, value)
+        _fields(
+            info,
+            AF,
+            (
+                ("ArbetssokandeSKAT", record.job_seeker_category),
+                ("ArbetssokandeRegistrerad", record.registered_on),
+                ("ArbetssokandeOmfattning", record.extent_percent),
+                ("ArbetssokandeAvaktualiserad", record.deregistered_on),
+            ),
+            optional=True,
+        )
         report = el(info, AF, "AktivetetsRapportDatum")
         reported = record.latest_activity_report_on
         el(report, AF, "AktivitetsRapportMeddelande", "" if reported else "Ingen rapport")
@@ -111,11 +168,16 @@ def arbetsformedlingen(data: etree._Element, part: ProviderPart, asked: V10Query
     if record.support_decisions:
         decisions = el(el(answer, AF, "BeslutInfo"), AF, "EkonomiskaBeslut")
         for decision in record.support_decisions:
-            row = el(decisions, AF, "Beslut")
-            el(row, AF, "ErsattningTyp", decision.benefit_type)
-            el(row, AF, "Omfattning", decision.extent_percent)
-            el(row, AF, "BeslutFrom", decision.valid_from)
-            el(row, AF, "BeslutTom", decision.valid_to)
+            _fields(
+                el(decisions, AF, "Beslut"),
+                AF,
+                (
+                    ("ErsattningTyp", decision.benefit_type),
+                    ("Omfattning", decision.extent_percent),
+                    ("BeslutFrom", decision.valid_from),
+                    ("BeslutTom", decision.valid_to),
+                ),
+            )
     if record.unemployment_fund is not None:
         el(answer, AF, "Akassetillhorighet", record.unemployment_fund)
     found = part.kind is OutcomeKind.ANSWERED
@@ -144,15 +206,20 @@ def csn(data: etree._Element, part: ProviderPart, asked: V10Query) -> None:
     person.set("sekel", part.subject.digits[:2])
     person.set("sekretess", "J " if record.protected_identity else "  ")
     for payment in record.payments:
-        row = el(person, CSN_DOCUMENT, "Utbetalning")
-        el(row, CSN_DOCUMENT, "stodform", payment.support_form)
-        el(row, CSN_DOCUMENT, "klartext", payment.description)
-        el(row, CSN_DOCUMENT, "utbetdatum", payment.payment_date)
-        el(row, CSN_DOCUMENT, "utbetstatus", payment.status)
-        el(row, CSN_DOCUMENT, "fromDatum", payment.covers_from)
-        el(row, CSN_DOCUMENT, "tomDatum", payment.covers_to)
-        el(row, CSN_DOCUMENT, "bidrag", payment.grant_amount)
-        el(row, CSN_DOCUMENT, "lan", payment.loan_amount)
+        _fields(
+            el(person, CSN_DOCUMENT, "Utbetalning"),
+            CSN_DOCUMENT,
+            (
+                ("stodform", payment.support_form),
+                ("klartext", payment.description),
+                ("utbetdatum", payment.payment_date),
+                ("utbetstatus", payment.status),
+                ("fromDatum", payment.covers_from),
+                ("tomDatum", payment.covers_to),
+                ("bidrag", payment.grant_amount),
+                ("lan", payment.loan_amount),
+            ),
+        )
     document = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     el(data, SSBT, "svar", base64.b64encode(document).decode())
 
@@ -239,34 +306,34 @@ def skatteverket(data: etree._Element, part: ProviderPart, asked: V10Query) -> N
     el(person, ns, "StatusPersonuppgiftKod", 0 if part.kind is OutcomeKind.ANSWERED else 999)
     el(person, ns, "Sekretessmarkering", "J" if record.protected_identity else "N")
     for income in record.earned_income:
-        row = el(person, ns, "Inkomstuppgift")
-        el(row, ns, "Taxeringsar", income.taxation_year)
-        el(row, ns, "SammanraknadForvarvsinkomst", income.earned_income)
-        el(row, ns, "InkomstAvNaringsverksamhet", income.business_income)
-        el(row, ns, "SlutligSkatt", income.final_tax)
+        _fields(
+            el(person, ns, "Inkomstuppgift"),
+            ns,
+            (
+                ("Taxeringsar", income.taxation_year),
+                ("SammanraknadForvarvsinkomst", income.earned_income),
+                ("InkomstAvNaringsverksamhet", income.business_income),
+                ("SlutligSkatt", income.final_tax),
+            ),
+        )
     for capital in record.capital_income:
-        row = el(person, ns, "Kapitaluppgift")
-        el(row, ns, "Taxeringsar", capital.taxation_year)
-        el(row, ns, "SummaIntakterPaKapital", capital.total_capital_income)
-        el(row, ns, "OverskottPaKapital", capital.capital_surplus)
-        el(row, ns, "UnderskottPaKapital", capital.capital_deficit)
+        _fields(
+            el(person, ns, "Kapitaluppgift"),
+            ns,
+            (
+                ("Taxeringsar", capital.taxation_year),
+                ("SummaIntakterPaKapital", capital.total_capital_income),
+                ("OverskottPaKapital", capital.capital_surplus),
+                ("UnderskottPaKapital", capital.capital_deficit),
+            ),
+        )
     el(data, None, "svar", etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode())
 
 
 def unemployment_funds(data: etree._Element, part: ProviderPart, asked: V10Query) -> None:
     record = part.record
     assert isinstance(record, UnemploymentFundsRecord)
-    command = asked.command
-    start, end = _period_of(part, asked)
-    el(data, SO, "OrganisationsnummerIngivare", command.organisation_number)
-    el(data, SO, "NamnIngivare", command.organisation_name)
-    el(data, SO, "KontonamnHandlaggare", command.caseworker_id)
-    el(data, SO, "Referensnummer", command.case_id)
-    el(data, SO, "From", start)
-    el(data, SO, "Tom", end)
-    el(data, SO, "Syfte", asked.purpose_text)
-    el(data, SO, "Paragraf", asked.legal_basis_text)
-    el(data, SO, "IdentificationNumber", part.subject.digits)
+    _question(data, SO, _SO_QUESTION, part, asked)
     listing = el(data, SO, "ArbetsloshetsersattningLista")
     funds: dict[str, list[Any]] = {}
     for payment in record.payments:
@@ -276,13 +343,18 @@ def unemployment_funds(data: etree._Element, part: ProviderPart, asked: V10Query
         el(entry, SO, "SvarandeOrganisation", fund)
         el(entry, SO, "StatusSvarandeOrganisation", "OK")
         for payment in payments:
-            row = el(entry, SO, "Utbetalningar")
-            el(row, SO, "Utbetalningsdatum", payment.payment_date)
-            el(row, SO, "NettoEfterSkatt", payment.net_after_tax)
-            el(row, SO, "NettoEfterAvdrag", payment.net_after_deductions)
-            el(row, SO, "Ersattningsdagar", payment.compensation_days)
-            el(row, SO, "AvserFrom", payment.covers_from)
-            el(row, SO, "AvserTom", payment.covers_to)
+            _fields(
+                el(entry, SO, "Utbetalningar"),
+                SO,
+                (
+                    ("Utbetalningsdatum", payment.payment_date),
+                    ("NettoEfterSkatt", payment.net_after_tax),
+                    ("NettoEfterAvdrag", payment.net_after_deductions),
+                    ("Ersattningsdagar", payment.compensation_days),
+                    ("AvserFrom", payment.covers_from),
+                    ("AvserTom", payment.covers_to),
+                ),
+            )
 
 
 def transportstyrelsen(data: etree._Element, part: ProviderPart, asked: V10Query) -> None:
@@ -291,12 +363,17 @@ def transportstyrelsen(data: etree._Element, part: ProviderPart, asked: V10Query
     el(data, TNS, "resultat", "OK")
     holdings = el(data, TNS, "fordonsinnehav")
     for vehicle in record.vehicles:
-        row = el(holdings, FORDON, "fordon")
-        el(row, FORDON, "regnr", vehicle.registration_number)
-        el(row, FORDON, "fabrikat", vehicle.make)
-        el(row, FORDON, "fordonsar", vehicle.model_year)
-        el(row, FORDON, "fordonsslag", vehicle.vehicle_type)
-        el(row, FORDON, "handelsbeteckning", vehicle.trade_name)
+        _fields(
+            el(holdings, FORDON, "fordon"),
+            FORDON,
+            (
+                ("regnr", vehicle.registration_number),
+                ("fabrikat", vehicle.make),
+                ("fordonsar", vehicle.model_year),
+                ("fordonsslag", vehicle.vehicle_type),
+                ("handelsbeteckning", vehicle.trade_name),
+            ),
+        )
 
 
 def migrationsverket(data: etree._Element, part: ProviderPart, asked: V10Query) -> None:
@@ -333,11 +410,55 @@ def migrationsverket(data: etree._Element, part: ProviderPart, asked: V10Query) 
             el(row, None, "tomDatum", permit.valid_to)
 
 
-RENDERERS: Final = {
-    "AF": arbetsformedlingen,
-    "CSN": csn,
-    "SKV": skatteverket,
-    "SO": unemployment_funds,
-    "TNS": transportstyrelsen,
-    "MIV": migrationsverket,
+Renderer = Callable[[etree._Element, ProviderPart, V10Query], None]
+RENDERERS: Final[dict[type, Renderer]] = {
+    ArbetsformedlingenRecord: arbetsformedlingen,
+    CsnRecord: csn,
+    SkatteverketRecord: skatteverket,
+    UnemploymentFundsRecord: unemployment_funds,
+    TransportstyrelsenRecord: transportstyrelsen,
+    MigrationsverketRecord: migrationsverket,
 }
+"""Each record type's renderer; FK's block renders the Lefi records together (``lefi``)."""
+LEFI_RECORDS: Final[frozenset[type]] = frozenset(
+    {ForsakringskassanRecord, PensionsmyndighetenRecord}
+)
+
+
+class MissingRenderer(RuntimeError):
+    """A provider or record type the service can return that the v10 answer cannot carry."""
+
+
+def record_types() -> frozenset[type]:
+    """Every provider record type the domain defines (``domain.provider_data``)."""
+    return frozenset(
+        member
+        for name, member in inspect.getmembers(provider_data, inspect.isclass)
+        if name.endswith("Record") and member.__module__ == provider_data.__name__
+    )
+
+
+def check_complete(
+    kinds: frozenset[type] | None = None,
+    providers: Sequence[Provider] = tuple(Provider),
+    blocks: Sequence[tuple[str, Sequence[Provider]]] = BLOCKS,
+) -> None:
+    """At start, before the endpoint serves (ADR 19, ADR 23): every provider has a v10 block
+    and every record type a renderer. Else the endpoint does not start: an answer it could
+    not render would otherwise fail only after the trail had recorded it ``Delivered``."""
+    in_blocks = {provider for _, members in blocks for provider in members}
+    missing = [f"provider {p.name} has no v10 block" for p in providers if p not in in_blocks]
+    rendered = set(RENDERERS) | LEFI_RECORDS
+    kinds = record_types() if kinds is None else kinds
+    missing += [
+        f"record type {kind.__name__} has no v10 renderer"
+        for kind in sorted(kinds, key=lambda kind: kind.__name__)
+        if kind not in rendered
+    ]
+    if missing:
+        raise MissingRenderer("; ".join(missing))
+
+
+def render(data: etree._Element, part: ProviderPart, asked: V10Query) -> None:
+    """A provider's ``data`` element, by its record's type (checked complete at start)."""
+    RENDERERS[type(part.record)](data, part, asked)

@@ -14,7 +14,7 @@ from typing import Final
 import attrs
 from lxml import etree
 
-from adapters.soap.contract import EXT, SSBT, ContractViolation, SoapRequest
+from adapters.soap.contract import EXT, SSBT, ContractViolation, SoapRequest, named_organisation
 from application.commands import PeriodCommand, ProviderSelectionCommand, QueryCommand
 from domain.providers import Provider
 from domain.query.values import EntryPoint, LegalBasis, Purpose
@@ -174,7 +174,8 @@ def v10_query(request: SoapRequest, *, authenticated_organisation: str | None) -
         raise ContractViolation(
             "NO_BASE_SERVICE",
             ['specifikaFrageparametrar must include at least one base service (inkludera="true")'],
-        )
+            fields=("specifikaFrageparametrar",),
+        ).of_query(named_organisation(request.body))
     command = QueryCommand(
         client_request_id="",
         organisation_number=_text(general, "ingivare", "organisationsnummer"),

@@ -21,13 +21,15 @@ from aiohttp import web
 from lxml import etree
 
 from adapters.security.caller_identity import Caller, CallerIdentity, CallerRefused
-from adapters.soap import answer, contract, faults
+from adapters.soap import answer, contract, faults, provider_blocks
 from adapters.soap.contract import ContractViolation
 from adapters.soap.request import V10Query, v10_query
 from application.admission import Admission
+from application.errors import AuditUnavailableError
 from application.queries import Queries
 from domain.identity import OrganisationNumber
 from domain.query.answer import CompiledAnswer
+from domain.query.values import EntryPoint
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("ssbtek.access")
@@ -65,6 +67,7 @@ class SoapEndpoint:
         identity: CallerIdentity | None = None,
         admission: Admission | None = None,
     ) -> None:
+        provider_blocks.check_complete()  # fail closed at start, never after Delivered
         self._queries = queries
         self._count = count
         self._admission = admission
@@ -150,7 +153,8 @@ class SoapEndpoint:
                 compiled = await self._admitted(query, authenticated)
                 reply = answer.query_response(compiled, query)
             return self._reply(operation, "OK", reply, started, status=200)
-        except Exception as error:
+        except Exception as raised:
+            error = await self._record_refusal(raised, request)
             if isinstance(error, ContractViolation) and error.operation != operation:
                 operation = error.operation
             fault = faults.fault_for(error, query)
@@ -159,6 +163,26 @@ class SoapEndpoint:
             headers = {"Retry-After": str(fault.retry_after_s)} if fault.retry_after_s else {}
             envelope = faults.fault_envelope(fault, operation)
             return self._reply(operation, fault.code, envelope, started, 500, headers)
+
+    async def _record_refusal(self, error: Exception, request: web.Request) -> Exception:
+        """A query the schema or the envelope refused, recorded as the saga records an invalid
+        request over gRPC (``Rejected``, ``INVALID_ARGUMENT``, the element paths only) against
+        the caller the certificate proved (ADR 19, ADR 24). A body that held no query at all
+        (not XML, a DTD, no SOAP envelope, another operation) never became one: it is not
+        recorded, like a gRPC message that does not decode. The error to answer with: this
+        one, or the trail's unavailability if the refusal could not be recorded."""
+        if not isinstance(error, ContractViolation) or error.organisation is None:
+            return error
+        try:
+            await self._queries.record_invalid(
+                error.organisation,
+                error.fields,
+                EntryPoint.SOAP_V10,
+                caller=_organisation(request),
+            )
+        except AuditUnavailableError as unavailable:
+            return unavailable
+        return error
 
     async def _admitted(self, query: V10Query, authenticated: str | None) -> CompiledAnswer:
         """The query, once admission control (ADR 26, shared with gRPC) has let it in: its

@@ -7,6 +7,7 @@ and every fault, each answer validated against the project's rendering of the sc
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -265,16 +266,41 @@ async def test_a_request_the_schema_refuses_gets_a_fault_naming_the_element_not_
     assert messages == [
         "generellaFrageparametrar.personidentitet does not match the pattern of its v10 type"
     ]
-    assert events_of(queries, Query.Rejected) == []  # refused before it was a query
+    # recorded as the saga records an invalid gRPC request: the element, never its value
+    (rejected,) = events_of(queries, Query.Rejected)
+    assert rejected.reason.value == "INVALID_ARGUMENT"
+    assert rejected.entry_point is EntryPoint.SOAP_V10
+    assert rejected.fields == ["generellaFrageparametrar.personidentitet"]
+    assert (rejected.asking_organisation, rejected.caller) == ("2120000142", "")
+    assert "1912-12-12-1212" not in repr(vars(rejected))
+
+
+async def test_a_schema_refused_request_naming_no_organisation_is_filed_as_over_grpc(
+    v10: tuple[V10Client, Queries],
+) -> None:
+    """Over gRPC an invalid request naming no organisation number is recorded against the
+    caller the certificate proved, or without TLS against none (``""``); so over SOAP."""
+    client, queries = v10
+    ingivare = {"organisationsnummer": "16212000014", "namn": "Kommun", "handlaggare": "HL1"}
+    code, _, _ = await refused(client, ingivare=ingivare)
+    assert code == "SCHEMA_VIOLATION"
+    (rejected,) = events_of(queries, Query.Rejected)
+    assert rejected.fields == ["generellaFrageparametrar.ingivare.organisationsnummer"]
+    assert (rejected.asking_organisation, rejected.claimed_organisation) == ("", "")
 
 
 async def test_a_query_without_any_base_service_is_refused(
     v10: tuple[V10Client, Queries],
 ) -> None:
-    client, _ = v10
+    client, queries = v10
     with pytest.raises(zeep.exceptions.Fault) as raised:
         await client.hamta(specific={tag: {"inkludera": False} for tag in BLOCKS})
     assert fault_detail(raised.value)[0] == "NO_BASE_SERVICE"
+    (rejected,) = events_of(queries, Query.Rejected)
+    assert (rejected.reason.value, rejected.fields) == (
+        "INVALID_ARGUMENT",
+        ["specifikaFrageparametrar"],
+    )
 
 
 @pytest.mark.parametrize(
@@ -418,6 +444,7 @@ async def test_hostile_requests_get_a_fault_and_lose_nothing(
     assert b"aaaaaaaaaa" not in response.content
     assert (await client.hamta()).svarsdata.AF.data is not None  # the service still answers
     assert len(events_of(queries)) == 1
+    assert events_of(queries, Query.Rejected) == []  # it held no query: like undecodable gRPC
 
 
 async def test_an_external_entity_is_never_read(
@@ -438,3 +465,51 @@ async def test_an_external_entity_is_never_read(
     assert etree.fromstring(response.content).findtext(f".//{{{SSBT}}}felkod") == (
         "DTD_NOT_ALLOWED"
     )
+
+
+async def test_while_the_store_is_down_the_query_gets_the_audit_fault_and_a_retry_its_answer(
+    v10: tuple[V10Client, Queries], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit trail cannot be written: no answer leaves without its trail (ADR 23). The
+    caller gets ``AUDIT_UNAVAILABLE`` as a server fault with ``Retry-After``; once the store
+    is back, the same request (same korrelationsid) is answered, as over gRPC."""
+    client, queries = v10
+    await client.hamta()  # the store's tables exist
+    down = True
+    insert_events, max_notification_id = (
+        queries.recorder.insert_events,
+        queries.recorder.max_notification_id,
+    )
+
+    def insert_while_up(*args: Any, **kwargs: Any) -> Any:
+        if down:
+            raise OSError("the store is down")
+        return insert_events(*args, **kwargs)
+
+    def probe_while_up() -> Any:
+        if down:
+            raise OSError("the store is down")
+        return max_notification_id()
+
+    monkeypatch.setattr(queries.recorder, "insert_events", insert_while_up)
+    monkeypatch.setattr(queries.recorder, "max_notification_id", probe_while_up)
+    for _ in range(2):  # the failed write opens the gate; then it refuses before any work
+        code, messages, faultcode = await refused(client)
+        assert code == "AUDIT_UNAVAILABLE"
+        assert faultcode.endswith("Server")
+        received = client.history.last_received
+        assert received is not None
+        assert received["http_headers"]["Retry-After"] == "1"
+        assert queries.store_gate.is_open
+    assert all("191212121212" not in message for message in messages)
+
+    down = False
+    for _ in range(200):  # the gate's probe finds the store back
+        if not queries.store_gate.is_open:
+            break
+        await asyncio.sleep(0.05)
+    assert not queries.store_gate.is_open
+    answered = await client.hamta()
+    assert answered.korrelationsid == "7f9d0c8e-5a8b-4c1e-9a57-1b2c3d4e5f60"
+    assert answered.svarsdata.AF.data is not None
+    assert len(events_of(queries, Query.Delivered)) == 2  # the warm-up and the retry only

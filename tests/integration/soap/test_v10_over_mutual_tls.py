@@ -98,6 +98,36 @@ async def test_the_organisation_of_the_certificate_may_ask_for_itself_only(
     )
 
 
+async def test_a_schema_refused_query_is_recorded_against_the_certificate_s_organisation(
+    tls_server: tuple[SoapServer, Queries], tmp_path: Path
+) -> None:
+    server, queries = tls_server
+    client = await asyncio.to_thread(
+        client_for, server, tmp_path, CLIENT_CA.issue_organisation("2120000142")
+    )
+    for named in ("162021005521", "16202100552"):  # another organisation; none at all
+        with pytest.raises(zeep.exceptions.Fault) as raised:
+            await asyncio.to_thread(
+                client.service.hamtaBastjanstInformation,
+                generellaFrageparametrar=general_parameters(
+                    ingivare={"organisationsnummer": named, "namn": "K", "handlaggare": "HL1"},
+                    personidentitet="1912-12-12-1212",
+                ),
+                specifikaFrageparametrar={tag: {"inkludera": tag == "TNS"} for tag in BLOCKS},
+            )
+        assert fault_detail(raised.value)[0] == "SCHEMA_VIOLATION"
+    another, none = events_of(queries, Query.Rejected)
+    for rejected in (another, none):
+        assert (rejected.reason.value, rejected.entry_point) == (
+            "INVALID_ARGUMENT",
+            EntryPoint.SOAP_V10,
+        )
+        assert (rejected.asking_organisation, rejected.caller) == ("2120000142", "2120000142")
+    assert another.claimed_organisation == "2021005521"
+    assert none.claimed_organisation == ""
+    assert "generellaFrageparametrar.personidentitet" in another.fields
+
+
 @pytest.mark.parametrize("certificate", ["none", "another CA", "expired"])
 async def test_without_a_valid_client_certificate_the_handshake_fails(
     tls_server: tuple[SoapServer, Queries], tmp_path: Path, certificate: str
