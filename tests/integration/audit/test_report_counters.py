@@ -1,0 +1,260 @@
+"""The monthly report from counters is the report rebuilt from the events (ADR 27).
+
+A varied month is stored on SQLite and PostgreSQL the way the saga stores it: answers within
+and beyond the target and the limit, partial answers (providers failing, closed, not
+entitled), refusals (an organisation-mismatch by another caller among them), queries the
+process abandoned, queries retried after a cancellation, cancellations before and after the
+limit, a quiet hour with queries and no answers (an outage), and the queries on either side
+of the month. The counters fold the whole Queries log in order; the report they give must be
+the one ``MonthlyReports.build`` makes from the events, figure for figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+import attrs
+import pytest
+
+from adapters.persistence.stored_format import LibraryJsonFormat
+from application.audit.report import MonthlyReports
+from application.audit.report_counters import (
+    MonthlyCounts,
+    percentiles_of_counts,
+    report_from_counters,
+)
+from application.audit.report_model import Month, MonthlyReport, Percentiles
+from application.audit.report_sources import ReportSources
+from application.audit.running_evidence import read_running_evidence
+from application.log_reader import notifications
+from application.queries import Queries
+from domain.providers import STOCKHOLM, Provider
+from domain.query.aggregate import CancelReason, Query, RejectionReason
+from domain.query.values import (
+    CallOutcome,
+    ErrorSource,
+    LegalBasis,
+    OutcomeKind,
+    Purpose,
+)
+from infrastructure.composition import build_queries, working_hours
+from infrastructure.settings import Settings
+from tests.fakes import FakeClock, fake_base_services
+from tests.unit.audit.test_monthly_report import (
+    PERIOD,
+    Incidents,
+    Outages,
+    at,
+    received,
+    up_all_november,
+)
+
+A, B, C = "2120000142", "2120001124", "2120000159"
+NOVEMBER = Month(2026, 11)
+MS = dt.timedelta(milliseconds=1)
+NOW = dt.datetime(2026, 12, 5, 12, tzinfo=STOCKHOLM)
+
+
+def _outcome(rng: random.Random, index: int) -> CallOutcome:
+    roll = rng.random()
+    if roll < 0.75:
+        return CallOutcome(index, OutcomeKind.ANSWERED, rng.randint(50, 6000))
+    if roll < 0.83:
+        return CallOutcome(index, OutcomeKind.NO_DATA, rng.randint(50, 3000))
+    if roll < 0.9:
+        source = rng.choice((ErrorSource.BT, ErrorSource.SSBT))
+        return CallOutcome(index, OutcomeKind.ERROR, rng.randint(100, 9000), source, "1001")
+    if roll < 0.95:
+        return CallOutcome(index, OutcomeKind.CLOSED, 0)
+    return CallOutcome(index, OutcomeKind.NOT_ENTITLED, 0)
+
+
+def _compile_and_deliver(app: Queries, query: Query, when: dt.datetime, rng: random.Random) -> None:
+    outcomes = {
+        provider: [_outcome(rng, i) for i in range(query.subject_count)] for provider in Provider
+    }
+    done = when + rng.randint(300, 16_000) * MS
+    query.compile(outcomes=outcomes, protected_identity_notices=0, at=done)
+    query.deliver(at=done)
+    query.erase_case_data(at=done)
+    app.save(query)
+
+
+def _varied_month(app: Queries, seed: int = 17) -> None:
+    rng = random.Random(seed)
+    edges = [at(31, 23, 58, month=10), at(30, 23, 59, month=11), at(1, 0, 1, month=12)]
+    moments = sorted(
+        [
+            at(rng.randint(2, 27), rng.randint(7, 17), rng.randint(0, 59))
+            + rng.randint(0, 59_999) * MS
+            for _ in range(260)
+        ]
+        + edges
+    )
+    for when in moments:
+        organisation = rng.choice((A, A, B, C))
+        subjects = rng.choice((1, 1, 1, 2, 3))
+        query = received(app, when, subjects, organisation)
+        fate = rng.random()
+        if fate < 0.62 or when in edges:
+            _compile_and_deliver(app, query, when, rng)
+        elif fate < 0.7:  # the process died
+            query.abandon(reason="PROCESS_ENDED", at=when + dt.timedelta(seconds=30))
+            app.save(query)
+        elif fate < 0.76:  # the caller left in time
+            query.cancel(at=when + rng.randint(100, 5000) * MS)
+            app.save(query)
+        elif fate < 0.8:  # cancelled only after the limit: unanswered
+            query.cancel(reason=CancelReason.DEADLINE_EXCEEDED, at=when + 20_000 * MS)
+            app.save(query)
+        elif fate < 0.9:  # cancelled, then asked again and answered
+            query.cancel(at=when + 1000 * MS)
+            query.retry(
+                caseworker_pseudonym="0" * 32,
+                subject_count=query.subject_count,
+                selections=list(query.selections),
+                purpose=Purpose.FINANCIAL_ASSISTANCE_CASE,
+                legal_basis=LegalBasis.SOL_11_KAP_11,
+                period=PERIOD,
+                deadline=when + dt.timedelta(seconds=20),
+                at=when + 2000 * MS,
+            )
+            app.save(query)
+            _compile_and_deliver(app, query, when + 2000 * MS, rng)
+        # else: never closed (still open when the report is made)
+    for when in (at(12, 13, 5), at(12, 13, 20)):  # an outage: queries, no answers
+        received(app, when, 1, rng.choice((A, B)))
+    refusals = [
+        (A, A, RejectionReason.INVALID_ARGUMENT, ""),
+        (B, B, RejectionReason.CASEWORKER_UNKNOWN, ""),
+        (A, A, RejectionReason.ORGANISATION_MISMATCH, B),
+        (A, A, RejectionReason.ORGANISATION_MISMATCH, C),
+        (C, C, RejectionReason.ORGANISATION_MISMATCH, A),  # another caller
+        (A, A, RejectionReason.ORGANISATION_MISMATCH, B),
+        ("", "", RejectionReason.INVALID_ARGUMENT, ""),
+    ]
+    for index, (asking, caller, reason, claimed) in enumerate(refusals):
+        app.save(
+            Query.reject(
+                query_id=uuid.uuid4(),
+                asking_organisation=asking,
+                reason=reason,
+                fields=[],
+                at=at(3 + 3 * index, 10, index),
+                caller=caller,
+                claimed_organisation=claimed,
+            )
+        )
+    app.save(  # refused in December: not November's
+        Query.reject(
+            query_id=uuid.uuid4(),
+            asking_organisation=A,
+            reason=RejectionReason.ORGANISATION_MISMATCH,
+            fields=[],
+            at=at(1, 9, month=12),
+            caller=A,
+            claimed_organisation=B,
+        )
+    )
+
+
+def _from_counters(app: Queries, counts: MonthlyCounts, sources: ReportSources) -> MonthlyReport:
+    runs = up_all_november()
+    running = read_running_evidence(
+        runs, NOVEMBER.start, NOVEMBER.end, NOW, stored=LibraryJsonFormat()
+    )
+    return report_from_counters(
+        NOVEMBER,
+        counts.counters(NOVEMBER),
+        working_hours(),
+        sources,
+        counts.position,
+        running,
+        NOW,
+    )
+
+
+def _from_events(app: Queries, sources: ReportSources) -> MonthlyReport:
+    return MonthlyReports(
+        app,
+        working_hours(),
+        sources,
+        running_time=up_all_november(),
+        clock=FakeClock(NOW),
+        stored=LibraryJsonFormat(),
+    ).build(NOVEMBER)
+
+
+def _fold(app: Queries, counts: MonthlyCounts) -> None:
+    for notification in notifications(app.recorder, after=counts.position):
+        counts.observe(app.mapper.to_domain_event(notification), notification.id)
+
+
+def test_the_report_from_counters_is_the_report_from_the_events(
+    durable_store_settings: Settings,
+) -> None:
+    settings = durable_store_settings
+    app = build_queries(settings, base_services=fake_base_services(), clock=FakeClock(at(1, 0)))
+    try:
+        _varied_month(app)
+        sources = ReportSources(incidents=Incidents(), outages=Outages())
+        counts = MonthlyCounts()
+        _fold(app, counts)
+
+        expected = _from_events(app, sources)
+        actual = _from_counters(app, counts, sources)
+    finally:
+        app.close()
+
+    # The reference reads to the day after the month; the counters to the log's head.
+    assert attrs.evolve(actual, read_through=expected.read_through) == expected
+    assert actual.read_through >= expected.read_through
+    # Not vacuous: the month has every kind of figure.
+    assert expected.delivery.answered > 100
+    assert expected.delivery.unanswered > 5
+    assert expected.delivery.left_by_caller > 5
+    assert {r.reason for r in expected.delivery.rejected} == {
+        "CASEWORKER_UNKNOWN",
+        "INVALID_ARGUMENT",
+        "ORGANISATION_MISMATCH",
+    }
+    assert [e.caller for e in expected.security_events] == ["212000-0142", "212000-0159"]
+    assert any(p.errors and p.closed and p.not_entitled for p in expected.performance.providers)
+    assert expected.availability.failing_minutes > 0
+    assert not expected.performance.limit_met
+
+
+def test_counters_folded_in_two_runs_are_the_counters_folded_in_one(
+    durable_store_settings: Settings,
+) -> None:
+    """Resuming from a position counts nothing twice (the persisted store's tracking record
+    gives the position; here the in-memory one keeps it)."""
+    app = build_queries(
+        durable_store_settings, base_services=fake_base_services(), clock=FakeClock(at(1, 0))
+    )
+    try:
+        _varied_month(app, seed=1)
+        once = MonthlyCounts()
+        _fold(app, once)
+        twice = MonthlyCounts()
+        head = once.position
+        for notification in notifications(app.recorder, upto=head // 2):
+            twice.observe(app.mapper.to_domain_event(notification), notification.id)
+        _fold(app, twice)
+    finally:
+        app.close()
+    assert twice.position == once.position
+    assert twice.counters(NOVEMBER) == once.counters(NOVEMBER)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[], [5], [1, 2, 3, 4], [7, 7, 7, 1], list(range(1, 101)), [3] * 9 + [90, 91, 1000]],
+)
+def test_percentiles_from_counts_are_the_nearest_rank_percentiles(values: list[int]) -> None:
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    assert percentiles_of_counts(counts) == Percentiles.of(values)
