@@ -45,6 +45,8 @@ from eventsourcing.persistence import (
     Transcoding,
     UUIDAsHex,
 )
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 from grpc_health.v1 import health
 from prometheus_client import CollectorRegistry
@@ -67,6 +69,7 @@ from adapters.grpc.tls_reload import ReloadingServerCredentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 from adapters.persistence.file_lease import FileLease, HeldLease
+from adapters.persistence.report_counts import PostgresReportCounts, SQLiteReportCounts
 from adapters.persistence.stored_format import LibraryJsonFormat
 from adapters.persistence.transcodings import (
     escalation_transcodings,
@@ -85,6 +88,10 @@ from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
 from application.audit.replay import Replay
 from application.audit.report import MonthlyReports
+from application.audit.report_projection import (
+    ReportCountsFollower,
+    ReportCountsView,
+)
 from application.audit.report_sources import ReportSources
 from application.audit.sealer import run_sealer, seal_now
 from application.audit.seals import AuditSeals
@@ -367,6 +374,28 @@ def monthly_reports(
         clock=clock,
         stored=LibraryJsonFormat(),
     )
+
+
+def report_counts_view(queries: object) -> ReportCountsView | None:
+    """The monthly report's persisted counters beside the Queries log (ADR 27): on the same
+    database as the log (PostgreSQL, or the SQLite file); ``None`` in memory or when the
+    store cannot hold them (the report is then rebuilt from the events)."""
+    datastore = getattr(getattr(queries, "factory", None), "datastore", None)
+    view: PostgresReportCounts | SQLiteReportCounts
+    if isinstance(datastore, PostgresDatastore):
+        view = PostgresReportCounts(datastore)
+    elif isinstance(datastore, SQLiteDatastore) and not datastore.pool.is_sqlite_memory_mode:
+        view = SQLiteReportCounts(datastore)
+    else:
+        return None
+    view.create_table()
+    return view
+
+
+def report_counts_follower(queries: Application[UUID]) -> ReportCountsFollower | None:
+    """The tracked follower that keeps the report's counters (a background role)."""
+    view = report_counts_view(queries)
+    return ReportCountsFollower(queries, view) if view is not None else None
 
 
 def build_replay(logs: Mapping[str, ApplicationRecorder], *, seek: bool = True) -> Replay:

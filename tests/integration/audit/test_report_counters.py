@@ -17,6 +17,7 @@ import uuid
 
 import attrs
 import pytest
+from eventsourcing.persistence import Tracking
 
 from adapters.persistence.stored_format import LibraryJsonFormat
 from application.audit.report import MonthlyReports
@@ -26,6 +27,13 @@ from application.audit.report_counters import (
     report_from_counters,
 )
 from application.audit.report_model import Month, MonthlyReport, Percentiles
+from application.audit.report_projection import (
+    TRACKING_NAME,
+    CountedMonthlyReports,
+    ProjectionMovedError,
+    ReportCountsFollower,
+    ReportCountsView,
+)
 from application.audit.report_sources import ReportSources
 from application.audit.running_evidence import read_running_evidence
 from application.log_reader import notifications
@@ -39,7 +47,7 @@ from domain.query.values import (
     OutcomeKind,
     Purpose,
 )
-from infrastructure.composition import build_queries, working_hours
+from infrastructure.composition import build_queries, report_counts_view, working_hours
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock, fake_base_services
 from tests.unit.audit.test_monthly_report import (
@@ -176,7 +184,7 @@ def _from_counters(app: Queries, counts: MonthlyCounts, sources: ReportSources) 
     )
 
 
-def _from_events(app: Queries, sources: ReportSources) -> MonthlyReport:
+def _from_events(app: Queries, sources: ReportSources, month: Month = NOVEMBER) -> MonthlyReport:
     return MonthlyReports(
         app,
         working_hours(),
@@ -184,7 +192,7 @@ def _from_events(app: Queries, sources: ReportSources) -> MonthlyReport:
         running_time=up_all_november(),
         clock=FakeClock(NOW),
         stored=LibraryJsonFormat(),
-    ).build(NOVEMBER)
+    ).build(month)
 
 
 def _fold(app: Queries, counts: MonthlyCounts) -> None:
@@ -258,3 +266,69 @@ def test_percentiles_from_counts_are_the_nearest_rank_percentiles(values: list[i
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     assert percentiles_of_counts(counts) == Percentiles.of(values)
+
+
+def _view(app: Queries) -> ReportCountsView:
+    view = report_counts_view(app)
+    assert view is not None
+    return view
+
+
+def _counted(app: Queries, view: ReportCountsView, sources: ReportSources) -> CountedMonthlyReports:
+    return CountedMonthlyReports(
+        app,
+        working_hours(),
+        sources,
+        view=view,
+        running_time=up_all_november(),
+        clock=FakeClock(NOW),
+        stored=LibraryJsonFormat(),
+    )
+
+
+def test_the_persisted_projection_resumes_from_its_tracking_record_and_reports_as_the_events(
+    durable_store_settings: Settings,
+) -> None:
+    """Counted a few pages, stopped, restarted on a new view of the same store, caught up:
+    the report from the persisted counters is the report from the events, and nothing was
+    counted twice. Before it reaches the month, the report is rebuilt from the events."""
+    settings = durable_store_settings
+    app = build_queries(settings, base_services=fake_base_services(), clock=FakeClock(at(1, 0)))
+    try:
+        _varied_month(app, seed=5)
+        sources = ReportSources(incidents=Incidents(), outages=Outages())
+        expected = _from_events(app, sources)
+
+        first = _view(app)
+        behind = _counted(app, first, sources)
+        december = Month(2026, 12)  # its window starts after November's events
+        assert behind.build(december) == _from_events(app, sources, december)
+        assert behind.last_source == "events"  # not counted that far: from the events
+        from_nothing = behind.build(NOVEMBER)  # from position 0: all of it is the tail
+        assert attrs.evolve(from_nothing, read_through=expected.read_through) == expected
+        assert behind.last_source == "counters"
+
+        follower = ReportCountsFollower(app, first, page=40)
+        assert follower.catch_up(max_pages=3) == 120
+        midway = _counted(app, first, sources).build(NOVEMBER)  # counters + the tail
+        assert attrs.evolve(midway, read_through=expected.read_through) == expected
+
+        restarted = _view(app)  # a new process on the same store
+        assert restarted.position() == first.position() > 0
+        ReportCountsFollower(app, restarted, page=40).catch_up()
+        assert ReportCountsFollower(app, restarted).catch_up() == 0
+        counted = _counted(app, restarted, sources)
+        actual = counted.build(NOVEMBER)
+        assert counted.last_source == "counters"
+        assert attrs.evolve(actual, read_through=expected.read_through) == expected
+
+        in_memory = MonthlyCounts()
+        _fold(app, in_memory)
+        _, persisted, _ = restarted.snapshot(NOVEMBER, lambda _position: set())
+        assert {k: v for k, v in persisted.counts.items() if v} == {
+            k: v for k, v in in_memory.counters(NOVEMBER).counts.items() if v
+        }
+        with pytest.raises(ProjectionMovedError):  # a second writer from an old position
+            restarted.record([], 0, Tracking(TRACKING_NAME, restarted.position() + 1))
+    finally:
+        app.close()
