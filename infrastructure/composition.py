@@ -89,6 +89,7 @@ from application.audit.ports import EventLog
 from application.audit.replay import Replay
 from application.audit.report import MonthlyReports
 from application.audit.report_projection import (
+    CountedMonthlyReports,
     ReportCountsFollower,
     ReportCountsView,
 )
@@ -360,12 +361,25 @@ def audited(*applications: Application[UUID]) -> dict[str, Application[UUID]]:
 
 
 def monthly_reports(
-    logs: Mapping[str, EventLog], sources: ReportSources | None, clock: Clock
+    logs: Mapping[str, EventLog],
+    sources: ReportSources | None,
+    clock: Clock,
+    view: ReportCountsView | None = None,
 ) -> MonthlyReports | None:
     """The report over the Queries log and the records of running time (``serviceruns``)."""
     queries = logs.get("queries")
     if queries is None:
         return None
+    if view is not None:  # from the projection's counters (ADR 27)
+        return CountedMonthlyReports(
+            queries,
+            working_hours(),
+            sources,
+            view=view,
+            running_time=logs.get("serviceruns"),
+            clock=clock,
+            stored=LibraryJsonFormat(),
+        )
     return MonthlyReports(
         queries,
         working_hours(),
@@ -376,7 +390,7 @@ def monthly_reports(
     )
 
 
-def report_counts_view(queries: object) -> ReportCountsView | None:
+def report_counts_view(queries: object, *, create_table: bool = True) -> ReportCountsView | None:
     """The monthly report's persisted counters beside the Queries log (ADR 27): on the same
     database as the log (PostgreSQL, or the SQLite file); ``None`` in memory or when the
     store cannot hold them (the report is then rebuilt from the events)."""
@@ -388,14 +402,9 @@ def report_counts_view(queries: object) -> ReportCountsView | None:
         view = SQLiteReportCounts(datastore)
     else:
         return None
-    view.create_table()
+    if create_table:
+        view.create_table()
     return view
-
-
-def report_counts_follower(queries: Application[UUID]) -> ReportCountsFollower | None:
-    """The tracked follower that keeps the report's counters (a background role)."""
-    view = report_counts_view(queries)
-    return ReportCountsFollower(queries, view) if view is not None else None
 
 
 def build_replay(logs: Mapping[str, ApplicationRecorder], *, seek: bool = True) -> Replay:
@@ -411,13 +420,14 @@ def build_audit_trail(
     *,
     clock: Clock,
     sources: ReportSources | None = None,
+    report_view: ReportCountsView | None = None,
 ) -> AuditTrail:
     """The audit use cases over the running service's applications."""
     return AuditTrail(
         {name: application.recorder for name, application in applications.items()},
         seals,
         verifier,
-        monthly_reports(applications, sources, clock),
+        monthly_reports(applications, sources, clock, report_view),
         LibraryJsonFormat(),
     )
 
@@ -453,13 +463,16 @@ def build_audit(
     clock: Clock,
     applications: Mapping[str, EventLog],
     sources: ReportSources | None = None,
+    report_view: ReportCountsView | None = None,
 ) -> Audit:
     """Everything the server needs for the audit trail, from ``Settings.audit``."""
     audit = settings.audit
     signer = Ed25519Signer(signing_key(settings, audit))
     seals = build_audit_seals(settings, clock=clock, signer=signer)
     verifier = Ed25519Verifier([signer.public_key, *trusted_keys(audit)])
-    trail = build_audit_trail(applications, seals, verifier, clock=clock, sources=sources)
+    trail = build_audit_trail(
+        applications, seals, verifier, clock=clock, sources=sources, report_view=report_view
+    )
     return Audit(
         seals=seals,
         applications=dict(applications),
@@ -534,6 +547,8 @@ class Service:
     admission: Admission
     store_health: StoreHealthReporter | None = None
     """Health follows the store's state (ADR 23)."""
+    report_counts: ReportCountsFollower | None = None
+    """Keeps the monthly report's counters (a background role, ADR 27); ``None`` in memory."""
 
     def running_time(self, settings: Settings, *, worker: int) -> RunTimeRecorder:
         """This process's record of its running time: started, still up, stopped."""
@@ -576,6 +591,7 @@ def build_service(settings: Settings) -> Service:
     metrics = PrometheusMetrics(CollectorRegistry())
     parties, agreements, queries, management = _applications(settings, clock, metrics)
     runs = build_service_runs(settings, clock=clock)  # this process's running time (ADR 12)
+    report_view = report_counts_view(queries, create_table=settings.create_tables)
     audit = build_audit(
         settings,
         clock=clock,
@@ -586,6 +602,7 @@ def build_service(settings: Settings) -> Service:
             management.report_sources(),
             organisations=PartyNames(parties),  # the report names the municipalities
         ),
+        report_view=report_view,
     )
     admission = build_admission(settings, clock=clock, metrics=metrics)
     metrics.admission_gauges(lambda: admission.in_progress, lambda: admission.limit)
@@ -606,6 +623,7 @@ def build_service(settings: Settings) -> Service:
         audit,
         admission,
         store_health=store_health(queries, metrics),
+        report_counts=ReportCountsFollower(queries, report_view) if report_view else None,
     )
 
 
@@ -901,7 +919,14 @@ def open_audit_copy(
         {**present, **missing},
         source,
         verifier or Ed25519Verifier([]),
-        monthly_reports(readable, sources, clock),
+        monthly_reports(
+            readable,
+            sources,
+            clock,
+            report_counts_view(readable["queries"], create_table=False)
+            if "queries" in readable
+            else None,
+        ),
         LibraryJsonFormat(),
     )
     return AuditCopy(trail, opened, seals, incidents, parties)

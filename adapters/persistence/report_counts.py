@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import OperationalError, ProgrammingError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
@@ -28,6 +28,7 @@ from application.audit.report_model import Month
 from application.audit.report_projection import (
     TRACKING_NAME,
     ProjectionMovedError,
+    ProjectionUnavailableError,
     facts_from_json,
     facts_to_json,
 )
@@ -103,6 +104,14 @@ class PostgresReportCounts(PostgresTrackingRecorder):
         return {row["query_id"]: facts_from_json(json.loads(row["facts"])) for row in curs}
 
     def snapshot(
+        self, month: Month, referenced: Callable[[int], set[UUID]]
+    ) -> tuple[int, MonthCounters, dict[UUID, QueryFacts]]:
+        try:
+            return self._snapshot(month, referenced)
+        except ProgrammingError as error:  # the tables are missing
+            raise ProjectionUnavailableError from error
+
+    def _snapshot(
         self, month: Month, referenced: Callable[[int], set[UUID]]
     ) -> tuple[int, MonthCounters, dict[UUID, QueryFacts]]:
         with self.datastore.transaction(commit=False) as curs:
@@ -201,6 +210,14 @@ class SQLiteReportCounts(SQLiteTrackingRecorder):
         return found
 
     def snapshot(
+        self, month: Month, referenced: Callable[[int], set[UUID]]
+    ) -> tuple[int, MonthCounters, dict[UUID, QueryFacts]]:
+        try:
+            return self._snapshot(month, referenced)
+        except OperationalError as error:  # no such table
+            raise ProjectionUnavailableError from error
+
+    def _snapshot(
         self, month: Month, referenced: Callable[[int], set[UUID]]
     ) -> tuple[int, MonthCounters, dict[UUID, QueryFacts]]:
         # One transaction of the one connection: SQLite reads it as one snapshot.

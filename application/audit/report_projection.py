@@ -70,6 +70,11 @@ class ReportCountsView(Protocol):
         ...
 
 
+class ProjectionUnavailableError(Exception):
+    """The counters cannot be read (their tables are missing: a store prepared before them,
+    or opened read-only): the report is rebuilt from the events."""
+
+
 class ProjectionMovedError(Exception):
     """Another process counted these events first (a lease handed over): nothing written."""
 
@@ -182,7 +187,15 @@ class CountedMonthlyReports(MonthlyReports):
                     read_through = notification.id
             return _referenced(tail)
 
-        position, counters, facts = self._view.snapshot(month, after)
+        try:
+            position, counters, facts = self._view.snapshot(month, after)
+        except ProjectionUnavailableError as error:
+            log.warning(
+                "the report's projection cannot be read (%s): rebuilt from the events",
+                error.__cause__.__class__.__name__ if error.__cause__ else "unavailable",
+            )
+            self.last_source = "events"
+            return super().build(month)
         if position < start - 1:
             log.warning(
                 "the report's projection is behind %s (counted to %d, the month starts at %d):"
