@@ -23,6 +23,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
+from adapters.persistence.fencing import check_fence
 from application.audit.report_counters import Change, MonthCounters, QueryFacts
 from application.audit.report_model import Month
 from application.audit.report_projection import (
@@ -137,6 +138,7 @@ class PostgresReportCounts(PostgresTrackingRecorder):
     def record(self, changes: Sequence[Change], after: int, tracking: Tracking) -> None:
         facts, counts, moments = _merged(changes)
         with self.datastore.transaction(commit=True) as curs:
+            check_fence(curs)  # written as a background role: only by the lease's holder
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
             if (self._max_tracking_id(TRACKING_NAME, curs) or 0) != after:
                 raise ProjectionMovedError

@@ -18,6 +18,7 @@ import uuid
 import attrs
 import pytest
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from adapters.persistence.stored_format import LibraryJsonFormat
 from application.audit.report import MonthlyReports
@@ -47,7 +48,12 @@ from domain.query.values import (
     OutcomeKind,
     Purpose,
 )
-from infrastructure.composition import build_queries, report_counts_view, working_hours
+from infrastructure.composition import (
+    build_queries,
+    build_service,
+    report_counts_view,
+    working_hours,
+)
 from infrastructure.settings import Settings
 from tests.fakes import FakeClock, fake_base_services
 from tests.unit.audit.test_monthly_report import (
@@ -332,3 +338,32 @@ def test_the_persisted_projection_resumes_from_its_tracking_record_and_reports_a
             restarted.record([], 0, Tracking(TRACKING_NAME, restarted.position() + 1))
     finally:
         app.close()
+
+
+def test_the_service_keeps_the_counters_and_its_report_reads_them(
+    durable_store_settings: Settings,
+) -> None:
+    """The composition root wires the projection into the service: its follower (the
+    background role's work) counts the log, and the audit service's report reads them."""
+    service = build_service(durable_store_settings)
+    try:
+        assert service.report_counts is not None
+        _varied_month(service.queries, seed=9)
+        assert service.report_counts.catch_up() > 0
+        reports = service.audit.trail._reports
+        assert isinstance(reports, CountedMonthlyReports)
+        report = service.audit.trail.report(NOVEMBER)
+        assert reports.last_source == "counters"
+        assert report.usage.queries == service_report_queries(service.queries)
+    finally:
+        service.close()
+
+
+def service_report_queries(app: Queries) -> int:
+    """Queries received in November, counted straight from the log."""
+    count = 0
+    for n in notifications(app.recorder, topics=[get_topic(Query.Received)]):
+        event = app.mapper.to_domain_event(n)
+        assert isinstance(event, Query.Received)
+        count += NOVEMBER.start <= event.timestamp < NOVEMBER.end
+    return count
