@@ -19,9 +19,9 @@ change is a ``Change`` (the facts to keep, the counter deltas): a store applies 
 tracking record, in one transaction (``MonthlyCounts`` is the in-memory store).
 
 A query counts in the month in which it was received (Stockholm), as in the reference. The
-reference reads a month's follow-up events until one day after the month ends (its margin):
-a query closed later than that (impossible for a query that is delivered, cancelled or
-abandoned by its deadline plus the grace) would count as closed here and as open there.
+reference reads a month's events until one day after the month ends (its margin); the fold
+likewise ignores what happens to a query after its month's window (a retry days later),
+so an ended month's counters never change again and its queries' facts may be dropped.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from uuid import UUID
 import attrs
 
 from application.audit.availability import MinuteTraffic, availability, minute_of
-from application.audit.report import HISTOGRAM_EDGES_MS, _share, _written
+from application.audit.report import HISTOGRAM_EDGES_MS, MARGIN, _share, _written
 from application.audit.report_model import (
     DELIVERY_TARGET_PERCENT,
     PERFORMANCE_TARGET_PERCENT,
@@ -188,8 +188,8 @@ def fold(event: object, known: FactsLookup) -> Change | None:
     ):
         return None
     before = known.facts(event.originator_id)
-    if before is None:
-        return None
+    if before is None or event.timestamp >= before.month.end + MARGIN:
+        return None  # not received in a month counted, or past its month's window
     if isinstance(event, Query.Compiled):
         outcomes = dict(before.outcomes)
         for calls in event.calls:

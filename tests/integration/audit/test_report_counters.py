@@ -161,6 +161,9 @@ def _varied_month(app: Queries, seed: int = 17) -> None:
                 claimed_organisation=claimed,
             )
         )
+    late = received(app, at(29, 9), 1, A)  # cancelled; asked again in December, answered
+    late.cancel(at=at(29, 9) + 1000 * MS)
+    app.save(late)
     app.save(  # refused in December: not November's
         Query.reject(
             query_id=uuid.uuid4(),
@@ -172,6 +175,18 @@ def _varied_month(app: Queries, seed: int = 17) -> None:
             claimed_organisation=B,
         )
     )
+    late.retry(
+        caseworker_pseudonym="0" * 32,
+        subject_count=1,
+        selections=list(late.selections),
+        purpose=Purpose.FINANCIAL_ASSISTANCE_CASE,
+        legal_basis=LegalBasis.SOL_11_KAP_11,
+        period=PERIOD,
+        deadline=at(5, 9, 1, month=12),
+        at=at(5, 9, month=12),
+    )
+    app.save(late)
+    _compile_and_deliver(app, late, at(5, 9, month=12), rng)
 
 
 def _from_counters(app: Queries, counts: MonthlyCounts, sources: ReportSources) -> MonthlyReport:
