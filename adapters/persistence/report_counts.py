@@ -78,7 +78,7 @@ class PostgresReportCounts(PostgresTrackingRecorder):
                 ).format(schema),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0}.report_query_facts "
-                    "(query_id uuid PRIMARY KEY, facts text NOT NULL)"
+                    "(query_id uuid PRIMARY KEY, month text NOT NULL, facts text NOT NULL)"
                 ).format(schema),
             ]
         )
@@ -135,7 +135,13 @@ class PostgresReportCounts(PostgresTrackingRecorder):
             facts = self._facts(curs, ids) if ids else {}
         return position, counters, facts
 
-    def record(self, changes: Sequence[Change], after: int, tracking: Tracking) -> None:
+    def record(
+        self,
+        changes: Sequence[Change],
+        after: int,
+        tracking: Tracking,
+        drop_before: Month | None = None,
+    ) -> None:
         facts, counts, moments = _merged(changes)
         with self.datastore.transaction(commit=True) as curs:
             check_fence(curs)  # written as a background role: only by the lease's holder
@@ -145,10 +151,18 @@ class PostgresReportCounts(PostgresTrackingRecorder):
             if facts:
                 curs.executemany(
                     self._q(
-                        "INSERT INTO {0}.report_query_facts VALUES (%s, %s) "
+                        "INSERT INTO {0}.report_query_facts VALUES (%s, %s, %s) "
                         "ON CONFLICT (query_id) DO UPDATE SET facts = EXCLUDED.facts"
                     ),
-                    [(query, json.dumps(facts_to_json(f))) for query, f in facts.items()],
+                    [
+                        (query, str(f.month), json.dumps(facts_to_json(f)))
+                        for query, f in facts.items()
+                    ],
+                )
+            if drop_before is not None:
+                curs.execute(
+                    self._q("DELETE FROM {0}.report_query_facts WHERE month < %s"),
+                    (str(drop_before),),
                 )
             if counts:
                 curs.executemany(
@@ -185,7 +199,7 @@ class SQLiteReportCounts(SQLiteTrackingRecorder):
             "first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, PRIMARY KEY (month, key)) "
             "WITHOUT ROWID",
             "CREATE TABLE IF NOT EXISTS report_query_facts "
-            "(query_id TEXT PRIMARY KEY, facts TEXT NOT NULL) WITHOUT ROWID",
+            "(query_id TEXT PRIMARY KEY, month TEXT NOT NULL, facts TEXT NOT NULL) WITHOUT ROWID",
         ]
 
     def position(self) -> int:
@@ -239,16 +253,27 @@ class SQLiteReportCounts(SQLiteTrackingRecorder):
             facts = self._facts(c, ids) if ids else {}
         return position, counters, facts
 
-    def record(self, changes: Sequence[Change], after: int, tracking: Tracking) -> None:
+    def record(
+        self,
+        changes: Sequence[Change],
+        after: int,
+        tracking: Tracking,
+        drop_before: Month | None = None,
+    ) -> None:
         facts, counts, moments = _merged(changes)
         with self.datastore.transaction(commit=True) as c:
             if (self._max_tracking_id(TRACKING_NAME, c) or 0) != after:
                 raise ProjectionMovedError
             c.executemany(
-                "INSERT INTO report_query_facts VALUES (?, ?) "
+                "INSERT INTO report_query_facts VALUES (?, ?, ?) "
                 "ON CONFLICT (query_id) DO UPDATE SET facts = excluded.facts",
-                [(query.hex, json.dumps(facts_to_json(f))) for query, f in facts.items()],
+                [
+                    (query.hex, str(f.month), json.dumps(facts_to_json(f)))
+                    for query, f in facts.items()
+                ],
             )
+            if drop_before is not None:
+                c.execute("DELETE FROM report_query_facts WHERE month < ?", (str(drop_before),))
             c.executemany(
                 "INSERT INTO report_counts VALUES (?, ?, ?) ON CONFLICT (month, key) "
                 "DO UPDATE SET value = report_counts.value + excluded.value",

@@ -32,6 +32,7 @@ from application.audit.report_counters import (
     MonthCounters,
     QueryFacts,
     fold,
+    month_of,
     report_from_counters,
 )
 from application.audit.report_model import Month, MonthlyReport
@@ -64,9 +65,16 @@ class ReportCountsView(Protocol):
         ``referenced(position)`` names (the events after the position)."""
         ...
 
-    def record(self, changes: Sequence[Change], after: int, tracking: Tracking) -> None:
+    def record(
+        self,
+        changes: Sequence[Change],
+        after: int,
+        tracking: Tracking,
+        drop_before: Month | None = None,
+    ) -> None:
         """The changes and the tracking record, in one transaction; only if the position is
-        still ``after`` (else ``ProjectionMovedError``, nothing written)."""
+        still ``after`` (else ``ProjectionMovedError``, nothing written). ``drop_before``:
+        forget the facts of queries received before that month (its window has passed)."""
         ...
 
 
@@ -119,6 +127,19 @@ class ReportCountsFollower:
         self._view = view
         self._page = page
         self.counted_last_round = 0
+        self._dropped: Month | None = None
+
+    def _passed(self, events: Sequence[object]) -> Month | None:
+        """The month before which every month's window has passed, when that moved on: the
+        facts of its queries are no longer needed (``fold`` ignores what comes later)."""
+        stamps = [s for e in events if isinstance(s := getattr(e, "timestamp", None), dt.datetime)]
+        if not stamps:
+            return None
+        month = month_of(max(stamps) - MARGIN)
+        if month == self._dropped:
+            return None
+        self._dropped = month
+        return month
 
     def catch_up(self, *, max_pages: int | None = None) -> int:
         """Fold what is new, a page a transaction; returns how many events were read."""
@@ -133,7 +154,9 @@ class ReportCountsFollower:
             events = [mapper.to_domain_event(n) for n in found]
             known = _Known(self._view.facts_of(_referenced(events)))
             changes = _fold_page(events, known)
-            self._view.record(changes, after, Tracking(TRACKING_NAME, found[-1].id))
+            self._view.record(
+                changes, after, Tracking(TRACKING_NAME, found[-1].id), self._passed(events)
+            )
             after = found[-1].id
             read += len(found)
             if max_pages is not None and number + 1 >= max_pages:

@@ -349,6 +349,12 @@ def test_the_persisted_projection_resumes_from_its_tracking_record_and_reports_a
         assert {k: v for k, v in persisted.counts.items() if v} == {
             k: v for k, v in in_memory.counters(NOVEMBER).counts.items() if v
         }
+        every_query = {
+            app.mapper.to_domain_event(n).originator_id for n in notifications(app.recorder)
+        }
+        kept = restarted.facts_of(every_query)  # November's window has passed: dropped
+        assert kept
+        assert {facts.month for facts in kept.values()} == {Month(2026, 12)}
         with pytest.raises(ProjectionMovedError):  # a second writer from an old position
             restarted.record([], 0, Tracking(TRACKING_NAME, restarted.position() + 1))
     finally:
