@@ -677,6 +677,7 @@ def prepare(settings: Settings) -> None:
     parties, agreements, queries, management = _applications(settings, clock)
     if not settings.production:
         seed_demo(parties, agreements, clock.now())
+    report_counts_view(queries, create_table=settings.create_tables)  # its tables (ADR 27)
     for app in (
         management,
         queries,

@@ -51,6 +51,7 @@ from domain.query.values import (
 from infrastructure.composition import (
     build_queries,
     build_service,
+    open_audit_copy,
     report_counts_view,
     working_hours,
 )
@@ -388,3 +389,29 @@ def service_report_queries(app: Queries) -> int:
         assert isinstance(event, Query.Received)
         count += NOVEMBER.start <= event.timestamp < NOVEMBER.end
     return count
+
+
+def test_the_auditors_read_only_copy_reads_the_counters_the_service_kept(
+    durable_store_settings: Settings,
+) -> None:
+    """``ssbtek report monthly`` opens the stores read-only: it reads the counters the
+    service's projection kept, and gives the report the events give."""
+    settings = durable_store_settings
+    service = build_service(settings)
+    try:
+        _varied_month(service.queries, seed=3)
+        assert service.report_counts is not None
+        service.report_counts.catch_up()
+    finally:
+        service.close()
+    copy = open_audit_copy(settings, clock=FakeClock(NOW), applications=("queries",))
+    try:
+        reports = copy.trail._reports
+        assert isinstance(reports, CountedMonthlyReports)
+        counted = copy.trail.report(NOVEMBER)
+        assert reports.last_source == "counters"
+        from_events = MonthlyReports.build(reports, NOVEMBER)  # the reference, same copy
+    finally:
+        copy.close()
+    assert attrs.evolve(counted, read_through=from_events.read_through) == from_events
+    assert counted.delivery.received > 100
