@@ -149,23 +149,26 @@ def _background_roles(
     return roles
 
 
-async def _count_periodically(follower: ReportCountsFollower, *, interval_s: float) -> None:
-    """Keep the monthly report's counters up with the Queries log (ADR 27): what is new, then
-    again every ``interval_s``. A failed round (the store down, another process counting
+async def _count_periodically(
+    follower: ReportCountsFollower, *, interval_s: float, pages: int = 50
+) -> None:
+    """Keep the monthly report's counters up with the Queries log (ADR 27): what is new, at
+    most ``pages`` pages a step (a long first catch-up stops soon after the role does), then
+    again every ``interval_s``. A failed step (the store down, another process counting
     during a handover of the lease) writes nothing and is tried again."""
-    caught_up = False
+    counted, caught_up = 0, False
     while True:
+        more = False
         try:
-            await asyncio.to_thread(follower.catch_up)
-            if not caught_up:
+            read = await asyncio.to_thread(follower.catch_up, max_pages=pages)
+            counted += read
+            more = read >= pages * follower.page
+            if not more and not caught_up:
                 caught_up = True
-                log.info(
-                    "report projection caught up: counted %d events of the query log",
-                    follower.counted_last_round,
-                )
+                log.info("report projection caught up: counted %d events of the query log", counted)
         except Exception as error:  # the store may be down, or the lease was handed over
             log.warning("report projection step failed: %s", type(error).__name__)
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(0 if more else interval_s)
 
 
 class StoreFailedAtStartError(Exception):

@@ -125,7 +125,7 @@ class ReportCountsFollower:
     def __init__(self, queries: EventLog, view: ReportCountsView, *, page: int = PAGE) -> None:
         self._queries = queries
         self._view = view
-        self._page = page
+        self.page = page
         self.counted_last_round = 0
         self._dropped: Month | None = None
 
@@ -147,7 +147,7 @@ class ReportCountsFollower:
         read = 0
         after = self._view.position()
         for number, found in enumerate(
-            pages(recorder, after=after, limit=self._page, topics=_TOPICS)
+            pages(recorder, after=after, limit=self.page, topics=_TOPICS)
         ):
             if not found:
                 break
