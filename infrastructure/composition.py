@@ -45,6 +45,8 @@ from eventsourcing.persistence import (
     Transcoding,
     UUIDAsHex,
 )
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 from grpc_health.v1 import health
 from prometheus_client import CollectorRegistry
@@ -67,6 +69,7 @@ from adapters.grpc.tls_reload import ReloadingServerCredentials
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 from adapters.persistence.file_lease import FileLease, HeldLease
+from adapters.persistence.report_counts import PostgresReportCounts, SQLiteReportCounts
 from adapters.persistence.stored_format import LibraryJsonFormat
 from adapters.persistence.transcodings import (
     escalation_transcodings,
@@ -85,6 +88,11 @@ from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
 from application.audit.replay import Replay
 from application.audit.report import MonthlyReports
+from application.audit.report_projection import (
+    CountedMonthlyReports,
+    ReportCountsFollower,
+    ReportCountsView,
+)
 from application.audit.report_sources import ReportSources
 from application.audit.sealer import run_sealer, seal_now
 from application.audit.seals import AuditSeals
@@ -353,12 +361,25 @@ def audited(*applications: Application[UUID]) -> dict[str, Application[UUID]]:
 
 
 def monthly_reports(
-    logs: Mapping[str, EventLog], sources: ReportSources | None, clock: Clock
+    logs: Mapping[str, EventLog],
+    sources: ReportSources | None,
+    clock: Clock,
+    view: ReportCountsView | None = None,
 ) -> MonthlyReports | None:
     """The report over the Queries log and the records of running time (``serviceruns``)."""
     queries = logs.get("queries")
     if queries is None:
         return None
+    if view is not None:  # from the projection's counters (ADR 27)
+        return CountedMonthlyReports(
+            queries,
+            working_hours(),
+            sources,
+            view=view,
+            running_time=logs.get("serviceruns"),
+            clock=clock,
+            stored=LibraryJsonFormat(),
+        )
     return MonthlyReports(
         queries,
         working_hours(),
@@ -367,6 +388,23 @@ def monthly_reports(
         clock=clock,
         stored=LibraryJsonFormat(),
     )
+
+
+def report_counts_view(queries: object, *, create_table: bool = True) -> ReportCountsView | None:
+    """The monthly report's persisted counters beside the Queries log (ADR 27): on the same
+    database as the log (PostgreSQL, or the SQLite file); ``None`` in memory or when the
+    store cannot hold them (the report is then rebuilt from the events)."""
+    datastore = getattr(getattr(queries, "factory", None), "datastore", None)
+    view: PostgresReportCounts | SQLiteReportCounts
+    if isinstance(datastore, PostgresDatastore):
+        view = PostgresReportCounts(datastore)
+    elif isinstance(datastore, SQLiteDatastore) and not datastore.pool.is_sqlite_memory_mode:
+        view = SQLiteReportCounts(datastore)
+    else:
+        return None
+    if create_table:
+        view.create_table()
+    return view
 
 
 def build_replay(logs: Mapping[str, ApplicationRecorder], *, seek: bool = True) -> Replay:
@@ -382,13 +420,14 @@ def build_audit_trail(
     *,
     clock: Clock,
     sources: ReportSources | None = None,
+    report_view: ReportCountsView | None = None,
 ) -> AuditTrail:
     """The audit use cases over the running service's applications."""
     return AuditTrail(
         {name: application.recorder for name, application in applications.items()},
         seals,
         verifier,
-        monthly_reports(applications, sources, clock),
+        monthly_reports(applications, sources, clock, report_view),
         LibraryJsonFormat(),
     )
 
@@ -424,13 +463,16 @@ def build_audit(
     clock: Clock,
     applications: Mapping[str, EventLog],
     sources: ReportSources | None = None,
+    report_view: ReportCountsView | None = None,
 ) -> Audit:
     """Everything the server needs for the audit trail, from ``Settings.audit``."""
     audit = settings.audit
     signer = Ed25519Signer(signing_key(settings, audit))
     seals = build_audit_seals(settings, clock=clock, signer=signer)
     verifier = Ed25519Verifier([signer.public_key, *trusted_keys(audit)])
-    trail = build_audit_trail(applications, seals, verifier, clock=clock, sources=sources)
+    trail = build_audit_trail(
+        applications, seals, verifier, clock=clock, sources=sources, report_view=report_view
+    )
     return Audit(
         seals=seals,
         applications=dict(applications),
@@ -505,6 +547,8 @@ class Service:
     admission: Admission
     store_health: StoreHealthReporter | None = None
     """Health follows the store's state (ADR 23)."""
+    report_counts: ReportCountsFollower | None = None
+    """Keeps the monthly report's counters (a background role, ADR 27); ``None`` in memory."""
 
     def running_time(self, settings: Settings, *, worker: int) -> RunTimeRecorder:
         """This process's record of its running time: started, still up, stopped."""
@@ -547,6 +591,7 @@ def build_service(settings: Settings) -> Service:
     metrics = PrometheusMetrics(CollectorRegistry())
     parties, agreements, queries, management = _applications(settings, clock, metrics)
     runs = build_service_runs(settings, clock=clock)  # this process's running time (ADR 12)
+    report_view = report_counts_view(queries, create_table=settings.create_tables)
     audit = build_audit(
         settings,
         clock=clock,
@@ -557,6 +602,7 @@ def build_service(settings: Settings) -> Service:
             management.report_sources(),
             organisations=PartyNames(parties),  # the report names the municipalities
         ),
+        report_view=report_view,
     )
     admission = build_admission(settings, clock=clock, metrics=metrics)
     metrics.admission_gauges(lambda: admission.in_progress, lambda: admission.limit)
@@ -577,6 +623,7 @@ def build_service(settings: Settings) -> Service:
         audit,
         admission,
         store_health=store_health(queries, metrics),
+        report_counts=ReportCountsFollower(queries, report_view) if report_view else None,
     )
 
 
@@ -630,6 +677,7 @@ def prepare(settings: Settings) -> None:
     parties, agreements, queries, management = _applications(settings, clock)
     if not settings.production:
         seed_demo(parties, agreements, clock.now())
+    report_counts_view(queries, create_table=settings.create_tables)  # its tables (ADR 27)
     for app in (
         management,
         queries,
@@ -872,7 +920,14 @@ def open_audit_copy(
         {**present, **missing},
         source,
         verifier or Ed25519Verifier([]),
-        monthly_reports(readable, sources, clock),
+        monthly_reports(
+            readable,
+            sources,
+            clock,
+            report_counts_view(readable["queries"], create_table=False)
+            if "queries" in readable
+            else None,
+        ),
         LibraryJsonFormat(),
     )
     return AuditCopy(trail, opened, seals, incidents, parties)

@@ -21,6 +21,7 @@ from eventsourcing.persistence import PersistenceError
 from grpc_health.v1 import health, health_pb2
 
 from adapters.metrics.prometheus import serve_metrics
+from application.audit.report_projection import ReportCountsFollower
 from application.pacing import Pacer
 from application.queries import Queries
 from infrastructure.composition import (
@@ -116,6 +117,14 @@ def _background_roles(
     async def recovery(_stop: asyncio.Event) -> None:
         await _recover_periodically(service.queries, interval_s=30.0)
 
+    follower = service.report_counts
+
+    async def report_projection(_stop: asyncio.Event) -> None:
+        if follower is not None:
+            await _count_periodically(follower, interval_s=5.0)
+
+    counting = [BackgroundRole("report projection", report_projection)] if follower else []
+
     roles = BackgroundRoles(
         build_role_lease(settings),
         [
@@ -124,6 +133,7 @@ def _background_roles(
             ),
             BackgroundRole("audit sealer", service.audit.run_sealer, finishes=True),
             BackgroundRole("recovery", recovery),
+            *counting,  # in memory there is no projection: the report folds the events
         ],
         taken=service.management.incidents.reread_automatic_incidents,
         changed=changed,
@@ -132,11 +142,33 @@ def _background_roles(
     service.metrics.gauge_per_label(
         "ssbtek_background_roles",
         "1 where this process holds the background roles (event followers, deadline check, "
-        "audit sealer, recovery), by node (ADR 13).",
+        "audit sealer, recovery, report projection), by node (ADR 13).",
         "node",
         lambda: {node: 1.0 if roles.held else 0.0},
     )
     return roles
+
+
+async def _count_periodically(
+    follower: ReportCountsFollower, *, interval_s: float, pages: int = 50
+) -> None:
+    """Keep the monthly report's counters up with the Queries log (ADR 27): what is new, at
+    most ``pages`` pages a step (a long first catch-up stops soon after the role does), then
+    again every ``interval_s``. A failed step (the store down, another process counting
+    during a handover of the lease) writes nothing and is tried again."""
+    counted, caught_up = 0, False
+    while True:
+        more = False
+        try:
+            read = await asyncio.to_thread(follower.catch_up, max_pages=pages)
+            counted += read
+            more = read >= pages * follower.page
+            if not more and not caught_up:
+                caught_up = True
+                log.info("report projection caught up: counted %d events of the query log", counted)
+        except Exception as error:  # the store may be down, or the lease was handed over
+            log.warning("report projection step failed: %s", type(error).__name__)
+        await asyncio.sleep(0 if more else interval_s)
 
 
 class StoreFailedAtStartError(Exception):

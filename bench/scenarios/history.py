@@ -44,13 +44,20 @@ import attrs
 
 from application.audit.replay import ReplayFilter
 from application.audit.report_model import Month
+from application.audit.report_projection import CountedMonthlyReports, ReportCountsFollower
 from application.queries import Queries
 from application.recovery import TRACKING_NAME, Recovery
 from bench import audit_rows, history, pg, procs, servers
 from bench.audit_rows import Template
 from bench.config import Context
 from bench.scenarios.failure import Failure, attempt
-from infrastructure.composition import build_audit, build_replay, build_service_management
+from infrastructure.composition import (
+    build_audit,
+    build_replay,
+    build_service_management,
+    monthly_reports,
+    report_counts_view,
+)
 from infrastructure.settings import Settings, Store
 
 log = logging.getLogger("bench")
@@ -90,6 +97,15 @@ class HistoryPoint:
     verify_full_s: float
     verify_resumed_s: float
     verify_resumed_events: int
+    report_catch_up_s: float | None = None
+    """The report projection's first catch-up over the whole history (once, ADR 27)."""
+    report_counted_s: float | None = None
+    """The same monthly report from the projection's counters (and the events after them)."""
+    report_counted_source: str = ""
+    report_identical: bool | None = None
+    """The report from the counters equals the report from the events (but where each read to)."""
+    report_round_s: float | None = None
+    """A projection round over the traffic that came in while the node was down."""
     serve_ready_untracked_s: float | None = None
     serve_recovered_untracked_s: float | None = None
     serve_ready_tracked_s: float | None = None
@@ -229,6 +245,12 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             table_bytes, index_bytes = _disk(ctx, settings, dbname)
             query_count = max(1, round(events / history.EVENTS_PER_QUERY))
 
+            view = report_counts_view(queries)
+            follower = ReportCountsFollower(queries, view) if view is not None else None
+            catch_up_s = None
+            if follower is not None:
+                catch_up_s, _ = _timed(cpu, "report_catch_up", follower.catch_up)
+
             _restart_traffic(queries, shapes, RESTART_EVENTS)  # a node was down meanwhile
             restarted = audit_rows.queries(settings)
             try:
@@ -251,6 +273,22 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             )
             year, month = plan.last_month()
             report_s, report = _timed(cpu, "report", lambda: audit.trail.report(Month(year, month)))
+            counted_s = counted_source = identical = round_s = None
+            counted = monthly_reports({"queries": queries}, None, clock, view)
+            if isinstance(counted, CountedMonthlyReports) and follower is not None:
+                counted_s, by_counters = _timed(
+                    cpu, "report_counted", lambda: counted.build(Month(year, month))
+                )
+                counted_source = counted.last_source
+                identical = (
+                    attrs.evolve(
+                        by_counters,  # type: ignore[misc]
+                        read_through=report.read_through,  # type: ignore[attr-defined]
+                        made_at=report.made_at,  # type: ignore[attr-defined]
+                    )
+                    == report
+                )
+                round_s, _ = _timed(cpu, "report_round", follower.catch_up)
             start, end = history.month_bounds(year, month)
             chosen = ReplayFilter(
                 applications=frozenset({"queries"}),
@@ -298,6 +336,11 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             verify_full_s=verify_full_s,
             verify_resumed_s=verify_resumed_s,
             verify_resumed_events=resumed.chains[0].events,  # type: ignore[attr-defined]
+            report_catch_up_s=catch_up_s,
+            report_counted_s=counted_s,
+            report_counted_source=counted_source or "",
+            report_identical=identical,
+            report_round_s=round_s,
             cpu_s=cpu,
         )
         if dbname is not None:
