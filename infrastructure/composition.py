@@ -83,7 +83,8 @@ from application.admission import Admission, AdmissionMetrics, AdmissionSettings
 from application.agreements import Agreements
 from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
-from application.audit.replay import Replay
+from application.audit.replay import Replay, organisations_of
+from application.audit.replay_index import PositionIndex, ReplayIndexer
 from application.audit.report import MonthlyReports
 from application.audit.report_sources import ReportSources
 from application.audit.sealer import run_sealer, seal_now
@@ -93,6 +94,7 @@ from application.audit.verification import NoSeals, SealSource
 from application.demo import onboard_municipality, seed_demo
 from application.escalations import Escalations
 from application.incidents import Incidents, RecordedBreach
+from application.log_reader import BATCH
 from application.parties import Parties
 from application.planned_changes import PlannedChanges
 from application.ports import AccessPolicy, BaseService, Checkpoints, Clock, Metrics, Pseudonymiser
@@ -369,10 +371,46 @@ def monthly_reports(
     )
 
 
-def build_replay(logs: Mapping[str, ApplicationRecorder], *, seek: bool = True) -> Replay:
+def build_replay(
+    logs: Mapping[str, ApplicationRecorder],
+    *,
+    seek: bool = True,
+    indexes: Mapping[str, PositionIndex] | None = None,
+    batch: int = BATCH,
+) -> Replay:
     """A replay of ``logs`` (``seek=False``: every log read from its start, for the benchmark's
-    before-and-after of ADR 27)."""
-    return Replay(logs, LibraryJsonFormat(), seek=seek)
+    before-and-after of ADR 27; ``indexes``: the logs' indexes of positions by organisation)."""
+    return Replay(logs, LibraryJsonFormat(), seek=seek, indexes=indexes, batch=batch)
+
+
+def build_position_index(
+    recorder: ApplicationRecorder, *, create: bool = False
+) -> PositionIndex | None:
+    """The index of positions by organisation of a log on SQLite or PostgreSQL (``None`` in
+    memory); ``create``: create its table if missing (ADR 27)."""
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    from adapters.persistence import replay_positions  # psycopg: only on a durable store
+
+    index: replay_positions.PostgresPositionIndex | replay_positions.SQLitePositionIndex
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        index = replay_positions.SQLitePositionIndex(recorder)
+    elif isinstance(recorder, replay_positions.PostgresApplicationRecorder):
+        index = replay_positions.PostgresPositionIndex(recorder)
+    else:
+        return None
+    if create:
+        index.create_table()
+    return index
+
+
+def build_replay_indexer(
+    recorder: ApplicationRecorder, index: PositionIndex | None
+) -> ReplayIndexer | None:
+    """The follower that keeps ``index`` up with ``recorder``'s log (ADR 27)."""
+    if index is None:
+        return None
+    return ReplayIndexer(recorder, index, LibraryJsonFormat(), organisations_of)
 
 
 def build_audit_trail(
