@@ -388,6 +388,7 @@ def build_position_index(
 ) -> PositionIndex | None:
     """The index of positions by organisation of a log on SQLite or PostgreSQL (``None`` in
     memory); ``create``: create its table if missing (ADR 27)."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
     from eventsourcing.sqlite import SQLiteApplicationRecorder
 
     from adapters.persistence import replay_positions  # psycopg: only on a durable store
@@ -395,7 +396,7 @@ def build_position_index(
     index: replay_positions.PostgresPositionIndex | replay_positions.SQLitePositionIndex
     if isinstance(recorder, SQLiteApplicationRecorder):
         index = replay_positions.SQLitePositionIndex(recorder)
-    elif isinstance(recorder, replay_positions.PostgresApplicationRecorder):
+    elif isinstance(recorder, PostgresApplicationRecorder):
         index = replay_positions.PostgresPositionIndex(recorder)
     else:
         return None
@@ -422,13 +423,33 @@ def build_audit_trail(
     sources: ReportSources | None = None,
 ) -> AuditTrail:
     """The audit use cases over the running service's applications."""
+    recorders = {name: application.recorder for name, application in applications.items()}
     return AuditTrail(
-        {name: application.recorder for name, application in applications.items()},
+        recorders,
         seals,
         verifier,
         monthly_reports(applications, sources, clock),
         LibraryJsonFormat(),
+        indexes=replay_indexes(recorders),
     )
+
+
+def replay_indexes(
+    logs: Mapping[str, ApplicationRecorder | None],
+) -> dict[str, PositionIndex]:
+    """The indexes of positions by organisation the replay reads (the Queries log's: the
+    only log whose events name an organisation). A missing index table reads as empty, so
+    the replay then reads the log as without it (ADR 27)."""
+    recorder = logs.get("queries")
+    index = build_position_index(recorder) if recorder is not None else None
+    return {"queries": index} if index is not None else {}
+
+
+def replay_index_role(queries: Queries, settings: Settings) -> ReplayIndexer | None:
+    """The follower that keeps the Queries log's index of positions by organisation, with
+    its table created when the service creates tables; ``None`` in memory (ADR 27)."""
+    index = build_position_index(queries.recorder, create=settings.create_tables)
+    return build_replay_indexer(queries.recorder, index)
 
 
 @attrs.define
@@ -668,6 +689,8 @@ def prepare(settings: Settings) -> None:
     parties, agreements, queries, management = _applications(settings, clock)
     if not settings.production:
         seed_demo(parties, agreements, clock.now())
+    if settings.create_tables:  # the replay's index of positions by organisation (ADR 27)
+        build_position_index(queries.recorder, create=True)
     for app in (
         management,
         queries,
@@ -912,5 +935,6 @@ def open_audit_copy(
         verifier or Ed25519Verifier([]),
         monthly_reports(readable, sources, clock),
         LibraryJsonFormat(),
+        indexes=replay_indexes(present),
     )
     return AuditCopy(trail, opened, seals, incidents, parties)

@@ -21,6 +21,7 @@ from eventsourcing.persistence import PersistenceError
 from grpc_health.v1 import health, health_pb2
 
 from adapters.metrics.prometheus import serve_metrics
+from application.audit.replay_index import ReplayIndexer
 from application.pacing import Pacer
 from application.queries import Queries
 from infrastructure.composition import (
@@ -30,6 +31,7 @@ from infrastructure.composition import (
     build_service,
     node_name,
     prepare,
+    replay_index_role,
     seed_demo_data,
 )
 from infrastructure.roles import ROLES_HEALTH, BackgroundRole, BackgroundRoles
@@ -116,6 +118,12 @@ def _background_roles(
     async def recovery(_stop: asyncio.Event) -> None:
         await _recover_periodically(service.queries, interval_s=30.0)
 
+    indexer = replay_index_role(service.queries, settings)
+
+    async def replay_index(_stop: asyncio.Event) -> None:
+        if indexer is not None:
+            await _index_periodically(indexer, interval_s=5.0)
+
     roles = BackgroundRoles(
         build_role_lease(settings),
         [
@@ -124,6 +132,7 @@ def _background_roles(
             ),
             BackgroundRole("audit sealer", service.audit.run_sealer, finishes=True),
             BackgroundRole("recovery", recovery),
+            BackgroundRole("replay index", replay_index),
         ],
         taken=service.management.incidents.reread_automatic_incidents,
         changed=changed,
@@ -157,6 +166,17 @@ async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
                 )
         except Exception as error:  # the store may be down: try again next round
             log.warning("recovery step failed: %s", type(error).__name__)
+        await asyncio.sleep(interval_s)
+
+
+async def _index_periodically(indexer: ReplayIndexer, *, interval_s: float) -> None:
+    """Keep the replay's index of positions by organisation up with the Queries log
+    (ADR 27): what it has not reached, a replay reads from the log itself."""
+    while True:
+        try:
+            await asyncio.to_thread(indexer.catch_up)
+        except Exception as error:  # the store may be down: try again next round
+            log.warning("replay index step failed: %s", type(error).__name__)
         await asyncio.sleep(interval_s)
 
 

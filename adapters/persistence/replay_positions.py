@@ -6,7 +6,6 @@ on the position (ADR 0027)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from eventsourcing.persistence import Notification
@@ -132,7 +131,7 @@ class SQLitePositionIndex:
             with self._recorder.datastore.transaction(commit=False) as curs:
                 curs.execute(f"SELECT max(position) FROM {self._TABLE}")  # noqa: S608 (a constant)
                 row = curs.fetchone()
-        except sqlite3.Error:  # no index table (never created, or a read-only copy)
+        except Exception:  # no index table (never created, or a read-only copy without it)
             return 0
         return int(row[0] or 0) if row else 0
 

@@ -180,7 +180,7 @@ async def test_the_indexed_replay_gives_what_reading_every_event_gives(
     assert indexer is not None
     logs = {"queries": queries.recorder}
     reference = Replay(logs, LibraryJsonFormat(), batch=7)
-    last = queries.recorder.max_notification_id()
+    last = queries.recorder.max_notification_id() or 0
     recorder = queries.recorder
 
     # the index missing (its table empty), behind the log, and caught up
@@ -226,7 +226,7 @@ async def test_the_index_reads_only_that_organisations_events_and_what_it_has_no
         read.extend(n.id for n in found)
         return found
 
-    recorder.select_notifications = counted  # type: ignore[method-assign]
+    recorder.select_notifications = counted  # type: ignore[method-assign,assignment]
     chosen = ReplayFilter(asking_organisations=frozenset({C}))
     replayed = list(build_replay({"queries": recorder}, indexes={"queries": index}).events(chosen))
     assert replayed
