@@ -26,6 +26,10 @@ from infrastructure.composition import (
     build_queries,
     build_replay,
     build_replay_indexer,
+    open_audit_copy,
+    prepare,
+    replay_index_role,
+    replay_indexes,
 )
 from infrastructure.settings import Settings
 from tests.fakes import FakeBaseService, FakeClock, fake_base_services
@@ -239,3 +243,37 @@ async def test_the_index_reads_only_that_organisations_events_and_what_it_has_no
     assert again == replayed
     assert read  # the tail the index has not reached, and only that
     assert min(read) > index.indexed_upto()
+
+
+async def test_the_service_prepares_and_keeps_the_index_and_an_auditors_copy_reads_it(
+    durable_store_settings: Settings,
+) -> None:
+    settings = attrs.evolve(durable_store_settings, rate_limit="")
+    prepare(settings)  # the index's table with the others
+    clock = FakeClock(START)
+    queries = build_queries(settings, base_services=fake_base_services(), clock=clock)
+    try:
+        for organisation in (A, B, A, C):
+            clock.advance(dt.timedelta(minutes=3))
+            await queries.submit(
+                command(
+                    organisation_number=ORGANISATIONS[organisation],
+                    authenticated_organisation=organisation,
+                )
+            )
+        indexes = replay_indexes({"queries": queries.recorder})
+        assert indexes["queries"].indexed_upto() == 0
+        indexer = replay_index_role(queries, settings)  # what the background role runs
+        assert indexer is not None
+        assert indexer.catch_up() == queries.recorder.max_notification_id()
+        assert indexes["queries"].indexed_upto() == queries.recorder.max_notification_id()
+        chosen = ReplayFilter(asking_organisations=frozenset({A}))
+        expected = list(Replay({"queries": queries.recorder}, LibraryJsonFormat()).events(chosen))
+    finally:
+        queries.close()
+    copy = open_audit_copy(settings)  # what ``ssbtek audit replay --organisation`` opens
+    try:
+        assert _seen(list(copy.trail.replay(chosen))) == _seen(expected)
+        assert len({e.originator_id for e in expected}) == 2
+    finally:
+        copy.close()
