@@ -445,11 +445,24 @@ def replay_indexes(
     return {"queries": index} if index is not None else {}
 
 
-def replay_index_role(queries: Queries, settings: Settings) -> ReplayIndexer | None:
-    """The follower that keeps the Queries log's index of positions by organisation, with
-    its table created when the service creates tables; ``None`` in memory (ADR 27)."""
-    index = build_position_index(queries.recorder, create=settings.create_tables)
-    return build_replay_indexer(queries.recorder, index)
+def replay_index_role(queries: Queries, settings: Settings) -> Callable[[], int] | None:
+    """One step of the follower that keeps the Queries log's index of positions by
+    organisation (how many events it indexed); the first step that succeeds creates the
+    index's table when the service creates tables. ``None`` in memory (ADR 27)."""
+    index = build_position_index(queries.recorder)
+    indexer = build_replay_indexer(queries.recorder, index)
+    if index is None or indexer is None:
+        return None
+    created = not settings.create_tables
+
+    def step() -> int:
+        nonlocal created
+        if not created:
+            build_position_index(queries.recorder, create=True)
+            created = True
+        return indexer.catch_up()
+
+    return step
 
 
 @attrs.define

@@ -15,13 +15,13 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import signal
+from collections.abc import Callable
 
 import attrs
 from eventsourcing.persistence import PersistenceError
 from grpc_health.v1 import health, health_pb2
 
 from adapters.metrics.prometheus import serve_metrics
-from application.audit.replay_index import ReplayIndexer
 from application.pacing import Pacer
 from application.queries import Queries
 from infrastructure.composition import (
@@ -169,12 +169,12 @@ async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
-async def _index_periodically(indexer: ReplayIndexer, *, interval_s: float) -> None:
+async def _index_periodically(step: Callable[[], int], *, interval_s: float) -> None:
     """Keep the replay's index of positions by organisation up with the Queries log
     (ADR 27): what it has not reached, a replay reads from the log itself."""
     while True:
         try:
-            await asyncio.to_thread(indexer.catch_up)
+            await asyncio.to_thread(step)
         except Exception as error:  # the store may be down: try again next round
             log.warning("replay index step failed: %s", type(error).__name__)
         await asyncio.sleep(interval_s)

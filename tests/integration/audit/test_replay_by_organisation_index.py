@@ -268,9 +268,9 @@ async def test_the_service_prepares_and_keeps_the_index_and_an_auditors_copy_rea
             )
         indexes = replay_indexes({"queries": queries.recorder})
         assert indexes["queries"].indexed_upto() == 0
-        indexer = replay_index_role(queries, settings)  # what the background role runs
-        assert indexer is not None
-        assert indexer.catch_up() == queries.recorder.max_notification_id()
+        step = replay_index_role(queries, settings)  # what the background role runs
+        assert step is not None
+        assert step() == queries.recorder.max_notification_id()
         assert indexes["queries"].indexed_upto() == queries.recorder.max_notification_id()
         chosen = ReplayFilter(asking_organisations=frozenset({A}))
         expected = list(Replay({"queries": queries.recorder}, LibraryJsonFormat()).events(chosen))
