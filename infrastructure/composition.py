@@ -86,7 +86,8 @@ from application.admission import Admission, AdmissionMetrics, AdmissionSettings
 from application.agreements import Agreements
 from application.audit.party_names import PartyNames
 from application.audit.ports import EventLog
-from application.audit.replay import Replay
+from application.audit.replay import Replay, organisations_of
+from application.audit.replay_index import PositionIndex, ReplayIndexer
 from application.audit.report import MonthlyReports
 from application.audit.report_projection import (
     CountedMonthlyReports,
@@ -101,6 +102,7 @@ from application.audit.verification import NoSeals, SealSource
 from application.demo import onboard_municipality, seed_demo
 from application.escalations import Escalations
 from application.incidents import Incidents, RecordedBreach
+from application.log_reader import BATCH
 from application.parties import Parties
 from application.planned_changes import PlannedChanges
 from application.ports import AccessPolicy, BaseService, Checkpoints, Clock, Metrics, Pseudonymiser
@@ -407,10 +409,47 @@ def report_counts_view(queries: object, *, create_table: bool = True) -> ReportC
     return view
 
 
-def build_replay(logs: Mapping[str, ApplicationRecorder], *, seek: bool = True) -> Replay:
+def build_replay(
+    logs: Mapping[str, ApplicationRecorder],
+    *,
+    seek: bool = True,
+    indexes: Mapping[str, PositionIndex] | None = None,
+    batch: int = BATCH,
+) -> Replay:
     """A replay of ``logs`` (``seek=False``: every log read from its start, for the benchmark's
-    before-and-after of ADR 27)."""
-    return Replay(logs, LibraryJsonFormat(), seek=seek)
+    before-and-after of ADR 27; ``indexes``: the logs' indexes of positions by organisation)."""
+    return Replay(logs, LibraryJsonFormat(), seek=seek, indexes=indexes, batch=batch)
+
+
+def build_position_index(
+    recorder: ApplicationRecorder, *, create: bool = False
+) -> PositionIndex | None:
+    """The index of positions by organisation of a log on SQLite or PostgreSQL (``None`` in
+    memory); ``create``: create its table if missing (ADR 27)."""
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    from adapters.persistence import replay_positions  # psycopg: only on a durable store
+
+    index: replay_positions.PostgresPositionIndex | replay_positions.SQLitePositionIndex
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        index = replay_positions.SQLitePositionIndex(recorder)
+    elif isinstance(recorder, PostgresApplicationRecorder):
+        index = replay_positions.PostgresPositionIndex(recorder)
+    else:
+        return None
+    if create:
+        index.create_table()
+    return index
+
+
+def build_replay_indexer(
+    recorder: ApplicationRecorder, index: PositionIndex | None
+) -> ReplayIndexer | None:
+    """The follower that keeps ``index`` up with ``recorder``'s log (ADR 27)."""
+    if index is None:
+        return None
+    return ReplayIndexer(recorder, index, LibraryJsonFormat(), organisations_of)
 
 
 def build_audit_trail(
@@ -423,13 +462,46 @@ def build_audit_trail(
     report_view: ReportCountsView | None = None,
 ) -> AuditTrail:
     """The audit use cases over the running service's applications."""
+    recorders = {name: application.recorder for name, application in applications.items()}
     return AuditTrail(
-        {name: application.recorder for name, application in applications.items()},
+        recorders,
         seals,
         verifier,
         monthly_reports(applications, sources, clock, report_view),
         LibraryJsonFormat(),
+        indexes=replay_indexes(recorders),
     )
+
+
+def replay_indexes(
+    logs: Mapping[str, ApplicationRecorder | None],
+) -> dict[str, PositionIndex]:
+    """The indexes of positions by organisation the replay reads (the Queries log's: the
+    only log whose events name an organisation). A missing index table reads as empty, so
+    the replay then reads the log as without it (ADR 27)."""
+    recorder = logs.get("queries")
+    index = build_position_index(recorder) if recorder is not None else None
+    return {"queries": index} if index is not None else {}
+
+
+def replay_index_role(queries: Queries, settings: Settings) -> Callable[[], int] | None:
+    """One step of the follower that keeps the Queries log's index of positions by
+    organisation (how many events it indexed); the first step that succeeds creates the
+    index's table when the service creates tables. ``None`` in memory (ADR 27)."""
+    index = build_position_index(queries.recorder)
+    indexer = build_replay_indexer(queries.recorder, index)
+    if index is None or indexer is None:
+        return None
+    created = not settings.create_tables
+
+    def step() -> int:
+        nonlocal created
+        if not created:
+            build_position_index(queries.recorder, create=True)
+            created = True
+        return indexer.catch_up()
+
+    return step
 
 
 @attrs.define
@@ -678,6 +750,8 @@ def prepare(settings: Settings) -> None:
     if not settings.production:
         seed_demo(parties, agreements, clock.now())
     report_counts_view(queries, create_table=settings.create_tables)  # its tables (ADR 27)
+    if settings.create_tables:  # the replay's index of positions by organisation (ADR 27)
+        build_position_index(queries.recorder, create=True)
     for app in (
         management,
         queries,
@@ -929,5 +1003,6 @@ def open_audit_copy(
             else None,
         ),
         LibraryJsonFormat(),
+        indexes=replay_indexes(present),
     )
     return AuditCopy(trail, opened, seals, incidents, parties)

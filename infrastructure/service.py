@@ -15,6 +15,9 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import signal
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any
 
 import attrs
 from eventsourcing.persistence import PersistenceError
@@ -31,6 +34,7 @@ from infrastructure.composition import (
     build_service,
     node_name,
     prepare,
+    replay_index_role,
     seed_demo_data,
 )
 from infrastructure.roles import ROLES_HEALTH, BackgroundRole, BackgroundRoles
@@ -125,6 +129,12 @@ def _background_roles(
 
     counting = [BackgroundRole("report projection", report_projection)] if follower else []
 
+    indexer = replay_index_role(service.queries, settings)
+
+    async def replay_index(_stop: asyncio.Event) -> None:
+        if indexer is not None:
+            await _index_periodically(indexer, interval_s=5.0)
+
     roles = BackgroundRoles(
         build_role_lease(settings),
         [
@@ -134,6 +144,7 @@ def _background_roles(
             BackgroundRole("audit sealer", service.audit.run_sealer, finishes=True),
             BackgroundRole("recovery", recovery),
             *counting,  # in memory there is no projection: the report folds the events
+            BackgroundRole("replay index", replay_index),
         ],
         taken=service.management.incidents.reread_automatic_incidents,
         changed=changed,
@@ -142,54 +153,67 @@ def _background_roles(
     service.metrics.gauge_per_label(
         "ssbtek_background_roles",
         "1 where this process holds the background roles (event followers, deadline check, "
-        "audit sealer, recovery, report projection), by node (ADR 13).",
+        "audit sealer, recovery, report projection, replay index), by node (ADR 13).",
         "node",
         lambda: {node: 1.0 if roles.held else 0.0},
     )
     return roles
 
 
-async def _count_periodically(
-    follower: ReportCountsFollower, *, interval_s: float, pages: int = 50
+async def _periodically(
+    name: str, step: Callable[[], int], *, interval_s: float, full: int | None = None
 ) -> None:
-    """Keep the monthly report's counters up with the Queries log (ADR 27): what is new, at
-    most ``pages`` pages a step (a long first catch-up stops soon after the role does), then
-    again every ``interval_s``. A failed step (the store down, another process counting
-    during a handover of the lease) writes nothing and is tried again."""
-    counted, caught_up = 0, False
+    """Run a background role's ``step`` (how many events of the query log it read) at once,
+    then every ``interval_s``; at once again while a step read ``full`` events or more (a
+    long catch-up goes on in bounded steps). The first step that reads less is logged as
+    "<name> caught up". A failed step (the store down, the lease handed over) writes
+    nothing, is logged by its type only, and is tried again."""
+    read, caught_up = 0, False
     while True:
         more = False
         try:
-            read = await asyncio.to_thread(follower.catch_up, max_pages=pages)
-            counted += read
-            more = read >= pages * follower.page
+            found = await asyncio.to_thread(step)
+            read += found
+            more = full is not None and found >= full
             if not more and not caught_up:
                 caught_up = True
-                log.info("report projection caught up: counted %d events of the query log", counted)
-        except Exception as error:  # the store may be down, or the lease was handed over
-            log.warning("report projection step failed: %s", type(error).__name__)
+                log.info("%s caught up: read %d events of the query log", name, read)
+        except Exception as error:
+            log.warning("%s step failed: %s", name, type(error).__name__)
         await asyncio.sleep(0 if more else interval_s)
+
+
+def _count_periodically(
+    follower: ReportCountsFollower, *, interval_s: float, pages: int = 50
+) -> Coroutine[Any, Any, None]:
+    """Keep the monthly report's counters up with the Queries log (ADR 27), at most
+    ``pages`` pages a step (a long first catch-up stops soon after the role does)."""
+    return _periodically(
+        "report projection",
+        partial(follower.catch_up, max_pages=pages),
+        interval_s=interval_s,
+        full=pages * follower.page,
+    )
 
 
 class StoreFailedAtStartError(Exception):
     """The event store failed while the service was opening it (nothing was served yet)."""
 
 
-async def _recover_periodically(queries: Queries, *, interval_s: float) -> None:
+def _recover_periodically(queries: Queries, *, interval_s: float) -> Coroutine[Any, Any, None]:
     """Close queries abandoned by a dead process: at start, then every ``interval_s``."""
-    caught_up = False
-    while True:
-        try:
-            await asyncio.to_thread(queries.close_abandoned, pace=Pacer())
-            if not caught_up:
-                caught_up = True
-                log.info(
-                    "recovery caught up: read %d events of the query log",
-                    queries.recovery.read_last_round,
-                )
-        except Exception as error:  # the store may be down: try again next round
-            log.warning("recovery step failed: %s", type(error).__name__)
-        await asyncio.sleep(interval_s)
+
+    def step() -> int:
+        queries.close_abandoned(pace=Pacer())
+        return queries.recovery.read_last_round
+
+    return _periodically("recovery", step, interval_s=interval_s)
+
+
+def _index_periodically(step: Callable[[], int], *, interval_s: float) -> Coroutine[Any, Any, None]:
+    """Keep the replay's index of positions by organisation up with the Queries log
+    (ADR 27): what it has not reached, a replay reads from the log itself."""
+    return _periodically("replay index", step, interval_s=interval_s)
 
 
 def _worker(settings: Settings, index: int) -> None:

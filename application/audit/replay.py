@@ -20,6 +20,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
+from application.audit.replay_index import PositionIndex
 from application.audit.stored import originator_text
 from application.errors import InvalidRequestError
 from application.log_reader import BATCH, MARGIN, StoredFormat, first_position_at_or_after
@@ -88,6 +89,11 @@ class Replay:
     further than ``MARGIN`` past it. The cost of a month's replay is then the month's
     events, not the log's whole history (ADR 0027). ``seek=False`` reads every log from its
     start (the former behaviour, kept for the benchmark's before-and-after).
+
+    ``indexes`` (application name -> ``PositionIndex``): a filter by asking organisation or
+    caller reads that log's matching positions from the index, up to where the index
+    stands, and the rest of the log (the tail the index has not reached) as without it; the
+    events, their order and their positions are the same either way (ADR 0027).
     """
 
     def __init__(
@@ -97,8 +103,10 @@ class Replay:
         *,
         batch: int = BATCH,
         seek: bool = True,
+        indexes: Mapping[str, PositionIndex] | None = None,
     ) -> None:
         self._logs = dict(logs)
+        self._indexes = dict(indexes or {})
         self._stored = stored
         self._batch = batch
         self._seek = seek
@@ -174,8 +182,10 @@ class Replay:
         """The next batch of the log after ``cursor``, and whether the log is finished (read
         past ``until`` and ``MARGIN``: nothing wanted lies further on)."""
         recorder = self._logs[name]
-        found = recorder.select_notifications(cursor, self._batch, inclusive_of_start=False)
-        reads = [self._read(recorder, notification, chosen) for notification in found]
+        reads = self._indexed(name, cursor, chosen)
+        if reads is None:
+            found = recorder.select_notifications(cursor, self._batch, inclusive_of_start=False)
+            reads = [self._read(recorder, notification, chosen) for notification in found]
         if self._seek and chosen.until is not None:
             beyond = chosen.until + MARGIN
             for index, read in enumerate(reads):
@@ -183,11 +193,43 @@ class Replay:
                     return reads[:index], True
         return reads, False
 
+    def _indexed(self, name: str, cursor: int, chosen: ReplayFilter) -> list[_Read] | None:
+        """The next batch from the log's index, when the filter names organisations and
+        the index covers positions after ``cursor``; ``None`` to read the log itself."""
+        index = self._indexes.get(name)
+        if index is None or not (chosen.asking_organisations or chosen.callers):
+            return None
+        upto = index.indexed_upto()
+        if cursor >= upto:
+            return None
+        found = index.select(
+            chosen.asking_organisations,
+            chosen.callers,
+            after=cursor,
+            upto=upto,
+            limit=self._batch,
+        )
+        reads = [self._read(self._logs[name], n, chosen, indexed=True) for n in found]
+        if len(found) < self._batch:  # the index is read to where it stands: then the tail
+            recorder = self._logs[name]
+            tail = recorder.select_notifications(
+                upto, self._batch - len(found), inclusive_of_start=False
+            )
+            reads.extend(self._read(recorder, notification, chosen) for notification in tail)
+        return reads
+
     def _read(
-        self, recorder: ApplicationRecorder, notification: Notification, chosen: ReplayFilter
+        self,
+        recorder: ApplicationRecorder,
+        notification: Notification,
+        chosen: ReplayFilter,
+        *,
+        indexed: bool = False,
     ) -> _Read:
+        """``indexed``: read from an index by organisation, which has matched it already."""
         stamp = self._stored.timestamp(notification.state)
-        return _Read(notification, stamp, self._wanted(recorder, notification, stamp, chosen))
+        wanted = self._wanted(recorder, notification, stamp, chosen, indexed=indexed)
+        return _Read(notification, stamp, wanted)
 
     def _wanted(
         self,
@@ -195,6 +237,8 @@ class Replay:
         notification: Notification,
         stamp: dt.datetime | None,
         chosen: ReplayFilter,
+        *,
+        indexed: bool = False,
     ) -> bool:
         topic = notification.topic
         if chosen.aggregate_types and not {aggregate_type(topic), topic.rpartition(".")[0]} & (
@@ -207,7 +251,7 @@ class Replay:
             return False
         if chosen.until is not None and (stamp is None or stamp >= chosen.until):
             return False
-        if chosen.asking_organisations or chosen.callers:
+        if (chosen.asking_organisations or chosen.callers) and not indexed:
             asking, caller = self._organisation(recorder, notification)
             if chosen.asking_organisations and asking not in chosen.asking_organisations:
                 return False
@@ -230,7 +274,7 @@ class Replay:
                 topic = first[0].topic if first else ""
             if len(self._organisations) >= _KNOWN_ORGANISATIONS:
                 self._organisations.clear()
-            self._organisations[key] = _organisations(topic, state, self._stored)
+            self._organisations[key] = organisations_of(topic, state, self._stored)
         return self._organisations[key]
 
 
@@ -276,7 +320,7 @@ class _Merge:
         return name, read
 
 
-def _organisations(topic: str, state: bytes, stored: StoredFormat) -> tuple[str, str]:
+def organisations_of(topic: str, state: bytes, stored: StoredFormat) -> tuple[str, str]:
     """(asking organisation, caller) as the stored state holds them. A refusal stored before
     ``Rejected`` version 3 names no caller; if it was an ``ORGANISATION_MISMATCH``, its
     asking organisation was the one claimed, so it is filed under none (as the upcast does)."""

@@ -13,6 +13,7 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from application.audit.ports import SignatureVerifier
 from application.audit.replay import POLL_INTERVAL_S, Replay, ReplayedEvent, ReplayFilter
+from application.audit.replay_index import PositionIndex
 from application.audit.report import MonthlyReports
 from application.audit.report_model import Month, MonthlyReport
 from application.audit.seals import StoredSeal
@@ -33,12 +34,15 @@ class AuditTrail:
         verifier: SignatureVerifier,
         reports: MonthlyReports | None,
         stored: StoredFormat,
+        indexes: Mapping[str, PositionIndex] | None = None,
     ) -> None:
+        """``indexes``: the logs' indexes of positions by organisation, for the replay."""
         self._logs = dict(logs)
         self._seals = seals
         self._verifier = verifier
         self._reports = reports
-        self._replay = Replay({n: r for n, r in self._logs.items() if r is not None}, stored)
+        present = {n: r for n, r in self._logs.items() if r is not None}
+        self._replay = Replay(present, stored, indexes=indexes)
 
     @property
     def applications(self) -> list[str]:

@@ -13,7 +13,9 @@ one process; the first read of a cold table is in it):
 - **monthly report** of the history's last month (``AuditTrail.report``, what ``ssbtek report
   monthly`` and ``GetReport`` call);
 - **replay** of the busiest organisation's events of that month, with the time seek and
-  (up to ``REPLAY_BEFORE_LIMIT`` events) without it (the former full read);
+  (up to ``REPLAY_BEFORE_LIMIT`` events) without it (the former full read); then the index
+  of positions by organisation built over the whole history once, and the same replay
+  through it (checked to give the same positions; ADR 27);
 - **verify**: the whole Queries log against its seals, and resumed from the anchor the
   full verification printed (``verify --anchor ... --from-anchor``);
 - **disk**: the Queries table and its indexes (PostgreSQL: ``pg_table_size`` and
@@ -53,7 +55,9 @@ from bench.config import Context
 from bench.scenarios.failure import Failure, attempt
 from infrastructure.composition import (
     build_audit,
+    build_position_index,
     build_replay,
+    build_replay_indexer,
     build_service_management,
     monthly_reports,
     report_counts_view,
@@ -106,6 +110,11 @@ class HistoryPoint:
     """The report from the counters equals the report from the events (but where each read to)."""
     report_round_s: float | None = None
     """A projection round over the traffic that came in while the node was down."""
+    index_build_s: float | None = None
+    """Indexing the whole history by organisation, once (ADR 27)."""
+    replay_indexed_s: float | None = None
+    """The same replay as ``replay_s``, through the index (same events, checked)."""
+    index_table_bytes: int | None = None
     serve_ready_untracked_s: float | None = None
     serve_recovered_untracked_s: float | None = None
     serve_ready_tracked_s: float | None = None
@@ -134,6 +143,19 @@ def _store(ctx: Context, store: Store, size: int) -> Iterator[tuple[Settings, st
             yield audit_rows.settings(ctx, store, data_dir=data_dir), None
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _index_disk(ctx: Context, dbname: str | None) -> int | None:
+    """PostgreSQL: the index of positions by organisation, table and indexes."""
+    if dbname is None:
+        return None
+    with ctx.pg.connect(dbname) as connection:
+        connection.execute("VACUUM ANALYZE queries_events_by_organisation")
+        row = connection.execute(
+            "SELECT pg_total_relation_size('queries_events_by_organisation')"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _disk(ctx: Context, settings: Settings, dbname: str | None) -> tuple[int, int]:
@@ -297,9 +319,24 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
                 asking_organisations=frozenset({history.busiest_organisation()}),
             )
             logs = {"queries": queries.recorder}
-            replay_s, replay_count = _timed(
-                cpu, "replay", lambda: sum(1 for _ in build_replay(logs).events(chosen))
+            replay_s, replayed = _timed(
+                cpu, "replay", lambda: [e.position for e in build_replay(logs).events(chosen)]
             )
+            replay_count = len(replayed)  # type: ignore[arg-type]
+            index = build_position_index(queries.recorder, create=True)
+            indexer = build_replay_indexer(queries.recorder, index)
+            assert index is not None
+            assert indexer is not None
+            index_build_s, _ = _timed(cpu, "index_build", indexer.catch_up)
+            indexes = {"queries": index}
+            replay_indexed_s, replayed_indexed = _timed(
+                cpu,
+                "replay_indexed",
+                lambda: [e.position for e in build_replay(logs, indexes=indexes).events(chosen)],
+            )
+            if replayed_indexed != replayed:
+                raise AssertionError("the indexed replay differs from reading every event")
+            index_table_bytes = _index_disk(ctx, dbname)
             replay_before_s = None
             if events <= REPLAY_BEFORE_LIMIT:
                 replay_before_s, _ = _timed(
@@ -331,7 +368,10 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             report_s=report_s,
             report_month_queries=_received(report),
             replay_s=replay_s,
-            replay_events=int(replay_count),  # type: ignore[call-overload]
+            replay_events=replay_count,
+            index_build_s=index_build_s,
+            replay_indexed_s=replay_indexed_s,
+            index_table_bytes=index_table_bytes,
             replay_before_s=replay_before_s,
             verify_full_s=verify_full_s,
             verify_resumed_s=verify_resumed_s,

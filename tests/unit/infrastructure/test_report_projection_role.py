@@ -48,7 +48,7 @@ async def test_a_long_catch_up_runs_in_bounded_steps_one_after_the_other(
         task.cancel()
     assert follower.calls[:5] == [2, 2, 2, 2, 2]
     assert "report projection step failed: RuntimeError" in caplog.text
-    assert "caught up: counted 65 events" in caplog.text
+    assert "report projection caught up: read 65 events" in caplog.text
 
 
 async def test_while_caught_up_it_waits_its_interval() -> None:
