@@ -70,7 +70,7 @@ _READ: Final = frozenset(
     )
 )
 
-_TOPICS: Final = tuple(sorted(_READ))
+FOLDED_TOPICS: Final = tuple(sorted(_READ))
 
 
 @attrs.define
@@ -226,7 +226,7 @@ class MonthlyReports:
         stop_after = month.end + MARGIN
         # Only the topics the report folds are read (filtered by the store), each decoded
         # once; the first one past the window ends the read: nothing before it is missed.
-        for notification in notifications(recorder, after=first - 1, topics=_TOPICS):
+        for notification in notifications(recorder, after=first - 1, topics=FOLDED_TOPICS):
             event = mapper.to_domain_event(notification)
             stamp = getattr(event, "timestamp", None)
             if isinstance(stamp, dt.datetime) and stamp >= stop_after:
@@ -235,17 +235,19 @@ class MonthlyReports:
             projection.observe(event)
             read_through = notification.id
         now = self._clock.now()
-        running = (
-            read_running_evidence(
-                self._running_time, month.start, month.end, now, stored=self._stored
-            )
-            if self._running_time is not None
-            else None
-        )
+        running = self.running_evidence(month, now)
         return projection.report(self._hours, self._sources, read_through, running, now)
 
+    def running_evidence(self, month: Month, now: dt.datetime) -> RunningEvidence | None:
+        """What the service-run records say of the month (ADR 12), if they are kept."""
+        if self._running_time is None:
+            return None
+        return read_running_evidence(
+            self._running_time, month.start, month.end, now, stored=self._stored
+        )
 
-def _share(part: int, whole: int) -> float | None:
+
+def share_of(part: int, whole: int) -> float | None:
     return 100.0 * part / whole if whole else None
 
 
@@ -262,8 +264,8 @@ def _performance(queries: Sequence[_QueryFacts]) -> Performance:
         for q in answered
         if q.elapsed_ms is not None
     )
-    target_share = _share(within_target, len(answered))
-    limit_share = _share(within_limit, len(answered))
+    target_share = share_of(within_target, len(answered))
+    limit_share = share_of(within_limit, len(answered))
     return Performance(
         answered_queries=len(answered),
         within_target=within_target,
@@ -343,7 +345,7 @@ def _delivery(
 ) -> DeliveryPrecision:
     answered = sum(q.answered for q in queries)
     left = sum(q.left_by_caller for q in queries)
-    share = _share(answered, len(queries) - left)
+    share = share_of(answered, len(queries) - left)
     reasons = Counter(r.reason for r in rejections)
     return DeliveryPrecision(
         received=len(queries),
@@ -375,7 +377,7 @@ def _usage(
         peak_queries_per_minute=max(per_minute.values(), default=0),
         organisations=tuple(
             OrganisationUsage(
-                _written(organisation),
+                written_organisation(organisation),
                 names.name_of(organisation) if names and organisation else None,
                 asked[organisation],
                 subjects[organisation],
@@ -394,8 +396,8 @@ def _security_events(rejections: Sequence[_Rejection]) -> tuple[ImpersonationAtt
             by_caller.setdefault(rejection.organisation, []).append(rejection)
     return tuple(
         ImpersonationAttempts(
-            caller=_written(caller),
-            claimed=tuple(sorted({_written(r.claimed) for r in attempts})),
+            caller=written_organisation(caller),
+            claimed=tuple(sorted({written_organisation(r.claimed) for r in attempts})),
             attempts=len(attempts),
             first_at=min(r.at for r in attempts),
             last_at=max(r.at for r in attempts),
@@ -404,7 +406,7 @@ def _security_events(rejections: Sequence[_Rejection]) -> tuple[ImpersonationAtt
     )
 
 
-def _written(organisation: str) -> str:
+def written_organisation(organisation: str) -> str:
     """Ten digits as an organisation number is written, ``NNNNNN-NNNN``."""
     if len(organisation) == 10 and organisation.isdigit():
         return f"{organisation[:6]}-{organisation[6:]}"

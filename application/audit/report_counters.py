@@ -36,7 +36,7 @@ from uuid import UUID
 import attrs
 
 from application.audit.availability import MinuteTraffic, availability, minute_of
-from application.audit.report import HISTOGRAM_EDGES_MS, MARGIN, _share, _written
+from application.audit.report import HISTOGRAM_EDGES_MS, MARGIN, share_of, written_organisation
 from application.audit.report_model import (
     DELIVERY_TARGET_PERCENT,
     PERFORMANCE_TARGET_PERCENT,
@@ -351,8 +351,8 @@ def _performance(counters: MonthCounters) -> Performance:
     for (e, n), count in elapsed.items():
         times[e] += count
         bins[bisect.bisect_right(HISTOGRAM_EDGES_MS, max(e - 1500 * (n - 1), 0)) - 1] += count
-    target_share = _share(within_target, answered)
-    limit_share = _share(within_limit, answered)
+    target_share = share_of(within_target, answered)
+    limit_share = share_of(within_limit, answered)
     return Performance(
         answered_queries=answered,
         within_target=within_target,
@@ -426,7 +426,7 @@ def _delivery(counters: MonthCounters) -> DeliveryPrecision:
     received = sum(_per_minute(counters, "received").values())
     answered = sum(_per_minute(counters, "answered").values())
     left = counters.counts.get("left", 0)
-    share = _share(answered, received - left)
+    share = share_of(answered, received - left)
     reasons = {reason: n for (reason,), n in counters.by("reason").items()}
     return DeliveryPrecision(
         received=received,
@@ -454,7 +454,7 @@ def _usage(counters: MonthCounters, hours: BusinessHours, sources: ReportSources
         peak_queries_per_minute=max(per_minute.values(), default=0),
         organisations=tuple(
             OrganisationUsage(
-                _written(organisation),
+                written_organisation(organisation),
                 names.name_of(organisation) if names and organisation else None,
                 asked.get(organisation, 0),
                 subjects.get(organisation, 0),
@@ -474,8 +474,8 @@ def _security_events(counters: MonthCounters) -> tuple[ImpersonationAttempts, ..
         )
     return tuple(
         ImpersonationAttempts(
-            caller=_written(caller),
-            claimed=tuple(sorted({_written(claimed) for claimed, *_ in attempts})),
+            caller=written_organisation(caller),
+            claimed=tuple(sorted({written_organisation(claimed) for claimed, *_ in attempts})),
             attempts=sum(n for _, n, _, _ in attempts),
             first_at=_moment(min(first for _, _, first, _ in attempts)),
             last_at=_moment(max(last for _, _, _, last in attempts)),

@@ -26,7 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from application.audit.ports import EventLog
-from application.audit.report import _TOPICS, MARGIN, MonthlyReports
+from application.audit.report import FOLDED_TOPICS, MARGIN, MonthlyReports
 from application.audit.report_counters import (
     Change,
     MonthCounters,
@@ -37,7 +37,6 @@ from application.audit.report_counters import (
 )
 from application.audit.report_model import Month, MonthlyReport
 from application.audit.report_sources import ReportSources
-from application.audit.running_evidence import read_running_evidence
 from application.log_reader import StoredFormat, first_position_at_or_after, pages
 from application.ports import Clock
 from domain.business_hours import BusinessHours
@@ -147,7 +146,7 @@ class ReportCountsFollower:
         read = 0
         after = self._view.position()
         for number, found in enumerate(
-            pages(recorder, after=after, limit=self.page, topics=_TOPICS)
+            pages(recorder, after=after, limit=self.page, topics=FOLDED_TOPICS)
         ):
             if not found:
                 break
@@ -200,7 +199,7 @@ class CountedMonthlyReports(MonthlyReports):
             read_through = position
             if position < start - 1:
                 return set()
-            for found in pages(recorder, after=position, topics=_TOPICS):
+            for found in pages(recorder, after=position, topics=FOLDED_TOPICS):
                 for notification in found:
                     event = mapper.to_domain_event(notification)
                     stamp = getattr(event, "timestamp", None)
@@ -232,13 +231,7 @@ class CountedMonthlyReports(MonthlyReports):
         for change in _fold_page(tail, _Known(facts)):
             counters.apply(change, month)
         now = self._clock.now()
-        running = (
-            read_running_evidence(
-                self._running_time, month.start, month.end, now, stored=self._stored
-            )
-            if self._running_time is not None
-            else None
-        )
+        running = self.running_evidence(month, now)
         self.last_source = "counters"
         return report_from_counters(
             month, counters, self._hours, self._sources, read_through, running, now
