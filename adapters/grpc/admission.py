@@ -28,6 +28,7 @@ from grpc_status import rpc_status
 from adapters.grpc import status
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2 as pb
 from adapters.grpc.identity import authenticated_organisation
+from adapters.grpc.interceptors import Handler, MethodInterceptor
 from application.admission import Admission
 from application.errors import OverloadedError
 from domain.identity import OrganisationNumber
@@ -66,32 +67,17 @@ def _refuse(error: OverloadedError, context: Context) -> None:
     context.set_trailing_metadata(refusal.trailing_metadata)
 
 
-class AdmissionInterceptor(grpc.aio.ServerInterceptor):
-    """Asks ``admission`` before every query call; refuses at once when it says no."""
+class AdmissionInterceptor(MethodInterceptor):
+    """Asks ``admission`` before every query call; refuses at once when it says no.
+
+    Its own handlers rather than ``interceptors.wrap``: a refusal sets the status and
+    returns, where ``wrap``'s path would raise and abort (see ``_refuse``)."""
 
     def __init__(self, admission: Admission) -> None:
         self._admission = admission
-        self._wrapped: dict[int, tuple[Any, Any]] = {}
-        """Per method handler (grpc hands the same one for every call of a method), its
-        wrapped handler, made once."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
-        handler = await continuation(handler_call_details)
-        full_name = str(handler_call_details.method)
-        if handler is None or full_name not in ADMITTED_METHODS:
-            return handler
-        known = self._wrapped.get(id(handler))
-        if known is not None and known[0] is handler:
-            return known[1]
-        wrapped = self._wrap(handler)
-        if len(self._wrapped) >= 64:  # an inner interceptor making handlers per call
-            self._wrapped.clear()
-        self._wrapped[id(handler)] = (handler, wrapped)
-        return wrapped
+    def wrap_method(self, method: str, handler: Handler) -> Handler:
+        return self._wrap(handler) if method in ADMITTED_METHODS else handler
 
     def _wrap(self, handler: Any) -> Any:
         if handler.unary_unary is not None:
