@@ -2,7 +2,9 @@
 
 Transport-neutral and synchronous: the gRPC interceptor and the SOAP endpoint ask
 ``Admission.admit`` FIRST, before any work is done for a query, and release the permit when
-the call ends. The event loop is the only user: no locks.
+the call ends. Two threads use it: the gRPC server's loop admits and releases, the
+application's loop measures (and admits for SOAP); one lock, held for a few dictionary
+operations, keeps its counts whole.
 
 - **An adaptive limit (AIMD on measured queueing delay).** Every ``interval_s`` a probe
   measures how late the event loop runs a timer: the time every callback, every accepted
@@ -32,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Final, Protocol
@@ -139,6 +142,7 @@ class Admission:
         self._observed_at = monotonic()
         self._drain_per_s = 0.0
         self._watcher: asyncio.Task[None] | None = None
+        self._lock = threading.Lock()
 
     # --- what the adapters call ---------------------------------------------------------
 
@@ -156,6 +160,17 @@ class Admission:
 
     def admit(self, organisation: str, entry_point: str) -> Permit:
         """A permit for one query of ``organisation``, or ``OverloadedError`` at once."""
+        with self._lock:
+            refused = self._admit(organisation)
+        if refused is None:
+            return Permit(self, organisation)
+        self._metrics.admission_refused(refused.value, entry_point)
+        raise OverloadedError(
+            REASON, retry_after_s=self.retry_after_s(), quota=refused.value, limit=self.limit
+        )
+
+    def _admit(self, organisation: str) -> Quota | None:
+        """Counts the query in and returns None, or says which quota refuses it."""
         now = self._monotonic()
         self._asking[organisation] = now
         if now - self._pruned_at > self.settings.asking_window_s:
@@ -171,16 +186,12 @@ class Admission:
             room = limit + share - mine
         if total >= room or total >= self.settings.ceiling:
             shared = len(self._asking) > 1 and mine >= share
-            quota = Quota.ORGANISATION_SHARE if shared else Quota.SERVICE_LIMIT
-            self._metrics.admission_refused(quota.value, entry_point)
-            raise OverloadedError(
-                REASON, retry_after_s=self.retry_after_s(), quota=quota.value, limit=limit
-            )
+            return Quota.ORGANISATION_SHARE if shared else Quota.SERVICE_LIMIT
         self._total = total + 1
         self._by_organisation[organisation] = mine + 1
         if self._total > self._busiest:
             self._busiest = self._total
-        return Permit(self, organisation)
+        return None
 
     def retry_after_s(self) -> float:
         """How long a refused caller should wait: the time to work off what is in progress
@@ -198,6 +209,10 @@ class Admission:
     def observe(self, delay_s: float, busy_share: float = 0.0) -> None:
         """One sample of the event loop: how late it ran a timer, and the share of the
         interval its thread was busy (CPU). Updates the drain rate and the limit."""
+        with self._lock:
+            self._observe(delay_s, busy_share)
+
+    def _observe(self, delay_s: float, busy_share: float) -> None:
         now = self._monotonic()
         elapsed = now - self._observed_at
         if elapsed > 0:
@@ -214,23 +229,28 @@ class Admission:
         elif delay_s <= target / 2 and busy_share <= busy_target and busiest >= 0.8 * self._limit:
             self._limit = min(float(self.settings.maximum), self._limit + 1)
 
-    def watch(self) -> None:
-        """Start measuring the running event loop's delay (once; again after ``close``)."""
+    def watch(self, cpu_seconds: Callable[[], float] = time.thread_time) -> None:
+        """Start measuring the running event loop's delay (once; again after ``close``).
+
+        ``cpu_seconds``: the CPU time of the threads that share this loop's interpreter
+        lock, this loop's own by default; with the gRPC server on a loop of its own, that
+        loop's thread too (its refusals take the same lock), so that the limit leaves it
+        the room it needs."""
         if self._watcher is None or self._watcher.done():
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+            self._watcher = asyncio.get_running_loop().create_task(self._watch(cpu_seconds))
 
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
             self._watcher = None
 
-    async def _watch(self) -> None:
+    async def _watch(self, cpu_seconds: Callable[[], float]) -> None:
         interval = self.settings.interval_s
         while True:
-            before, cpu_before = self._monotonic(), time.thread_time()
+            before, cpu_before = self._monotonic(), cpu_seconds()
             await asyncio.sleep(interval)
             elapsed = self._monotonic() - before
-            busy = (time.thread_time() - cpu_before) / elapsed if elapsed > 0 else 0.0
+            busy = (cpu_seconds() - cpu_before) / elapsed if elapsed > 0 else 0.0
             self.observe(max(0.0, elapsed - interval), busy)
 
     def _heavy(self, organisation: str) -> bool:
@@ -241,6 +261,10 @@ class Admission:
         )
 
     def _release(self, organisation: str) -> None:
+        with self._lock:
+            self._released(organisation)
+
+    def _released(self, organisation: str) -> None:
         self._total -= 1
         self._finished += 1
         left = self._by_organisation[organisation] - 1

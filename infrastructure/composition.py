@@ -59,6 +59,7 @@ from adapters.grpc.authorisation import AdministratorsOnly, AuditorsOnly
 from adapters.grpc.identity import CallerInterceptor
 from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
 from adapters.grpc.server import ServiceRegistration, build_server
+from adapters.grpc.server_loop import OnApplicationLoop
 from adapters.grpc.service_management import (
     ESCALATION_SERVICE,
     INCIDENT_SERVICE,
@@ -808,9 +809,14 @@ async def build_grpc_server(
     *,
     reuse_port: bool = False,
     health_servicer: health.aio.HealthServicer | None = None,
+    application_loop: asyncio.AbstractEventLoop | None = None,
 ) -> tuple[grpc.aio.Server, int]:
     """The gRPC server of ``service`` (built, not started) and the port it is bound to;
-    ``health_servicer``: one the caller sets more statuses on (the background roles)."""
+    ``health_servicer``: one the caller sets more statuses on (the background roles).
+
+    ``application_loop``: the loop ``service`` lives on, when the server runs on a loop of
+    its own (``server_loop.ServerLoop``, ADR 26): the servicers' methods then run there."""
+    crossing = [OnApplicationLoop(application_loop)] if application_loop is not None else []
     return await build_server(
         service.queries,
         address=settings.listen,
@@ -824,6 +830,7 @@ async def build_grpc_server(
             AdmissionInterceptor(service.admission),
             AdministratorsOnly(ADMINISTRATION_SERVICES, settings.administrators),
             AuditorsOnly(frozenset({AUDIT_SERVICE}), settings.audit.auditors),
+            *crossing,
         ],
         services=service.registrations(),
         health_servicer=health_servicer,

@@ -15,14 +15,17 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import signal
+import time
 from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
 
 import attrs
+import grpc
 from eventsourcing.persistence import PersistenceError
 from grpc_health.v1 import health, health_pb2
 
+from adapters.grpc.server_loop import ServerLoop
 from adapters.metrics.prometheus import serve_metrics
 from application.audit.report_projection import ReportCountsFollower
 from application.pacing import Pacer
@@ -59,11 +62,30 @@ async def serve(
             await asyncio.to_thread(seed_demo_data, service)
     except PersistenceError as error:  # the database went away between the check and here
         raise StoreFailedAtStartError(type(error).__name__) from None
-    health_servicer = health.aio.HealthServicer()
-    server, port = await build_grpc_server(
-        service, settings, reuse_port=reuse_port, health_servicer=health_servicer
-    )
-    await server.start()
+    # The gRPC server takes, refuses and answers calls on a loop of its own; the queries
+    # run here (ADR 26): a busy application never keeps calls waiting to be refused.
+    server_loop = ServerLoop()
+    application_loop = asyncio.get_running_loop()
+    # The limit follows this loop (the queries' work) and the CPU both threads take.
+    service.admission.watch(lambda: time.thread_time() + server_loop.cpu_seconds())
+
+    async def started() -> tuple[health.aio.HealthServicer, grpc.aio.Server, int]:
+        health_servicer = health.aio.HealthServicer()
+        server, port = await build_grpc_server(
+            service,
+            settings,
+            reuse_port=reuse_port,
+            health_servicer=health_servicer,
+            application_loop=application_loop,
+        )
+        await server.start()
+        return health_servicer, server, port
+
+    try:
+        health_servicer, server, port = await server_loop.run(started())
+    except BaseException:
+        server_loop.close()
+        raise
     service.queries.store_gate.watch()  # an outage shows in health even with no query (ADR 23)
     soap = await start_soap(
         service.queries,
@@ -73,7 +95,7 @@ async def serve(
         admission=service.admission,
     )
     stopping = asyncio.Event()
-    roles = _background_roles(service, settings, health_servicer)
+    roles = _background_roles(service, settings, health_servicer, server_loop)
     roles.start()  # whichever process of the nodes holds the lease runs them (ADR 13)
     if settings.metrics_listen:
         metrics_port = serve_metrics(service.metrics.registry, settings.metrics_listen)
@@ -95,18 +117,22 @@ async def serve(
     await running_time.start()  # started, then still up every minute, until stopped
     await stopping.wait()
     log.info("stopping: finishing calls in flight")
-    await server.stop(grace=5)
+    await server_loop.run(server.stop(grace=5))
     if soap is not None:
         await soap.stop()
     await running_time.stop()  # before the last seal, which then covers it
     await roles.stop()  # the holder's last seal, then the lease is released
     await service.queries.store_gate.close()
     service.close()
+    server_loop.close()  # last: the roles tell its health servicer they let go
     log.info("stopped")
 
 
 def _background_roles(
-    service: Service, settings: Settings, health_servicer: health.aio.HealthServicer
+    service: Service,
+    settings: Settings,
+    health_servicer: health.aio.HealthServicer,
+    server_loop: ServerLoop,
 ) -> BackgroundRoles:
     """The roles one process of all the nodes runs, by the lease; the health service
     ``ssbtek.v1.BackgroundRoles`` and the gauge ``ssbtek_background_roles`` say where."""
@@ -114,8 +140,10 @@ def _background_roles(
 
     async def changed(held: bool) -> None:
         serving = health_pb2.HealthCheckResponse.SERVING
-        await health_servicer.set(
-            ROLES_HEALTH, serving if held else health_pb2.HealthCheckResponse.NOT_SERVING
+        await server_loop.run(  # the health servicer lives on the server's loop
+            health_servicer.set(
+                ROLES_HEALTH, serving if held else health_pb2.HealthCheckResponse.NOT_SERVING
+            )
         )
 
     async def recovery(_stop: asyncio.Event) -> None:

@@ -14,7 +14,9 @@ Every call passes one chain of server interceptors, outermost first (ADR 17):
 3. then ``interceptors``, in their order: identity (``UNAUTHENTICATED``), admission
    (``RESOURCE_EXHAUSTED``), authorisation (``AdministratorsOnly``, ``AuditorsOnly``:
    ``PERMISSION_DENIED``), cheapest and least revealing refusal first;
-4. the servicer's handler.
+4. under ``ssbtek serve``, innermost, ``server_loop.OnApplicationLoop``: the server runs on
+   a loop of its own and the servicers' methods on the application's (ADR 26, amended);
+5. the servicer's handler.
 
 Each is a ``MethodInterceptor`` (``interceptors.py``), which wraps a method's handler of any
 kind in one way. An inner interceptor refuses by raising an application error

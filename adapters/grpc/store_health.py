@@ -7,6 +7,7 @@ from failed writes, a periodic probe and its own recovery probe; this module onl
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Callable, Sequence
 
@@ -29,16 +30,19 @@ class StoreHealthReporter:
 
     def __init__(self, listen: Callable[[Listener], None]) -> None:
         self._listen = listen
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: set[concurrent.futures.Future[None]] = set()
 
     def attach(self, servicer: health.aio.HealthServicer, services: Sequence[str]) -> None:
+        """Called on the loop the health servicer lives on (the server's); the store gate
+        may tell of a change from another (the application's): the statuses are set on the
+        servicer's own loop either way."""
         names = ("", *services)
         loop = asyncio.get_running_loop()
 
         def changed(available: bool) -> None:
-            task = loop.create_task(_set_all(servicer, names, available))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            done = asyncio.run_coroutine_threadsafe(_set_all(servicer, names, available), loop)
+            self._pending.add(done)
+            done.add_done_callback(self._pending.discard)
 
         self._listen(changed)
 
