@@ -13,7 +13,6 @@ import logging
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -63,22 +62,6 @@ SCENARIOS: Final = (
 _converter = cattrs.Converter()
 
 
-def _git() -> dict[str, object]:
-    git = shutil.which("git")
-    if git is None:
-        return {"commit": "unknown", "dirty": True}
-
-    def output(*args: str) -> str:
-        return subprocess.run(  # noqa: S603 (git, found on PATH, fixed arguments)
-            [git, *args], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    return {
-        "commit": output("rev-parse", "--short", "HEAD"),
-        "dirty": bool(output("status", "--porcelain")),
-    }
-
-
 def _host() -> dict[str, object]:
     model = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -120,7 +103,7 @@ def _meta(ctx: Context) -> dict[str, Any]:
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "profile": attrs.asdict(ctx.profile),
         "host": _host(),
-        "git": _git(),
+        "git": procs.git_state(ROOT),
         "postgres": attempt("postgres settings", lambda: pg.settings(ctx.pg)),
         "client_cpus": sorted(procs.client_cpus()),
         "server_cpus_one_process": sorted(procs.server_cpus(1)),
@@ -190,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only", help=f"comma-separated scenarios, of: {', '.join(SCENARIOS)} (default: all)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of an earlier commit (git worktree add); overload measures it too",
+    )
     default_pg = pg.PgServer()
     parser.add_argument("--pg-host", default=default_pg.host)
     parser.add_argument("--pg-port", type=int, default=default_pg.port)
@@ -207,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile=SMOKE if args.smoke else QUICK if args.quick else FULL,
         workdir=workdir,
         pg=pg.PgServer(host=args.pg_host, port=args.pg_port, user=args.pg_user),
+        before=args.before,
     )
     suite = Suite(ctx, args.out)
     try:

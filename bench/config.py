@@ -121,6 +121,9 @@ class Context:
     workdir: Path
     pg: PgServer
     root: Path = ROOT
+    before: Path | None = None
+    """``--before TREE``: a checkout of an earlier commit, measured beside this tree where a
+    scenario compares (``overload``), in the same run."""
 
     @property
     def quick(self) -> bool:

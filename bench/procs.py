@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -165,3 +166,20 @@ def stop(process: subprocess.Popen[bytes], *, grace_s: float = 15.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def git_state(tree: Path) -> dict[str, object]:
+    """The commit a checkout is at, and whether it has local changes."""
+    git = shutil.which("git")
+    if git is None:
+        return {"commit": "unknown", "dirty": True}
+
+    def output(*args: str) -> str:
+        return subprocess.run(  # noqa: S603 (git, found on PATH, fixed arguments)
+            [git, *args], cwd=tree, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    return {
+        "commit": output("rev-parse", "--short", "HEAD"),
+        "dirty": bool(output("status", "--porcelain")),
+    }

@@ -504,10 +504,19 @@ def _hung_provider(result: Result) -> list[str]:
 
 def _overload(result: Result) -> list[str]:
     found = result.get("overload")
+    sides = found if isinstance(found, list) else [found]
+    lines: list[str] = []
+    for side in sides:
+        lines += _overload_side(side)
+    return lines
+
+
+def _overload_side(found: Any) -> list[str]:
     if not isinstance(found, dict) or "steps" not in found:
         return []
     lines = [
-        "## Past capacity: goodput, refusals and admitted latency (ADR 26)",
+        f"## Past capacity: goodput, refusals and admitted latency (ADR 26): "
+        f"{found.get('tree', 'this tree')}",
         "",
         f"{found['server']}; {found['organisations']} organisations in turn, rate limit off. "
         f"Measured capacity {_fmt(found['capacity_qps'])} q/s (closed loop, "

@@ -17,11 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Final
 
 import attrs
 
+from bench import procs
 from bench.config import Context
 from bench.drive import Load, measure
 from bench.model import LoadOutcome
@@ -68,6 +70,8 @@ class Step:
 
 @attrs.frozen
 class OverloadResult:
+    tree: str
+    """``this tree``, or ``before: <path> (<commit>)`` (``--before``)."""
     server: str
     server_cpus: tuple[int, ...]
     organisations: int
@@ -136,11 +140,15 @@ def _plot(result: OverloadResult, ctx: Context) -> str | None:
     return str(path)
 
 
-def _measure(ctx: Context) -> OverloadResult:
+def _measure(ctx: Context, tree: Path | None) -> OverloadResult:
     profile = ctx.profile
     asking = (*organisations(ORGANISATIONS),)
-    log.info("overload: %s", SERVER.describe())
-    with running(SERVER, ctx) as servers:
+    spec, side = SERVER, "this tree"
+    if tree is not None:  # its code first on PYTHONPATH, as bench.compare does
+        spec = attrs.evolve(SERVER, extra_env=(("PYTHONPATH", str(tree.resolve())),))
+        side = f"before: {tree} ({procs.git_state(tree)['commit']})"
+    log.info("overload (%s): %s", side, spec.describe())
+    with running(spec, ctx) as servers:
         best_qps, best_concurrency = 0.0, 0
         for index, concurrency in enumerate(CAPACITY_CONCURRENCIES):
             load = attrs.evolve(
@@ -170,7 +178,8 @@ def _measure(ctx: Context) -> OverloadResult:
             )
         cpus = servers.cpus
     result = OverloadResult(
-        server=SERVER.describe(),
+        tree=side,
+        server=spec.describe(),
         server_cpus=cpus,
         organisations=ORGANISATIONS,
         capacity_qps=round(best_qps, 1),
@@ -181,5 +190,9 @@ def _measure(ctx: Context) -> OverloadResult:
     return attrs.evolve(result, plot=_plot(result, ctx))
 
 
-def run(ctx: Context) -> OverloadResult | Failure:
-    return attempt("overload", lambda: _measure(ctx))
+def run(ctx: Context) -> list[OverloadResult | Failure]:
+    """This tree; with ``--before TREE`` that tree first, the same steps, the same run."""
+    trees = ([ctx.before] if ctx.before is not None else []) + [None]
+    return [
+        attempt(f"overload {tree or 'this tree'}", partial(_measure, ctx, tree)) for tree in trees
+    ]
