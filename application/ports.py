@@ -165,6 +165,10 @@ class RateLimiter(Protocol):
 
     def admit(self, organisation_number: str) -> bool: ...
 
+    def retry_after_s(self, organisation_number: str) -> float:
+        """After a refusal: seconds until the organisation may start one again."""
+        ...
+
 
 class Checkpoints(Protocol):
     """Named points in the saga (``fan-out``, ``before-save``, ``after-save``).

@@ -322,8 +322,11 @@ class Queries(ServiceApplication):
         Overload refusals are counted in the metrics, not written to the audit trail: under
         overload the store is the thing to protect.
         """
-        if self._rate_limiter is not None and not self._rate_limiter.admit(organisation):
-            raise OverloadedError("ORGANISATION_RATE_LIMIT")
+        limiter = self._rate_limiter
+        if limiter is not None and not limiter.admit(organisation):
+            raise OverloadedError(
+                "ORGANISATION_RATE_LIMIT", retry_after_s=limiter.retry_after_s(organisation)
+            )
 
     def _left_s(
         self, caller_deadline: float | None, received_at: dt.datetime, subject_count: int

@@ -172,3 +172,6 @@ class FakeRateLimiter:
     def admit(self, organisation_number: str) -> bool:
         self.allowed -= 1
         return self.allowed >= 0
+
+    def retry_after_s(self, organisation_number: str) -> float:
+        return 0.25

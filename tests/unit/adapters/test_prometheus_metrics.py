@@ -45,3 +45,10 @@ def test_the_rate_limit_is_per_organisation() -> None:
     limiter = MovingWindowPerOrganisation("2/minute")
     assert [limiter.admit("2120000142") for _ in range(3)] == [True, True, False]
     assert limiter.admit("2120001116")
+
+
+def test_a_refused_organisation_is_told_when_its_oldest_query_leaves_the_window() -> None:
+    limiter = MovingWindowPerOrganisation("2/minute")
+    assert [limiter.admit("2120000142") for _ in range(3)] == [True, True, False]
+    wait = limiter.retry_after_s("2120000142")
+    assert 55 < wait <= 60  # a minute from the first of the two, not one second

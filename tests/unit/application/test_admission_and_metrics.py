@@ -68,6 +68,7 @@ async def test_an_organisation_over_its_rate_is_refused_before_any_provider_is_a
     with pytest.raises(OverloadedError) as refused:
         await queries.submit(command(SUBJECTS[1:2]))
     assert refused.value.reason == "ORGANISATION_RATE_LIMIT"
+    assert refused.value.retry_after_s == 0.25  # what the limiter says, not a constant
     assert len(services[Provider.CSN].calls) == 1
     names = [type(e).__name__ for e in stored_events(queries)]
     assert names.count("Received") == 1
