@@ -11,11 +11,11 @@ operations, keeps its counts whole.
   call and every refusal waits before it runs, and the share of the interval the threads
   sharing the interpreter lock were on the CPU (the application's loop, and the gRPC
   server's loop when it has its own). Above ``delay_target_s``, or busier than
-  ``busy_target``, the machine is saturated and the limit shrinks multiplicatively (``backoff``); at or below half of it,
-  and when the limit was in use, it grows by one. It stays between ``minimum`` and the
-  configured ``ceiling`` less a reserve of a tenth (see fair shares). A slow PROVIDER does
-  not shrink it: waiting for a provider costs the machine nothing, and each provider has
-  its own bulkhead (ADR 20).
+  ``busy_target``, the machine is saturated and the limit shrinks multiplicatively
+  (``backoff``); at or below half of it, and when the limit was in use, it grows by one.
+  It stays between ``minimum`` and the configured ``ceiling`` less a reserve of a tenth
+  (see fair shares). A slow PROVIDER does not shrink it: waiting for a provider costs the
+  machine nothing, and each provider has its own bulkhead (ADR 20).
 - **Fair shares.** The organisations that asked in the last ``asking_window_s`` (and those
   still holding a slot) share the limit equally: ``share = limit // asking``. Below the
   limit anyone is admitted (work-conserving: alone, one organisation may use all of it).

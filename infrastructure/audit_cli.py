@@ -203,8 +203,6 @@ def _verify(args: argparse.Namespace) -> int:
             return _fail("the anchor file is not a saved `ssbtek audit verify --json` document")
     if args.from_anchor and not anchors:
         return _fail("--from-anchor needs --anchor FILE (a saved `ssbtek audit verify --json`)")
-    if args.from_anchor and args.target:
-        return _fail("--from-anchor verifies a copy of the stores; it is not offered over --target")
     if args.target:
         request = pb.VerifyChainRequest(
             applications=args.application or [],
@@ -217,6 +215,7 @@ def _verify(args: argparse.Namespace) -> int:
                 )
                 for a in anchors
             ],
+            resume=bool(args.from_anchor),
         )
         with channel_for(args) as channel:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from functools import partial
 from typing import Final
 
 import grpc
@@ -52,7 +53,9 @@ class GrpcAuditServicer(pb_grpc.AuditServiceServicer):
         self, request: pb.VerifyChainRequest, context: Context
     ) -> pb.VerifyChainResponse:
         anchors = translation.anchors_from_proto(request.anchors)
-        verdict = await asyncio.to_thread(self._trail.verify, list(request.applications), anchors)
+        verdict = await asyncio.to_thread(
+            partial(self._trail.verify, list(request.applications), anchors, resume=request.resume)
+        )
         return translation.verdict_to_proto(verdict)
 
     async def GetReport(

@@ -190,6 +190,32 @@ async def test_verify_chain_and_the_monthly_report_over_grpc(running: Running) -
     assert report.html.count('src="data:image/svg+xml;base64,') == 1  # no running-time log
 
 
+async def test_verify_chain_over_grpc_resumes_from_a_kept_anchor(running: Running) -> None:
+    await ask(running)
+    running.seals.seal("queries", running.queries.recorder)
+    await ask(running, OTHER)
+    running.seals.seal("queries", running.queries.recorder)
+    await ask(running)
+    whole = await running.stub.VerifyChain(pb.VerifyChainRequest(), timeout=30)
+    (chain,) = whole.chains
+    anchor = chain.latest_seal
+    resumed = await running.stub.VerifyChain(
+        pb.VerifyChainRequest(anchors=[anchor], resume=True), timeout=30
+    )
+    assert whole.intact
+    assert resumed.intact
+    assert chain.events == 3 * Q
+    (from_anchor,) = resumed.chains
+    assert from_anchor.events == 2 * Q  # the anchor seal's segment and what came after
+    assert from_anchor.head_digest == chain.head_digest
+    Attacker(running.settings).delete(Q + 2)  # inside the anchor seal's segment
+    broken = await running.stub.VerifyChain(
+        pb.VerifyChainRequest(anchors=[anchor], resume=True), timeout=30
+    )
+    assert not broken.intact
+    assert broken.first_break.position == Q + 2
+
+
 async def test_the_command_line_asks_the_running_service_with_the_same_output(
     running: Running, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -217,6 +243,20 @@ async def test_the_command_line_asks_the_running_service_with_the_same_output(
     assert await asyncio.to_thread(run_cli, "report", "monthly", "2026-11", *target) == 0
     summary = capsys.readouterr().out
     assert "2 queries about" in summary
+
+    # An auditor keeps the verdict, and later verifies from its newest seal on.
+    running.seals.seal("queries", running.queries.recorder)
+    assert await asyncio.to_thread(run_cli, "audit", "verify", *target, "--json") == 0
+    anchor = tmp_path / "anchor.json"
+    anchor.write_text(capsys.readouterr().out)
+    await ask(running)
+    resume = ("--anchor", str(anchor), "--from-anchor", "--json")
+    assert await asyncio.to_thread(run_cli, "audit", "verify", *target, *resume) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["intact"] is True
+    assert resumed["chains"][0]["events"] == 2 * Q  # the newest seal's segment and after
+    assert await asyncio.to_thread(run_cli, "audit", "verify", *target, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["chains"][0]["events"] == 3 * Q
     assert ".0 queries" not in summary
     assert ".0 refused" not in summary
 

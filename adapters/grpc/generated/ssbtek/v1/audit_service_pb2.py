@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dssbtek/v1/audit_service.proto\x12\tssbtek.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n\x13ReplayEventsRequest\x12\x14\n\x0c\x61pplications\x18\x01 \x03(\t\x12K\n\x0f\x61\x66ter_positions\x18\x02 \x03(\x0b\x32\x32.ssbtek.v1.ReplayEventsRequest.AfterPositionsEntry\x12\x17\n\x0f\x61ggregate_types\x18\x03 \x03(\t\x12\x13\n\x0b\x65vent_types\x18\x04 \x03(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x61sking_organisations\x18\x07 \x03(\t\x12\x0e\n\x06\x66ollow\x18\x08 \x01(\x08\x12\x0f\n\x07\x63\x61llers\x18\t \x03(\t\x1a\x35\n\x13\x41\x66terPositionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"?\n\x14ReplayEventsResponse\x12\'\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x18.ssbtek.v1.ReplayedEvent\"\xbb\x01\n\rReplayedEvent\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x04\x12\r\n\x05topic\x18\x03 \x01(\t\x12\x15\n\roriginator_id\x18\x04 \x01(\t\x12\x1a\n\x12originator_version\x18\x05 \x01(\x04\x12-\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nstate_json\x18\x07 \x01(\t\"R\n\x12VerifyChainRequest\x12\x14\n\x0c\x61pplications\x18\x01 \x03(\t\x12&\n\x07\x61nchors\x18\x02 \x03(\x0b\x32\x15.ssbtek.v1.SealAnchor\"z\n\x13VerifyChainResponse\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12*\n\x0b\x66irst_break\x18\x02 \x01(\x0b\x32\x15.ssbtek.v1.ChainBreak\x12\'\n\x06\x63hains\x18\x03 \x03(\x0b\x32\x17.ssbtek.v1.ChainVerdict\"]\n\nSealAnchor\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x15\n\rlast_position\x18\x03 \x01(\x04\x12\x11\n\tseal_hash\x18\x04 \x01(\t\"\xc7\x02\n\x0c\x43hainVerdict\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x0e\n\x06intact\x18\x02 \x01(\x08\x12\x0e\n\x06\x65vents\x18\x03 \x01(\x04\x12\x15\n\rlast_position\x18\x04 \x01(\x04\x12\r\n\x05seals\x18\x05 \x01(\x04\x12\x16\n\x0esealed_through\x18\x06 \x01(\x04\x12\x17\n\x0funsealed_events\x18\x07 \x01(\x04\x12*\n\x0b\x66irst_break\x18\x08 \x01(\x0b\x32\x15.ssbtek.v1.ChainBreak\x12%\n\x06\x62reaks\x18\t \x03(\x0b\x32\x15.ssbtek.v1.ChainBreak\x12\x17\n\x0funlisted_breaks\x18\n \x01(\x04\x12*\n\x0blatest_seal\x18\x0b \x01(\x0b\x32\x15.ssbtek.v1.SealAnchor\x12\x13\n\x0bhead_digest\x18\x0c \x01(\t\"g\n\nChainBreak\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x04\x12\"\n\x04kind\x18\x03 \x01(\x0e\x32\x14.ssbtek.v1.BreakKind\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"E\n\x10GetReportRequest\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x14\n\x0cinclude_html\x18\x03 \x01(\x08\"_\n\x11GetReportResponse\x12\'\n\x06report\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04html\x18\x02 \x01(\t\x12\x13\n\x0breport_json\x18\x03 \x01(\t*\xe4\x02\n\tBreakKind\x12\x1a\n\x16\x42REAK_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42REAK_KIND_MODIFIED\x10\x01\x12\x16\n\x12\x42REAK_KIND_DELETED\x10\x02\x12\x17\n\x13\x42REAK_KIND_INSERTED\x10\x03\x12\x18\n\x14\x42REAK_KIND_REORDERED\x10\x04\x12\x1f\n\x1b\x42REAK_KIND_SEGMENT_MISMATCH\x10\x05\x12\x1a\n\x16\x42REAK_KIND_SEAL_FORGED\x10\x06\x12\x1e\n\x1a\x42REAK_KIND_SEAL_UNREADABLE\x10\x07\x12\x1b\n\x17\x42REAK_KIND_SEAL_MISSING\x10\x08\x12 \n\x1c\x42REAK_KIND_SEAL_CHAIN_BROKEN\x10\t\x12\x1d\n\x19\x42REAK_KIND_ANCHOR_MISSING\x10\n\x12\x1c\n\x18\x42REAK_KIND_STORE_MISSING\x10\x0b\x32\xf7\x01\n\x0c\x41uditService\x12Q\n\x0cReplayEvents\x12\x1e.ssbtek.v1.ReplayEventsRequest\x1a\x1f.ssbtek.v1.ReplayEventsResponse0\x01\x12L\n\x0bVerifyChain\x12\x1d.ssbtek.v1.VerifyChainRequest\x1a\x1e.ssbtek.v1.VerifyChainResponse\x12\x46\n\tGetReport\x12\x1b.ssbtek.v1.GetReportRequest\x1a\x1c.ssbtek.v1.GetReportResponseBX\n\x0cse.ssbtek.v1B\x11\x41uditServiceProtoP\x01Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\xaa\x02\tSsbtek.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dssbtek/v1/audit_service.proto\x12\tssbtek.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n\x13ReplayEventsRequest\x12\x14\n\x0c\x61pplications\x18\x01 \x03(\t\x12K\n\x0f\x61\x66ter_positions\x18\x02 \x03(\x0b\x32\x32.ssbtek.v1.ReplayEventsRequest.AfterPositionsEntry\x12\x17\n\x0f\x61ggregate_types\x18\x03 \x03(\t\x12\x13\n\x0b\x65vent_types\x18\x04 \x03(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x61sking_organisations\x18\x07 \x03(\t\x12\x0e\n\x06\x66ollow\x18\x08 \x01(\x08\x12\x0f\n\x07\x63\x61llers\x18\t \x03(\t\x1a\x35\n\x13\x41\x66terPositionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"?\n\x14ReplayEventsResponse\x12\'\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x18.ssbtek.v1.ReplayedEvent\"\xbb\x01\n\rReplayedEvent\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x04\x12\r\n\x05topic\x18\x03 \x01(\t\x12\x15\n\roriginator_id\x18\x04 \x01(\t\x12\x1a\n\x12originator_version\x18\x05 \x01(\x04\x12-\n\ttimestamp\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nstate_json\x18\x07 \x01(\t\"b\n\x12VerifyChainRequest\x12\x14\n\x0c\x61pplications\x18\x01 \x03(\t\x12&\n\x07\x61nchors\x18\x02 \x03(\x0b\x32\x15.ssbtek.v1.SealAnchor\x12\x0e\n\x06resume\x18\x03 \x01(\x08\"z\n\x13VerifyChainResponse\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12*\n\x0b\x66irst_break\x18\x02 \x01(\x0b\x32\x15.ssbtek.v1.ChainBreak\x12\'\n\x06\x63hains\x18\x03 \x03(\x0b\x32\x17.ssbtek.v1.ChainVerdict\"]\n\nSealAnchor\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x15\n\rlast_position\x18\x03 \x01(\x04\x12\x11\n\tseal_hash\x18\x04 \x01(\t\"\xc7\x02\n\x0c\x43hainVerdict\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x0e\n\x06intact\x18\x02 \x01(\x08\x12\x0e\n\x06\x65vents\x18\x03 \x01(\x04\x12\x15\n\rlast_position\x18\x04 \x01(\x04\x12\r\n\x05seals\x18\x05 \x01(\x04\x12\x16\n\x0esealed_through\x18\x06 \x01(\x04\x12\x17\n\x0funsealed_events\x18\x07 \x01(\x04\x12*\n\x0b\x66irst_break\x18\x08 \x01(\x0b\x32\x15.ssbtek.v1.ChainBreak\x12%\n\x06\x62reaks\x18\t \x03(\x0b\x32\x15.ssbtek.v1.ChainBreak\x12\x17\n\x0funlisted_breaks\x18\n \x01(\x04\x12*\n\x0blatest_seal\x18\x0b \x01(\x0b\x32\x15.ssbtek.v1.SealAnchor\x12\x13\n\x0bhead_digest\x18\x0c \x01(\t\"g\n\nChainBreak\x12\x13\n\x0b\x61pplication\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x04\x12\"\n\x04kind\x18\x03 \x01(\x0e\x32\x14.ssbtek.v1.BreakKind\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"E\n\x10GetReportRequest\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x14\n\x0cinclude_html\x18\x03 \x01(\x08\"_\n\x11GetReportResponse\x12\'\n\x06report\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04html\x18\x02 \x01(\t\x12\x13\n\x0breport_json\x18\x03 \x01(\t*\xe4\x02\n\tBreakKind\x12\x1a\n\x16\x42REAK_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42REAK_KIND_MODIFIED\x10\x01\x12\x16\n\x12\x42REAK_KIND_DELETED\x10\x02\x12\x17\n\x13\x42REAK_KIND_INSERTED\x10\x03\x12\x18\n\x14\x42REAK_KIND_REORDERED\x10\x04\x12\x1f\n\x1b\x42REAK_KIND_SEGMENT_MISMATCH\x10\x05\x12\x1a\n\x16\x42REAK_KIND_SEAL_FORGED\x10\x06\x12\x1e\n\x1a\x42REAK_KIND_SEAL_UNREADABLE\x10\x07\x12\x1b\n\x17\x42REAK_KIND_SEAL_MISSING\x10\x08\x12 \n\x1c\x42REAK_KIND_SEAL_CHAIN_BROKEN\x10\t\x12\x1d\n\x19\x42REAK_KIND_ANCHOR_MISSING\x10\n\x12\x1c\n\x18\x42REAK_KIND_STORE_MISSING\x10\x0b\x32\xf7\x01\n\x0c\x41uditService\x12Q\n\x0cReplayEvents\x12\x1e.ssbtek.v1.ReplayEventsRequest\x1a\x1f.ssbtek.v1.ReplayEventsResponse0\x01\x12L\n\x0bVerifyChain\x12\x1d.ssbtek.v1.VerifyChainRequest\x1a\x1e.ssbtek.v1.VerifyChainResponse\x12\x46\n\tGetReport\x12\x1b.ssbtek.v1.GetReportRequest\x1a\x1c.ssbtek.v1.GetReportResponseBX\n\x0cse.ssbtek.v1B\x11\x41uditServiceProtoP\x01Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\xaa\x02\tSsbtek.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,8 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\014se.ssbtek.v1B\021AuditServiceProtoP\001Z\'ssbtek.se/api/gen/go/ssbtek/v1;ssbtekv1\252\002\tSsbtek.V1'
   _globals['_REPLAYEVENTSREQUEST_AFTERPOSITIONSENTRY']._loaded_options = None
   _globals['_REPLAYEVENTSREQUEST_AFTERPOSITIONSENTRY']._serialized_options = b'8\001'
-  _globals['_BREAKKIND']._serialized_start=1642
-  _globals['_BREAKKIND']._serialized_end=1998
+  _globals['_BREAKKIND']._serialized_start=1658
+  _globals['_BREAKKIND']._serialized_end=2014
   _globals['_REPLAYEVENTSREQUEST']._serialized_start=108
   _globals['_REPLAYEVENTSREQUEST']._serialized_end=478
   _globals['_REPLAYEVENTSREQUEST_AFTERPOSITIONSENTRY']._serialized_start=425
@@ -47,19 +47,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPLAYEDEVENT']._serialized_start=546
   _globals['_REPLAYEDEVENT']._serialized_end=733
   _globals['_VERIFYCHAINREQUEST']._serialized_start=735
-  _globals['_VERIFYCHAINREQUEST']._serialized_end=817
-  _globals['_VERIFYCHAINRESPONSE']._serialized_start=819
-  _globals['_VERIFYCHAINRESPONSE']._serialized_end=941
-  _globals['_SEALANCHOR']._serialized_start=943
-  _globals['_SEALANCHOR']._serialized_end=1036
-  _globals['_CHAINVERDICT']._serialized_start=1039
-  _globals['_CHAINVERDICT']._serialized_end=1366
-  _globals['_CHAINBREAK']._serialized_start=1368
-  _globals['_CHAINBREAK']._serialized_end=1471
-  _globals['_GETREPORTREQUEST']._serialized_start=1473
-  _globals['_GETREPORTREQUEST']._serialized_end=1542
-  _globals['_GETREPORTRESPONSE']._serialized_start=1544
-  _globals['_GETREPORTRESPONSE']._serialized_end=1639
-  _globals['_AUDITSERVICE']._serialized_start=2001
-  _globals['_AUDITSERVICE']._serialized_end=2248
+  _globals['_VERIFYCHAINREQUEST']._serialized_end=833
+  _globals['_VERIFYCHAINRESPONSE']._serialized_start=835
+  _globals['_VERIFYCHAINRESPONSE']._serialized_end=957
+  _globals['_SEALANCHOR']._serialized_start=959
+  _globals['_SEALANCHOR']._serialized_end=1052
+  _globals['_CHAINVERDICT']._serialized_start=1055
+  _globals['_CHAINVERDICT']._serialized_end=1382
+  _globals['_CHAINBREAK']._serialized_start=1384
+  _globals['_CHAINBREAK']._serialized_end=1487
+  _globals['_GETREPORTREQUEST']._serialized_start=1489
+  _globals['_GETREPORTREQUEST']._serialized_end=1558
+  _globals['_GETREPORTRESPONSE']._serialized_start=1560
+  _globals['_GETREPORTRESPONSE']._serialized_end=1655
+  _globals['_AUDITSERVICE']._serialized_start=2017
+  _globals['_AUDITSERVICE']._serialized_end=2264
 # @@protoc_insertion_point(module_scope)

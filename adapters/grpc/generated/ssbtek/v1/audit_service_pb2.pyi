@@ -266,6 +266,12 @@ class VerifyChainRequest(_message.Message):
 
     APPLICATIONS_FIELD_NUMBER: _builtins.int
     ANCHORS_FIELD_NUMBER: _builtins.int
+    RESUME_FIELD_NUMBER: _builtins.int
+    resume: _builtins.bool
+    """True: each application with a kept anchor is verified from its latest anchor on (that
+    seal's segment and everything after it), not from its first event; the cost then does
+    not grow with older history. The anchors must be ones this auditor verified before.
+    """
     @_builtins.property
     def applications(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Applications by store name; empty: every application, and every log with seals."""
@@ -279,10 +285,11 @@ class VerifyChainRequest(_message.Message):
         *,
         applications: _abc.Iterable[_builtins.str] | None = ...,
         anchors: _abc.Iterable[Global___SealAnchor] | None = ...,
+        resume: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["anchors", b"anchors", "applications", b"applications"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["anchors", b"anchors", "applications", b"applications", "resume", b"resume"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -379,7 +386,9 @@ class ChainVerdict(_message.Message):
     intact: _builtins.bool
     """True when the application's chain has no break."""
     events: _builtins.int
-    """Events in the log, and its newest position."""
+    """Events read and verified: the whole log, or with resume the anchor seal's segment
+    and what came after it.
+    """
     last_position: _builtins.int
     """The newest position in its log (0 when empty)."""
     seals: _builtins.int
