@@ -59,7 +59,7 @@ from adapters.grpc.authorisation import AdministratorsOnly, AuditorsOnly
 from adapters.grpc.identity import CallerInterceptor
 from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
 from adapters.grpc.server import ServiceRegistration, build_server
-from adapters.grpc.server_loop import OnApplicationLoop
+from adapters.grpc.server_loop import OnApplicationLoop, ServerLoop
 from adapters.grpc.service_management import (
     ESCALATION_SERVICE,
     INCIDENT_SERVICE,
@@ -801,6 +801,12 @@ def _credentials(
             files.days_left,
         )
     return files.credentials()
+
+
+def build_server_loop() -> ServerLoop:
+    """The event loop, on a thread of its own, that ``ssbtek serve`` runs the gRPC server on
+    (ADR 26): it takes, refuses and answers calls however busy the application's loop is."""
+    return ServerLoop()
 
 
 async def build_grpc_server(

@@ -34,6 +34,7 @@ from infrastructure.composition import (
     Service,
     build_grpc_server,
     build_role_lease,
+    build_server_loop,
     build_service,
     node_name,
     prepare,
@@ -64,7 +65,7 @@ async def serve(
         raise StoreFailedAtStartError(type(error).__name__) from None
     # The gRPC server takes, refuses and answers calls on a loop of its own; the queries
     # run here (ADR 26): a busy application never keeps calls waiting to be refused.
-    server_loop = ServerLoop()
+    server_loop = build_server_loop()
     application_loop = asyncio.get_running_loop()
     # The limit follows this loop (the queries' work) and the CPU both threads take.
     service.admission.watch(lambda: time.thread_time() + server_loop.cpu_seconds())
