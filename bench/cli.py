@@ -28,6 +28,7 @@ from bench.audit_rows import Template
 from bench.config import FULL, QUICK, ROOT, SMOKE, Context
 from bench.report import render
 from bench.scenarios import (
+    accept_path,
     conformance,
     history,
     hung_provider,
@@ -51,6 +52,7 @@ SCENARIOS: Final = (
     "overhead",
     "hung_provider",
     "overload",
+    "accept_path",
     "providers",
     "scale_out",
     "memory",
@@ -142,6 +144,7 @@ class Suite:
             "overhead": lambda: overhead.run(self.ctx),
             "hung_provider": lambda: hung_provider.run(self.ctx),
             "overload": lambda: overload.run(self.ctx),
+            "accept_path": lambda: accept_path.run(self.ctx),
             "providers": lambda: providers.run(self.ctx),
             "scale_out": lambda: scale_out.run(self.ctx),
             "memory": lambda: memory.run(self.ctx),

@@ -563,6 +563,37 @@ def _overload_side(found: Any) -> list[str]:
     return lines
 
 
+def _accept_path(result: Result) -> list[str]:
+    found = _ok(result.get("accept_path", []))
+    if not found:
+        return []
+    lines = [
+        "## Refusals from a busy process: the gRPC server on the application's loop or its own",
+        "",
+        "A bare grpc.aio server refusing every call, its application loop busy in 1 ms slices "
+        "(ADR 26, amended). Latency in ms from the intended send; work: the share of the "
+        "server's core the application's work still got.",
+        "",
+    ]
+    lines += table(
+        ["rate q/s", "server", "sent", "refused", "refusal p50", "refusal p99", "other", "work"],
+        [
+            [
+                s["rate_qps"],
+                "its own loop" if s["arrangement"] == "own" else "the application's loop",
+                s["sent"],
+                s["refused"],
+                s["refusal"]["p50_ms"],
+                s["refusal"]["p99_ms"],
+                ", ".join(f"{k} {v}" for k, v in s["other"].items()) or "none",
+                s["work_share"],
+            ]
+            for s in found
+        ],
+    )
+    return lines
+
+
 def _providers(result: Result) -> list[str]:
     found = _ok(result.get("providers", []))
     if not found:
@@ -644,6 +675,7 @@ def render(result: Result) -> str:
         _overhead,
         _hung_provider,
         _overload,
+        _accept_path,
         _providers,
         _scale_out,
         _conformance,
