@@ -59,7 +59,7 @@ from adapters.grpc.authorisation import AdministratorsOnly, AuditorsOnly
 from adapters.grpc.identity import CallerInterceptor
 from adapters.grpc.party_servicer import PARTY_SERVICE, register_party_services
 from adapters.grpc.server import ServiceRegistration, build_server
-from adapters.grpc.server_loop import OnApplicationLoop, ServerLoop
+from adapters.grpc.server_loop import OnApplicationLoop
 from adapters.grpc.service_management import (
     ESCALATION_SERVICE,
     INCIDENT_SERVICE,
@@ -67,6 +67,7 @@ from adapters.grpc.service_management import (
 )
 from adapters.grpc.store_health import StoreHealthReporter
 from adapters.grpc.tls_reload import ReloadingServerCredentials
+from adapters.loops import OnLoop, Runs, ServerLoop
 from adapters.metrics.prometheus import PrometheusMetrics
 from adapters.metrics.rate_limit import MovingWindowPerOrganisation
 from adapters.persistence.file_lease import FileLease, HeldLease
@@ -801,6 +802,11 @@ def _credentials(
             files.days_left,
         )
     return files.credentials()
+
+
+def on_application_loop(loop: asyncio.AbstractEventLoop) -> Runs:
+    """What the SOAP endpoint, on the servers' loop, runs the queries' coroutines with."""
+    return OnLoop(loop)
 
 
 def build_server_loop() -> ServerLoop:

@@ -25,7 +25,7 @@ import grpc
 from eventsourcing.persistence import PersistenceError
 from grpc_health.v1 import health, health_pb2
 
-from adapters.grpc.server_loop import ServerLoop
+from adapters.loops import ServerLoop
 from adapters.metrics.prometheus import serve_metrics
 from application.audit.report_projection import ReportCountsFollower
 from application.pacing import Pacer
@@ -37,6 +37,7 @@ from infrastructure.composition import (
     build_server_loop,
     build_service,
     node_name,
+    on_application_loop,
     prepare,
     replay_index_role,
     seed_demo_data,
@@ -88,12 +89,15 @@ async def serve(
         server_loop.close()
         raise
     service.queries.store_gate.watch()  # an outage shows in health even with no query (ADR 23)
-    soap = await start_soap(
-        service.queries,
-        settings,
-        metrics=service.metrics,
-        reuse_port=reuse_port,
-        admission=service.admission,
+    soap = await server_loop.run(  # the SOAP port on the servers' loop too (ADR 26)
+        start_soap(
+            service.queries,
+            settings,
+            metrics=service.metrics,
+            reuse_port=reuse_port,
+            admission=service.admission,
+            application=on_application_loop(application_loop),
+        )
     )
     stopping = asyncio.Event()
     roles = _background_roles(service, settings, health_servicer, server_loop)
@@ -120,7 +124,7 @@ async def serve(
     log.info("stopping: finishing calls in flight")
     await server_loop.run(server.stop(grace=5))
     if soap is not None:
-        await soap.stop()
+        await server_loop.run(soap.stop())
     await running_time.stop()  # before the last seal, which then covers it
     await roles.stop()  # the holder's last seal, then the lease is released
     await service.queries.store_gate.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from adapters.loops import Runs, here
 from application.admission import Admission
 from application.queries import Queries
 from infrastructure.settings import Settings
@@ -24,9 +25,11 @@ async def start_soap(
     metrics: PrometheusMetrics | None = None,
     reuse_port: bool = False,
     admission: Admission | None = None,
+    application: Runs = here,
 ) -> SoapServer | None:
     """Start the SOAP endpoint on ``settings.soap_listen`` (mutual TLS with the gRPC port's
-    files when they are set); ``None`` when it is not configured."""
+    files when they are set); ``None`` when it is not configured. ``application`` runs the
+    queries' coroutines where ``queries`` lives (``adapters.loops``)."""
     if not settings.soap_listen:
         return None
     from adapters.soap.server import start_soap_server  # aiohttp, lxml: only now
@@ -45,6 +48,7 @@ async def start_soap(
         count=metrics.soap_request_finished if metrics else None,
         identity=caller_identity(settings),
         admission=admission,
+        application=application,
     )
     log.info("SSBTEK v10 SOAP on %s (WSDL at %s?wsdl)", server.url, server.url)
     return server

@@ -20,6 +20,7 @@ import attrs
 from aiohttp import web
 from lxml import etree
 
+from adapters.loops import Runs, here
 from adapters.security.caller_identity import Caller, CallerIdentity, CallerRefused
 from adapters.soap import answer, contract, faults, provider_blocks
 from adapters.soap.contract import ContractViolation
@@ -66,9 +67,13 @@ class SoapEndpoint:
         count: RequestCounter = _no_count,
         identity: CallerIdentity | None = None,
         admission: Admission | None = None,
+        application: Runs = here,
     ) -> None:
         provider_blocks.check_complete()  # fail closed at start, never after Delivered
         self._queries = queries
+        self._application = application
+        """Where the queries' coroutines run: here, or the application's loop when the
+        endpoint runs on the servers' own loop (ADR 26, amended)."""
         self._count = count
         self._admission = admission
         self._files = contract.contract_files()
@@ -145,7 +150,7 @@ class SoapEndpoint:
             parsed = contract.parse_request(body)
             operation = parsed.operation
             if operation == "testaBastjanstInformation":
-                statuses = await self._queries.check_providers()
+                statuses = await self._application(self._queries.check_providers())
                 reply = answer.test_response(statuses)
             else:
                 authenticated = _organisation(request)
@@ -174,11 +179,13 @@ class SoapEndpoint:
         if not isinstance(error, ContractViolation) or error.organisation is None:
             return error
         try:
-            await self._queries.record_invalid(
-                error.organisation,
-                error.fields,
-                EntryPoint.SOAP_V10,
-                caller=_organisation(request),
+            await self._application(
+                self._queries.record_invalid(
+                    error.organisation,
+                    error.fields,
+                    EntryPoint.SOAP_V10,
+                    caller=_organisation(request),
+                )
             )
         except AuditUnavailableError as unavailable:
             return unavailable
@@ -188,12 +195,12 @@ class SoapEndpoint:
         """The query, once admission control (ADR 26, shared with gRPC) has let it in: its
         refusal (``OverloadedError``) becomes a server fault with Retry-After."""
         if self._admission is None:
-            return await self._queries.submit(query.command)
+            return await self._application(self._queries.submit(query.command))
         self._admission.watch()
         organisation = query.command.organisation_number if authenticated is None else authenticated
         permit = self._admission.admit(_digits(organisation), ENTRY_POINT)
         try:
-            return await self._queries.submit(query.command)
+            return await self._application(self._queries.submit(query.command))
         finally:
             permit.release()
 
@@ -294,11 +301,13 @@ async def start_soap_server(
     count: RequestCounter | None = None,
     identity: CallerIdentity | None = None,
     admission: Admission | None = None,
+    application: Runs = here,
 ) -> SoapServer:
-    """Build and start the endpoint on ``host:port`` (port 0: any free one)."""
+    """Build and start the endpoint on ``host:port`` (port 0: any free one); ``application``
+    runs the queries' coroutines (on another loop, when this one is the servers' own)."""
     host, _, port = address.rpartition(":")
     runner = web.AppRunner(
-        SoapEndpoint(queries, count or _no_count, identity, admission).application(),
+        SoapEndpoint(queries, count or _no_count, identity, admission, application).application(),
         access_log=None,
         handle_signals=False,
     )

@@ -86,13 +86,13 @@ async def _start_server(port: int) -> grpc.aio.Server:
 
 async def _serve(arrangement: str, port: int) -> None:
     """Serve, keep the loop busy, and on SIGTERM print the work done (JSON)."""
-    from adapters.grpc.server_loop import ServerLoop
+    from infrastructure.composition import build_server_loop
 
     done = {"work_s": 0.0}
     began = time.monotonic()
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
-    own = ServerLoop() if arrangement == "own" else None
+    own = build_server_loop() if arrangement == "own" else None
     # kept: a grpc.aio server that is collected stops serving
     server = await (own.run(_start_server(port)) if own is not None else _start_server(port))
 
