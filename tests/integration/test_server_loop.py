@@ -24,7 +24,8 @@ from adapters.grpc.admission import AdmissionInterceptor
 from adapters.grpc.generated.ssbtek.v1 import query_service_pb2_grpc as pb_grpc
 from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, wrap
 from adapters.grpc.server import build_server
-from adapters.grpc.server_loop import OnApplicationLoop, ServerLoop
+from adapters.grpc.server_loop import OnApplicationLoop
+from adapters.loops import ServerLoop
 from adapters.providers.simulated import build_simulated_base_services
 from application.admission import Admission, AdmissionSettings
 from application.errors import InvalidRequestError
