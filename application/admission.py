@@ -38,7 +38,7 @@ import enum
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final, Protocol
 
 import attrs
@@ -231,28 +231,31 @@ class Admission:
         elif delay_s <= target / 2 and busy_share <= busy_target and busiest >= 0.8 * self._limit:
             self._limit = min(float(self.settings.maximum), self._limit + 1)
 
-    def watch(self, cpu_seconds: Callable[[], float] = time.thread_time) -> None:
+    def watch(self, *clocks: Callable[[], float]) -> None:
         """Start measuring the running event loop's delay (once; again after ``close``).
 
-        ``cpu_seconds``: the CPU time of the threads that share this loop's interpreter
-        lock, this loop's own by default; with the gRPC server on a loop of its own, that
-        loop's thread too (its refusals take the same lock), so that the limit leaves it
-        the room it needs."""
+        ``clocks``: CPU seconds, each of one share of the machine that may saturate; the
+        busiest counts. By default this loop's thread. ``ssbtek serve`` gives two: the
+        threads that share the interpreter lock (the application's loop and the servers'
+        loop, whose refusals take the same lock), and the whole process (grpc's own threads
+        too) over the cores it may use; so the limit leaves room for refusing."""
         if self._watcher is None or self._watcher.done():
-            self._watcher = asyncio.get_running_loop().create_task(self._watch(cpu_seconds))
+            chosen = clocks or (time.thread_time,)
+            self._watcher = asyncio.get_running_loop().create_task(self._watch(chosen))
 
     def close(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
             self._watcher = None
 
-    async def _watch(self, cpu_seconds: Callable[[], float]) -> None:
+    async def _watch(self, clocks: Sequence[Callable[[], float]]) -> None:
         interval = self.settings.interval_s
         while True:
-            before, cpu_before = self._monotonic(), cpu_seconds()
+            before, cpu_before = self._monotonic(), [clock() for clock in clocks]
             await asyncio.sleep(interval)
             elapsed = self._monotonic() - before
-            busy = (cpu_seconds() - cpu_before) / elapsed if elapsed > 0 else 0.0
+            used = (clock() - at for clock, at in zip(clocks, cpu_before, strict=True))
+            busy = max(used) / elapsed if elapsed > 0 else 0.0
             self.observe(max(0.0, elapsed - interval), busy)
 
     def _heavy(self, organisation: str) -> bool:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import time
 from collections.abc import Callable, Coroutine
@@ -68,8 +69,13 @@ async def serve(
     # run here (ADR 26): a busy application never keeps calls waiting to be refused.
     server_loop = build_server_loop()
     application_loop = asyncio.get_running_loop()
-    # The limit follows this loop (the queries' work) and the CPU both threads take.
-    service.admission.watch(lambda: time.thread_time() + server_loop.cpu_seconds())
+    # The limit follows this loop (the queries' work), the CPU the two loops' threads take
+    # under the interpreter lock, and the whole process's on the cores it may use (ADR 26).
+    cores = len(os.sched_getaffinity(0))
+    service.admission.watch(
+        lambda: time.thread_time() + server_loop.cpu_seconds(),
+        lambda: time.process_time() / cores,
+    )
 
     async def started() -> tuple[health.aio.HealthServicer, grpc.aio.Server, int]:
         health_servicer = health.aio.HealthServicer()
