@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,8 +21,11 @@ import attrs
 import pytest
 import zeep.exceptions
 from lxml import etree
+from zeep.plugins import HistoryPlugin
 
+from adapters.loops import OnLoop, ServerLoop
 from adapters.soap.contract import EXT, MAX_REQUEST_BYTES, SSBT
+from adapters.soap.server import start_soap_server
 from application.admission import Admission, AdmissionSettings
 from application.demo import DEMO_CASEWORKER, seed_demo
 from application.queries import Queries
@@ -393,6 +397,46 @@ async def test_the_soap_facade_shares_the_limit_of_queries_in_progress_with_grpc
     assert admission.in_progress == 0
     lines = [r.getMessage() for r in caplog.records if r.name == "ssbtek.access"]
     assert sum("TOO_MANY_QUERIES_IN_FLIGHT" in line for line in lines) == 2
+
+
+async def test_on_the_servers_loop_a_soap_refusal_needs_nothing_of_the_application_loop(
+    settings: Settings, world: World
+) -> None:
+    """As ``ssbtek serve`` runs it (ADR 26, amended): the endpoint on the servers' own loop,
+    the queries on the application's. With the one slot held and the application's loop
+    blocked, a query is refused while the loop is still blocked; once free, one is answered
+    through the crossing."""
+    admission = Admission(AdmissionSettings(ceiling=1, adaptive=False), monotonic=time.monotonic)
+    queries = saga(settings, world)
+    servers, application = ServerLoop("servers"), ServerLoop("application")
+    try:
+        server = await servers.run(
+            start_soap_server(
+                queries,
+                address="127.0.0.1:0",
+                admission=admission,
+                application=OnLoop(application.loop),
+            )
+        )
+        zeep_client = await asyncio.to_thread(zeep.Client, f"{server.url}?wsdl")
+        client = V10Client(server, zeep_client, HistoryPlugin())  # type: ignore[no-untyped-call]
+        held = admission.admit("2120000142", "GRPC")  # a query in progress
+        unblock = threading.Event()
+        application.loop.call_soon_threadsafe(unblock.wait, 30)
+        code, _, _ = await refused(client)
+        still_blocked = not unblock.is_set()
+        unblock.set()
+        held.release()
+        answer = await client.hamta()
+        await servers.run(server.stop())
+    finally:
+        servers.close()
+        application.close()
+        queries.close()
+    assert code == "TOO_MANY_QUERIES_IN_FLIGHT"
+    assert still_blocked, "the refusal waited for the application's loop"
+    assert answer.svarsdata is not None
+    assert admission.in_progress == 0
 
 
 async def test_an_organisation_over_its_rate_is_refused_as_a_server_fault(
