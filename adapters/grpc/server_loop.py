@@ -28,8 +28,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Final, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from typing import Any, Final, TypeVar, cast
 
 import grpc
 
@@ -91,18 +92,16 @@ class OnApplicationLoop(MethodInterceptor):
 
         async def streamed(request: Any, context: Context) -> AsyncIterator[Any]:
             call = contextvars.copy_context()
-            items = behaviour(request, context)
-            steps = _Steps(items)
+            stream = _Stream(loop, asyncio.get_running_loop())
+            loop.call_soon_threadsafe(stream.start, call, behaviour(request, context))
             try:
                 while True:
-                    more, item = await run_on(loop, call, steps.next())
+                    more, item = await stream.next()
                     if not more:
                         return
                     yield item
             finally:
-                # Closed on its own loop, after any step still running there has ended
-                # (its cancellation included): never while it runs.
-                loop.call_soon_threadsafe(start_on, loop, call, steps.close())
+                stream.stop()  # the client left, or it ended: the producer ends there too
 
         return streamed
 
@@ -111,24 +110,71 @@ async def _awaited(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-class _Steps:
-    """An async generator driven from another loop, one step at a time."""
+class _Stream:
+    """A streamed answer produced on the application's loop and taken on the server's.
 
-    def __init__(self, items: AsyncIterator[Any]) -> None:
-        self._items = items
-        self._last: asyncio.Task[Any] | None = None
+    The producer runs the servicer's async generator in one task on the application's loop
+    and hands each item over as it comes (no round trip per item), at most ``WINDOW`` ahead
+    of what the server has sent on: a slow client holds the producer back. The generator is
+    closed in its own task, on its own loop: when it ends, fails, or the call is stopped."""
+
+    WINDOW: Final = 32
+
+    def __init__(
+        self, application: asyncio.AbstractEventLoop, server: asyncio.AbstractEventLoop
+    ) -> None:
+        self._application = application
+        self._server = server
+        self._items: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()  # the server's loop
+        self._room: asyncio.Semaphore | None = None  # the application's loop
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    # --- on the application's loop -------------------------------------------------------
+
+    def start(self, call: contextvars.Context, items: AsyncIterator[Any]) -> None:
+        if self._stopped:
+            aclose = getattr(items, "aclose", None)
+            if aclose is not None:
+                start_on(self._application, call, aclose())
+            return
+        self._room = asyncio.Semaphore(self.WINDOW)
+        self._task = start_on(self._application, call, self._produce(items))
+
+    async def _produce(self, items: AsyncIterator[Any]) -> None:
+        assert self._room is not None
+        hand = self._server.call_soon_threadsafe
+        try:
+            async with aclosing(cast(AsyncGenerator[Any, None], items)) as produced:
+                async for item in produced:
+                    await self._room.acquire()
+                    hand(self._items.put_nowait, ("item", item))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            hand(self._items.put_nowait, ("error", error))
+            return
+        hand(self._items.put_nowait, ("end", None))
+
+    def _taken(self) -> None:
+        if self._room is not None:
+            self._room.release()
+
+    def _cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    # --- on the server's loop ------------------------------------------------------------
 
     async def next(self) -> tuple[bool, Any]:
-        self._last = asyncio.current_task()
-        try:
-            return True, await anext(self._items)
-        except StopAsyncIteration:
+        kind, value = await self._items.get()
+        if kind == "error":
+            raise value
+        if kind == "end":
             return False, None
+        self._application.call_soon_threadsafe(self._taken)
+        return True, value
 
-    async def close(self) -> None:
-        last = self._last
-        if last is not None and not last.done() and last is not asyncio.current_task():
-            await asyncio.wait([last])
-        aclose = getattr(self._items, "aclose", None)
-        if aclose is not None:
-            await aclose()
+    def stop(self) -> None:
+        self._stopped = True
+        self._application.call_soon_threadsafe(self._cancel)

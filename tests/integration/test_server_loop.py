@@ -85,6 +85,10 @@ class Probe:
         finally:
             self.closed_on.append(threading.current_thread().name)
 
+    async def break_off(self, request: bytes, context: Context) -> AsyncIterator[bytes]:
+        yield b"first"
+        raise InvalidRequestError([FieldViolation("subjects[1]", "is not a personnummer")])
+
     def register(self, server: grpc.aio.Server) -> str:
         same = {"request_deserializer": None, "response_serializer": None}
         server.add_generic_rpc_handlers(
@@ -96,6 +100,7 @@ class Probe:
                         "Refuse": grpc.unary_unary_rpc_method_handler(self.refuse, **same),
                         "Hang": grpc.unary_unary_rpc_method_handler(self.hang, **same),
                         "Count": grpc.unary_stream_rpc_method_handler(self.count, **same),
+                        "BreakOff": grpc.unary_stream_rpc_method_handler(self.break_off, **same),
                     },
                 ),
             )
@@ -243,3 +248,14 @@ async def test_a_refusal_needs_nothing_of_the_application_loop() -> None:
     assert still_blocked, "the refusal waited for the application's loop"
     assert answered.answer.query_id
     assert admission.in_progress == 0
+
+
+async def test_an_error_in_the_middle_of_a_stream_ends_it_with_its_status() -> None:
+    with application_loop() as application:
+        async with served(application.loop) as (channel, _probe, _queries):
+            call = streaming(channel, "BreakOff")(b"", timeout=10)
+            first = await call.read()
+            with pytest.raises(grpc.aio.AioRpcError) as ended:
+                await call.read()
+    assert first == b"first"
+    assert ended.value.code() == grpc.StatusCode.INVALID_ARGUMENT
