@@ -32,11 +32,11 @@ async def here(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 class ServerLoop:
-    """An event loop running on a thread of its own, for the gRPC server.
+    """An event loop running on a thread of its own, for the servers (gRPC, SOAP).
 
     ``run`` (from another loop) runs a coroutine on it and waits for its result; ``close``
     stops the loop and joins the thread. grpc.aio objects belong to the loop they were made
-    on: build, start and stop the server through ``run``."""
+    on: build, start and stop a server through ``run``."""
 
     def __init__(self, name: str = "grpc-server") -> None:
         self.loop = asyncio.new_event_loop()
@@ -50,10 +50,6 @@ class ServerLoop:
     async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the server's loop; its result, or its exception, here."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self.loop))
-
-    def soon(self, coroutine: Coroutine[Any, Any, None]) -> concurrent.futures.Future[None]:
-        """Start ``coroutine`` on the server's loop from any thread; do not wait for it."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
 
     def cpu_seconds(self) -> float:
         """The CPU time the server's thread has used (0 once it has ended)."""
@@ -103,14 +99,16 @@ async def run_on(
     started: list[asyncio.Task[T]] = []
 
     def finished(task: asyncio.Task[T]) -> None:
-        if result.done():  # cancelled from the server's side already
-            return
         if task.cancelled():
             result.cancel()
-        elif (error := task.exception()) is not None:
-            result.set_exception(error)
-        else:
-            result.set_result(task.result())
+            return
+        try:
+            if (error := task.exception()) is not None:
+                result.set_exception(error)
+            else:
+                result.set_result(task.result())
+        except concurrent.futures.InvalidStateError:  # cancelled from the caller's side
+            pass
 
     def start() -> None:
         if result.cancelled():
