@@ -60,13 +60,21 @@ class PostgresPositionIndex:
         return int(row["upto"] or 0) if row else 0
 
     def record(self, rows: Sequence[IndexedPosition]) -> None:
+        if not rows:
+            return
         with self._recorder.datastore.transaction(commit=True) as curs:
-            curs.executemany(
+            # one statement for the page (arrays unnested), not one per row
+            curs.execute(
                 SQL(
-                    "INSERT INTO {schema}.{table} (position, asking, caller) VALUES (%s, %s, %s)"
+                    "INSERT INTO {schema}.{table} (position, asking, caller)"
+                    " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[])"
                     " ON CONFLICT (position) DO NOTHING"
                 ).format(schema=self._schema, table=self._table),
-                [(row.position, row.asking, row.caller) for row in rows],
+                (
+                    [row.position for row in rows],
+                    [row.asking for row in rows],
+                    [row.caller for row in rows],
+                ),
             )
 
     def select(
@@ -137,12 +145,11 @@ class SQLitePositionIndex:
 
     def record(self, rows: Sequence[IndexedPosition]) -> None:
         with self._recorder.datastore.transaction(commit=True) as curs:
-            for row in rows:
-                curs.execute(
-                    f"INSERT OR IGNORE INTO {self._TABLE} (position, asking, caller)"  # noqa: S608
-                    " VALUES (?, ?, ?)",
-                    (row.position, row.asking, row.caller),
-                )
+            curs.executemany(
+                f"INSERT OR IGNORE INTO {self._TABLE} (position, asking, caller)"  # noqa: S608
+                " VALUES (?, ?, ?)",
+                [(row.position, row.asking, row.caller) for row in rows],
+            )
 
     def select(
         self,
