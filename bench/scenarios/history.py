@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -201,10 +202,25 @@ def _restart_traffic(app: Queries, shapes: history.Shapes, events: int) -> None:
     app.recorder.insert_events([StoredEvent(o, v, t, s) for o, v, t, s in batch])
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds ``pid`` has used so far (user and system, with its waited-for children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def _serve(
-    ctx: Context, settings: Settings, dbname: str, scratch: Path
+    ctx: Context,
+    settings: Settings,
+    dbname: str,
+    scratch: Path,
+    cpu: tuple[dict[str, float], str] | None = None,
 ) -> tuple[float | None, float | None]:
-    """``ssbtek serve`` on the store: seconds until it serves, and until recovery caught up."""
+    """``ssbtek serve`` on the store: seconds until it serves, and until recovery caught up
+    (its CPU seconds until then into ``cpu``: a dictionary and the key)."""
     spec = servers.ServerSpec(kind="service", store="postgres", via="cli")
     port = procs.free_port()
     env = servers._environment(spec, ctx, port, scratch, dbname)
@@ -228,6 +244,9 @@ def _serve(
                 ready = now
             if _RECOVERED.search(text):
                 recovered = now
+                used = _cpu_seconds(process.pid)
+                if cpu is not None and used is not None:
+                    cpu[0][cpu[1]] = used
             if process.poll() is not None:
                 raise RuntimeError(f"ssbtek serve stopped:\n{procs.tail(log_path)}")
             time.sleep(0.05)
@@ -467,15 +486,21 @@ def _point(
         )
         if dbname is not None and skip_before:
             scratch = Path(tempfile.mkdtemp(prefix="history-serve-", dir=ctx.workdir))
-            ready_t, recovered_t = _serve(ctx, settings, dbname, scratch)
+            ready_t, recovered_t = _serve(
+                ctx, settings, dbname, scratch, (point.cpu_s, "serve_recovered_tracked")
+            )
             point = attrs.evolve(
                 point, serve_ready_tracked_s=ready_t, serve_recovered_tracked_s=recovered_t
             )
         elif dbname is not None:
             scratch = Path(tempfile.mkdtemp(prefix="history-serve-", dir=ctx.workdir))
             _forget_recovery_mark(ctx, dbname)
-            ready_u, recovered_u = _serve(ctx, settings, dbname, scratch)
-            ready_t, recovered_t = _serve(ctx, settings, dbname, scratch)
+            ready_u, recovered_u = _serve(
+                ctx, settings, dbname, scratch, (point.cpu_s, "serve_recovered_untracked")
+            )
+            ready_t, recovered_t = _serve(
+                ctx, settings, dbname, scratch, (point.cpu_s, "serve_recovered_tracked")
+            )
             point = attrs.evolve(
                 point,
                 serve_ready_untracked_s=ready_u,
