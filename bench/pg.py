@@ -56,9 +56,11 @@ def settings(server: PgServer) -> dict[str, str]:
 
 
 @contextmanager
-def temporary_database(server: PgServer, purpose: str) -> Iterator[str]:
+def temporary_database(
+    server: PgServer, purpose: str, *, prefix: str = "ssbtek_bench"
+) -> Iterator[str]:
     """A new, empty database for one measurement; dropped afterwards."""
-    name = f"ssbtek_bench_{os.getpid()}_{next(_counter)}_{purpose}"
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}_{purpose}"
     with server.connect() as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:

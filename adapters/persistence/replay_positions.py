@@ -60,13 +60,21 @@ class PostgresPositionIndex:
         return int(row["upto"] or 0) if row else 0
 
     def record(self, rows: Sequence[IndexedPosition]) -> None:
+        if not rows:
+            return
         with self._recorder.datastore.transaction(commit=True) as curs:
-            curs.executemany(
+            # one statement for the page (arrays unnested), not one per row
+            curs.execute(
                 SQL(
-                    "INSERT INTO {schema}.{table} (position, asking, caller) VALUES (%s, %s, %s)"
+                    "INSERT INTO {schema}.{table} (position, asking, caller)"
+                    " SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[])"
                     " ON CONFLICT (position) DO NOTHING"
                 ).format(schema=self._schema, table=self._table),
-                [(row.position, row.asking, row.caller) for row in rows],
+                (
+                    [row.position for row in rows],
+                    [row.asking for row in rows],
+                    [row.caller for row in rows],
+                ),
             )
 
     def select(
@@ -78,23 +86,35 @@ class PostgresPositionIndex:
         upto: int,
         limit: int,
     ) -> list[Notification]:
+        # Two statements, not a join: the positions from the index alone, then those events
+        # by their primary key. The join's plan depended on the index table's statistics:
+        # before it was analysed (a first build) it read the busiest organisation's month
+        # at 5 M events in 4.1 s, these two statements in 1.5 s (1.7 and 1.3 s analysed).
         statement = SQL(
-            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state"
-            " FROM {schema}.{table} p JOIN {schema}.{events} e"
-            " ON e.notification_id = p.position"
-            " WHERE p.position > %s AND p.position <= %s"
-        ).format(schema=self._schema, table=self._table, events=self._events)
+            "SELECT position FROM {schema}.{table} WHERE position > %s AND position <= %s"
+        ).format(schema=self._schema, table=self._table)
         params: list[object] = [after, upto]
         if asking:
-            statement += SQL(" AND p.asking = ANY(%s)")
+            statement += SQL(" AND asking = ANY(%s)")
             params.append(sorted(asking))
         if callers:
-            statement += SQL(" AND p.caller = ANY(%s)")
+            statement += SQL(" AND caller = ANY(%s)")
             params.append(sorted(callers))
-        statement += SQL(" ORDER BY p.position LIMIT %s")
+        statement += SQL(" ORDER BY position LIMIT %s")
         params.append(limit)
         with self._recorder.datastore.transaction(commit=False) as curs:
             curs.execute(statement, params)
+            positions = [row["position"] for row in curs.fetchall()]
+            if not positions:
+                return []
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state"
+                    " FROM {schema}.{events} WHERE notification_id = ANY(%s)"
+                    " ORDER BY notification_id"
+                ).format(schema=self._schema, events=self._events),
+                (positions,),
+            )
             return [
                 Notification(
                     id=row["notification_id"],
@@ -137,12 +157,11 @@ class SQLitePositionIndex:
 
     def record(self, rows: Sequence[IndexedPosition]) -> None:
         with self._recorder.datastore.transaction(commit=True) as curs:
-            for row in rows:
-                curs.execute(
-                    f"INSERT OR IGNORE INTO {self._TABLE} (position, asking, caller)"  # noqa: S608
-                    " VALUES (?, ?, ?)",
-                    (row.position, row.asking, row.caller),
-                )
+            curs.executemany(
+                f"INSERT OR IGNORE INTO {self._TABLE} (position, asking, caller)"  # noqa: S608
+                " VALUES (?, ?, ?)",
+                [(row.position, row.asking, row.caller) for row in rows],
+            )
 
     def select(
         self,

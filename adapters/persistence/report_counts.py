@@ -62,6 +62,11 @@ def _merged(
     return facts, counts, moments
 
 
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> tuple[list[object], ...]:
+    """Rows as one list per column (for ``unnest``)."""
+    return tuple([row[column] for row in rows] for column in range(width))
+
+
 class PostgresReportCounts(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, tracking_table_name="report_tracking", **kwargs)
@@ -148,40 +153,44 @@ class PostgresReportCounts(PostgresTrackingRecorder):
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
             if (self._max_tracking_id(TRACKING_NAME, curs) or 0) != after:
                 raise ProjectionMovedError
+            # one statement per table (arrays unnested), not one per row: the first catch-up
+            # writes a page's thousands of counters at once
             if facts:
-                curs.executemany(
+                rows = [(q, str(f.month), json.dumps(facts_to_json(f))) for q, f in facts.items()]
+                curs.execute(
                     self._q(
-                        "INSERT INTO {0}.report_query_facts VALUES (%s, %s, %s) "
+                        "INSERT INTO {0}.report_query_facts "
+                        "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[]) "
                         "ON CONFLICT (query_id) DO UPDATE SET facts = EXCLUDED.facts"
                     ),
-                    [
-                        (query, str(f.month), json.dumps(facts_to_json(f)))
-                        for query, f in facts.items()
-                    ],
+                    _columns(rows, 3),
                 )
             if drop_before is not None:
                 curs.execute(
                     self._q("DELETE FROM {0}.report_query_facts WHERE month < %s"),
                     (str(drop_before),),
                 )
-            if counts:
-                curs.executemany(
+            added = [(month, key, delta) for (month, key), delta in counts.items() if delta]
+            if added:
+                curs.execute(
                     self._q(
-                        "INSERT INTO {0}.report_counts VALUES (%s, %s, %s) "
+                        "INSERT INTO {0}.report_counts "
+                        "SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[]) "
                         "ON CONFLICT (month, key) DO UPDATE "
                         "SET value = {0}.report_counts.value + EXCLUDED.value"
                     ),
-                    [(month, key, delta) for (month, key), delta in counts.items() if delta],
+                    _columns(added, 3),
                 )
             if moments:
-                curs.executemany(
+                curs.execute(
                     self._q(
-                        "INSERT INTO {0}.report_moments VALUES (%s, %s, %s, %s) "
+                        "INSERT INTO {0}.report_moments "
+                        "SELECT * FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[]) "
                         "ON CONFLICT (month, key) DO UPDATE SET "
                         "first_at = LEAST({0}.report_moments.first_at, EXCLUDED.first_at), "
                         "last_at = GREATEST({0}.report_moments.last_at, EXCLUDED.last_at)"
                     ),
-                    [(month, key, a, b) for (month, key), (a, b) in moments.items()],
+                    _columns([(m, k, a, b) for (m, k), (a, b) in moments.items()], 4),
                 )
             self._insert_tracking(curs, tracking)
 

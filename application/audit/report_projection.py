@@ -31,7 +31,7 @@ from application.audit.report_counters import (
     Change,
     MonthCounters,
     QueryFacts,
-    fold,
+    fold_many,
     month_of,
     report_from_counters,
 )
@@ -95,19 +95,11 @@ class _Known:
     def facts(self, query: UUID) -> QueryFacts | None:
         return self._facts.get(query)
 
-    def keep(self, change: Change) -> None:
-        if change.query is not None and change.facts is not None:
-            self._facts[change.query] = change.facts
-
 
 def _fold_page(events: Sequence[object], known: _Known) -> list[Change]:
-    changes = []
-    for event in events:
-        change = fold(event, known)
-        if change is not None:
-            known.keep(change)
-            changes.append(change)
-    return changes
+    """A page's changes, one per query it changed (``fold_many``: the same counters as
+    folding it event by event)."""
+    return fold_many(events, known)
 
 
 def _referenced(events: Iterable[object]) -> set[UUID]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -44,9 +45,16 @@ from typing import Final
 
 import attrs
 
+from adapters.persistence.stored_format import LibraryJsonFormat
 from application.audit.replay import ReplayFilter
+from application.audit.replay_index import IndexedPosition
+from application.audit.report import MARGIN
 from application.audit.report_model import Month
+from application.audit.report_projection import TRACKING_NAME as REPORT_TRACKING
 from application.audit.report_projection import CountedMonthlyReports, ReportCountsFollower
+from application.audit.seals import SEGMENT_LIMIT
+from application.audit.verdict import SealAnchor
+from application.log_reader import first_position_at_or_after
 from application.queries import Queries
 from application.recovery import TRACKING_NAME, Recovery
 from bench import audit_rows, history, pg, procs, servers
@@ -54,6 +62,7 @@ from bench.audit_rows import Template
 from bench.config import Context
 from bench.scenarios.failure import Failure, attempt
 from infrastructure.composition import (
+    Audit,
     build_audit,
     build_position_index,
     build_replay,
@@ -71,6 +80,8 @@ REPLAY_BEFORE_LIMIT: Final = 1_200_000
 """The former replay (every event read) is timed only up to this history size: it grows
 linearly, two points show the slope, and beyond it takes minutes."""
 MONTHS: Final = 12
+TYPICAL: Final = 9
+"""The tenth busiest of the 290 organisations (about a sixth of the busiest one's traffic)."""
 _RECOVERED = re.compile(r"recovery caught up")
 _SERVING = re.compile(r"serving on")
 
@@ -86,7 +97,7 @@ class HistoryPoint:
     index_bytes: int
     bytes_per_event: float
     bytes_per_query: float
-    recovery_untracked_s: float
+    recovery_untracked_s: float | None
     recovery_untracked_read: int
     recovery_tracked_s: float
     recovery_tracked_read: int
@@ -98,7 +109,7 @@ class HistoryPoint:
     replay_s: float
     replay_events: int
     replay_before_s: float | None
-    verify_full_s: float
+    verify_full_s: float | None
     verify_resumed_s: float
     verify_resumed_events: int
     report_catch_up_s: float | None = None
@@ -115,10 +126,23 @@ class HistoryPoint:
     replay_indexed_s: float | None = None
     """The same replay as ``replay_s``, through the index (same events, checked)."""
     index_table_bytes: int | None = None
+    replay_indexed_again_s: float | None = None
+    """The same indexed replay once more (its events cached)."""
+    replay_typical_s: float | None = None
+    """Through the index, the month of the organisation ranked ``TYPICAL`` + 1 by traffic."""
+    replay_typical_events: int | None = None
     serve_ready_untracked_s: float | None = None
     serve_recovered_untracked_s: float | None = None
     serve_ready_tracked_s: float | None = None
     serve_recovered_tracked_s: float | None = None
+    report_catch_up_events: int | None = None
+    """Events the projection's first catch-up read (fewer with ``catch_up_months``)."""
+    index_build_events: int | None = None
+    catch_up_from: int = 0
+    """The position the projection and the index started after (0: the whole history)."""
+    skipped_before: bool = False
+    """The "before" operations were not run (``before_upto``): whole verify, recovery
+    without its record, ``ssbtek serve`` without it; the anchor came from the stored seals."""
     cpu_s: dict[str, float] = attrs.field(factory=dict)
     """CPU seconds of the measuring process per operation (PostgreSQL's own CPU not included)."""
 
@@ -133,9 +157,11 @@ def _timed(cpu: dict[str, float], name: str, action: Callable[[], object]) -> tu
 
 
 @contextmanager
-def _store(ctx: Context, store: Store, size: int) -> Iterator[tuple[Settings, str | None]]:
+def _store(
+    ctx: Context, store: Store, size: int, db_prefix: str = "ssbtek_bench"
+) -> Iterator[tuple[Settings, str | None]]:
     if store is Store.POSTGRES:
-        with pg.temporary_database(ctx.pg, f"history{size}") as dbname:
+        with pg.temporary_database(ctx.pg, f"history{size}", prefix=db_prefix) as dbname:
             yield audit_rows.settings(ctx, store, dbname=dbname), dbname
     else:
         data_dir = Path(tempfile.mkdtemp(prefix=f"history{size}-", dir=ctx.workdir))
@@ -183,10 +209,25 @@ def _restart_traffic(app: Queries, shapes: history.Shapes, events: int) -> None:
     app.recorder.insert_events([StoredEvent(o, v, t, s) for o, v, t, s in batch])
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds ``pid`` has used so far (user and system, with its waited-for children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def _serve(
-    ctx: Context, settings: Settings, dbname: str, scratch: Path
+    ctx: Context,
+    settings: Settings,
+    dbname: str,
+    scratch: Path,
+    cpu: tuple[dict[str, float], str] | None = None,
 ) -> tuple[float | None, float | None]:
-    """``ssbtek serve`` on the store: seconds until it serves, and until recovery caught up."""
+    """``ssbtek serve`` on the store: seconds until it serves, and until recovery caught up
+    (its CPU seconds until then into ``cpu``: a dictionary and the key)."""
     spec = servers.ServerSpec(kind="service", store="postgres", via="cli")
     port = procs.free_port()
     env = servers._environment(spec, ctx, port, scratch, dbname)
@@ -210,6 +251,9 @@ def _serve(
                 ready = now
             if _RECOVERED.search(text):
                 recovered = now
+                used = _cpu_seconds(process.pid)
+                if cpu is not None and used is not None:
+                    cpu[0][cpu[1]] = used
             if process.poll() is not None:
                 raise RuntimeError(f"ssbtek serve stopped:\n{procs.tail(log_path)}")
             time.sleep(0.05)
@@ -225,8 +269,49 @@ def _forget_recovery_mark(ctx: Context, dbname: str) -> None:
         )
 
 
-def _point(ctx: Context, template: Template, store: Store, size: int) -> HistoryPoint:
-    with _store(ctx, store, size) as (settings, dbname):
+def _latest_anchor(audit: Audit, events: int) -> SealAnchor | None:
+    """The anchor a full verification would print: the latest stored seal (read from near
+    the end of the chain, as ``--from-anchor`` reads it; its seal is checked when resumed)."""
+    for from_sequence in (max(0, events // SEGMENT_LIMIT - 3), 0):
+        for stored in reversed(audit.seals.stored_seals("queries", from_sequence=from_sequence)):
+            if stored.content is not None:
+                content = stored.content
+                return SealAnchor(
+                    "queries", content.sequence, content.last_position, content.seal_hash().hex()
+                )
+    return None
+
+
+def _catch_up_from(queries: Queries, plan: history.Plan, months: int | None) -> int:
+    """Where the projection and the index start: 0 (the whole history), or the last
+    position before the first day of the ``months``-th month before the last one (less the
+    readers' margin), so that month and every later one is counted whole."""
+    if months is None:
+        return 0
+    year, month = plan.last_month()
+    index = year * 12 + month - 1 - months
+    start, _ = history.month_bounds(index // 12, index % 12 + 1)
+    first = first_position_at_or_after(queries.recorder, start - MARGIN, LibraryJsonFormat())
+    return max(0, first - 1)
+
+
+def _point(
+    ctx: Context,
+    template: Template,
+    store: Store,
+    size: int,
+    *,
+    before_upto: int | None = None,
+    catch_up_months: int | None = None,
+    db_prefix: str = "ssbtek_bench",
+) -> HistoryPoint:
+    """One history size, measured. ``before_upto``: above this size the "before" operations
+    (the design until ADR 27: whole verify, recovery and ``ssbtek serve`` without the
+    recovery's record; they grow linearly and were measured at 1 M and 5 M) are not run.
+    ``catch_up_months``: the report projection's and the index's one-time first catch-up
+    start that many months before the last month instead of at position 0 (their rate per
+    event is measured; the whole catch-up is that rate times the history)."""
+    with _store(ctx, store, size, db_prefix) as (settings, dbname):
         settings = attrs.evolve(settings, audit=attrs.evolve(settings.audit, seal_interval_s=3600))
         queries = audit_rows.queries(settings)
         shapes = history.shapes(template, queries)
@@ -257,21 +342,36 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
 
             if events:
                 management.incidents.recorder.insert_tracking(Tracking(queries.name, events))
+            skip_before = before_upto is not None and size > before_upto
             untracked = Recovery(queries, clock, grace=dt.timedelta(seconds=30))
-            recovery_untracked_s, _ = _timed(cpu, "recovery_untracked", untracked.close_abandoned)
-            queries.close_abandoned()  # the service's own round: records its mark
-            verify_full_s, verdict = _timed(
-                cpu, "verify_full", lambda: audit.trail.verify(["queries"])
-            )
-            anchor = verdict.chains[0].latest_seal  # type: ignore[attr-defined]
+            recovery_untracked_s = verify_full_s = None
+            if skip_before:
+                # every generated query is closed: the mark a running service leaves (its
+                # first round puts it at the head, as measured at 5 M)
+                tracking = queries.recovery._tracking
+                if tracking is not None and events:
+                    tracking.insert_tracking(Tracking(TRACKING_NAME, events))
+                anchor = _latest_anchor(audit, events)
+            else:
+                recovery_untracked_s, _ = _timed(
+                    cpu, "recovery_untracked", untracked.close_abandoned
+                )
+                queries.close_abandoned()  # the service's own round: records its mark
+                verify_full_s, verdict = _timed(
+                    cpu, "verify_full", lambda: audit.trail.verify(["queries"])
+                )
+                anchor = verdict.chains[0].latest_seal  # type: ignore[attr-defined]
             table_bytes, index_bytes = _disk(ctx, settings, dbname)
             query_count = max(1, round(events / history.EVENTS_PER_QUERY))
 
+            catch_up_from = _catch_up_from(queries, plan, catch_up_months)
             view = report_counts_view(queries)
             follower = ReportCountsFollower(queries, view) if view is not None else None
-            catch_up_s = None
+            catch_up_s = catch_up_events = None
             if follower is not None:
-                catch_up_s, _ = _timed(cpu, "report_catch_up", follower.catch_up)
+                if catch_up_from and view is not None:
+                    view.record([], 0, Tracking(REPORT_TRACKING, catch_up_from))
+                catch_up_s, catch_up_events = _timed(cpu, "report_catch_up", follower.catch_up)
 
             _restart_traffic(queries, shapes, RESTART_EVENTS)  # a node was down meanwhile
             restarted = audit_rows.queries(settings)
@@ -327,7 +427,11 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             indexer = build_replay_indexer(queries.recorder, index)
             assert index is not None
             assert indexer is not None
-            index_build_s, _ = _timed(cpu, "index_build", indexer.catch_up)
+            if catch_up_from:
+                # the index's rows are its own tracking: one row at the start position (no
+                # organisation matches it) makes the indexer start after it
+                index.record([IndexedPosition(catch_up_from, "", "")])
+            index_build_s, index_build_events = _timed(cpu, "index_build", indexer.catch_up)
             indexes = {"queries": index}
             replay_indexed_s, replayed_indexed = _timed(
                 cpu,
@@ -336,6 +440,20 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             )
             if replayed_indexed != replayed:
                 raise AssertionError("the indexed replay differs from reading every event")
+            # again, the events now in PostgreSQL's and the system's caches
+            replay_indexed_again_s, _ = _timed(
+                cpu,
+                "replay_indexed_again",
+                lambda: sum(1 for _ in build_replay(logs, indexes=indexes).events(chosen)),
+            )
+            typical = attrs.evolve(
+                chosen, asking_organisations=frozenset({history.ORGANISATION_NUMBERS[TYPICAL]})
+            )
+            replay_typical_s, typical_count = _timed(
+                cpu,
+                "replay_typical",
+                lambda: sum(1 for _ in build_replay(logs, indexes=indexes).events(typical)),
+            )
             index_table_bytes = _index_disk(ctx, dbname)
             replay_before_s = None
             if events <= REPLAY_BEFORE_LIMIT:
@@ -371,6 +489,9 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             replay_events=replay_count,
             index_build_s=index_build_s,
             replay_indexed_s=replay_indexed_s,
+            replay_indexed_again_s=replay_indexed_again_s,
+            replay_typical_s=replay_typical_s,
+            replay_typical_events=typical_count,  # type: ignore[arg-type]
             index_table_bytes=index_table_bytes,
             replay_before_s=replay_before_s,
             verify_full_s=verify_full_s,
@@ -381,13 +502,29 @@ def _point(ctx: Context, template: Template, store: Store, size: int) -> History
             report_counted_source=counted_source or "",
             report_identical=identical,
             report_round_s=round_s,
+            report_catch_up_events=catch_up_events,  # type: ignore[arg-type]
+            index_build_events=index_build_events,  # type: ignore[arg-type]
+            catch_up_from=catch_up_from,
+            skipped_before=skip_before,
             cpu_s=cpu,
         )
-        if dbname is not None:
+        if dbname is not None and skip_before:
+            scratch = Path(tempfile.mkdtemp(prefix="history-serve-", dir=ctx.workdir))
+            ready_t, recovered_t = _serve(
+                ctx, settings, dbname, scratch, (point.cpu_s, "serve_recovered_tracked")
+            )
+            point = attrs.evolve(
+                point, serve_ready_tracked_s=ready_t, serve_recovered_tracked_s=recovered_t
+            )
+        elif dbname is not None:
             scratch = Path(tempfile.mkdtemp(prefix="history-serve-", dir=ctx.workdir))
             _forget_recovery_mark(ctx, dbname)
-            ready_u, recovered_u = _serve(ctx, settings, dbname, scratch)
-            ready_t, recovered_t = _serve(ctx, settings, dbname, scratch)
+            ready_u, recovered_u = _serve(
+                ctx, settings, dbname, scratch, (point.cpu_s, "serve_recovered_untracked")
+            )
+            ready_t, recovered_t = _serve(
+                ctx, settings, dbname, scratch, (point.cpu_s, "serve_recovered_tracked")
+            )
             point = attrs.evolve(
                 point,
                 serve_ready_untracked_s=ready_u,
@@ -418,18 +555,44 @@ def run(ctx: Context, template: Template) -> list[HistoryPoint | Failure]:
 
 def main() -> None:
     """``python -m bench.scenarios.history SIZE [STORE]``: one point, printed (for a quick look)."""
+    import argparse
     import json
     import sys
 
     from bench.config import QUICK
 
+    parser = argparse.ArgumentParser(prog="python -m bench.scenarios.history")
+    parser.add_argument("size", type=int, help="events of history")
+    parser.add_argument("store", nargs="?", default=Store.POSTGRES.value)
+    parser.add_argument(
+        "--before-upto",
+        type=int,
+        default=None,
+        help="above this many events, skip the 'before' operations (whole verify, recovery"
+        " and ssbtek serve without the recovery's record)",
+    )
+    parser.add_argument(
+        "--catch-up-months",
+        type=int,
+        default=None,
+        help="start the report projection's and the index's first catch-up this many months"
+        " before the last month instead of at position 0 (their rate is measured)",
+    )
+    parser.add_argument("--db-prefix", default="ssbtek_bench", help="the database's name prefix")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    size = int(sys.argv[1])
-    store = Store(sys.argv[2]) if len(sys.argv) > 2 else Store.POSTGRES
     workdir = Path(tempfile.mkdtemp(prefix="history-"))
     try:
         ctx = Context(QUICK, workdir, pg.PgServer())
-        point = _point(ctx, audit_rows.capture(ctx), store, size)
+        point = _point(
+            ctx,
+            audit_rows.capture(ctx),
+            Store(args.store),
+            args.size,
+            before_upto=args.before_upto,
+            catch_up_months=args.catch_up_months,
+            db_prefix=args.db_prefix,
+        )
         sys.stdout.write(json.dumps(attrs.asdict(point), indent=1) + "\n")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -23,7 +23,10 @@ from eventsourcing.utils import get_topic
 from adapters.persistence.stored_format import LibraryJsonFormat
 from application.audit.report import MonthlyReports
 from application.audit.report_counters import (
+    MonthCounters,
     MonthlyCounts,
+    QueryFacts,
+    fold_many,
     percentiles_of_counts,
     report_from_counters,
 )
@@ -277,6 +280,53 @@ def test_counters_folded_in_two_runs_are_the_counters_folded_in_one(
         app.close()
     assert twice.position == once.position
     assert twice.counters(NOVEMBER) == once.counters(NOVEMBER)
+
+
+class _Facts:
+    def __init__(self) -> None:
+        self.kept: dict[uuid.UUID, QueryFacts] = {}
+
+    def facts(self, query: uuid.UUID) -> QueryFacts | None:
+        return self.kept.get(query)
+
+
+@pytest.mark.parametrize("page", [1, 2, 7, 64, 10_000])
+def test_counters_folded_a_page_at_a_time_are_the_counters_folded_event_by_event(
+    durable_store_settings: Settings, page: int
+) -> None:
+    """``fold_many`` (one change per query of a page, what the projection writes) sums to
+    what ``fold`` gives event by event, for every month, with the same facts kept, whether a
+    query's events fall in one page or are split over several."""
+    app = build_queries(
+        durable_store_settings, base_services=fake_base_services(), clock=FakeClock(at(1, 0))
+    )
+    try:
+        _varied_month(app, seed=5)
+        reference = MonthlyCounts()
+        _fold(app, reference)
+        events = [app.mapper.to_domain_event(n) for n in notifications(app.recorder, upto=10**9)]
+    finally:
+        app.close()
+    kept = _Facts()
+    months: dict[Month, MonthCounters] = {}
+    changes = 0
+    for start in range(0, len(events), page):
+        for change in fold_many(events[start : start + page], kept):
+            changes += 1
+            if change.query is not None and change.facts is not None:
+                kept.kept[change.query] = change.facts
+            for month in {*change.deltas, *change.firsts, *change.lasts}:
+                months.setdefault(month, MonthCounters()).apply(change, month)
+    assert set(months) == {Month(2026, 10), NOVEMBER, Month(2026, 12)}
+    for month, counters in months.items():
+        expected = reference.counters(month)
+        assert {k: v for k, v in counters.counts.items() if v} == {
+            k: v for k, v in expected.counts.items() if v
+        }
+        assert (counters.firsts, counters.lasts) == (expected.firsts, expected.lasts)
+    assert kept.kept == reference._facts
+    if page >= len(events):  # one change per query changed, and one per refusal
+        assert changes < len(events) / 2
 
 
 @pytest.mark.parametrize(
