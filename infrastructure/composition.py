@@ -104,7 +104,7 @@ from application.audit.verification import NoSeals, SealSource
 from application.demo import onboard_municipality, seed_demo
 from application.escalations import Escalations
 from application.incidents import Incidents, RecordedBreach
-from application.log_reader import BATCH
+from application.log_reader import BATCH, StoredFormat
 from application.parties import Parties
 from application.planned_changes import PlannedChanges
 from application.ports import AccessPolicy, BaseService, Checkpoints, Clock, Metrics, Pseudonymiser
@@ -802,6 +802,12 @@ def _credentials(
             files.days_left,
         )
     return files.credentials()
+
+
+def stored_format() -> StoredFormat:
+    """How the applications' events are stored (the eventsourcing library's JSON), for the
+    readers that look inside a stored event without the application (ADR 27)."""
+    return LibraryJsonFormat()
 
 
 def on_application_loop(loop: asyncio.AbstractEventLoop) -> Runs:

@@ -45,7 +45,6 @@ from typing import Final
 
 import attrs
 
-from adapters.persistence.stored_format import LibraryJsonFormat
 from application.audit.replay import ReplayFilter
 from application.audit.replay_index import IndexedPosition
 from application.audit.report import MARGIN
@@ -70,6 +69,7 @@ from infrastructure.composition import (
     build_service_management,
     monthly_reports,
     report_counts_view,
+    stored_format,
 )
 from infrastructure.settings import Settings, Store
 
@@ -291,7 +291,7 @@ def _catch_up_from(queries: Queries, plan: history.Plan, months: int | None) -> 
     year, month = plan.last_month()
     index = year * 12 + month - 1 - months
     start, _ = history.month_bounds(index // 12, index % 12 + 1)
-    first = first_position_at_or_after(queries.recorder, start - MARGIN, LibraryJsonFormat())
+    first = first_position_at_or_after(queries.recorder, start - MARGIN, stored_format())
     return max(0, first - 1)
 
 
