@@ -38,7 +38,7 @@ class ServerLoop:
     stops the loop and joins the thread. grpc.aio objects belong to the loop they were made
     on: build, start and stop a server through ``run``."""
 
-    def __init__(self, name: str = "grpc-server") -> None:
+    def __init__(self, name: str = "servers") -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()

@@ -816,8 +816,9 @@ def on_application_loop(loop: asyncio.AbstractEventLoop) -> Runs:
 
 
 def build_server_loop() -> ServerLoop:
-    """The event loop, on a thread of its own, that ``ssbtek serve`` runs the gRPC server on
-    (ADR 26): it takes, refuses and answers calls however busy the application's loop is."""
+    """The event loop, on a thread of its own, that ``ssbtek serve`` runs the gRPC and SOAP
+    ports on (ADR 26): it takes, refuses and answers calls however busy the application's
+    loop is."""
     return ServerLoop()
 
 
@@ -833,7 +834,7 @@ async def build_grpc_server(
     ``health_servicer``: one the caller sets more statuses on (the background roles).
 
     ``application_loop``: the loop ``service`` lives on, when the server runs on a loop of
-    its own (``server_loop.ServerLoop``, ADR 26): the servicers' methods then run there."""
+    its own (``adapters.loops.ServerLoop``, ADR 26): the servicers' methods then run there."""
     crossing = [OnApplicationLoop(application_loop)] if application_loop is not None else []
     return await build_server(
         service.queries,

@@ -35,7 +35,7 @@ from typing import Any, Final, TypeVar, cast
 import grpc
 
 from adapters.grpc.interceptors import Context, Handler, MethodInterceptor, service_of
-from adapters.loops import run_on, start_on
+from adapters.loops import OnLoop, start_on
 
 T = TypeVar("T")
 
@@ -48,11 +48,12 @@ class OnApplicationLoop(MethodInterceptor):
     """Innermost interceptor: runs each method of the service's own servicers on
     ``application``'s loop, and its result (or error) back on the server's loop.
 
-    A client that leaves cancels the call there as well; a streaming answer is taken one
-    item at a time, so that nothing runs ahead of the client."""
+    A client that leaves cancels the call there as well; a streaming answer is produced
+    there at most ``_Stream.WINDOW`` items ahead of what the client has been sent."""
 
     def __init__(self, application: asyncio.AbstractEventLoop) -> None:
         self._application = application
+        self._run = OnLoop(application)
 
     def wrap_method(self, method: str, handler: Handler) -> Handler:
         if not service_of(method).startswith(APPLICATION_SERVICES):
@@ -77,11 +78,10 @@ class OnApplicationLoop(MethodInterceptor):
     def _unary(
         self, behaviour: Callable[[Any, Context], Awaitable[Any]]
     ) -> Callable[[Any, Context], Awaitable[Any]]:
-        loop = self._application
+        run = self._run
 
         async def answered(request: Any, context: Context) -> Any:
-            call = contextvars.copy_context()
-            return await run_on(loop, call, _awaited(behaviour(request, context)))
+            return await run(_awaited(behaviour(request, context)))
 
         return answered
 
